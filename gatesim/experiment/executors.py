@@ -1,0 +1,187 @@
+"""Run independent tasks serially, on a process pool or on Dask; results come back in task order.
+
+The executor changes only where tasks run, never what they return: each task must carry its own
+seed, so ``run_tasks`` gives identical lists whatever the executor. ``fn`` and the tasks must be
+picklable; for Dask on remote workers ``fn`` must also be importable there (install gatesim on
+the workers).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+__all__ = ["DASK_CONNECT_TIMEOUT", "MP_START_METHOD", "ExecutorError", "run_tasks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# fork starts workers in milliseconds and shares the parent's imports; elsewhere only spawn is
+# safe. Fork is still skipped when the parent runs other threads (e.g. after a Dask client), as
+# forking a multi-threaded process can deadlock: see _start_method.
+MP_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+DASK_CONNECT_TIMEOUT = 5.0  # seconds; an unreachable scheduler fails fast instead of hanging
+_PENDING: Any = object()  # sentinel for a result slot not yet filled (None is a valid result)
+
+
+class ExecutorError(Exception):
+    """The requested executor cannot be used (e.g. the Dask scheduler is unreachable)."""
+
+
+class _Future(Protocol):
+    """What both concurrent.futures and distributed futures offer."""
+
+    def done(self) -> bool: ...
+    def cancelled(self) -> bool: ...
+    def exception(self) -> BaseException | None: ...
+    def result(self) -> Any: ...
+
+
+def run_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    jobs: int = 1,
+    dask_address: str | None = None,
+    on_result: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """Apply ``fn`` to every task and return the results in task order.
+
+    - ``jobs == 1`` and no ``dask_address``: serial, in this process.
+    - ``jobs > 1``: a process pool of ``jobs`` workers (start method ``MP_START_METHOD``).
+    - ``dask_address == "local"``: a throw-away ``LocalCluster`` of ``jobs`` single-threaded
+      worker processes; any other string: the Dask scheduler at that address.
+
+    ``on_result(index, result)`` runs in this process as each result arrives (any order), so
+    finished work can be saved at once. If a task raises, tasks not yet started are cancelled,
+    every result that did finish is still passed to ``on_result``, then the first task exception
+    is re-raised. Raises ``ValueError`` if ``jobs < 1``, ``ExecutorError`` if Dask is unreachable.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+    callback = on_result if on_result is not None else _ignore
+    if dask_address is not None:
+        return _run_dask(fn, tasks, jobs, dask_address, callback)
+    if jobs == 1 or len(tasks) <= 1:
+        return _run_serial(fn, tasks, callback)
+    return _run_pool(fn, tasks, jobs, callback)
+
+
+def _ignore(index: int, result: Any) -> None:
+    return None
+
+
+def _run_serial(
+    fn: Callable[[T], R], tasks: Sequence[T], on_result: Callable[[int, R], None]
+) -> list[R]:
+    results = []
+    for i, task in enumerate(tasks):
+        results.append(fn(task))
+        on_result(i, results[-1])
+    return results
+
+
+def _start_method() -> str:
+    """MP_START_METHOD, except that fork falls back to forkserver in a multi-threaded parent."""
+    if MP_START_METHOD == "fork" and threading.active_count() > 1:
+        return "forkserver"
+    return MP_START_METHOD
+
+
+def _run_pool(
+    fn: Callable[[T], R], tasks: Sequence[T], jobs: int, on_result: Callable[[int, R], None]
+) -> list[R]:
+    ctx = multiprocessing.get_context(_start_method())
+    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx)
+    try:
+        futures = [pool.submit(fn, task) for task in tasks]
+
+        def stop() -> None:  # running tasks finish, so _drain can still deliver them
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        return _gather(futures, cf.as_completed(futures), stop, on_result)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    jobs: int,
+    address: str,
+    on_result: Callable[[int, R], None],
+) -> list[R]:
+    from distributed import Client, LocalCluster, as_completed  # lazy: dask is slow to import
+
+    if address == "local":
+        with (
+            LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            return _dask_gather(client, as_completed, fn, tasks, on_result)
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, ValueError) as exc:  # TimeoutError is an OSError
+        raise ExecutorError(f"cannot reach Dask scheduler at {address}: {exc}") from exc
+    with client:
+        return _dask_gather(client, as_completed, fn, tasks, on_result)
+
+
+def _dask_gather(
+    client: Any,
+    as_completed: Any,
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    on_result: Callable[[int, R], None],
+) -> list[R]:
+    if not tasks:
+        return []
+    futures = client.map(fn, list(tasks), pure=False)  # pure=False: never dedupe equal tasks
+
+    def stop() -> None:  # cancel only unfinished work: cancelling a finished future drops it
+        client.cancel([f for f in futures if not f.done()])
+
+    try:
+        return _gather(futures, as_completed(futures), stop, on_result)
+    finally:
+        client.cancel(futures)  # release results held on the workers
+
+
+def _gather(
+    futures: Sequence[_Future],
+    completed: Iterable[_Future],
+    stop: Callable[[], None],
+    on_result: Callable[[int, Any], None],
+) -> list[Any]:
+    """Deliver results as they complete; on the first task error, stop, drain and re-raise."""
+    index = {id(f): i for i, f in enumerate(futures)}
+    results: list[Any] = [_PENDING] * len(futures)
+    for fut in completed:
+        if fut.exception() is not None:
+            stop()
+            _drain(futures, results, on_result)
+            fut.result()  # re-raises, with the worker's traceback attached
+        i = index[id(fut)]
+        results[i] = fut.result()
+        on_result(i, results[i])
+    return results
+
+
+def _drain(
+    futures: Sequence[_Future], results: list[Any], on_result: Callable[[int, Any], None]
+) -> None:
+    """Deliver every successful result not delivered yet (after a failure)."""
+    for i, fut in enumerate(futures):
+        if (
+            results[i] is _PENDING
+            and fut.done()
+            and not fut.cancelled()
+            and fut.exception() is None
+        ):
+            results[i] = fut.result()
+            on_result(i, results[i])

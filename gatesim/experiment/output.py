@@ -1,0 +1,155 @@
+"""Writing an experiment's results: into a temporary folder first, moved into place at the end.
+
+A crash or Ctrl-C mid-write leaves the old folder (if any) untouched and no partial summary.
+An existing folder is replaced only with ``force=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gatesim.experiment.runner import ExperimentResult
+from gatesim.model.randomness import replication_seed
+from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.schema import Scenario
+
+
+def check_output_folder(out: Path, force: bool) -> None:
+    """Fail early (before simulating) when the output folder exists and ``force`` is off."""
+    if out.exists() and not force:
+        raise ScenarioError(None, "--out", "output folder already exists; use --force to replace it",
+                            str(out))
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(None, "--out", "exists and is not a folder", str(out))
+
+
+@contextmanager
+def staged_folder(out: Path, force: bool) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; on success it atomically becomes ``out``."""
+    check_output_folder(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield staging
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _replace(staging: Path, out: Path) -> None:
+    if out.exists():
+        trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(trash)
+        staging.rename(out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        staging.rename(out)
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+
+
+def scenario_document(scenario: Scenario) -> dict[str, Any]:
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    canonical = json.dumps(scenario_document(scenario), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def manifest(result: ExperimentResult, wall_seconds: float, command: list[str]) -> dict[str, Any]:
+    s = result.scenario
+    return {
+        "scenario": s.name,
+        "scenario_hash": scenario_hash(s),
+        "seed": s.seed,
+        "replication_seeds": [
+            {"replication": o.replication, "seed_material": replication_seed(s.seed, o.replication)}
+            for o in result.outcomes
+        ],
+        "gatesim_version": _version("gatesim"),
+        "versions": {name: _version(name) for name in ("simpy", "numpy", "pydantic", "networkx")},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "git_commit": git_commit(),
+        "executor": result.executor,
+        "wall_seconds": round(wall_seconds, 3),
+        "replication_seconds": [round(o.wall_seconds, 3) for o in result.outcomes],
+        "command": command,
+        "resolved_scenario": scenario_document(s),
+    }
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def write_tables(folder: Path, result: ExperimentResult) -> None:
+    """Per-replication KPIs, station rows, daily and hourly series, optional truck records."""
+    result.kpi_table().to_csv(folder / "replications.csv")
+    result.station_table().to_csv(folder / "stations.csv", index=False)
+    pd.DataFrame({f"rep{o.replication}": o.cleared_by_day for o in result.outcomes}).rename_axis(
+        "day").to_csv(folder / "daily_cleared.csv")
+    hourly = pd.DataFrame([
+        {"replication": o.replication, "hour": h, "cleared_mean": o.cleared_by_hour[h],
+         "in_system_mean": o.in_system_by_hour[h]}
+        for o in result.outcomes for h in range(24)])
+    hourly.to_csv(folder / "hourly.csv", index=False)
+    for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
+        if table is not None:
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def write_experiment(out: Path, result: ExperimentResult, wall_seconds: float, command: list[str],
+                     force: bool = False,
+                     extra: Callable[[Path], None] | None = None) -> Path:
+    """Write every result file of one experiment into ``out`` (atomically)."""
+    with staged_folder(out, force) as folder:
+        write_tables(folder, result)
+        write_json(folder / "summary.json", _json_safe(result.summary()))
+        write_json(folder / "manifest.json", manifest(result, wall_seconds, command))
+        if extra is not None:
+            extra(folder)
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN/inf (undefined statistics) by None so the JSON stays standard."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value

@@ -1,0 +1,143 @@
+"""Replications of one scenario: seeds, execution, and the per-replication outcome records.
+
+Replication ``r`` draws every random source from ``(scenario.seed, r, source name)``, so two
+scenarios run with the same seed see the same trucks (common random numbers), and results do
+not depend on which worker ran which replication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gatesim.experiment.executors import run_tasks
+from gatesim.model.engine import simulate
+from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
+from gatesim.scenario.schema import Scenario
+from gatesim.stats.intervals import Summary, summarise
+from gatesim.stats.kpis import HEADLINE, replication_kpis
+
+
+@dataclass
+class ReplicationOutcome:
+    """What one replication contributes to an experiment (small and picklable)."""
+
+    replication: int
+    kpis: dict[str, float]
+    stations: dict[str, dict[str, float]]
+    conservation: dict[str, int]
+    cleared_by_day: list[int]
+    cleared_by_hour: list[float]
+    in_system_by_hour: list[float]
+    wall_seconds: float
+    trucks: list[tuple[Any, ...]] | None = None
+    visits: list[tuple[Any, ...]] | None = None
+
+    @classmethod
+    def from_result(cls, result: RunResult) -> ReplicationOutcome:
+        first_day = int(np.ceil(result.warmup_min / 1440.0))
+        measured = slice(first_day, None)
+        return cls(
+            replication=result.replication,
+            kpis=replication_kpis(result),
+            stations=result.stations,
+            conservation=result.conservation(),
+            cleared_by_day=result.cleared_by_day_stream.sum(axis=1).tolist(),
+            cleared_by_hour=result.cleared_by_day_hour[measured].mean(axis=0).tolist(),
+            in_system_by_hour=result.in_system_by_hour[measured].mean(axis=0).tolist(),
+            wall_seconds=result.wall_seconds,
+            trucks=result.trucks,
+            visits=result.visits,
+        )
+
+
+def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
+    """One replication as a picklable task (module-level for process pools and Dask)."""
+    scenario, replication = task
+    return ReplicationOutcome.from_result(simulate(scenario, replication))
+
+
+@dataclass
+class ExperimentResult:
+    """All replications of one scenario, with tables and the JSON summary."""
+
+    scenario: Scenario
+    outcomes: list[ReplicationOutcome] = field(default_factory=list)
+    executor: str = "serial"
+
+    def kpi_table(self) -> pd.DataFrame:
+        """One row per replication, one column per KPI."""
+        rows = [{"replication": o.replication, **o.kpis} for o in self.outcomes]
+        return pd.DataFrame(rows).set_index("replication")
+
+    def kpi_summary(self, names: Sequence[str] | None = None) -> dict[str, Summary]:
+        table = self.kpi_table()
+        chosen = names if names is not None else list(table.columns)
+        return {name: summarise(table[name].tolist()) for name in chosen if name in table}
+
+    def station_table(self) -> pd.DataFrame:
+        """One row per (replication, station) with every station statistic."""
+        rows = [{"replication": o.replication, "station": name, **stats}
+                for o in self.outcomes for name, stats in o.stations.items()]
+        return pd.DataFrame(rows)
+
+    def station_summary(self) -> dict[str, dict[str, float]]:
+        table = self.station_table().drop(columns="replication")
+        means = table.groupby("station", sort=False).mean(numeric_only=True)
+        return {str(name): {k: float(v) for k, v in row.items()} for name, row in means.iterrows()}
+
+    def conservation(self) -> dict[str, int]:
+        keys = ("arrived", "cleared", "lost", "in_system")
+        return {k: int(sum(o.conservation[k] for o in self.outcomes)) for k in keys}
+
+    def trucks_table(self) -> pd.DataFrame | None:
+        return _records(self.outcomes, "trucks", TRUCK_COLUMNS)
+
+    def visits_table(self) -> pd.DataFrame | None:
+        return _records(self.outcomes, "visits", VISIT_COLUMNS)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` document."""
+        s = self.scenario
+        return {
+            "scenario": s.name,
+            "description": s.description,
+            "days": s.days,
+            "warmup_days": s.warmup_days,
+            "replications": len(self.outcomes),
+            "seed": s.seed,
+            "headline": list(HEADLINE),
+            "kpis": self.kpi_summary(),
+            "stations": self.station_summary(),
+            "conservation": self.conservation(),
+        }
+
+
+def _records(outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[str]) -> pd.DataFrame | None:
+    frames = []
+    for outcome in outcomes:
+        rows = getattr(outcome, attr)
+        if rows is None:
+            return None
+        frame = pd.DataFrame(rows, columns=list(columns))
+        frame.insert(0, "replication", outcome.replication)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def run_experiment(scenario: Scenario, replications: int | None = None, jobs: int = 1,
+                   dask_address: str | None = None,
+                   on_outcome: Callable[[ReplicationOutcome], None] | None = None,
+                   ) -> ExperimentResult:
+    """Run ``replications`` (default: the scenario's) replications; identical on any executor."""
+    count = scenario.replications if replications is None else replications
+    tasks = [(scenario, r) for r in range(count)]
+    callback = (lambda _i, outcome: on_outcome(outcome)) if on_outcome else None
+    outcomes = run_tasks(run_replication, tasks, jobs=jobs, dask_address=dask_address,
+                         on_result=callback)
+    executor = "dask" if dask_address else ("processes" if jobs > 1 else "serial")
+    return ExperimentResult(scenario=scenario, outcomes=list(outcomes), executor=executor)

@@ -1,0 +1,337 @@
+"""One replication: build (stations, routes, arrivals), run the SimPy environment, collect.
+
+Phases, as in desmod: ``build`` wires everything and validates before time 0, ``run`` advances
+the environment to the horizon, ``collect`` turns counters into a :class:`RunResult`.
+Trucks are handed from station to station by :meth:`Replication.forward`; travel along roads is
+one timeout per move with a non-zero travel time.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from bisect import bisect_right
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+import simpy
+
+from gatesim.model import arrivals as arrival_streams
+from gatesim.model.calendar import Calendar, utc_offset_minutes
+from gatesim.model.network import Network, build_network
+from gatesim.model.randomness import stream
+from gatesim.model.results import RunResult, StreamInfo
+from gatesim.model.trucks import Truck
+from gatesim.scenario.schema import BranchStep, ChooseStep, Scenario, Step
+from gatesim.stations.base import Station, StationContext
+from gatesim.stations.registry import validate_station_specs
+
+MINUTES_PER_DAY = 1440.0
+
+
+class ConservationError(RuntimeError):
+    """A truck was created but is neither cleared, lost nor in the system: an engine bug."""
+
+
+# --------------------------------------------------------------------------- compiled routes
+class _Visit:
+    __slots__ = ("next", "station")
+
+    def __init__(self, station: Station, nxt: Any) -> None:
+        self.station, self.next = station, nxt
+
+
+class _Branch:
+    __slots__ = ("attr", "cases", "default")
+
+    def __init__(self, attr: str, cases: dict[str, Any], default: Any) -> None:
+        self.attr, self.cases, self.default = attr, cases, default
+
+
+class _Choose:
+    __slots__ = ("_block", "_i", "cumulative", "options", "rng")
+
+    def __init__(self, cumulative: list[float], options: list[Any], rng: np.random.Generator):
+        self.cumulative, self.options, self.rng = cumulative, options, rng
+        self._block: list[float] = []
+        self._i = 0
+
+    def pick(self) -> Any:
+        if self._i >= len(self._block):
+            self._block = self.rng.random(256).tolist()
+            self._i = 0
+        u = self._block[self._i]
+        self._i += 1
+        index = min(bisect_right(self.cumulative, u), len(self.options) - 1)
+        return self.options[index]
+
+
+class _Finish:
+    __slots__ = ("node",)
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+
+
+# --------------------------------------------------------------------------- the replication
+class Replication:
+    """One independent run of a scenario with its own named random streams."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 network: Network | None = None) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.seed if seed is None else seed
+        self.network = network or build_network(scenario)
+        self.env = simpy.Environment()
+        self._build_streams()
+        self._build_stations()
+        self._build_routes()
+        self._build_arrivals()
+        self._build_observers()
+
+    # ------------------------------------------------------------------ build
+    def _rng(self, name: str) -> np.random.Generator:
+        return stream(self.seed, self.replication, name)
+
+    def _build_streams(self) -> None:
+        s = self.scenario
+        self.streams = [StreamInfo(name, a.lane, a.direction, a.cargo) for name, a in s.arrivals.items()]
+        n = len(self.streams)
+        self.arrived = np.zeros(n, dtype=np.int64)
+        self.cleared = np.zeros(n, dtype=np.int64)
+        self.lost = np.zeros(n, dtype=np.int64)
+        self.in_system = np.zeros(n, dtype=np.int64)
+        self.cleared_after_warmup = np.zeros(n, dtype=np.int64)
+        self.cleared_by_day_stream = np.zeros((s.days, n), dtype=np.int64)
+        self.cleared_by_day_hour = np.zeros((s.days, 24), dtype=np.int64)
+        self.tis = array("d")
+        self.tis_stream = array("l")
+        self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
+        self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
+        self.live: dict[int, Truck] = {}
+
+    def _build_stations(self) -> None:
+        s = self.scenario
+        offset = utc_offset_minutes(s.timezone, s.start_date)
+        always = Calendar.unrestricted()
+        calendars = {name: Calendar.compile(spec, s.start_date, s.days, offset)
+                     for name, spec in s.calendars.items()}
+        self.stations: dict[str, Station] = {}
+        for name, (cls, params) in validate_station_specs(s).items():
+            spec = s.stations[name]
+            station = cls(name, spec, params)
+            station.bind(StationContext(
+                env=self.env, rng=self._rng(f"station/{name}"),
+                calendar=calendars[spec.calendar] if spec.calendar else always,
+                forward=self.forward, lose=self._lose, warmup=s.warmup_min,
+                visits=self.visit_rows))
+            self.stations[name] = station
+
+    def _build_routes(self) -> None:
+        self.route_start = {name: self._compile(route.steps, _Finish(route.destination),
+                                                f"route/{name}")
+                            for name, route in self.scenario.routes.items()}
+
+    def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
+        """Compile steps back to front so every branch shares the same continuation."""
+        for i in range(len(steps) - 1, -1, -1):
+            cont = self._compile_step(steps[i], cont, f"{path}/{i}")
+        return cont
+
+    def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
+        if isinstance(step, str):
+            return _Visit(self.stations[step], cont)
+        if isinstance(step, BranchStep):
+            cases = {value: self._compile(sub, cont, f"{path}/{value}")
+                     for value, sub in step.cases.items()}
+            default = self._compile(step.default, cont, f"{path}/default") if step.default is not None else None
+            return _Branch(step.branch, cases, default)
+        assert isinstance(step, ChooseStep)
+        options = [self._compile(o.steps, cont, f"{path}/{j}") for j, o in enumerate(step.choose)]
+        cumulative = list(accumulate(o.p for o in step.choose))
+        return _Choose(cumulative, options, self._rng(path))
+
+    def _build_arrivals(self) -> None:
+        s = self.scenario
+        times, stream_ix, channels = [], [], []
+        self._channel_names: list[tuple[str, ...]] = []
+        for i, (name, spec) in enumerate(s.arrivals.items()):
+            generated = arrival_streams.generate(s, spec, self._rng(f"arrivals/{name}"))
+            times.append(generated.times)
+            stream_ix.append(np.full(len(generated.times), i, dtype=np.int64))
+            channels.append(generated.channels)
+            self._channel_names.append(generated.channel_names)
+        all_times = np.concatenate(times) if times else np.zeros(0)
+        order = np.argsort(all_times, kind="stable")
+        self._arrival_times = all_times[order].tolist()
+        self._arrival_stream = np.concatenate(stream_ix)[order].tolist()
+        self._arrival_channel = np.concatenate(channels)[order].tolist()
+        self._next_arrival = 0
+        specs = list(s.arrivals.values())
+        self._origins = [s.routes[a.route].origin for a in specs]
+        self._starts = [self.route_start[a.route] for a in specs]
+        self._schedule_next_arrival()
+
+    def _build_observers(self) -> None:
+        s = self.scenario
+        self.backlog_at_report = np.zeros((s.days, len(self.streams)), dtype=np.int64)
+        self.in_system_by_hour = np.zeros((s.days, 24), dtype=np.int64)
+        self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in self.stations}
+        hours, minutes = (int(x) for x in s.report_time.split(":"))
+        self._report_offset = hours * 60.0 + minutes
+        self.env.timeout(self._report_offset).callbacks.append(self._report)
+        self.env.timeout(0).callbacks.append(self._hourly_snapshot)
+        if s.warmup_min > 0:
+            self.env.timeout(s.warmup_min).callbacks.append(self._end_warmup)
+
+    # ------------------------------------------------------------------ truck movement
+    def _schedule_next_arrival(self) -> None:
+        i = self._next_arrival
+        if i < len(self._arrival_times):
+            delay = self._arrival_times[i] - self.env.now
+            self.env.timeout(delay).callbacks.append(self._on_arrival)
+
+    def _on_arrival(self, _event: simpy.Event) -> None:
+        i = self._next_arrival
+        self._next_arrival = i + 1
+        k = self._arrival_stream[i]
+        info = self.streams[k]
+        truck = Truck(i, info.name, k, info.lane, info.direction, info.cargo,
+                      self._channel_names[k][self._arrival_channel[i]], self.env.now,
+                      self._origins[k])
+        truck.step = self._starts[k]
+        self.arrived[k] += 1
+        self.in_system[k] += 1
+        if self.truck_rows is not None:
+            self.live[truck.id] = truck
+        self._schedule_next_arrival()
+        self.forward(truck)
+
+    def forward(self, truck: Truck) -> None:
+        """Send a truck to the next station of its route (or to the sink), resolving branches."""
+        step = truck.step
+        while True:
+            kind = type(step)
+            if kind is _Visit:
+                truck.step = step.next
+                station = step.station
+                self._move(truck, station.name, station.arrive, station.arrive_event)
+                return
+            if kind is _Branch:
+                step = step.cases.get(getattr(truck, step.attr), step.default)
+            elif kind is _Choose:
+                step = step.pick()
+            else:
+                self._move(truck, step.node, self._clear, self._clear_event)
+                return
+
+    def _move(self, truck: Truck, target: str, now_cb: Any, event_cb: Any) -> None:
+        minutes = self.network.travel(truck.node, target)
+        truck.node = target
+        if minutes > 0.0:
+            self.env.timeout(minutes, truck).callbacks.append(event_cb)
+        else:
+            now_cb(truck)
+
+    def _clear_event(self, event: simpy.Event) -> None:
+        self._clear(event.value)
+
+    def _clear(self, truck: Truck) -> None:
+        now = self.env.now
+        k = truck.stream_index
+        self.cleared[k] += 1
+        self.in_system[k] -= 1
+        day = int(now // MINUTES_PER_DAY)
+        if day < self.scenario.days:
+            self.cleared_by_day_stream[day, k] += 1
+            self.cleared_by_day_hour[day, int(now % MINUTES_PER_DAY // 60)] += 1
+        if now >= self.scenario.warmup_min:
+            self.cleared_after_warmup[k] += 1
+            if truck.created >= self.scenario.warmup_min:
+                self.tis.append(now - truck.created)
+                self.tis_stream.append(k)
+        if self.truck_rows is not None:
+            self._record_truck(truck, now, "cleared")
+
+    def _lose(self, truck: Truck) -> None:
+        k = truck.stream_index
+        self.lost[k] += 1
+        self.in_system[k] -= 1
+        if self.truck_rows is not None:
+            self._record_truck(truck, self.env.now, "lost")
+
+    def _record_truck(self, truck: Truck, when: float, outcome: str) -> None:
+        assert self.truck_rows is not None
+        self.live.pop(truck.id, None)
+        self.truck_rows.append((truck.id, truck.stream, truck.lane, truck.direction, truck.cargo,
+                                truck.channel, truck.created, when, outcome))
+
+    # ------------------------------------------------------------------ observers
+    def _report(self, _event: simpy.Event) -> None:
+        day = int(self.env.now // MINUTES_PER_DAY)
+        self.backlog_at_report[day] = self.in_system
+        if day + 1 < self.scenario.days:
+            self.env.timeout(MINUTES_PER_DAY).callbacks.append(self._report)
+
+    def _hourly_snapshot(self, _event: simpy.Event) -> None:
+        now = self.env.now
+        day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
+        self.in_system_by_hour[day, hour] = self.in_system.sum()
+        for name, station in self.stations.items():
+            self.queue_by_hour[name][day, hour] = len(station.queue)
+        if now + 60.0 < self.scenario.horizon_min:
+            self.env.timeout(60.0).callbacks.append(self._hourly_snapshot)
+
+    def _end_warmup(self, _event: simpy.Event) -> None:
+        for station in self.stations.values():
+            station.reset_statistics(self.env.now)
+
+    # ------------------------------------------------------------------ run and collect
+    def run(self) -> RunResult:
+        started = time.perf_counter()
+        self.env.run(until=self.scenario.horizon_min)
+        result = self._collect()
+        result.wall_seconds = time.perf_counter() - started
+        return result
+
+    def _collect(self) -> RunResult:
+        s, now = self.scenario, self.env.now
+        self._check_conservation()
+        if self.truck_rows is not None:
+            for truck in sorted(self.live.values(), key=lambda t: t.id):
+                self.truck_rows.append((truck.id, truck.stream, truck.lane, truck.direction,
+                                        truck.cargo, truck.channel, truck.created, float("nan"),
+                                        "in_system"))
+        return RunResult(
+            scenario=s.name, replication=self.replication, seed=self.seed, days=s.days,
+            warmup_min=s.warmup_min, horizon_min=s.horizon_min, streams=self.streams,
+            arrived_by_stream=self.arrived, cleared_by_stream=self.cleared,
+            lost_by_stream=self.lost, in_system_by_stream=self.in_system.copy(),
+            cleared_after_warmup_by_stream=self.cleared_after_warmup,
+            cleared_by_day_stream=self.cleared_by_day_stream,
+            cleared_by_day_hour=self.cleared_by_day_hour,
+            backlog_at_report=self.backlog_at_report, in_system_by_hour=self.in_system_by_hour,
+            queue_by_hour=self.queue_by_hour,
+            time_in_system_min=np.frombuffer(self.tis, dtype=np.float64).copy(),
+            time_in_system_stream=np.asarray(self.tis_stream, dtype=np.int64),
+            stations={name: st.statistics(now) for name, st in self.stations.items()},
+            station_types={name: s.stations[name].type for name in self.stations},
+            station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},
+            trucks=self.truck_rows, visits=self.visit_rows,
+        )
+
+    def _check_conservation(self) -> None:
+        total = self.arrived.sum()
+        accounted = self.cleared.sum() + self.lost.sum() + self.in_system.sum()
+        if total != accounted or (self.in_system < 0).any():
+            raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
+        leaks = {n: st.conservation_gap() for n, st in self.stations.items() if st.conservation_gap()}
+        if leaks:
+            raise ConservationError(f"station conservation broken: {leaks}")
+
+
+def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:
+    """Run one replication of ``scenario`` and return its measurements."""
+    return Replication(scenario, replication, seed).run()

@@ -1,0 +1,140 @@
+"""The lane network: a networkx DiGraph of nodes, stations and road segments, and route checks.
+
+Nodes are sources, sinks and stations; edges are road segments weighted by travel minutes.
+Routes are checked per arrival stream: every station a truck of that stream can visit must be
+reachable by road from where it was before, the sink must be reachable at the end, and every
+branch must have a case (or a default) for the values that stream's trucks carry.
+A scenario with no roads at all is an abstract queueing network: travel takes no time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.schema import (
+    ArrivalSpec,
+    BranchStep,
+    ChooseStep,
+    Scenario,
+    Step,
+    _suggest,
+)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The built graph and the travel time of every move some route can make."""
+
+    graph: nx.DiGraph
+    travel_min: dict[tuple[str, str], float] = field(default_factory=dict)
+    abstract: bool = False
+
+    def travel(self, origin: str, target: str) -> float:
+        return 0.0 if self.abstract else self.travel_min[(origin, target)]
+
+
+def build_network(scenario: Scenario) -> Network:
+    """Build the graph and check every route against it; raise ScenarioError on a bad layout."""
+    graph = _graph(scenario)
+    network = Network(graph=graph, abstract=not scenario.roads)
+    for name, arrival in scenario.arrivals.items():
+        _check_stream_route(scenario, network, name, arrival)
+    return network
+
+
+def _graph(scenario: Scenario) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for name, node in scenario.nodes.items():
+        graph.add_node(name, kind=node.kind, side=node.side, label=node.label or name)
+    for name, station in scenario.stations.items():
+        graph.add_node(name, kind="station", side=station.side, label=station.label or name,
+                       type=station.type)
+    known = set(graph.nodes)
+    for key, road in scenario.roads.items():
+        for end, value in (("from", road.from_), ("to", road.to)):
+            if value not in known:
+                raise ScenarioError(None, f"roads.{key}.{end}", f"unknown node '{value}'"
+                                    f"{_suggest(value, known)}")
+        pairs = [(road.from_, road.to)] + ([(road.to, road.from_)] if road.two_way else [])
+        for a, b in pairs:
+            graph.add_edge(a, b, name=key, length_km=road.length_km, speed_kmh=road.speed_kmh,
+                           lanes=road.lanes, minutes=road.minutes)
+    return graph
+
+
+def _check_stream_route(scenario: Scenario, network: Network, stream: str,
+                        arrival: ArrivalSpec) -> None:
+    route = scenario.routes[arrival.route]
+    where = f"routes.{arrival.route}"
+    values = _stream_values(stream, arrival)
+    last = _walk(network, {route.origin}, route.steps, values, f"{where}.steps", stream)
+    for origin in last:
+        _record_travel(network, origin, route.destination, f"{where}.destination", stream)
+
+
+def _stream_values(stream: str, arrival: ArrivalSpec) -> dict[str, set[str]]:
+    """The values each branchable attribute can take for trucks of this stream."""
+    channels = {name for name, p in arrival.channels.items() if p > 0}
+    return {
+        "lane": {arrival.lane},
+        "direction": {arrival.direction},
+        "cargo": {arrival.cargo},
+        "stream": {stream},
+        "channel": channels,
+    }
+
+
+def _walk(network: Network, current: set[str], steps: Iterable[Step], values: dict[str, set[str]],
+          where: str, stream: str) -> set[str]:
+    """Follow steps from the set of places a truck may be; return where it may end up."""
+    for i, step in enumerate(steps):
+        here = f"{where}.{i}"
+        if isinstance(step, str):
+            for origin in current:
+                _record_travel(network, origin, step, here, stream)
+            current = {step}
+        elif isinstance(step, BranchStep):
+            current = _walk_branch(network, current, step, values, here, stream)
+        else:
+            current = _walk_choice(network, current, step, values, here, stream)
+    return current
+
+
+def _walk_branch(network: Network, current: set[str], step: BranchStep,
+                 values: dict[str, set[str]], where: str, stream: str) -> set[str]:
+    ends: set[str] = set()
+    for value in sorted(values[step.branch]):
+        if value in step.cases:
+            sub, sub_where = step.cases[value], f"{where}.cases.{value}"
+        elif step.default is not None:
+            sub, sub_where = step.default, f"{where}.default"
+        else:
+            raise ScenarioError(None, f"{where}.cases", f"no case for {step.branch} '{value}' "
+                                f"(trucks of stream '{stream}') and no default")
+        narrowed = {**values, step.branch: {value}}
+        ends |= _walk(network, current, sub, narrowed, sub_where, stream)
+    return ends
+
+
+def _walk_choice(network: Network, current: set[str], step: ChooseStep,
+                 values: dict[str, set[str]], where: str, stream: str) -> set[str]:
+    ends: set[str] = set()
+    for j, option in enumerate(step.choose):
+        if option.p > 0:
+            ends |= _walk(network, current, option.steps, values, f"{where}.choose.{j}.steps", stream)
+    return ends
+
+
+def _record_travel(network: Network, origin: str, target: str, where: str, stream: str) -> None:
+    if network.abstract or (origin, target) in network.travel_min:
+        return
+    try:
+        minutes = nx.shortest_path_length(network.graph, origin, target, weight="minutes")
+    except nx.NetworkXNoPath:
+        raise ScenarioError(None, where, f"no road from '{origin}' to '{target}' "
+                            f"(trucks of stream '{stream}' cannot get there)") from None
+    network.travel_min[(origin, target)] = float(minutes)

@@ -1,0 +1,72 @@
+"""The plain record one replication returns: tidy arrays and per-station rows, no SimPy objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+TRUCK_COLUMNS = ("truck", "stream", "lane", "direction", "cargo", "channel", "created_min",
+                 "cleared_min", "outcome")
+VISIT_COLUMNS = ("truck", "station", "arrive_min", "start_min", "end_min")
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    name: str
+    lane: str
+    direction: str
+    cargo: str
+
+
+@dataclass
+class RunResult:
+    """Everything a replication measured. Arrays indexed by stream follow ``streams``.
+
+    Time-in-system samples cover trucks created after the warm-up that cleared before the end.
+    Throughput counts trucks cleared after the warm-up. ``*_by_day`` arrays span all days.
+    """
+
+    scenario: str
+    replication: int
+    seed: int
+    days: int
+    warmup_min: float
+    horizon_min: float
+    streams: list[StreamInfo]
+    arrived_by_stream: IntArray
+    cleared_by_stream: IntArray
+    lost_by_stream: IntArray
+    in_system_by_stream: IntArray
+    cleared_after_warmup_by_stream: IntArray
+    cleared_by_day_stream: IntArray
+    cleared_by_day_hour: IntArray
+    backlog_at_report: IntArray
+    in_system_by_hour: IntArray
+    queue_by_hour: dict[str, IntArray]
+    time_in_system_min: FloatArray
+    time_in_system_stream: IntArray
+    stations: dict[str, dict[str, float]]
+    station_types: dict[str, str]
+    station_gaps: dict[str, int]
+    wall_seconds: float = 0.0
+    trucks: list[tuple[Any, ...]] | None = None
+    visits: list[tuple[Any, ...]] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def measured_days(self) -> float:
+        return (self.horizon_min - self.warmup_min) / 1440.0
+
+    def conservation(self) -> dict[str, int]:
+        return {
+            "arrived": int(self.arrived_by_stream.sum()),
+            "cleared": int(self.cleared_by_stream.sum()),
+            "lost": int(self.lost_by_stream.sum()),
+            "in_system": int(self.in_system_by_stream.sum()),
+        }

@@ -1,0 +1,57 @@
+"""A truck is data: a small record that stations hand to each other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Truck:
+    """One loaded truck. Attributes a route may branch on: lane, direction, cargo, channel, stream.
+
+    ``node`` is the last place the truck physically reached (for travel times), ``step`` its
+    position in the compiled route, ``visit_t`` the time it joined its current station.
+    """
+
+    __slots__ = (
+        "id",
+        "stream",
+        "stream_index",
+        "lane",
+        "direction",
+        "cargo",
+        "channel",
+        "created",
+        "node",
+        "step",
+        "visit_t",
+    )
+
+    def __init__(
+        self,
+        truck_id: int,
+        stream: str,
+        stream_index: int,
+        lane: str,
+        direction: str,
+        cargo: str,
+        channel: str,
+        created: float,
+        node: str,
+    ) -> None:
+        self.id = truck_id
+        self.stream = stream
+        self.stream_index = stream_index
+        self.lane = lane
+        self.direction = direction
+        self.cargo = cargo
+        self.channel = channel
+        self.created = created
+        self.node = node
+        self.step: Any = None
+        self.visit_t = created
+
+    def __repr__(self) -> str:
+        return (
+            f"Truck(id={self.id}, stream={self.stream!r}, lane={self.lane!r}, "
+            f"direction={self.direction!r}, cargo={self.cargo!r}, channel={self.channel!r})"
+        )

@@ -1,0 +1,1 @@
+"""Reports: console tables, plots and HTML pages, built from result tables only."""

@@ -1,0 +1,1 @@
+"""Scenario files: the schema and the YAML loader."""

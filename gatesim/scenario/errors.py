@@ -1,0 +1,38 @@
+"""The one error a planner sees for bad input: file, field path, value, in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_NO_VALUE = object()
+MAX_VALUE_CHARS = 80
+
+
+class ScenarioError(Exception):
+    """A scenario (or CLI argument) is invalid. ``str(error)`` is a single printable line."""
+
+    def __init__(self, file: Path | str | None, field: str, message: str, value: Any = _NO_VALUE):
+        self.file = str(file) if file is not None else None
+        self.field = field
+        self.message = message
+        self.value = value
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        parts = [p for p in (self.file, self.field) if p]
+        text = ": ".join([*parts, self.message])
+        if self.value is not _NO_VALUE:
+            text += f" (got {_short_repr(self.value)})"
+        return " ".join(text.split())  # one line whatever the inputs held
+
+    def with_file(self, file: Path | str) -> ScenarioError:
+        """The same error attributed to ``file`` (network checks run before the file is known)."""
+        return ScenarioError(file, self.field, self.message, self.value)
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[: MAX_VALUE_CHARS - 3] + "..."
+    return text

@@ -1,0 +1,323 @@
+"""Load a scenario YAML file (with ``extends:``) into a validated :class:`Scenario`.
+
+Every failure becomes one :class:`ScenarioError` whose ``str`` is a single line naming the file,
+the field path and the bad value. The loader is the only place that touches files: CSV-backed
+distributions and arrival traces are read here and inlined, so a Scenario is self-contained
+(hashable, picklable to workers, reproducible from its manifest).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import difflib
+import math
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gatesim.scenario import schema
+from gatesim.scenario.errors import ScenarioError
+
+MAX_FILE_BYTES = 5_000_000
+MAX_TREE_NODES = 2_000_000
+MAX_EXTENDS_DEPTH = 16
+MAX_CSV_ROWS = 5_000_000
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> schema.Scenario:
+    """Read, merge (``extends:``), override, validate and network-check a scenario file.
+
+    ``overrides`` maps dotted paths (``stations.xray.servers``) to values, applied after merging.
+    """
+    path = Path(path)
+    raw = load_raw(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides, path)
+    return validate_raw(raw, path)
+
+
+def load_raw(path: Path) -> dict[str, Any]:
+    """The merged, CSV-inlined tree of a scenario file, before schema validation."""
+    return _load_with_bases(path, chain=())
+
+
+def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
+    """Validate a merged tree into a Scenario and check its network; errors name ``path``."""
+    try:
+        scenario = schema.Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _from_validation_error(exc, raw, path) from None
+    except RecursionError:
+        raise ScenarioError(path, "", "nesting is too deep") from None
+    from gatesim.model.network import build_network
+
+    try:
+        build_network(scenario)
+    except ScenarioError as exc:
+        raise exc.with_file(path) from None
+    return scenario
+
+
+# --------------------------------------------------------------------------- files and extends
+def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = _resolve_existing(path, YAML_SUFFIXES, chain[-1] if chain else None)
+    if resolved in chain:
+        loop = " -> ".join(p.name for p in (*chain, resolved))
+        raise ScenarioError(chain[0], "extends", f"extends loop: {loop}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(chain[0], "extends", f"more than {MAX_EXTENDS_DEPTH} levels of extends")
+    tree = _read_yaml(resolved)
+    _inline_csv_references(tree, resolved)
+    base_ref = tree.pop("extends", None)
+    if base_ref is None:
+        return tree
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise ScenarioError(resolved, "extends", "must be a file path", base_ref)
+    base_path = resolved.parent / base_ref
+    base = _load_with_bases(base_path, (*chain, resolved))
+    return deep_merge(base, tree)
+
+
+def _resolve_existing(path: Path, suffixes: tuple[str, ...], referrer: Path | None) -> Path:
+    where = referrer if referrer is not None else path
+    field = "extends" if referrer is not None else ""
+    if path.suffix.lower() not in suffixes:
+        raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", str(path))
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ScenarioError(where, field, "file not found", str(path)) from None
+    if not resolved.is_file():
+        raise ScenarioError(where, field, "not a regular file", str(path))
+    return resolved
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(path, "", f"cannot read file: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(path, "", f"file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "file is not UTF-8 text") from None
+    try:
+        tree = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, "", _yaml_problem(exc)) from None
+    except RecursionError:
+        raise ScenarioError(path, "", "YAML nesting is too deep") from None
+    if tree is None:
+        raise ScenarioError(path, "", "file is empty")
+    if not isinstance(tree, dict):
+        raise ScenarioError(path, "", "top level must be a mapping of fields", _type_name(tree))
+    if _expanded_size(tree) > MAX_TREE_NODES:
+        raise ScenarioError(path, "", f"more than {MAX_TREE_NODES} values (YAML alias bomb?)")
+    return copy.deepcopy(tree)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return f"YAML syntax error: {problem}"
+
+
+def _expanded_size(tree: Any) -> int:
+    """Number of values the tree holds with aliases expanded (memoised: linear in distinct nodes)."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if depth > 200:
+            raise ScenarioError(Path("?"), "", "nesting is deeper than 200 levels")
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        children: Any = node.values() if isinstance(node, dict) else node
+        n = 1
+        if isinstance(node, (dict, list)):
+            n += sum(size(child, depth + 1) for child in children)
+        memo[key] = n
+        return n
+
+    return size(tree, 0)
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+# --------------------------------------------------------------------------- merging
+def deep_merge(base: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; any other value in ``delta`` (lists included) replaces."""
+    merged = dict(base)
+    for key, value in delta.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Set dotted paths in a merged tree; every parent must already exist (no silent typos)."""
+    tree = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        keys = dotted.split(".")
+        node: Any = tree
+        for depth, key in enumerate(keys[:-1]):
+            node = _descend(node, key, keys[: depth + 1], path)
+        last = keys[-1]
+        if isinstance(node, dict):
+            if last not in node and not _is_optional_field(keys):
+                raise ScenarioError(path, dotted, f"unknown field '{last}'{_close(last, node)}")
+            node[last] = value
+        elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        else:
+            raise ScenarioError(path, dotted, "path does not lead to a field")
+    return tree
+
+
+def _descend(node: Any, key: str, so_far: list[str], path: Path) -> Any:
+    if isinstance(node, dict) and key in node:
+        return node[key]
+    if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        return node[int(key)]
+    hint = _close(key, node) if isinstance(node, dict) else ""
+    raise ScenarioError(path, ".".join(so_far), f"no such field '{key}'{hint}")
+
+
+def _is_optional_field(keys: list[str]) -> bool:
+    """True when the last key names a schema field that the file simply left at its default."""
+    return keys[-1] in _all_field_names()
+
+
+def _close(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --------------------------------------------------------------------------- CSV inlining
+def _inline_csv_references(tree: dict[str, Any], file: Path) -> None:
+    """Replace ``{dist: empirical, csv, column}`` and ``trace: {csv, column}`` by their values.
+
+    Paths are relative to the file that declares them, so a base scenario's data travels with it.
+    """
+    for where, node in _walk_mappings(tree, ""):
+        if node.get("dist") == "empirical" and "csv" in node:
+            node["values"] = _read_csv_column(file, where, node.pop("csv"), node.pop("column", "value"))
+        elif where.endswith(".trace") and "csv" in node:
+            node["times"] = _read_csv_column(file, where, node.pop("csv"), node.pop("column", "time_min"))
+
+
+def _walk_mappings(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        yield where, node
+        for key, child in list(node.items()):
+            yield from _walk_mappings(child, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from _walk_mappings(child, f"{where}.{i}")
+
+
+def _read_csv_column(file: Path, where: str, ref: Any, column: Any) -> list[float]:
+    field = f"{where}.csv"
+    if not isinstance(ref, str) or not isinstance(column, str):
+        raise ScenarioError(file, field, "csv and column must be strings", ref)
+    csv_path = _resolve_existing(file.parent / ref, (".csv",), file)
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            return _numeric_column(csv.DictReader(handle), file, field, column, ref)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ScenarioError(file, field, f"cannot read CSV: {exc}", ref) from None
+
+
+def _numeric_column(rows: csv.DictReader[str], file: Path, field: str, column: str, ref: str) -> list[float]:
+    if rows.fieldnames is None or column not in rows.fieldnames:
+        raise ScenarioError(file, field, f"CSV has no column '{column}'", ref)
+    values: list[float] = []
+    for line, row in enumerate(rows, start=2):
+        if len(values) >= MAX_CSV_ROWS:
+            raise ScenarioError(file, field, f"CSV has more than {MAX_CSV_ROWS} rows", ref)
+        try:
+            value = float(row[column])
+        except (TypeError, ValueError):
+            raise ScenarioError(file, field, f"line {line}: not a number", row[column]) from None
+        if not math.isfinite(value) or value < 0:
+            raise ScenarioError(file, field, f"line {line}: must be a finite number >= 0", value)
+        values.append(value)
+    if not values:
+        raise ScenarioError(file, field, "CSV column is empty", ref)
+    return values
+
+
+# --------------------------------------------------------------------------- error messages
+def _from_validation_error(exc: ValidationError, raw: Any, path: Path) -> ScenarioError:
+    """The first pydantic error as one line: file, field path as written in the file, value."""
+    error = _most_specific(exc.errors())
+    field, value = _path_in_input(raw, error["loc"])
+    message = str(error["msg"]).replace("Value error, ", "")
+    if error["type"] == "extra_forbidden":
+        unknown = field.rsplit(".", 1)[-1]
+        message = f"unknown field '{unknown}'{_close(unknown, _all_field_names())}"
+    return ScenarioError(path, field, message, value)
+
+
+def _most_specific(errors: list[Any]) -> Any:
+    """Prefer errors that are not about union dispatch, and the deepest location."""
+    plain = [e for e in errors if e["type"] not in ("union_tag_invalid",)] or errors
+    return max(plain, key=lambda e: len(e["loc"]))
+
+
+def _path_in_input(raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
+    """Walk the input along a pydantic loc, dropping union tags that are not keys of the input."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(node, dict) and item in node:
+            node = node[item]
+        elif isinstance(node, list) and isinstance(item, int) and item < len(node):
+            node = node[item]
+        elif isinstance(node, (dict, list)) or not parts or isinstance(item, int):
+            if isinstance(node, dict) and isinstance(item, str) and _looks_like_tag(item):
+                continue
+            node = None
+        else:
+            continue
+        parts.append(str(item))
+    return ".".join(parts), node
+
+
+def _looks_like_tag(item: str) -> bool:
+    return item in _union_tags()
+
+
+def _union_tags() -> frozenset[str]:
+    from gatesim.model.distributions import DISTRIBUTION_NAMES
+
+    return frozenset((*DISTRIBUTION_NAMES, "str", "BranchStep", "ChooseStep", "list[float]",
+                      "function-after[_sums_to_one(), list[ChoiceOption]]"))
+
+
+def _all_field_names() -> set[str]:
+    """Every field name in the schema, for 'did you mean' hints on unknown keys."""
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for name, info in obj.model_fields.items():
+                names.add(info.alias or name)
+    from gatesim.model import distributions
+
+    for obj in vars(distributions).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            names.update(obj.model_fields)
+    return names

@@ -1,0 +1,360 @@
+"""The scenario schema: a frozen, typed, validated description of one gate configuration.
+
+Every default lives here. The YAML file is only a loader (see ``loader.py``); the model is built
+from a :class:`Scenario` and never reads YAML. Cross-references (routes → stations, stations →
+calendars) are checked here; graph reachability is checked when the network is built
+(``gatesim.model.network``), which the loader also runs so that a bad file fails at load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from gatesim.model.calendar import CalendarSpec
+from gatesim.model.distributions import Distribution
+
+#: Attributes of a truck that a route may branch on or a station may match on.
+TRUCK_ATTRIBUTES = ("lane", "direction", "cargo", "channel", "stream")
+PROBABILITY_TOLERANCE = 1e-9
+
+
+class Frozen(BaseModel):
+    """Base for every schema object: immutable, unknown keys rejected, finite floats only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")]
+
+
+def _check_probabilities(probabilities: list[float], where: str) -> None:
+    total = math.fsum(probabilities)
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        raise ValueError(f"{where} must sum to 1, got {total:.12g}")
+
+
+# --------------------------------------------------------------------------- nodes and roads
+class NodeSpec(Frozen):
+    """A place trucks enter (source) or leave (sink) the model; stations are declared separately."""
+
+    kind: Literal["source", "sink"]
+    side: Literal["VN", "CN"] = "VN"
+    label: str = ""
+
+
+class RoadSpec(Frozen):
+    """A road segment between two nodes or stations; travel time = length / speed."""
+
+    from_: Name = Field(alias="from")
+    to: Name
+    length_km: float = Field(gt=0, le=1000)
+    speed_kmh: float = Field(gt=0, le=200)
+    lanes: int = Field(1, ge=1, le=64)
+    two_way: bool = False
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+    @property
+    def minutes(self) -> float:
+        return 60.0 * self.length_km / self.speed_kmh
+
+
+# --------------------------------------------------------------------------- stations
+class ServiceRule(Frozen):
+    """Service-time override for trucks matching every attribute in ``when`` (first match wins)."""
+
+    when: dict[Literal["lane", "direction", "cargo", "channel", "stream"], str]
+    service: Distribution
+
+
+class PrioritySpec(Frozen):
+    """Priority by a truck attribute: values earlier in ``order`` are served first."""
+
+    by: Literal["lane", "direction", "cargo", "channel", "stream"] = "cargo"
+    order: list[str] = Field(min_length=1)
+
+
+class StationSpec(Frozen):
+    """One station: servers, service time, discipline, opening hours, finite waiting room.
+
+    ``type`` is a registered name (``xray_scanner``) or a dotted path to a Station subclass
+    (``mypkg.stations:ColdChainBay``); ``params`` is validated by that class's ``Params`` model.
+    """
+
+    type: str = "station"
+    label: str = ""
+    side: Literal["VN", "CN"] = "VN"
+    servers: int = Field(1, ge=1, le=100_000)
+    service: Distribution = Field(
+        default_factory=lambda: _deterministic_zero(), validate_default=False
+    )
+    service_when: list[ServiceRule] = Field(default_factory=list)
+    discipline: Literal["fifo", "lifo", "priority"] = "fifo"
+    priority: PrioritySpec | None = None
+    calendar: Name | None = None
+    queue_capacity: int | None = Field(None, ge=0, le=10_000_000)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _priority_needs_order(self) -> StationSpec:
+        if self.discipline == "priority" and self.priority is None:
+            raise ValueError("discipline 'priority' needs a 'priority: {by, order}' block")
+        return self
+
+
+def _deterministic_zero() -> Any:
+    from gatesim.model.distributions import parse_distribution
+
+    return parse_distribution({"dist": "deterministic", "value": 0.0})
+
+
+# --------------------------------------------------------------------------- routes
+class BranchStep(Frozen):
+    """Take the case matching a truck attribute; ``default`` covers unlisted values."""
+
+    branch: Literal["lane", "direction", "cargo", "channel", "stream"]
+    cases: dict[str, list[Step]]
+    default: list[Step] | None = None
+
+
+class ChoiceOption(Frozen):
+    p: float = Field(ge=0, le=1)
+    steps: list[Step] = Field(default_factory=list)
+
+
+class ChooseStep(Frozen):
+    """Take one option at random with the given probabilities (its own random stream)."""
+
+    choose: list[ChoiceOption] = Field(min_length=1)
+
+    @field_validator("choose")
+    @classmethod
+    def _sums_to_one(cls, options: list[ChoiceOption]) -> list[ChoiceOption]:
+        _check_probabilities([o.p for o in options], "choice probabilities")
+        return options
+
+
+Step = Union[Name, BranchStep, ChooseStep]
+
+
+class RouteSpec(Frozen):
+    """A route from a source through stations (with branches) to a sink."""
+
+    origin: Name
+    steps: list[Step] = Field(default_factory=list)
+    destination: Name
+
+
+# --------------------------------------------------------------------------- arrivals
+class Multiplier(Frozen):
+    """Scale a stream's volume on days [from_day, to_day) (0-based model days)."""
+
+    from_day: int = Field(ge=0)
+    to_day: int = Field(gt=0)
+    factor: float = Field(ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Multiplier:
+        if self.to_day <= self.from_day:
+            raise ValueError(f"to_day ({self.to_day}) must be after from_day ({self.from_day})")
+        return self
+
+
+class TraceSpec(Frozen):
+    """Replay arrival times (minutes from the scenario start).
+
+    In a file write ``trace: {csv: arrivals.csv, column: time_min}``; the loader reads the column
+    (relative to the file) and inlines it here, so a Scenario never refers to other files.
+    """
+
+    times: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=5_000_000)
+
+
+HourlyProfile = Annotated[list[Annotated[float, Field(ge=0, le=1e9)]], Field(min_length=24, max_length=24)]
+
+
+class ArrivalSpec(Frozen):
+    """One arrival stream: trucks of one lane, direction and cargo class, following one route."""
+
+    lane: Name
+    direction: Literal["export", "import"]
+    cargo: Name
+    route: Name
+    per_day: float = Field(0.0, ge=0, le=1e7)
+    profile: Name | HourlyProfile = "flat"
+    channels: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
+    multipliers: list[Multiplier] = Field(default_factory=list)
+    trace: TraceSpec | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_sum_to_one(cls, channels: dict[str, float]) -> dict[str, float]:
+        if not channels:
+            raise ValueError("needs at least one channel")
+        if any(not 0 <= p <= 1 for p in channels.values()):
+            raise ValueError("channel probabilities must lie in [0, 1]")
+        _check_probabilities(list(channels.values()), "channel probabilities")
+        return channels
+
+
+# --------------------------------------------------------------------------- output options
+class RecordsSpec(Frozen):
+    """Per-truck and per-visit records cost memory; streaming statistics are always kept."""
+
+    trucks: bool = False
+    visits: bool = False
+
+
+class Scenario(Frozen):
+    """A complete, validated scenario. Times are minutes from local midnight (VN side) of day 0."""
+
+    name: Name
+    description: str = ""
+    start_date: dt.date = dt.date(2025, 5, 1)
+    timezone: str = "UTC+07:00"
+    days: int = Field(30, ge=1, le=3660)
+    warmup_days: float = Field(0.0, ge=0)
+    replications: int = Field(1, ge=1, le=100_000)
+    seed: int = Field(20250501, ge=0, le=2**63 - 1)
+    report_time: str = Field("20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    demand_scale: float = Field(1.0, ge=0, le=1000)
+    calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
+    profiles: dict[Name, HourlyProfile] = Field(default_factory=dict)
+    nodes: dict[Name, NodeSpec]
+    stations: dict[Name, StationSpec]
+    roads: dict[Name, RoadSpec] = Field(default_factory=dict)
+    routes: dict[Name, RouteSpec]
+    arrivals: dict[Name, ArrivalSpec] = Field(min_length=1)
+    records: RecordsSpec = Field(default_factory=RecordsSpec)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        _check_warmup(self)
+        _check_names_disjoint(self)
+        _check_calendar_refs(self)
+        _check_arrival_refs(self)
+        _check_volume(self)
+        for name, route in self.routes.items():
+            _check_route_refs(self, name, route)
+        return self
+
+    @property
+    def horizon_min(self) -> float:
+        return self.days * 1440.0
+
+    @property
+    def warmup_min(self) -> float:
+        return self.warmup_days * 1440.0
+
+    def profile_weights(self, profile: str | list[float]) -> list[float]:
+        """The 24 hourly weights of a named or inline profile ('flat' is built in)."""
+        if isinstance(profile, list):
+            return profile
+        if profile == "flat":
+            return [1.0] * 24
+        return self.profiles[profile]
+
+
+# --------------------------------------------------------------------------- cross checks
+def _check_warmup(s: Scenario) -> None:
+    if s.warmup_days >= s.days:
+        raise ValueError(f"warmup_days ({s.warmup_days}) must be shorter than days ({s.days})")
+
+
+def _check_names_disjoint(s: Scenario) -> None:
+    clash = sorted(set(s.nodes) & set(s.stations))
+    if clash:
+        raise ValueError(f"names used both as node and station: {', '.join(clash)}")
+
+
+def _check_calendar_refs(s: Scenario) -> None:
+    for name, station in s.stations.items():
+        if station.calendar is not None and station.calendar not in s.calendars:
+            raise ValueError(
+                f"stations.{name}.calendar: unknown calendar '{station.calendar}'"
+                f"{_suggest(station.calendar, s.calendars)}"
+            )
+
+
+def _check_arrival_refs(s: Scenario) -> None:
+    for i, arrival in s.arrivals.items():
+        if arrival.route not in s.routes:
+            raise ValueError(
+                f"arrivals.{i}.route: unknown route '{arrival.route}'{_suggest(arrival.route, s.routes)}"
+            )
+        profile = arrival.profile
+        if isinstance(profile, str) and profile != "flat" and profile not in s.profiles:
+            raise ValueError(
+                f"arrivals.{i}.profile: unknown profile '{profile}'{_suggest(profile, s.profiles)}"
+            )
+        if sum(s.profile_weights(profile)) <= 0 and arrival.per_day > 0:
+            raise ValueError(f"arrivals.{i}.profile: all 24 weights are zero")
+
+
+MAX_EXPECTED_TRUCKS = 50_000_000
+
+
+def _check_volume(s: Scenario) -> None:
+    """Refuse horizons whose expected truck count would exhaust memory instead of simulating."""
+    expected = 0.0
+    for arrival in s.arrivals.values():
+        peak = max([1.0, *(m.factor for m in arrival.multipliers)])
+        expected += arrival.per_day * s.demand_scale * peak * s.days
+        expected += len(arrival.trace.times) if arrival.trace else 0
+    if expected > MAX_EXPECTED_TRUCKS:
+        raise ValueError(
+            f"arrivals: about {expected:.3g} trucks expected over {s.days} days; "
+            f"the limit is {MAX_EXPECTED_TRUCKS:.0e}"
+        )
+
+
+def _check_route_refs(s: Scenario, name: str, route: RouteSpec) -> None:
+    where = f"routes.{name}"
+    if s.nodes.get(route.origin, NodeSpec(kind="sink")).kind != "source":
+        raise ValueError(f"{where}.origin: '{route.origin}' is not a source node{_suggest(route.origin, s.nodes)}")
+    if s.nodes.get(route.destination, NodeSpec(kind="source")).kind != "sink":
+        raise ValueError(
+            f"{where}.destination: '{route.destination}' is not a sink node"
+            f"{_suggest(route.destination, s.nodes)}"
+        )
+    _check_steps(s, route.steps, f"{where}.steps")
+
+
+def _check_steps(s: Scenario, steps: list[Step], where: str) -> None:
+    for i, step in enumerate(steps):
+        here = f"{where}.{i}"
+        if isinstance(step, str):
+            if step not in s.stations:
+                raise ValueError(f"{here}: unknown station '{step}'{_suggest(step, s.stations)}")
+        elif isinstance(step, BranchStep):
+            for value, sub in step.cases.items():
+                _check_steps(s, sub, f"{here}.cases.{value}")
+            if step.default is not None:
+                _check_steps(s, step.default, f"{here}.default")
+        else:
+            for j, option in enumerate(step.choose):
+                _check_steps(s, option.steps, f"{here}.choose.{j}.steps")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    """A ' (did you mean 'x'?)' hint for misspelt names, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+BranchStep.model_rebuild()
+ChoiceOption.model_rebuild()
+ChooseStep.model_rebuild()
+RouteSpec.model_rebuild()

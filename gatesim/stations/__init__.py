@@ -1,0 +1,1 @@
+"""Station types: the base loop, the registry and the built-in families."""

@@ -1,0 +1,266 @@
+"""The station base class: a multi-server queue with opening hours, owned by the station.
+
+The base owns the loop (arrive → queue → service → release → hand on) and all recording.
+There is no SimPy process per truck: the station schedules one event per service completion
+and one per re-opening, which is why gatesim schedules fewer events per visit than the
+request/timeout/release idiom.
+
+Subclasses customise behaviour by overriding one or two hooks:
+
+``admit(truck) -> bool``
+    False turns the truck away (counted as lost). Default: room in ``queue_capacity``.
+``service_time(truck) -> float``
+    Minutes of service. Default: the first matching ``service_when`` rule, else ``service``.
+``hold_time(truck) -> float``
+    Minutes the truck stays after service *without* a server (e.g. waiting for lab results).
+``on_queue_change(now, waiting)``
+    Called whenever the number of waiting trucks changes (yards use it for spill-back).
+``extra_metrics(now) -> dict[str, float]``
+    Station-specific figures added to the station's row of the KPI table.
+
+Parameters of a subclass are declared as a pydantic model in the class attribute ``Params``;
+the loader validates ``params:`` from the scenario file against it, with the usual errors.
+Random draws must come from ``self.rng`` (the station's own named stream).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import simpy
+from pydantic import BaseModel, ConfigDict
+
+from gatesim.model.calendar import Calendar
+from gatesim.model.distributions import Distribution
+from gatesim.model.trucks import Truck
+from gatesim.scenario.schema import StationSpec
+from gatesim.stations.queues import make_queue
+from gatesim.stats.monitors import TimeWeighted
+
+SAMPLE_BLOCK = 512
+
+
+class NoParams(BaseModel):
+    """Stations without parameters accept an empty ``params:`` only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class Sampler:
+    """Draws from a distribution in blocks (one numpy call per block, deterministic per stream)."""
+
+    __slots__ = ("_block", "_dist", "_i", "_rng")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
+        self._dist = dist
+        self._rng = rng
+        self._block: list[float] = []
+        self._i = 0
+
+    def draw(self) -> float:
+        if self._i >= len(self._block):
+            self._block = self._dist.sample_many(self._rng, SAMPLE_BLOCK).tolist()
+            self._i = 0
+        value = self._block[self._i]
+        self._i += 1
+        return value
+
+
+@dataclass
+class StationContext:
+    """What the engine gives a station before time 0 (late binding, checked when bound)."""
+
+    env: simpy.Environment
+    rng: np.random.Generator
+    calendar: Calendar
+    forward: Callable[[Truck], None]
+    lose: Callable[[Truck], None]
+    warmup: float
+    visits: list[tuple[Any, ...]] | None = None
+
+
+class Station:
+    """A station of ``spec.servers`` identical servers (see the module docstring for hooks)."""
+
+    Params: ClassVar[type[BaseModel]] = NoParams
+    #: Short human description, shown by ``run_sim.py types``.
+    describe: ClassVar[str] = "generic multi-server station"
+
+    def __init__(self, name: str, spec: StationSpec, params: BaseModel) -> None:
+        self.name = name
+        self.spec = spec
+        self.params = params
+        self.servers = spec.servers
+        self.queue = make_queue(spec.discipline, spec.priority)
+        self.arrived = self.rejected = self.served = self.departed = 0
+        self.in_service = self.in_hold = 0
+        self.wait_sum = self.wait_max = 0.0
+        self.wait_n = 0
+
+    # ------------------------------------------------------------------ binding
+    def bind(self, ctx: StationContext) -> None:
+        """Wire the station into a replication; called once before time 0."""
+        self.env = ctx.env
+        self.rng = ctx.rng
+        self.calendar = ctx.calendar
+        self._forward = ctx.forward
+        self._lose = ctx.lose
+        self.warmup = ctx.warmup
+        self._visits = ctx.visits
+        self._always_open = ctx.calendar.always_open
+        self._wake_pending = False
+        self.queue_monitor = TimeWeighted(0.0, 0.0)
+        self.busy_monitor = TimeWeighted(0.0, 0.0)
+        self._default = Sampler(self.spec.service, ctx.rng)
+        self._rules = [(tuple(rule.when.items()), Sampler(rule.service, ctx.rng))
+                       for rule in self.spec.service_when]
+
+    def reset_statistics(self, now: float) -> None:
+        """End of warm-up: time-weighted monitors restart; counters of waits restart."""
+        self.queue_monitor.reset(now)
+        self.busy_monitor.reset(now)
+        self.wait_sum = self.wait_max = 0.0
+        self.wait_n = 0
+
+    # ------------------------------------------------------------------ hooks
+    def admit(self, truck: Truck) -> bool:
+        capacity = self.spec.queue_capacity
+        return capacity is None or len(self.queue) < capacity or (
+            self.in_service < self.servers and self.is_open(self.env.now))
+
+    def service_time(self, truck: Truck) -> float:
+        for conditions, sampler in self._rules:
+            if all(getattr(truck, attr) == value for attr, value in conditions):
+                return sampler.draw()
+        return self._default.draw()
+
+    def hold_time(self, truck: Truck) -> float:
+        return 0.0
+
+    def on_queue_change(self, now: float, waiting: int) -> None:
+        return None
+
+    def extra_metrics(self, now: float) -> dict[str, float]:
+        return {}
+
+    # ------------------------------------------------------------------ the loop
+    def is_open(self, now: float) -> bool:
+        return self._always_open or self.calendar.is_open(now)
+
+    def arrive(self, truck: Truck) -> None:
+        """A truck reaches the station (called by the engine at the current time)."""
+        self.arrived += 1
+        if not self.admit(truck):
+            self.rejected += 1
+            self._lose(truck)
+            return
+        now = self.env.now
+        truck.visit_t = now
+        if self.in_service < self.servers and (self._always_open or self.calendar.is_open(now)):
+            self._start(truck, now)
+            return
+        self.queue.push(truck)
+        self._queue_changed(now)
+        if not self._always_open:
+            self._wake_at_opening(now)
+
+    def arrive_event(self, event: simpy.Event) -> None:
+        """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
+        self.arrive(event.value)
+
+    def _start(self, truck: Truck, now: float) -> None:
+        self.in_service += 1
+        self.busy_monitor.update(now, self.in_service)
+        if now >= self.warmup:
+            wait = now - truck.visit_t
+            self.wait_sum += wait
+            self.wait_n += 1
+            if wait > self.wait_max:
+                self.wait_max = wait
+        duration = self.service_time(truck)
+        if self._visits is not None:
+            self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
+        self.env.timeout(duration, truck).callbacks.append(self._service_done)
+
+    def _service_done(self, event: simpy.Event) -> None:
+        truck: Truck = event.value
+        now = self.env.now
+        self.in_service -= 1
+        self.served += 1
+        self.busy_monitor.update(now, self.in_service)
+        self._pull(now)
+        hold = self.hold_time(truck)
+        if hold > 0.0:
+            self.in_hold += 1
+            self.env.timeout(hold, truck).callbacks.append(self._hold_done)
+        else:
+            self.departed += 1
+            self._forward(truck)
+
+    def _hold_done(self, event: simpy.Event) -> None:
+        self.in_hold -= 1
+        self.departed += 1
+        self._forward(event.value)
+
+    def _pull(self, now: float) -> None:
+        """Start waiting trucks while servers are free and the station is open."""
+        while self.queue and self.in_service < self.servers:
+            if not (self._always_open or self.calendar.is_open(now)):
+                self._wake_at_opening(now)
+                return
+            truck = self.queue.pop()
+            self._queue_changed(now)
+            self._start(truck, now)
+
+    def _queue_changed(self, now: float) -> None:
+        waiting = len(self.queue)
+        self.queue_monitor.update(now, waiting)
+        self.on_queue_change(now, waiting)
+
+    def _wake_at_opening(self, now: float) -> None:
+        if self._wake_pending:
+            return
+        opening = self.calendar.next_open(now)
+        if math.isinf(opening):
+            return  # never opens again within the horizon: trucks stay queued
+        self._wake_pending = True
+        self.env.timeout(opening - now).callbacks.append(self._wake)
+
+    def _wake(self, _event: simpy.Event) -> None:
+        self._wake_pending = False
+        self._pull(self.env.now)
+
+    # ------------------------------------------------------------------ results
+    def statistics(self, now: float) -> dict[str, float]:
+        """The station's row of the KPI table over [warm-up, now]."""
+        open_min = self.calendar.open_minutes(self.warmup, now)
+        capacity = self.servers * open_min
+        row = {
+            "servers": float(self.servers),
+            "arrived": float(self.arrived),
+            "served": float(self.served),
+            "rejected": float(self.rejected),
+            "waiting_end": float(len(self.queue)),
+            "in_service_end": float(self.in_service),
+            "in_hold_end": float(self.in_hold),
+            "departed": float(self.departed),
+            "utilization": self.busy_monitor.area(now) / capacity if capacity > 0 else math.nan,
+            "busy_mean": self.busy_monitor.mean(now),
+            "wait_mean_min": self.wait_sum / self.wait_n if self.wait_n else 0.0,
+            "wait_max_min": self.wait_max,
+            "started": float(self.wait_n),
+            "queue_mean": self.queue_monitor.mean(now),
+            "queue_max": float(self.queue_monitor.max),
+            "open_hours": open_min / 60.0,
+        }
+        row.update(self.extra_metrics(now))
+        return row
+
+    def conservation_gap(self) -> int:
+        """arrived − (rejected + waiting + in service + held + departed); zero when nothing leaks."""
+        inside = len(self.queue) + self.in_service + self.in_hold
+        return self.arrived - (self.rejected + inside + self.departed)

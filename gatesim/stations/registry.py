@@ -1,0 +1,100 @@
+"""Station types by name: built-ins register themselves; third-party types by dotted path.
+
+A scenario says ``type: xray_scanner`` (registered) or ``type: mypkg.bays:ColdChainBay``
+(imported on demand). Parameters are validated against the class's ``Params`` model here,
+at load time, so a bad ``params:`` block fails with the same one-line error as any field.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.schema import Scenario, _suggest
+from gatesim.stations.base import Station
+
+_REGISTRY: dict[str, type[Station]] = {}
+S = TypeVar("S", bound=type[Station])
+
+
+def register_station(name: str) -> Callable[[S], S]:
+    """Class decorator: make a Station subclass available to scenario files as ``type: name``."""
+
+    def decorate(cls: S) -> S:
+        if not (isinstance(cls, type) and issubclass(cls, Station)):
+            raise TypeError(f"{cls!r} is not a Station subclass")
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not cls:
+            raise ValueError(f"station type '{name}' is already registered to {existing!r}")
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def station_types() -> dict[str, type[Station]]:
+    """All registered station types (built-ins included), by name."""
+    _load_builtins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def resolve_station_type(type_name: str, field: str = "type") -> type[Station]:
+    """The class for a registered name or a ``module:Class`` / ``module.Class`` path."""
+    _load_builtins()
+    if type_name in _REGISTRY:
+        return _REGISTRY[type_name]
+    if ":" not in type_name and "." not in type_name:
+        raise ScenarioError(None, field, f"unknown station type '{type_name}'"
+                            f"{_suggest(type_name, _REGISTRY)}")
+    return _import_class(type_name, field)
+
+
+def _import_class(path: str, field: str) -> type[Station]:
+    module_name, _, class_name = path.replace(":", ".").rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure is the scenario's problem, reported in one line
+        raise ScenarioError(None, field, f"cannot import module '{module_name}': "
+                            f"{type(exc).__name__}: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Station)):
+        raise ScenarioError(None, field, f"'{path}' is not a Station subclass")
+    return cls
+
+
+def validate_station_specs(scenario: Scenario) -> dict[str, tuple[type[Station], BaseModel]]:
+    """Resolve every station's type and validate its params; errors name the field."""
+    resolved = {}
+    for name, spec in scenario.stations.items():
+        cls = resolve_station_type(spec.type, f"stations.{name}.type")
+        resolved[name] = (cls, validate_params(cls, spec.params, f"stations.{name}.params"))
+    return resolved
+
+
+def validate_params(cls: type[Station], params: dict[str, object], where: str) -> BaseModel:
+    try:
+        return cls.Params.model_validate(params)
+    except ValidationError as exc:
+        error = max(exc.errors(), key=lambda e: len(e["loc"]))
+        loc = ".".join(str(part) for part in error["loc"])
+        field = f"{where}.{loc}" if loc else where
+        message = str(error["msg"]).replace("Value error, ", "")
+        if error["type"] == "extra_forbidden":
+            allowed = list(cls.Params.model_fields)
+            unknown = loc.rsplit(".", 1)[-1]
+            message = f"unknown parameter '{unknown}'{_suggest(unknown, allowed)}"
+            return _raise(field, message, error.get("input"))
+        return _raise(field, message, error.get("input"))
+
+
+def _raise(field: str, message: str, value: object) -> BaseModel:
+    raise ScenarioError(None, field, message, value)
+
+
+def _load_builtins() -> None:
+    """Import the built-in families once (they register on import)."""
+    from gatesim.stations import checkpoint, inspection, transfer, yard  # noqa: F401

@@ -1,0 +1,1 @@
+"""Statistics: level monitors, warm-up truncation, confidence intervals, queueing formulas."""

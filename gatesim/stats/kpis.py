@@ -1,0 +1,101 @@
+"""Named KPI functions over one replication's result: flat ``{name: value}`` rows.
+
+Breakdowns use dotted suffixes: ``throughput_per_day.1119-1120.export``,
+``throughput_per_day.cargo.fruit``, ``time_in_system_p95_h.1088/2-1089.import``.
+Times in system are in hours, station waits in minutes, throughput in trucks per day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from gatesim.model.results import FloatArray, RunResult
+
+#: The headline KPIs every summary carries, in display order.
+HEADLINE = ("throughput_per_day", "time_in_system_mean_h", "time_in_system_p95_h", "backlog_end",
+            "backlog_at_report_mean")
+QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95}
+
+
+def replication_kpis(result: RunResult) -> dict[str, float]:
+    """Every KPI of one replication (after the warm-up), as a flat mapping."""
+    row: dict[str, float] = {}
+    row.update(_throughput(result))
+    row.update(_time_in_system(result))
+    row.update(_backlog(result))
+    row.update(_station_kpis(result))
+    return row
+
+
+def _groups(result: RunResult) -> dict[str, list[int]]:
+    """Stream indices by breakdown suffix ('' = all trucks)."""
+    groups: dict[str, list[int]] = {"": list(range(len(result.streams)))}
+    for i, info in enumerate(result.streams):
+        for key in (f".{info.lane}", f".{info.lane}.{info.direction}",
+                    f".direction.{info.direction}", f".cargo.{info.cargo}"):
+            groups.setdefault(key, []).append(i)
+    return groups
+
+
+def _throughput(result: RunResult) -> dict[str, float]:
+    days = result.measured_days
+    cleared = result.cleared_after_warmup_by_stream
+    return {f"throughput_per_day{key}": float(cleared[ix].sum()) / days
+            for key, ix in _groups(result).items()}
+
+
+def _time_in_system(result: RunResult) -> dict[str, float]:
+    row: dict[str, float] = {}
+    hours = result.time_in_system_min / 60.0
+    for key, ix in _groups(result).items():
+        sample = hours[np.isin(result.time_in_system_stream, ix)] if key else hours
+        row.update(_distribution_kpis("time_in_system", key, sample))
+    return row
+
+
+def _distribution_kpis(prefix: str, key: str, sample: FloatArray) -> dict[str, float]:
+    if sample.size == 0:
+        values = dict.fromkeys(("mean", *QUANTILES, "max"), math.nan)
+    else:
+        values = {"mean": float(sample.mean()), "max": float(sample.max())}
+        values.update({name: float(np.quantile(sample, q)) for name, q in QUANTILES.items()})
+    return {f"{prefix}_{stat}_h{key}": value for stat, value in values.items()}
+
+
+def _backlog(result: RunResult) -> dict[str, float]:
+    first_day = math.ceil(result.warmup_min / 1440.0)
+    at_report = result.backlog_at_report[first_day:]
+    row = {"backlog_end": float(result.in_system_by_stream.sum()),
+           "arrived": float(result.arrived_by_stream.sum()),
+           "cleared": float(result.cleared_by_stream.sum()),
+           "lost": float(result.lost_by_stream.sum())}
+    for key, ix in _groups(result).items():
+        daily = at_report[:, ix].sum(axis=1) if len(at_report) else np.zeros(1)
+        row[f"backlog_at_report_mean{key}"] = float(daily.mean())
+        row[f"backlog_at_report_max{key}"] = float(daily.max())
+    return row
+
+
+STATION_KPIS = ("utilization", "wait_mean_min", "queue_mean", "queue_max")
+
+
+def _station_kpis(result: RunResult) -> dict[str, float]:
+    row: dict[str, float] = {}
+    for name, stats in result.stations.items():
+        for key, value in stats.items():
+            if key in STATION_KPIS or key.startswith(("spillback_", "yard_")):
+                row[f"station.{name}.{key}"] = value
+    spill = [v for k, v in row.items() if k.endswith(".spillback_km_max")]
+    if spill:
+        row["spillback_km_max"] = max(spill)
+    return row
+
+
+def select(row: dict[str, float], names: Iterable[str]) -> dict[str, float]:
+    return {name: row[name] for name in names if name in row}
+
+
+KpiFunction = Callable[[RunResult], dict[str, float]]

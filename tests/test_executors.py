@@ -1,0 +1,92 @@
+"""Every executor returns the same results, in task order, and reports each result once."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from gatesim.experiment.executors import ExecutorError, run_tasks
+
+TASKS = [(seed, 1000 + 100 * seed) for seed in range(6)]  # (seed, sample size)
+
+
+def draw(task: tuple[int, int]) -> float:
+    """Deterministic given its task: the seed travels with the task, not with the worker."""
+    seed, n = task
+    return float(np.random.default_rng(seed).exponential(2.0, size=n).mean())
+
+
+def fail_on_zero(task: tuple[int, int]) -> float:
+    if task[0] == 0:
+        time.sleep(0.5)  # fail late, after the other tasks have finished
+        raise RuntimeError("task 0 failed")
+    return draw(task)
+
+
+def collect(
+    jobs: int = 1, dask_address: str | None = None
+) -> tuple[list[float], dict[int, float], list[int]]:
+    seen: dict[int, float] = {}
+    calls: list[int] = []
+
+    def on_result(i: int, r: float) -> None:
+        calls.append(i)
+        seen[i] = r
+
+    results = run_tasks(draw, TASKS, jobs=jobs, dask_address=dask_address, on_result=on_result)
+    return results, seen, calls
+
+
+def expected() -> list[float]:
+    return [draw(t) for t in TASKS]
+
+
+def test_serial_in_task_order() -> None:
+    results, seen, calls = collect()
+    assert results == expected()
+    assert calls == list(range(len(TASKS)))
+    assert seen == dict(enumerate(results))
+
+
+def test_process_pool_matches_serial() -> None:
+    results, seen, calls = collect(jobs=2)
+    assert results == expected()
+    assert sorted(calls) == list(range(len(TASKS)))  # once each, in any order
+    assert seen == dict(enumerate(results))
+
+
+def test_dask_local_matches_serial() -> None:
+    results, seen, calls = collect(jobs=2, dask_address="local")
+    assert results == expected()
+    assert sorted(calls) == list(range(len(TASKS)))
+    assert seen == dict(enumerate(results))
+
+
+def test_empty_and_without_callback() -> None:
+    assert run_tasks(draw, [], jobs=2) == []
+    assert run_tasks(draw, TASKS[:2], jobs=3) == expected()[:2]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_failure_propagates_after_finished_results(jobs: int) -> None:
+    tasks = [TASKS[1], TASKS[2], TASKS[0], TASKS[3], TASKS[4]]  # the failing task is index 2
+    seen: dict[int, float] = {}
+    with pytest.raises(RuntimeError, match="task 0 failed"):
+        run_tasks(fail_on_zero, tasks, jobs=jobs, on_result=seen.__setitem__)
+    # serial stops at the failure; the pool also delivers the tasks that ran meanwhile
+    delivered = {0, 1} if jobs == 1 else {0, 1, 3, 4}
+    assert seen == {i: draw(tasks[i]) for i in delivered}
+
+
+def test_unreachable_scheduler_fails_fast() -> None:
+    start = time.monotonic()
+    with pytest.raises(ExecutorError, match=r"cannot reach Dask scheduler at tcp://127\.0\.0\.1:9"):
+        run_tasks(draw, TASKS, dask_address="tcp://127.0.0.1:9")
+    assert time.monotonic() - start < 15.0
+
+
+def test_jobs_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="jobs"):
+        run_tasks(draw, TASKS, jobs=0)
