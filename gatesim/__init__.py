@@ -1,1 +1,57 @@
-"""gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan smart border gate."""
+"""gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan gate.
+
+The public API is what ``__all__`` lists; everything else may change between versions.
+"""
+
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
+from gatesim.model.distributions import (
+    Deterministic,
+    Distribution,
+    Empirical,
+    Erlang,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Mixture,
+    Triangular,
+    Uniform,
+)
+from gatesim.model.engine import ConservationError, Replication, simulate
+from gatesim.model.results import RunResult
+from gatesim.model.trucks import Truck
+from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.schema import Scenario
+from gatesim.stations.base import Station, StationContext
+from gatesim.stations.registry import register_station, station_types
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConservationError",
+    "Deterministic",
+    "Distribution",
+    "Empirical",
+    "Erlang",
+    "ExperimentResult",
+    "Exponential",
+    "Gamma",
+    "Lognormal",
+    "Mixture",
+    "Replication",
+    "ReplicationOutcome",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Station",
+    "StationContext",
+    "Triangular",
+    "Truck",
+    "Uniform",
+    "__version__",
+    "load_scenario",
+    "register_station",
+    "run_experiment",
+    "simulate",
+    "station_types",
+]

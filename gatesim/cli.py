@@ -78,8 +78,11 @@ def assignment(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="run_sim.py", description=DESCRIPTION,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(
+        prog="run_sim.py",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     run = commands.add_parser("run", help="simulate a scenario and print its KPIs")
     run.add_argument("scenario", type=Path, help="scenario YAML file")
@@ -95,17 +98,34 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--replications", "-r", type=positive_int, help="independent replications")
     run.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
     run.add_argument("--warmup-days", type=float, help="days discarded before measuring")
-    run.add_argument("--set", dest="assignments", type=assignment, action="append", default=[],
-                     metavar="FIELD.PATH=VALUE",
-                     help="override any scenario field, e.g. stations.vn_xray_1119.servers=3")
+    run.add_argument(
+        "--set",
+        dest="assignments",
+        type=assignment,
+        action="append",
+        default=[],
+        metavar="FIELD.PATH=VALUE",
+        help="override any scenario field, e.g. stations.vn_xray_1119.servers=3",
+    )
     run.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
     run.add_argument("--force", action="store_true", help="replace an existing output folder")
-    run.add_argument("--jobs", "-j", type=positive_int, default=1,
-                     help="worker processes for replications (results identical to serial)")
-    run.add_argument("--dask", metavar="ADDRESS",
-                     help="run replications on a Dask cluster ('local' starts a LocalCluster)")
-    run.add_argument("--records", action="store_true",
-                     help="also write per-truck and per-visit records (Parquet)")
+    run.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        default=1,
+        help="worker processes for replications (results identical to serial)",
+    )
+    run.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run replications on a Dask cluster ('local' starts a LocalCluster)",
+    )
+    run.add_argument(
+        "--records",
+        action="store_true",
+        help="also write per-truck and per-visit records (Parquet)",
+    )
     run.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
 
 
@@ -148,15 +168,21 @@ def _validate(path: Path) -> int:
     from gatesim.scenario.loader import load_scenario
 
     scenario = load_scenario(path)
-    print(f"{path}: OK ({scenario.name}: {len(scenario.stations)} stations, "
-          f"{len(scenario.arrivals)} arrival streams, {len(scenario.routes)} routes)")
+    print(
+        f"{path}: OK ({scenario.name}: {len(scenario.stations)} stations, "
+        f"{len(scenario.arrivals)} arrival streams, {len(scenario.routes)} routes)"
+    )
     return 0
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = dict(args.assignments)
-    for flag, field in (("days", "days"), ("replications", "replications"), ("seed", "seed"),
-                        ("warmup_days", "warmup_days")):
+    for flag, field in (
+        ("days", "days"),
+        ("replications", "replications"),
+        ("seed", "seed"),
+        ("warmup_days", "warmup_days"),
+    ):
         value = getattr(args, flag)
         if value is not None:
             overrides[field] = value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -399,7 +399,20 @@ def test_samples_never_negative_and_moments_sane(spec: dict[str, Any], seed: int
     assert parse_distribution(d.model_dump(by_alias=True)) == d
 
 
-def test_classes_exported() -> None:
+def test_union_members_and_names() -> None:
+    members = get_args(get_args(Distribution)[0])
+    assert members == D.DISTRIBUTION_TYPES
+    assert D.DISTRIBUTION_NAMES == (
+        "deterministic",
+        "exponential",
+        "uniform",
+        "triangular",
+        "lognormal",
+        "gamma",
+        "erlang",
+        "empirical",
+        "mixture",
+    )
     for cls in (
         Deterministic,
         Exponential,

@@ -31,8 +31,9 @@ from gatesim.scenario.schema import Scenario
 def check_output_folder(out: Path, force: bool) -> None:
     """Fail early (before simulating) when the output folder exists and ``force`` is off."""
     if out.exists() and not force:
-        raise ScenarioError(None, "--out", "output folder already exists; use --force to replace it",
-                            str(out))
+        raise ScenarioError(
+            None, "--out", "output folder already exists; use --force to replace it", str(out)
+        )
     if out.exists() and not out.is_dir():
         raise ScenarioError(None, "--out", "exists and is not a folder", str(out))
 
@@ -62,8 +63,9 @@ def _replace(staging: Path, out: Path) -> None:
 
 
 def write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8"
+    )
 
 
 def scenario_document(scenario: Scenario) -> dict[str, Any]:
@@ -108,8 +110,14 @@ def _version(name: str) -> str | None:
 def git_commit() -> str | None:
     root = Path(__file__).resolve().parents[2]
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=5, check=False)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
@@ -120,20 +128,34 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
     result.kpi_table().to_csv(folder / "replications.csv")
     result.station_table().to_csv(folder / "stations.csv", index=False)
     pd.DataFrame({f"rep{o.replication}": o.cleared_by_day for o in result.outcomes}).rename_axis(
-        "day").to_csv(folder / "daily_cleared.csv")
-    hourly = pd.DataFrame([
-        {"replication": o.replication, "hour": h, "cleared_mean": o.cleared_by_hour[h],
-         "in_system_mean": o.in_system_by_hour[h]}
-        for o in result.outcomes for h in range(24)])
+        "day"
+    ).to_csv(folder / "daily_cleared.csv")
+    hourly = pd.DataFrame(
+        [
+            {
+                "replication": o.replication,
+                "hour": h,
+                "cleared_mean": o.cleared_by_hour[h],
+                "in_system_mean": o.in_system_by_hour[h],
+            }
+            for o in result.outcomes
+            for h in range(24)
+        ]
+    )
     hourly.to_csv(folder / "hourly.csv", index=False)
     for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
         if table is not None:
             table.to_parquet(folder / f"{name}.parquet", index=False)
 
 
-def write_experiment(out: Path, result: ExperimentResult, wall_seconds: float, command: list[str],
-                     force: bool = False,
-                     extra: Callable[[Path], None] | None = None) -> Path:
+def write_experiment(
+    out: Path,
+    result: ExperimentResult,
+    wall_seconds: float,
+    command: list[str],
+    force: bool = False,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
     """Write every result file of one experiment into ``out`` (atomically)."""
     with staged_folder(out, force) as folder:
         write_tables(folder, result)

@@ -81,14 +81,19 @@ class ExperimentResult:
 
     def station_table(self) -> pd.DataFrame:
         """One row per (replication, station) with every station statistic."""
-        rows = [{"replication": o.replication, "station": name, **stats}
-                for o in self.outcomes for name, stats in o.stations.items()]
+        rows = [
+            {"replication": o.replication, "station": name, **stats}
+            for o in self.outcomes
+            for name, stats in o.stations.items()
+        ]
         return pd.DataFrame(rows)
 
     def station_summary(self) -> dict[str, dict[str, float]]:
         table = self.station_table().drop(columns="replication")
         means = table.groupby("station", sort=False).mean(numeric_only=True)
-        return {str(name): {k: float(v) for k, v in row.items()} for name, row in means.iterrows()}
+        return {
+            str(name): {str(k): float(v) for k, v in row.items()} for name, row in means.iterrows()
+        }
 
     def conservation(self) -> dict[str, int]:
         keys = ("arrived", "cleared", "lost", "in_system")
@@ -117,7 +122,9 @@ class ExperimentResult:
         }
 
 
-def _records(outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[str]) -> pd.DataFrame | None:
+def _records(
+    outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[str]
+) -> pd.DataFrame | None:
     frames = []
     for outcome in outcomes:
         rows = getattr(outcome, attr)
@@ -129,15 +136,19 @@ def _records(outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[st
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def run_experiment(scenario: Scenario, replications: int | None = None, jobs: int = 1,
-                   dask_address: str | None = None,
-                   on_outcome: Callable[[ReplicationOutcome], None] | None = None,
-                   ) -> ExperimentResult:
+def run_experiment(
+    scenario: Scenario,
+    replications: int | None = None,
+    jobs: int = 1,
+    dask_address: str | None = None,
+    on_outcome: Callable[[ReplicationOutcome], None] | None = None,
+) -> ExperimentResult:
     """Run ``replications`` (default: the scenario's) replications; identical on any executor."""
     count = scenario.replications if replications is None else replications
     tasks = [(scenario, r) for r in range(count)]
     callback = (lambda _i, outcome: on_outcome(outcome)) if on_outcome else None
-    outcomes = run_tasks(run_replication, tasks, jobs=jobs, dask_address=dask_address,
-                         on_result=callback)
+    outcomes = run_tasks(
+        run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=callback
+    )
     executor = "dask" if dask_address else ("processes" if jobs > 1 else "serial")
     return ExperimentResult(scenario=scenario, outcomes=list(outcomes), executor=executor)

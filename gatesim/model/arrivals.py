@@ -54,7 +54,9 @@ def generate(scenario: Scenario, arrival: ArrivalSpec, rng: np.random.Generator)
     return StreamArrivals(times=times, channels=channels, channel_names=names)
 
 
-def _nhpp_times(means: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDArray[np.float64]:
+def _nhpp_times(
+    means: npt.NDArray[np.float64], rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
     counts = rng.poisson(means)
     starts = np.repeat(np.arange(len(means)) * MINUTES_PER_HOUR, counts)
     times = starts + rng.random(len(starts)) * MINUTES_PER_HOUR

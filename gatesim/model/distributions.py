@@ -419,6 +419,22 @@ Distribution = Annotated[
 MixtureComponent.model_rebuild()
 Mixture.model_rebuild()
 
+# Members of the Distribution union, and their ``dist`` tags (as in pydantic error locations).
+DISTRIBUTION_TYPES: tuple[type[_DistBase], ...] = (
+    Deterministic,
+    Exponential,
+    Uniform,
+    Triangular,
+    Lognormal,
+    Gamma,
+    Erlang,
+    Empirical,
+    Mixture,
+)
+DISTRIBUTION_NAMES: tuple[str, ...] = tuple(
+    t.model_fields["dist"].default for t in DISTRIBUTION_TYPES
+)
+
 _ADAPTER: TypeAdapter[Distribution] = TypeAdapter(Distribution)
 
 

@@ -12,7 +12,7 @@ import time
 from array import array
 from bisect import bisect_right
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -78,8 +78,13 @@ class _Finish:
 class Replication:
     """One independent run of a scenario with its own named random streams."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
-                 network: Network | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        seed: int | None = None,
+        network: Network | None = None,
+    ) -> None:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
@@ -97,7 +102,9 @@ class Replication:
 
     def _build_streams(self) -> None:
         s = self.scenario
-        self.streams = [StreamInfo(name, a.lane, a.direction, a.cargo) for name, a in s.arrivals.items()]
+        self.streams = [
+            StreamInfo(name, a.lane, a.direction, a.cargo) for name, a in s.arrivals.items()
+        ]
         n = len(self.streams)
         self.arrived = np.zeros(n, dtype=np.int64)
         self.cleared = np.zeros(n, dtype=np.int64)
@@ -116,23 +123,32 @@ class Replication:
         s = self.scenario
         offset = utc_offset_minutes(s.timezone, s.start_date)
         always = Calendar.unrestricted()
-        calendars = {name: Calendar.compile(spec, s.start_date, s.days, offset)
-                     for name, spec in s.calendars.items()}
+        calendars = {
+            name: Calendar.compile(spec, s.start_date, s.days, offset)
+            for name, spec in s.calendars.items()
+        }
         self.stations: dict[str, Station] = {}
         for name, (cls, params) in validate_station_specs(s).items():
             spec = s.stations[name]
             station = cls(name, spec, params)
-            station.bind(StationContext(
-                env=self.env, rng=self._rng(f"station/{name}"),
-                calendar=calendars[spec.calendar] if spec.calendar else always,
-                forward=self.forward, lose=self._lose, warmup=s.warmup_min,
-                visits=self.visit_rows))
+            station.bind(
+                StationContext(
+                    env=self.env,
+                    rng=self._rng(f"station/{name}"),
+                    calendar=calendars[spec.calendar] if spec.calendar else always,
+                    forward=self.forward,
+                    lose=self._lose,
+                    warmup=s.warmup_min,
+                    visits=self.visit_rows,
+                )
+            )
             self.stations[name] = station
 
     def _build_routes(self) -> None:
-        self.route_start = {name: self._compile(route.steps, _Finish(route.destination),
-                                                f"route/{name}")
-                            for name, route in self.scenario.routes.items()}
+        self.route_start = {
+            name: self._compile(route.steps, _Finish(route.destination), f"route/{name}")
+            for name, route in self.scenario.routes.items()
+        }
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
         """Compile steps back to front so every branch shares the same continuation."""
@@ -144,9 +160,15 @@ class Replication:
         if isinstance(step, str):
             return _Visit(self.stations[step], cont)
         if isinstance(step, BranchStep):
-            cases = {value: self._compile(sub, cont, f"{path}/{value}")
-                     for value, sub in step.cases.items()}
-            default = self._compile(step.default, cont, f"{path}/default") if step.default is not None else None
+            cases = {
+                value: self._compile(sub, cont, f"{path}/{value}")
+                for value, sub in step.cases.items()
+            }
+            default = (
+                self._compile(step.default, cont, f"{path}/default")
+                if step.default is not None
+                else None
+            )
             return _Branch(step.branch, cases, default)
         assert isinstance(step, ChooseStep)
         options = [self._compile(o.steps, cont, f"{path}/{j}") for j, o in enumerate(step.choose)]
@@ -178,7 +200,9 @@ class Replication:
         s = self.scenario
         self.backlog_at_report = np.zeros((s.days, len(self.streams)), dtype=np.int64)
         self.in_system_by_hour = np.zeros((s.days, 24), dtype=np.int64)
-        self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in self.stations}
+        self.queue_by_hour = {
+            name: np.zeros((s.days, 24), dtype=np.int64) for name in self.stations
+        }
         hours, minutes = (int(x) for x in s.report_time.split(":"))
         self._report_offset = hours * 60.0 + minutes
         self.env.timeout(self._report_offset).callbacks.append(self._report)
@@ -198,9 +222,17 @@ class Replication:
         self._next_arrival = i + 1
         k = self._arrival_stream[i]
         info = self.streams[k]
-        truck = Truck(i, info.name, k, info.lane, info.direction, info.cargo,
-                      self._channel_names[k][self._arrival_channel[i]], self.env.now,
-                      self._origins[k])
+        truck = Truck(
+            i,
+            info.name,
+            k,
+            info.lane,
+            info.direction,
+            info.cargo,
+            self._channel_names[k][self._arrival_channel[i]],
+            self.env.now,
+            self._origins[k],
+        )
         truck.step = self._starts[k]
         self.arrived[k] += 1
         self.in_system[k] += 1
@@ -236,7 +268,7 @@ class Replication:
             now_cb(truck)
 
     def _clear_event(self, event: simpy.Event) -> None:
-        self._clear(event.value)
+        self._clear(cast(Truck, event.value))
 
     def _clear(self, truck: Truck) -> None:
         now = self.env.now
@@ -265,8 +297,19 @@ class Replication:
     def _record_truck(self, truck: Truck, when: float, outcome: str) -> None:
         assert self.truck_rows is not None
         self.live.pop(truck.id, None)
-        self.truck_rows.append((truck.id, truck.stream, truck.lane, truck.direction, truck.cargo,
-                                truck.channel, truck.created, when, outcome))
+        self.truck_rows.append(
+            (
+                truck.id,
+                truck.stream,
+                truck.lane,
+                truck.direction,
+                truck.cargo,
+                truck.channel,
+                truck.created,
+                when,
+                outcome,
+            )
+        )
 
     # ------------------------------------------------------------------ observers
     def _report(self, _event: simpy.Event) -> None:
@@ -301,25 +344,44 @@ class Replication:
         self._check_conservation()
         if self.truck_rows is not None:
             for truck in sorted(self.live.values(), key=lambda t: t.id):
-                self.truck_rows.append((truck.id, truck.stream, truck.lane, truck.direction,
-                                        truck.cargo, truck.channel, truck.created, float("nan"),
-                                        "in_system"))
+                self.truck_rows.append(
+                    (
+                        truck.id,
+                        truck.stream,
+                        truck.lane,
+                        truck.direction,
+                        truck.cargo,
+                        truck.channel,
+                        truck.created,
+                        float("nan"),
+                        "in_system",
+                    )
+                )
         return RunResult(
-            scenario=s.name, replication=self.replication, seed=self.seed, days=s.days,
-            warmup_min=s.warmup_min, horizon_min=s.horizon_min, streams=self.streams,
-            arrived_by_stream=self.arrived, cleared_by_stream=self.cleared,
-            lost_by_stream=self.lost, in_system_by_stream=self.in_system.copy(),
+            scenario=s.name,
+            replication=self.replication,
+            seed=self.seed,
+            days=s.days,
+            warmup_min=s.warmup_min,
+            horizon_min=s.horizon_min,
+            streams=self.streams,
+            arrived_by_stream=self.arrived,
+            cleared_by_stream=self.cleared,
+            lost_by_stream=self.lost,
+            in_system_by_stream=self.in_system.copy(),
             cleared_after_warmup_by_stream=self.cleared_after_warmup,
             cleared_by_day_stream=self.cleared_by_day_stream,
             cleared_by_day_hour=self.cleared_by_day_hour,
-            backlog_at_report=self.backlog_at_report, in_system_by_hour=self.in_system_by_hour,
+            backlog_at_report=self.backlog_at_report,
+            in_system_by_hour=self.in_system_by_hour,
             queue_by_hour=self.queue_by_hour,
             time_in_system_min=np.frombuffer(self.tis, dtype=np.float64).copy(),
             time_in_system_stream=np.asarray(self.tis_stream, dtype=np.int64),
             stations={name: st.statistics(now) for name, st in self.stations.items()},
             station_types={name: s.stations[name].type for name in self.stations},
             station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},
-            trucks=self.truck_rows, visits=self.visit_rows,
+            trucks=self.truck_rows,
+            visits=self.visit_rows,
         )
 
     def _check_conservation(self) -> None:
@@ -327,7 +389,9 @@ class Replication:
         accounted = self.cleared.sum() + self.lost.sum() + self.in_system.sum()
         if total != accounted or (self.in_system < 0).any():
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
-        leaks = {n: st.conservation_gap() for n, st in self.stations.items() if st.conservation_gap()}
+        leaks = {
+            n: st.conservation_gap() for n, st in self.stations.items() if st.conservation_gap()
+        }
         if leaks:
             raise ConservationError(f"station conservation broken: {leaks}")
 

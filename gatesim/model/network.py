@@ -51,23 +51,33 @@ def _graph(scenario: Scenario) -> nx.DiGraph:
     for name, node in scenario.nodes.items():
         graph.add_node(name, kind=node.kind, side=node.side, label=node.label or name)
     for name, station in scenario.stations.items():
-        graph.add_node(name, kind="station", side=station.side, label=station.label or name,
-                       type=station.type)
+        graph.add_node(
+            name, kind="station", side=station.side, label=station.label or name, type=station.type
+        )
     known = set(graph.nodes)
     for key, road in scenario.roads.items():
         for end, value in (("from", road.from_), ("to", road.to)):
             if value not in known:
-                raise ScenarioError(None, f"roads.{key}.{end}", f"unknown node '{value}'"
-                                    f"{_suggest(value, known)}")
+                raise ScenarioError(
+                    None, f"roads.{key}.{end}", f"unknown node '{value}'{_suggest(value, known)}"
+                )
         pairs = [(road.from_, road.to)] + ([(road.to, road.from_)] if road.two_way else [])
         for a, b in pairs:
-            graph.add_edge(a, b, name=key, length_km=road.length_km, speed_kmh=road.speed_kmh,
-                           lanes=road.lanes, minutes=road.minutes)
+            graph.add_edge(
+                a,
+                b,
+                name=key,
+                length_km=road.length_km,
+                speed_kmh=road.speed_kmh,
+                lanes=road.lanes,
+                minutes=road.minutes,
+            )
     return graph
 
 
-def _check_stream_route(scenario: Scenario, network: Network, stream: str,
-                        arrival: ArrivalSpec) -> None:
+def _check_stream_route(
+    scenario: Scenario, network: Network, stream: str, arrival: ArrivalSpec
+) -> None:
     route = scenario.routes[arrival.route]
     where = f"routes.{arrival.route}"
     values = _stream_values(stream, arrival)
@@ -88,8 +98,14 @@ def _stream_values(stream: str, arrival: ArrivalSpec) -> dict[str, set[str]]:
     }
 
 
-def _walk(network: Network, current: set[str], steps: Iterable[Step], values: dict[str, set[str]],
-          where: str, stream: str) -> set[str]:
+def _walk(
+    network: Network,
+    current: set[str],
+    steps: Iterable[Step],
+    values: dict[str, set[str]],
+    where: str,
+    stream: str,
+) -> set[str]:
     """Follow steps from the set of places a truck may be; return where it may end up."""
     for i, step in enumerate(steps):
         here = f"{where}.{i}"
@@ -104,8 +120,14 @@ def _walk(network: Network, current: set[str], steps: Iterable[Step], values: di
     return current
 
 
-def _walk_branch(network: Network, current: set[str], step: BranchStep,
-                 values: dict[str, set[str]], where: str, stream: str) -> set[str]:
+def _walk_branch(
+    network: Network,
+    current: set[str],
+    step: BranchStep,
+    values: dict[str, set[str]],
+    where: str,
+    stream: str,
+) -> set[str]:
     ends: set[str] = set()
     for value in sorted(values[step.branch]):
         if value in step.cases:
@@ -113,19 +135,30 @@ def _walk_branch(network: Network, current: set[str], step: BranchStep,
         elif step.default is not None:
             sub, sub_where = step.default, f"{where}.default"
         else:
-            raise ScenarioError(None, f"{where}.cases", f"no case for {step.branch} '{value}' "
-                                f"(trucks of stream '{stream}') and no default")
+            raise ScenarioError(
+                None,
+                f"{where}.cases",
+                f"no case for {step.branch} '{value}' (trucks of stream '{stream}') and no default",
+            )
         narrowed = {**values, step.branch: {value}}
         ends |= _walk(network, current, sub, narrowed, sub_where, stream)
     return ends
 
 
-def _walk_choice(network: Network, current: set[str], step: ChooseStep,
-                 values: dict[str, set[str]], where: str, stream: str) -> set[str]:
+def _walk_choice(
+    network: Network,
+    current: set[str],
+    step: ChooseStep,
+    values: dict[str, set[str]],
+    where: str,
+    stream: str,
+) -> set[str]:
     ends: set[str] = set()
     for j, option in enumerate(step.choose):
         if option.p > 0:
-            ends |= _walk(network, current, option.steps, values, f"{where}.choose.{j}.steps", stream)
+            ends |= _walk(
+                network, current, option.steps, values, f"{where}.choose.{j}.steps", stream
+            )
     return ends
 
 
@@ -135,6 +168,9 @@ def _record_travel(network: Network, origin: str, target: str, where: str, strea
     try:
         minutes = nx.shortest_path_length(network.graph, origin, target, weight="minutes")
     except nx.NetworkXNoPath:
-        raise ScenarioError(None, where, f"no road from '{origin}' to '{target}' "
-                            f"(trucks of stream '{stream}' cannot get there)") from None
+        raise ScenarioError(
+            None,
+            where,
+            f"no road from '{origin}' to '{target}' (trucks of stream '{stream}' cannot get there)",
+        ) from None
     network.travel_min[(origin, target)] = float(minutes)

@@ -11,8 +11,17 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-TRUCK_COLUMNS = ("truck", "stream", "lane", "direction", "cargo", "channel", "created_min",
-                 "cleared_min", "outcome")
+TRUCK_COLUMNS = (
+    "truck",
+    "stream",
+    "lane",
+    "direction",
+    "cargo",
+    "channel",
+    "created_min",
+    "cleared_min",
+    "outcome",
+)
 VISIT_COLUMNS = ("truck", "station", "arrive_min", "start_min", "end_min")
 
 

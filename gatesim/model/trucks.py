@@ -13,16 +13,16 @@ class Truck:
     """
 
     __slots__ = (
-        "id",
-        "stream",
-        "stream_index",
-        "lane",
-        "direction",
         "cargo",
         "channel",
         "created",
+        "direction",
+        "id",
+        "lane",
         "node",
         "step",
+        "stream",
+        "stream_index",
         "visit_t",
     )
 

@@ -26,18 +26,24 @@ def format_ci(stat: dict[str, Any] | None, digits: int = 1) -> str:
     return mean if lo is None or hi is None else f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]"
 
 
-def print_summary(summary: dict[str, Any], wall_seconds: float, console: Console | None = None) -> None:
+def print_summary(
+    summary: dict[str, Any], wall_seconds: float, console: Console | None = None
+) -> None:
     console = console or Console()
     kpis = summary["kpis"]
-    console.print(f"[bold]{summary['scenario']}[/bold]: {summary['days']} days "
-                  f"(warm-up {summary['warmup_days']}), {summary['replications']} replication(s), "
-                  f"seed {summary['seed']}, {wall_seconds:.1f} s")
+    console.print(
+        f"[bold]{summary['scenario']}[/bold]: {summary['days']} days "
+        f"(warm-up {summary['warmup_days']}), {summary['replications']} replication(s), "
+        f"seed {summary['seed']}, {wall_seconds:.1f} s"
+    )
     console.print(_headline_table(kpis))
     console.print(_breakdown_table(kpis))
     console.print(_station_table(summary["stations"]))
     c = summary["conservation"]
-    console.print(f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
-                  f" + in system {c['in_system']}")
+    console.print(
+        f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
+        f" + in system {c['in_system']}"
+    )
 
 
 def _headline_table(kpis: dict[str, Any]) -> Table:
@@ -52,8 +58,14 @@ def _headline_table(kpis: dict[str, Any]) -> Table:
 
 def _breakdown_table(kpis: dict[str, Any]) -> Table:
     table = Table(title="By lane and direction")
-    for column in ("lane", "direction", "cleared/day", "time in system mean (h)", "p95 (h)",
-                   "backlog at report"):
+    for column in (
+        "lane",
+        "direction",
+        "cleared/day",
+        "time in system mean (h)",
+        "p95 (h)",
+        "backlog at report",
+    ):
         table.add_column(column, justify="left" if column in ("lane", "direction") else "right")
     for key in sorted(kpis):
         parts = key.split(".", 1)
@@ -63,19 +75,35 @@ def _breakdown_table(kpis: dict[str, Any]) -> Table:
         if suffix.startswith(("direction.", "cargo.")):
             continue
         lane, direction = suffix.rsplit(".", 1)
-        table.add_row(lane, direction, format_ci(kpis[key]),
-                      format_ci(kpis.get(f"time_in_system_mean_h.{suffix}"), 2),
-                      format_ci(kpis.get(f"time_in_system_p95_h.{suffix}"), 2),
-                      format_ci(kpis.get(f"backlog_at_report_mean.{suffix}")))
+        table.add_row(
+            lane,
+            direction,
+            format_ci(kpis[key]),
+            format_ci(kpis.get(f"time_in_system_mean_h.{suffix}"), 2),
+            format_ci(kpis.get(f"time_in_system_p95_h.{suffix}"), 2),
+            format_ci(kpis.get(f"backlog_at_report_mean.{suffix}")),
+        )
     return table
 
 
 def _station_table(stations: dict[str, dict[str, float]]) -> Table:
     table = Table(title="Stations (means over replications)")
-    for column in ("station", "servers", "utilisation", "wait mean (min)", "queue mean", "queue max"):
+    for column in (
+        "station",
+        "servers",
+        "utilisation",
+        "wait mean (min)",
+        "queue mean",
+        "queue max",
+    ):
         table.add_column(column, justify="left" if column == "station" else "right")
     for name, row in stations.items():
-        table.add_row(name, f"{row['servers']:.0f}", f"{row['utilization']:.1%}",
-                      f"{row['wait_mean_min']:.1f}", f"{row['queue_mean']:.1f}",
-                      f"{row['queue_max']:.0f}")
+        table.add_row(
+            name,
+            f"{row['servers']:.0f}",
+            f"{row['utilization']:.1%}",
+            f"{row['wait_mean_min']:.1f}",
+            f"{row['queue_mean']:.1f}",
+            f"{row['queue_max']:.0f}",
+        )
     return table

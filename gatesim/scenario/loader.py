@@ -12,6 +12,7 @@ import copy
 import csv
 import difflib
 import math
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,10 @@ def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
     except RecursionError:
         raise ScenarioError(path, "", "nesting is too deep") from None
     from gatesim.model.network import build_network
+    from gatesim.stations.registry import validate_station_specs
 
     try:
+        validate_station_specs(scenario)
         build_network(scenario)
     except ScenarioError as exc:
         raise exc.with_file(path) from None
@@ -132,7 +135,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def _expanded_size(tree: Any) -> int:
-    """Number of values the tree holds with aliases expanded (memoised: linear in distinct nodes)."""
+    """Number of values with YAML aliases expanded (memoised: linear in distinct nodes)."""
     memo: dict[int, int] = {}
 
     def size(node: Any, depth: int) -> int:
@@ -167,7 +170,9 @@ def deep_merge(base: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def apply_overrides(
+    raw: dict[str, Any], overrides: Mapping[str, Any], path: Path
+) -> dict[str, Any]:
     """Set dotted paths in a merged tree; every parent must already exist (no silent typos)."""
     tree = copy.deepcopy(raw)
     for dotted, value in overrides.items():
@@ -214,9 +219,13 @@ def _inline_csv_references(tree: dict[str, Any], file: Path) -> None:
     """
     for where, node in _walk_mappings(tree, ""):
         if node.get("dist") == "empirical" and "csv" in node:
-            node["values"] = _read_csv_column(file, where, node.pop("csv"), node.pop("column", "value"))
+            node["values"] = _read_csv_column(
+                file, where, node.pop("csv"), node.pop("column", "value")
+            )
         elif where.endswith(".trace") and "csv" in node:
-            node["times"] = _read_csv_column(file, where, node.pop("csv"), node.pop("column", "time_min"))
+            node["times"] = _read_csv_column(
+                file, where, node.pop("csv"), node.pop("column", "time_min")
+            )
 
 
 def _walk_mappings(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -241,7 +250,9 @@ def _read_csv_column(file: Path, where: str, ref: Any, column: Any) -> list[floa
         raise ScenarioError(file, field, f"cannot read CSV: {exc}", ref) from None
 
 
-def _numeric_column(rows: csv.DictReader[str], file: Path, field: str, column: str, ref: str) -> list[float]:
+def _numeric_column(
+    rows: csv.DictReader[str], file: Path, field: str, column: str, ref: str
+) -> list[float]:
     if rows.fieldnames is None or column not in rows.fieldnames:
         raise ScenarioError(file, field, f"CSV has no column '{column}'", ref)
     values: list[float] = []
@@ -269,13 +280,17 @@ def _from_validation_error(exc: ValidationError, raw: Any, path: Path) -> Scenar
     if error["type"] == "extra_forbidden":
         unknown = field.rsplit(".", 1)[-1]
         message = f"unknown field '{unknown}'{_close(unknown, _all_field_names())}"
+    if error["type"] == "missing" or not error["loc"]:
+        return ScenarioError(path, field, message)  # no value to show
     return ScenarioError(path, field, message, value)
 
 
 def _most_specific(errors: list[Any]) -> Any:
-    """Prefer errors that are not about union dispatch, and the deepest location."""
-    plain = [e for e in errors if e["type"] not in ("union_tag_invalid",)] or errors
-    return max(plain, key=lambda e: len(e["loc"]))
+    """The deepest error location is the most specific one."""
+    return max(errors, key=lambda e: len(e["loc"]))
+
+
+_INTERNAL_LOC = re.compile(r"^(str|int|float|bool|[\w-]+\[.*\]|function-.*|[a-z]+-step)$")
 
 
 def _path_in_input(raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
@@ -283,29 +298,23 @@ def _path_in_input(raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
     parts: list[str] = []
     node: Any = raw
     for item in loc:
-        if isinstance(node, dict) and item in node:
-            node = node[item]
-        elif isinstance(node, list) and isinstance(item, int) and item < len(node):
-            node = node[item]
-        elif isinstance(node, (dict, list)) or not parts or isinstance(item, int):
-            if isinstance(node, dict) and isinstance(item, str) and _looks_like_tag(item):
-                continue
-            node = None
-        else:
+        is_key = isinstance(node, dict) and item in node
+        if isinstance(item, str) and not is_key and _is_union_tag(item):
             continue
         parts.append(str(item))
+        if isinstance(node, dict):
+            node = node.get(item)
+        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            node = node[item]
+        else:
+            node = None
     return ".".join(parts), node
 
 
-def _looks_like_tag(item: str) -> bool:
-    return item in _union_tags()
-
-
-def _union_tags() -> frozenset[str]:
+def _is_union_tag(item: str) -> bool:
     from gatesim.model.distributions import DISTRIBUTION_NAMES
 
-    return frozenset((*DISTRIBUTION_NAMES, "str", "BranchStep", "ChooseStep", "list[float]",
-                      "function-after[_sums_to_one(), list[ChoiceOption]]"))
+    return item in DISTRIBUTION_NAMES or bool(_INTERNAL_LOC.match(item))
 
 
 def _all_field_names() -> set[str]:
@@ -319,5 +328,5 @@ def _all_field_names() -> set[str]:
 
     for obj in vars(distributions).values():
         if isinstance(obj, type) and issubclass(obj, BaseModel):
-            names.update(obj.model_fields)
+            names.update(info.alias or name for name, info in obj.model_fields.items())
     return names

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -45,9 +47,12 @@ def _check_probabilities(probabilities: list[float], where: str) -> None:
 
 # --------------------------------------------------------------------------- nodes and roads
 class NodeSpec(Frozen):
-    """A place trucks enter (source) or leave (sink) the model; stations are declared separately."""
+    """A place trucks enter (source) or leave (sink), or a road junction (plaza, yard gate).
 
-    kind: Literal["source", "sink"]
+    Stations are declared separately; routes visit stations, roads join any of these.
+    """
+
+    kind: Literal["source", "sink", "junction"]
     side: Literal["VN", "CN"] = "VN"
     label: str = ""
 
@@ -62,7 +67,9 @@ class RoadSpec(Frozen):
     lanes: int = Field(1, ge=1, le=64)
     two_way: bool = False
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
+    )
 
     @property
     def minutes(self) -> float:
@@ -144,7 +151,29 @@ class ChooseStep(Frozen):
         return options
 
 
-Step = Union[Name, BranchStep, ChooseStep]
+def _step_kind(value: Any) -> str | None:
+    """Dispatch a route step by its shape, so errors speak of the step the user meant."""
+    if isinstance(value, str):
+        return "name-step"
+    if isinstance(value, BranchStep) or (isinstance(value, dict) and "branch" in value):
+        return "branch-step"
+    if isinstance(value, ChooseStep) or (isinstance(value, dict) and "choose" in value):
+        return "choose-step"
+    return None
+
+
+Step = Annotated[
+    Union[  # noqa: UP007 - a runtime Union carries the tags
+        Annotated[Name, Tag("name-step")],
+        Annotated[BranchStep, Tag("branch-step")],
+        Annotated[ChooseStep, Tag("choose-step")],
+    ],
+    Discriminator(
+        _step_kind,
+        custom_error_type="invalid_step",
+        custom_error_message="a step is a station name, a {branch: ...} or a {choose: ...} mapping",
+    ),
+]
 
 
 class RouteSpec(Frozen):
@@ -180,7 +209,9 @@ class TraceSpec(Frozen):
     times: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=5_000_000)
 
 
-HourlyProfile = Annotated[list[Annotated[float, Field(ge=0, le=1e9)]], Field(min_length=24, max_length=24)]
+HourlyProfile = Annotated[
+    list[Annotated[float, Field(ge=0, le=1e9)]], Field(min_length=24, max_length=24)
+]
 
 
 class ArrivalSpec(Frozen):
@@ -289,9 +320,8 @@ def _check_calendar_refs(s: Scenario) -> None:
 def _check_arrival_refs(s: Scenario) -> None:
     for i, arrival in s.arrivals.items():
         if arrival.route not in s.routes:
-            raise ValueError(
-                f"arrivals.{i}.route: unknown route '{arrival.route}'{_suggest(arrival.route, s.routes)}"
-            )
+            hint = _suggest(arrival.route, s.routes)
+            raise ValueError(f"arrivals.{i}.route: unknown route '{arrival.route}'{hint}")
         profile = arrival.profile
         if isinstance(profile, str) and profile != "flat" and profile not in s.profiles:
             raise ValueError(
@@ -321,7 +351,8 @@ def _check_volume(s: Scenario) -> None:
 def _check_route_refs(s: Scenario, name: str, route: RouteSpec) -> None:
     where = f"routes.{name}"
     if s.nodes.get(route.origin, NodeSpec(kind="sink")).kind != "source":
-        raise ValueError(f"{where}.origin: '{route.origin}' is not a source node{_suggest(route.origin, s.nodes)}")
+        hint = _suggest(route.origin, s.nodes)
+        raise ValueError(f"{where}.origin: '{route.origin}' is not a source node{hint}")
     if s.nodes.get(route.destination, NodeSpec(kind="source")).kind != "sink":
         raise ValueError(
             f"{where}.destination: '{route.destination}' is not a sink node"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import simpy
@@ -116,8 +116,10 @@ class Station:
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
         self._default = Sampler(self.spec.service, ctx.rng)
-        self._rules = [(tuple(rule.when.items()), Sampler(rule.service, ctx.rng))
-                       for rule in self.spec.service_when]
+        self._rules = [
+            (tuple(rule.when.items()), Sampler(rule.service, ctx.rng))
+            for rule in self.spec.service_when
+        ]
 
     def reset_statistics(self, now: float) -> None:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
@@ -129,8 +131,11 @@ class Station:
     # ------------------------------------------------------------------ hooks
     def admit(self, truck: Truck) -> bool:
         capacity = self.spec.queue_capacity
-        return capacity is None or len(self.queue) < capacity or (
-            self.in_service < self.servers and self.is_open(self.env.now))
+        return (
+            capacity is None
+            or len(self.queue) < capacity
+            or (self.in_service < self.servers and self.is_open(self.env.now))
+        )
 
     def service_time(self, truck: Truck) -> float:
         for conditions, sampler in self._rules:
@@ -170,7 +175,7 @@ class Station:
 
     def arrive_event(self, event: simpy.Event) -> None:
         """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
-        self.arrive(event.value)
+        self.arrive(cast(Truck, event.value))
 
     def _start(self, truck: Truck, now: float) -> None:
         self.in_service += 1
@@ -187,7 +192,7 @@ class Station:
         self.env.timeout(duration, truck).callbacks.append(self._service_done)
 
     def _service_done(self, event: simpy.Event) -> None:
-        truck: Truck = event.value
+        truck = cast(Truck, event.value)
         now = self.env.now
         self.in_service -= 1
         self.served += 1
@@ -204,7 +209,7 @@ class Station:
     def _hold_done(self, event: simpy.Event) -> None:
         self.in_hold -= 1
         self.departed += 1
-        self._forward(event.value)
+        self._forward(cast(Truck, event.value))
 
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""
@@ -261,6 +266,6 @@ class Station:
         return row
 
     def conservation_gap(self) -> int:
-        """arrived − (rejected + waiting + in service + held + departed); zero when nothing leaks."""
+        """arrived − (rejected + waiting + in service + held + departed); 0 unless a leak."""
         inside = len(self.queue) + self.in_service + self.in_hold
         return self.arrived - (self.rejected + inside + self.departed)

@@ -48,8 +48,9 @@ def resolve_station_type(type_name: str, field: str = "type") -> type[Station]:
     if type_name in _REGISTRY:
         return _REGISTRY[type_name]
     if ":" not in type_name and "." not in type_name:
-        raise ScenarioError(None, field, f"unknown station type '{type_name}'"
-                            f"{_suggest(type_name, _REGISTRY)}")
+        raise ScenarioError(
+            None, field, f"unknown station type '{type_name}'{_suggest(type_name, _REGISTRY)}"
+        )
     return _import_class(type_name, field)
 
 
@@ -58,8 +59,9 @@ def _import_class(path: str, field: str) -> type[Station]:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # any import failure is the scenario's problem, reported in one line
-        raise ScenarioError(None, field, f"cannot import module '{module_name}': "
-                            f"{type(exc).__name__}: {exc}") from None
+        raise ScenarioError(
+            None, field, f"cannot import module '{module_name}': {type(exc).__name__}: {exc}"
+        ) from None
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Station)):
         raise ScenarioError(None, field, f"'{path}' is not a Station subclass")

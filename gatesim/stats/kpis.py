@@ -15,8 +15,13 @@ import numpy as np
 from gatesim.model.results import FloatArray, RunResult
 
 #: The headline KPIs every summary carries, in display order.
-HEADLINE = ("throughput_per_day", "time_in_system_mean_h", "time_in_system_p95_h", "backlog_end",
-            "backlog_at_report_mean")
+HEADLINE = (
+    "throughput_per_day",
+    "time_in_system_mean_h",
+    "time_in_system_p95_h",
+    "backlog_end",
+    "backlog_at_report_mean",
+)
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95}
 
 
@@ -34,8 +39,12 @@ def _groups(result: RunResult) -> dict[str, list[int]]:
     """Stream indices by breakdown suffix ('' = all trucks)."""
     groups: dict[str, list[int]] = {"": list(range(len(result.streams)))}
     for i, info in enumerate(result.streams):
-        for key in (f".{info.lane}", f".{info.lane}.{info.direction}",
-                    f".direction.{info.direction}", f".cargo.{info.cargo}"):
+        for key in (
+            f".{info.lane}",
+            f".{info.lane}.{info.direction}",
+            f".direction.{info.direction}",
+            f".cargo.{info.cargo}",
+        ):
             groups.setdefault(key, []).append(i)
     return groups
 
@@ -43,8 +52,10 @@ def _groups(result: RunResult) -> dict[str, list[int]]:
 def _throughput(result: RunResult) -> dict[str, float]:
     days = result.measured_days
     cleared = result.cleared_after_warmup_by_stream
-    return {f"throughput_per_day{key}": float(cleared[ix].sum()) / days
-            for key, ix in _groups(result).items()}
+    return {
+        f"throughput_per_day{key}": float(cleared[ix].sum()) / days
+        for key, ix in _groups(result).items()
+    }
 
 
 def _time_in_system(result: RunResult) -> dict[str, float]:
@@ -68,10 +79,12 @@ def _distribution_kpis(prefix: str, key: str, sample: FloatArray) -> dict[str, f
 def _backlog(result: RunResult) -> dict[str, float]:
     first_day = math.ceil(result.warmup_min / 1440.0)
     at_report = result.backlog_at_report[first_day:]
-    row = {"backlog_end": float(result.in_system_by_stream.sum()),
-           "arrived": float(result.arrived_by_stream.sum()),
-           "cleared": float(result.cleared_by_stream.sum()),
-           "lost": float(result.lost_by_stream.sum())}
+    row = {
+        "backlog_end": float(result.in_system_by_stream.sum()),
+        "arrived": float(result.arrived_by_stream.sum()),
+        "cleared": float(result.cleared_by_stream.sum()),
+        "lost": float(result.lost_by_stream.sum()),
+    }
     for key, ix in _groups(result).items():
         daily = at_report[:, ix].sum(axis=1) if len(at_report) else np.zeros(1)
         row[f"backlog_at_report_mean{key}"] = float(daily.mean())
