@@ -7,6 +7,7 @@ nothing is written. The CLI only talks to the scenario, experiment and output la
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ import yaml
 from gatesim.scenario.errors import ScenarioError
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("run", "validate", "types")
+COMMANDS = ("run", "compare", "sweep", "validate", "types")
 
 DESCRIPTION = """\
 gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan
@@ -28,13 +29,17 @@ smart border gate (dedicated lanes 1119-1120 and 1088/2-1089).
 commands:
   run SCENARIO.yaml       simulate and print the KPI table (the default command:
                           'run_sim.py SCENARIO.yaml' is 'run_sim.py run SCENARIO.yaml')
+  compare A.yaml B.yaml   run scenarios under common random numbers and report paired
+                          differences against the first one
+  sweep SCENARIO.yaml --set FIELD.PATH=V1,V2,...
+                          full-factorial parameter sweep, one folder per point
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
 
-Run 'run_sim.py COMMAND --help' for the options of a command.
+Run 'run_sim.py COMMAND --help' for the options of a command (see docs/experiments.md).
 Results go to --out DIR (default results/<scenario>-<timestamp>): summary.json,
-replications.csv, stations.csv, daily_cleared.csv, hourly.csv, manifest.json and, with
---records, trucks.parquet and visits.parquet.
+replications.csv, stations.csv, daily_cleared.csv, hourly.csv, hourly_summary.csv,
+manifest.json and, with --records, trucks.parquet and visits.parquet.
 """
 
 
@@ -77,6 +82,45 @@ def assignment(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(f"cannot read the value in {text!r}") from None
 
 
+def replications_arg(text: str) -> int | str:
+    """A positive integer, or ``auto`` (add replications until a precision target is met)."""
+    return "auto" if text.strip().lower() == "auto" else positive_int(text)
+
+
+def warmup_arg(text: str) -> float | str:
+    """Days to discard (a number >= 0), or ``auto`` (MSER-5 on a pilot run)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be 'auto' or a number of days (got {text!r})"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a number of days >= 0 (got {text!r})")
+    return value
+
+
+def fraction_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1) (got {text!r})") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1) (got {text!r})")
+    return value
+
+
+def axis_arg(text: str) -> Any:
+    from gatesim.experiment.sweep import parse_axis
+
+    try:
+        return parse_axis(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="run_sim.py",
@@ -87,6 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate a scenario and print its KPIs")
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     _add_run_options(run)
+    _add_experiment_options(run)
+    compare = commands.add_parser(
+        "compare", help="compare scenarios under common random numbers (paired differences)"
+    )
+    compare.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml")
+    _add_experiment_options(compare)
+    sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
+    sweep.add_argument("scenario", type=Path, help="scenario YAML file")
+    sweep.add_argument(
+        "--set",
+        dest="axes",
+        type=axis_arg,
+        action="append",
+        required=True,
+        metavar="FIELD.PATH=V1,V2,...",
+        help="swept field and its comma-separated values (YAML scalars); repeat for more axes",
+    )
+    _add_experiment_options(sweep)
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
@@ -94,9 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--days", type=positive_int, help="simulated days (overrides the file)")
-    run.add_argument("--replications", "-r", type=positive_int, help="independent replications")
-    run.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
     run.add_argument("--warmup-days", type=float, help="days discarded before measuring")
     run.add_argument(
         "--set",
@@ -107,26 +166,60 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
         metavar="FIELD.PATH=VALUE",
         help="override any scenario field, e.g. stations.vn_xray_1119.servers=3",
     )
-    run.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
-    run.add_argument("--force", action="store_true", help="replace an existing output folder")
     run.add_argument(
+        "--records",
+        action="store_true",
+        help="also write per-truck and per-visit records (Parquet)",
+    )
+
+
+def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--days", type=positive_int, help="simulated days (overrides the file)")
+    cmd.add_argument(
+        "--replications",
+        "-r",
+        type=replications_arg,
+        metavar="R|auto",
+        help="independent replications, or 'auto' to stop at a precision target",
+    )
+    cmd.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
+    cmd.add_argument(
+        "--warmup",
+        type=warmup_arg,
+        metavar="auto|DAYS",
+        help="warm-up to discard: DAYS, or 'auto' (MSER-5 on a pilot run)",
+    )
+    cmd.add_argument("--target-kpi", help="KPI for --replications auto (throughput_per_day)")
+    cmd.add_argument(
+        "--target-rel",
+        type=fraction_arg,
+        help="relative CI half-width to reach with --replications auto (0.05)",
+    )
+    cmd.add_argument(
+        "--max-replications",
+        type=positive_int,
+        help="cap on replications with --replications auto (50)",
+    )
+    cmd.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
+    cmd.add_argument("--force", action="store_true", help="replace an existing output folder")
+    cmd.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the replications an interrupted run with the same --out finished",
+    )
+    cmd.add_argument(
         "--jobs",
         "-j",
         type=positive_int,
         default=1,
         help="worker processes for replications (results identical to serial)",
     )
-    run.add_argument(
+    cmd.add_argument(
         "--dask",
         metavar="ADDRESS",
         help="run replications on a Dask cluster ('local' starts a LocalCluster)",
     )
-    run.add_argument(
-        "--records",
-        action="store_true",
-        help="also write per-truck and per-visit records (Parquet)",
-    )
-    run.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
+    cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,8 +237,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(_interrupted(args), file=sys.stderr)
         return 130
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    from gatesim.experiment.store import PartialStore
+
+    out: Path | None = getattr(args, "resolved_out", None)
+    kept = PartialStore(partial_folder(out)).count() if out is not None else 0
+    if not kept:
+        return "interrupted: nothing was written"
+    return (
+        f"interrupted: {kept} finished replication(s) kept in {partial_folder(out)}; "  # type: ignore[arg-type]
+        f"rerun with --out {out} --resume to reuse them"
+    )
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
@@ -153,7 +259,12 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _types()
     if args.command == "validate":
         return _validate(args.scenario)
-    return _run(args, argv)
+    command = ["run_sim.py", *argv]
+    if args.command == "compare":
+        return _compare(args, command)
+    if args.command == "sweep":
+        return _sweep(args, command)
+    return _run(args, command)
 
 
 def _types() -> int:
@@ -175,41 +286,197 @@ def _validate(path: Path) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- experiments
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides: dict[str, Any] = dict(args.assignments)
-    for flag, field in (
-        ("days", "days"),
-        ("replications", "replications"),
-        ("seed", "seed"),
-        ("warmup_days", "warmup_days"),
-    ):
-        value = getattr(args, flag)
-        if value is not None:
-            overrides[field] = value
-    if args.records:
+    """Scenario overrides from the flags: --set, --days, --replications R, --seed, warm-up."""
+    overrides: dict[str, Any] = dict(getattr(args, "assignments", []))
+    for flag in ("days", "seed"):
+        if getattr(args, flag) is not None:
+            overrides[flag] = getattr(args, flag)
+    if isinstance(args.replications, int):
+        overrides["replications"] = args.replications
+    warmup = _fixed_warmup(args)
+    if warmup is not None:
+        overrides["warmup_days"] = warmup
+    if getattr(args, "records", False):
         overrides["records"] = {"trucks": True, "visits": True}
     return overrides
 
 
-def _run(args: argparse.Namespace, argv: list[str]) -> int:
+def _fixed_warmup(args: argparse.Namespace) -> float | None:
+    legacy = getattr(args, "warmup_days", None)
+    if legacy is not None and args.warmup is not None:
+        raise ScenarioError(None, "--warmup-days", "give either --warmup or --warmup-days")
+    if legacy is not None:
+        return float(legacy)
+    return args.warmup if isinstance(args.warmup, float) else None
+
+
+def _design(args: argparse.Namespace) -> Any:
+    from gatesim.experiment.study import Design
+
+    auto = args.replications == "auto"
+    for flag in ("target_kpi", "target_rel", "max_replications"):
+        if getattr(args, flag) is not None and not auto:
+            option = "--" + flag.replace("_", "-")
+            raise ScenarioError(None, option, "only applies with --replications auto")
+    defaults = Design()
+    return Design(
+        auto_replications=auto,
+        auto_warmup=args.warmup == "auto",
+        target_kpi=args.target_kpi or defaults.target_kpi,
+        target_rel=args.target_rel or defaults.target_rel,
+        max_replications=args.max_replications or defaults.max_replications,
+    )
+
+
+def _prepare_out(args: argparse.Namespace, default_name: str) -> Path:
+    from gatesim.experiment.output import check_output_folder
+
+    if args.resume and args.out is None:
+        raise ScenarioError(None, "--resume", "needs the --out folder of the interrupted run")
+    out: Path = args.out or Path("results") / f"{default_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_output_folder(out, args.force)
+    args.resolved_out = out
+    return out
+
+
+def _experiment(
+    scenarios: list[Any], args: argparse.Namespace, out: Path, design: Any, groups: str
+) -> tuple[list[Any], float, Any]:
+    """Run the study with the requested executor, progress bar and partial store."""
     from gatesim.experiment.executors import ExecutorError
-    from gatesim.experiment.output import check_output_folder, write_experiment
-    from gatesim.experiment.runner import run_experiment
+    from gatesim.experiment.progress import ProgressBar, progress_wanted
+    from gatesim.experiment.store import PartialStore
+    from gatesim.experiment.study import (
+        Execution,
+        ReplicationRunner,
+        run_study,
+        scheduler_address,
+    )
+
+    execution = Execution(jobs=args.jobs, dask_address=args.dask)
+    store = PartialStore(partial_folder(out))
+    started = time.perf_counter()
+    try:
+        with (
+            ProgressBar(progress_wanted(args.quiet), groups) as bar,
+            scheduler_address(execution) as address,
+        ):
+            runner = ReplicationRunner(execution, address, store, args.resume, bar)
+            results = run_study(scenarios, design, runner)
+    except ExecutorError as exc:
+        raise ScenarioError(None, "--dask", str(exc)) from None
+    return results, time.perf_counter() - started, runner
+
+
+def partial_folder(out: Path) -> Path:
+    from gatesim.experiment.store import partial_folder as folder
+
+    return folder(out)
+
+
+def _run(args: argparse.Namespace, command: list[str]) -> int:
+    from gatesim.experiment.display import design_lines, print_lines
+    from gatesim.experiment.manifests import run_extra
+    from gatesim.experiment.output import write_experiment
     from gatesim.report.console import print_summary
     from gatesim.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, run_overrides(args))
-    out = args.out or Path("results") / f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    check_output_folder(out, args.force)
-    started = time.perf_counter()
-    try:
-        result = run_experiment(scenario, jobs=args.jobs, dask_address=args.dask)
-    except ExecutorError as exc:
-        raise ScenarioError(None, "--dask", str(exc)) from None
-    wall = time.perf_counter() - started
-    write_experiment(out, result, wall, ["run_sim.py", *argv], force=args.force)
+    design = _design(args)
+    out = _prepare_out(args, scenario.name)
+    results, wall, runner = _experiment([scenario], args, out, design, "")
+    result = results[0]
+    extra = run_extra(runner, result, design)
+    write_experiment(out, result, wall, command, force=args.force, manifest_extra=extra)
+    runner.store.remove()
     if not args.quiet:
-        print_summary(result.summary(), wall)
+        summary = result.summary()
+        print_summary(summary, wall)
+        print_lines(design_lines(summary))
+    print(f"results written to {out}")
+    return 0
+
+
+def _compare(args: argparse.Namespace, command: list[str]) -> int:
+    from rich.console import Console
+
+    from gatesim.experiment.compare import (
+        comparison_document,
+        unique_folders,
+        write_comparison_files,
+    )
+    from gatesim.experiment.display import comparison_table, design_lines, print_lines
+    from gatesim.experiment.manifests import group_manifest, run_extra
+    from gatesim.experiment.output import write_group
+
+    scenarios = _load_compared(args.scenarios, run_overrides(args))
+    design = _design(args)
+    out = _prepare_out(args, "compare")
+    results, wall, runner = _experiment(scenarios, args, out, design, "scenarios")
+    folders = unique_folders([s.name for s in scenarios])
+    document = comparison_document(results, folders, [str(p) for p in args.scenarios])
+    manifest = group_manifest("compare", results, folders, wall, command, runner, design)
+    members = [(f, r, run_extra(runner, r, design)) for f, r in zip(folders, results, strict=True)]
+    write_group(
+        out,
+        members,
+        wall,
+        command,
+        lambda folder: write_comparison_files(folder, document, manifest),
+        force=args.force,
+    )
+    runner.store.remove()
+    if not args.quiet:
+        Console().print(comparison_table(document))
+        print_lines(design_lines(results[-1].summary()))
+    print(f"results written to {out}")
+    return 0
+
+
+def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Any]:
+    """Every scenario with the first one's seed and replication count (common random numbers)."""
+    from gatesim.scenario.loader import load_scenario
+
+    if len(paths) < 2:
+        raise ScenarioError(None, "compare", "needs at least two scenario files")
+    first = load_scenario(paths[0], overrides)
+    shared = {**overrides, "seed": first.seed, "replications": first.replications}
+    return [first, *(load_scenario(path, shared) for path in paths[1:])]
+
+
+def _sweep(args: argparse.Namespace, command: list[str]) -> int:
+    from rich.console import Console
+
+    from gatesim.experiment.display import sweep_table as sweep_display
+    from gatesim.experiment.manifests import group_manifest, run_extra
+    from gatesim.experiment.output import write_group
+    from gatesim.experiment.sweep import sweep_points, sweep_table, write_sweep_files
+
+    points = sweep_points(args.scenario, args.axes, run_overrides(args))
+    design = _design(args)
+    out = _prepare_out(args, f"sweep-{points[0].scenario.name}")
+    scenarios = [p.scenario for p in points]
+    results, wall, runner = _experiment(scenarios, args, out, design, "sweep points")
+    folders = [f"points/{p.folder}" for p in points]
+    table = sweep_table(points, results)
+    per_point = [{"point": p.index, "values": p.values} for p in points]
+    manifest = group_manifest(
+        "sweep", results, folders, wall, command, runner, design, per_scenario=per_point
+    )
+    members = [(f, r, run_extra(runner, r, design)) for f, r in zip(folders, results, strict=True)]
+    write_group(
+        out,
+        members,
+        wall,
+        command,
+        lambda folder: write_sweep_files(folder, table, manifest),
+        force=args.force,
+    )
+    runner.store.remove()
+    if not args.quiet:
+        Console().print(sweep_display(table, [a.path for a in args.axes]))
     print(f"results written to {out}")
     return 0
 

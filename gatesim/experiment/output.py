@@ -6,6 +6,7 @@ An existing folder is replaced only with ``force=True``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -44,12 +45,19 @@ def staged_folder(out: Path, force: bool) -> Iterator[Path]:
     check_output_folder(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
     try:
         yield staging
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace(staging: Path, out: Path) -> None:
@@ -77,7 +85,13 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def manifest(result: ExperimentResult, wall_seconds: float, command: list[str]) -> dict[str, Any]:
+def manifest(
+    result: ExperimentResult,
+    wall_seconds: float,
+    command: list[str],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``manifest.json`` document of one scenario's run; ``extra`` adds or overrides keys."""
     s = result.scenario
     return {
         "scenario": s.name,
@@ -87,16 +101,24 @@ def manifest(result: ExperimentResult, wall_seconds: float, command: list[str]) 
             {"replication": o.replication, "seed_material": replication_seed(s.seed, o.replication)}
             for o in result.outcomes
         ],
+        **environment(),
+        "executor": result.executor,
+        "wall_seconds": round(wall_seconds, 3),
+        "replication_seconds": [round(o.wall_seconds, 3) for o in result.outcomes],
+        "command": command,
+        **(extra or {}),
+        "resolved_scenario": scenario_document(s),
+    }
+
+
+def environment() -> dict[str, Any]:
+    """Versions, platform and git commit: the reproducibility part of every manifest."""
+    return {
         "gatesim_version": _version("gatesim"),
         "versions": {name: _version(name) for name in ("simpy", "numpy", "pydantic", "networkx")},
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "git_commit": git_commit(),
-        "executor": result.executor,
-        "wall_seconds": round(wall_seconds, 3),
-        "replication_seconds": [round(o.wall_seconds, 3) for o in result.outcomes],
-        "command": command,
-        "resolved_scenario": scenario_document(s),
     }
 
 
@@ -107,6 +129,7 @@ def _version(name: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
     root = Path(__file__).resolve().parents[2]
     try:
@@ -143,6 +166,7 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
         ]
     )
     hourly.to_csv(folder / "hourly.csv", index=False)
+    result.hourly_summary().to_csv(folder / "hourly_summary.csv", index=False)
     for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
         if table is not None:
             table.to_parquet(folder / f"{name}.parquet", index=False)
@@ -155,23 +179,57 @@ def write_experiment(
     command: list[str],
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write every result file of one experiment into ``out`` (atomically)."""
     with staged_folder(out, force) as folder:
-        write_tables(folder, result)
-        write_json(folder / "summary.json", _json_safe(result.summary()))
-        write_json(folder / "manifest.json", manifest(result, wall_seconds, command))
+        write_experiment_files(folder, result, wall_seconds, command, manifest_extra)
         if extra is not None:
             extra(folder)
     return out
 
 
-def _json_safe(value: Any) -> Any:
+def write_experiment_files(
+    folder: Path,
+    result: ExperimentResult,
+    wall_seconds: float,
+    command: list[str],
+    manifest_extra: dict[str, Any] | None = None,
+) -> None:
+    """The usual run outputs of one scenario into an existing (staging) folder."""
+    write_tables(folder, result)
+    write_json(folder / "summary.json", json_safe(result.summary()))
+    write_json(folder / "manifest.json", manifest(result, wall_seconds, command, manifest_extra))
+
+
+def write_group(
+    out: Path,
+    members: Sequence[tuple[str, ExperimentResult, dict[str, Any]]],
+    wall_seconds: float,
+    command: list[str],
+    write_extra: Callable[[Path], None],
+    force: bool = False,
+) -> Path:
+    """Several experiments in ``out/<relative folder>/`` plus group files, all atomically.
+
+    ``members`` are (relative folder, result, manifest extra); ``write_extra(folder)`` writes the
+    group's own files (comparison, sweep table, top-level manifest).
+    """
+    with staged_folder(out, force) as folder:
+        for relative, result, extra in members:
+            sub = folder / relative
+            sub.mkdir(parents=True)
+            write_experiment_files(sub, result, wall_seconds, command, extra)
+        write_extra(folder)
+    return out
+
+
+def json_safe(value: Any) -> Any:
     """Replace NaN/inf (undefined statistics) by None so the JSON stays standard."""
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value

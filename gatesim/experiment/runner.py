@@ -18,7 +18,7 @@ from gatesim.experiment.executors import run_tasks
 from gatesim.model.engine import simulate
 from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.scenario.schema import Scenario
-from gatesim.stats.intervals import Summary, summarise
+from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
 
 
@@ -68,6 +68,10 @@ class ExperimentResult:
     scenario: Scenario
     outcomes: list[ReplicationOutcome] = field(default_factory=list)
     executor: str = "serial"
+    #: How the warm-up was chosen: {"method": "fixed"|"mser5", "days": d, ...}; None = fixed.
+    warmup: dict[str, Any] | None = None
+    #: Set when the replication count was chosen by a precision target (``--replications auto``).
+    replication_control: dict[str, Any] | None = None
 
     def kpi_table(self) -> pd.DataFrame:
         """One row per replication, one column per KPI."""
@@ -99,27 +103,51 @@ class ExperimentResult:
         keys = ("arrived", "cleared", "lost", "in_system")
         return {k: int(sum(o.conservation[k] for o in self.outcomes)) for k in keys}
 
+    def hourly_summary(self) -> pd.DataFrame:
+        """Per hour of day, the mean and 95% t-interval across replications of trucks cleared in
+        that hour and of trucks in the system (each averaged over the measured days)."""
+        series = {"cleared": "cleared_by_hour", "in_system": "in_system_by_hour"}
+        rows = []
+        for hour in range(24):
+            row: dict[str, float] = {"hour": hour}
+            for name, attr in series.items():
+                values = [getattr(o, attr)[hour] for o in self.outcomes]
+                row[f"{name}_mean"], row[f"{name}_lo"], row[f"{name}_hi"] = t_interval(values)
+            rows.append(row)
+        return pd.DataFrame(rows).astype({"hour": int})
+
     def trucks_table(self) -> pd.DataFrame | None:
         return _records(self.outcomes, "trucks", TRUCK_COLUMNS)
 
     def visits_table(self) -> pd.DataFrame | None:
         return _records(self.outcomes, "visits", VISIT_COLUMNS)
 
+    def warmup_report(self) -> dict[str, Any]:
+        return self.warmup or {"method": "fixed", "days": self.scenario.warmup_days}
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` document."""
         s = self.scenario
-        return {
+        document: dict[str, Any] = {
             "scenario": s.name,
             "description": s.description,
             "days": s.days,
             "warmup_days": s.warmup_days,
             "replications": len(self.outcomes),
             "seed": s.seed,
-            "headline": list(HEADLINE),
-            "kpis": self.kpi_summary(),
-            "stations": self.station_summary(),
-            "conservation": self.conservation(),
+            "warmup": self.warmup_report(),
         }
+        if self.replication_control is not None:
+            document["replication_control"] = self.replication_control
+        document.update(
+            {
+                "headline": list(HEADLINE),
+                "kpis": self.kpi_summary(),
+                "stations": self.station_summary(),
+                "conservation": self.conservation(),
+            }
+        )
+        return document
 
 
 def _records(

@@ -9,7 +9,8 @@ channels) are identical in every scenario that shares its definition (common ran
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,10 @@ class StreamArrivals:
     times: npt.NDArray[np.float64]
     channels: npt.NDArray[np.int64]
     channel_names: tuple[str, ...]
+    #: attribute name -> (value names, value index per truck)
+    attributes: dict[str, tuple[tuple[str, ...], npt.NDArray[np.int64]]] = field(
+        default_factory=dict
+    )
 
 
 def hourly_means(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.float64]:
@@ -41,17 +46,38 @@ def hourly_means(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.flo
     return np.outer(day_factor, per_hour).ravel()
 
 
-def generate(scenario: Scenario, arrival: ArrivalSpec, rng: np.random.Generator) -> StreamArrivals:
-    """All arrivals of one stream within [0, horizon)."""
+def generate(
+    scenario: Scenario,
+    arrival: ArrivalSpec,
+    rng: np.random.Generator,
+    attribute_rng: Callable[[str], np.random.Generator] | None = None,
+) -> StreamArrivals:
+    """All arrivals of one stream within [0, horizon).
+
+    Extra attributes draw from their own streams (``attribute_rng(name)``), so declaring one
+    never changes the times or channels of the trucks.
+    """
     if arrival.trace is not None:
         times = np.sort(np.asarray(arrival.trace.times, dtype=float))
         times = times[times < scenario.horizon_min]
     else:
         times = _nhpp_times(hourly_means(scenario, arrival), rng)
     names = tuple(arrival.channels)
-    probabilities = np.asarray([arrival.channels[n] for n in names], dtype=float)
-    channels = rng.choice(len(names), size=len(times), p=probabilities / probabilities.sum())
-    return StreamArrivals(times=times, channels=channels, channel_names=names)
+    channels = _categorical(rng, arrival.channels, len(times))
+    attributes = {}
+    for name, shares in arrival.attributes.items():
+        attr_rng = attribute_rng(name) if attribute_rng else rng
+        attributes[name] = (tuple(shares), _categorical(attr_rng, shares, len(times)))
+    return StreamArrivals(
+        times=times, channels=channels, channel_names=names, attributes=attributes
+    )
+
+
+def _categorical(
+    rng: np.random.Generator, shares: dict[str, float], n: int
+) -> npt.NDArray[np.int64]:
+    probabilities = np.asarray(list(shares.values()), dtype=float)
+    return rng.choice(len(shares), size=n, p=probabilities / probabilities.sum())
 
 
 def _nhpp_times(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any, cast
 
@@ -22,10 +23,10 @@ from gatesim.model.calendar import Calendar, utc_offset_minutes
 from gatesim.model.network import Network, build_network
 from gatesim.model.randomness import stream
 from gatesim.model.results import RunResult, StreamInfo
-from gatesim.model.trucks import Truck
-from gatesim.scenario.schema import BranchStep, ChooseStep, Scenario, Step
+from gatesim.model.trucks import FIXED_ATTRIBUTES, Truck
+from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 from gatesim.stations.base import Station, StationContext
-from gatesim.stations.registry import validate_station_specs
+from gatesim.stations.registry import station_outcomes, validate_station_specs
 
 MINUTES_PER_DAY = 1440.0
 
@@ -43,10 +44,15 @@ class _Visit:
 
 
 class _Branch:
-    __slots__ = ("attr", "cases", "default")
+    __slots__ = ("attr", "cases", "default", "fixed")
 
     def __init__(self, attr: str, cases: dict[str, Any], default: Any) -> None:
         self.attr, self.cases, self.default = attr, cases, default
+        self.fixed = attr in FIXED_ATTRIBUTES  # a slot of Truck, else an entry of Truck.attrs
+
+    def follow(self, truck: Truck) -> Any:
+        value = getattr(truck, self.attr) if self.fixed else truck.attrs.get(self.attr, "")
+        return self.cases.get(value, self.default)
 
 
 class _Choose:
@@ -65,6 +71,16 @@ class _Choose:
         self._i += 1
         index = min(bisect_right(self.cumulative, u), len(self.options) - 1)
         return self.options[index]
+
+
+class _Overflow:
+    __slots__ = ("else_", "station", "then", "waiting")
+
+    def __init__(self, station: Station, waiting: int, then: Any, else_: Any) -> None:
+        self.station, self.waiting, self.then, self.else_ = station, waiting, then, else_
+
+    def follow(self) -> Any:
+        return self.then if len(self.station.queue) > self.waiting else self.else_
 
 
 class _Finish:
@@ -88,7 +104,8 @@ class Replication:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
-        self.network = network or build_network(scenario)
+        self._station_types = validate_station_specs(scenario)
+        self.network = network or build_network(scenario, station_outcomes(self._station_types))
         self.env = simpy.Environment()
         self._build_streams()
         self._build_stations()
@@ -128,7 +145,7 @@ class Replication:
             for name, spec in s.calendars.items()
         }
         self.stations: dict[str, Station] = {}
-        for name, (cls, params) in validate_station_specs(s).items():
+        for name, (cls, params) in self._station_types.items():
             spec = s.stations[name]
             station = cls(name, spec, params)
             station.bind(
@@ -140,6 +157,7 @@ class Replication:
                     lose=self._lose,
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
+                    substream=self._substreams(name),
                 )
             )
             self.stations[name] = station
@@ -170,31 +188,57 @@ class Replication:
                 else None
             )
             return _Branch(step.branch, cases, default)
+        if isinstance(step, OverflowStep):
+            return _Overflow(
+                self.stations[step.if_queue_above.station],
+                step.if_queue_above.waiting,
+                self._compile(step.then, cont, f"{path}/then"),
+                self._compile(step.else_, cont, f"{path}/else"),
+            )
         assert isinstance(step, ChooseStep)
         options = [self._compile(o.steps, cont, f"{path}/{j}") for j, o in enumerate(step.choose)]
         cumulative = list(accumulate(o.p for o in step.choose))
         return _Choose(cumulative, options, self._rng(path))
 
     def _build_arrivals(self) -> None:
+        """Generate every stream, then merge them into one time-ordered callback chain."""
         s = self.scenario
-        times, stream_ix, channels = [], [], []
-        self._channel_names: list[tuple[str, ...]] = []
-        for i, (name, spec) in enumerate(s.arrivals.items()):
-            generated = arrival_streams.generate(s, spec, self._rng(f"arrivals/{name}"))
-            times.append(generated.times)
-            stream_ix.append(np.full(len(generated.times), i, dtype=np.int64))
-            channels.append(generated.channels)
-            self._channel_names.append(generated.channel_names)
+        self._generated: list[arrival_streams.StreamArrivals] = []
+        for name, spec in s.arrivals.items():
+            self._generated.append(
+                arrival_streams.generate(
+                    s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
+                )
+            )
+        times = [g.times for g in self._generated]
         all_times = np.concatenate(times) if times else np.zeros(0)
+        stream_ix = np.concatenate(
+            [np.full(len(t), i, dtype=np.int64) for i, t in enumerate(times)]
+        )
         order = np.argsort(all_times, kind="stable")
         self._arrival_times = all_times[order].tolist()
-        self._arrival_stream = np.concatenate(stream_ix)[order].tolist()
-        self._arrival_channel = np.concatenate(channels)[order].tolist()
+        self._arrival_stream = stream_ix[order].tolist()
         self._next_arrival = 0
+        self._stream_position = [0] * len(self._generated)
+        self._channels = [
+            [g.channel_names[c] for c in g.channels.tolist()] for g in self._generated
+        ]
         specs = list(s.arrivals.values())
         self._origins = [s.routes[a.route].origin for a in specs]
         self._starts = [self.route_start[a.route] for a in specs]
         self._schedule_next_arrival()
+
+    def _substreams(self, station: str) -> Callable[[str], np.random.Generator]:
+        return lambda sub: self._rng(f"station/{station}/{sub}")
+
+    def _attribute_streams(self, stream_name: str) -> Callable[[str], np.random.Generator]:
+        return lambda attribute: self._rng(f"arrivals/{stream_name}/{attribute}")
+
+    def _truck_attributes(self, k: int, position: int) -> dict[str, str] | None:
+        attributes = self._generated[k].attributes
+        if not attributes:
+            return None
+        return {name: names[int(index[position])] for name, (names, index) in attributes.items()}
 
     def _build_observers(self) -> None:
         s = self.scenario
@@ -221,6 +265,8 @@ class Replication:
         i = self._next_arrival
         self._next_arrival = i + 1
         k = self._arrival_stream[i]
+        position = self._stream_position[k]
+        self._stream_position[k] = position + 1
         info = self.streams[k]
         truck = Truck(
             i,
@@ -229,9 +275,10 @@ class Replication:
             info.lane,
             info.direction,
             info.cargo,
-            self._channel_names[k][self._arrival_channel[i]],
+            self._channels[k][position],
             self.env.now,
             self._origins[k],
+            self._truck_attributes(k, position),
         )
         truck.step = self._starts[k]
         self.arrived[k] += 1
@@ -252,9 +299,11 @@ class Replication:
                 self._move(truck, station.name, station.arrive, station.arrive_event)
                 return
             if kind is _Branch:
-                step = step.cases.get(getattr(truck, step.attr), step.default)
+                step = step.follow(truck)
             elif kind is _Choose:
                 step = step.pick()
+            elif kind is _Overflow:
+                step = step.follow()
             else:
                 self._move(truck, step.node, self._clear, self._clear_event)
                 return
@@ -382,6 +431,7 @@ class Replication:
             station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},
             trucks=self.truck_rows,
             visits=self.visit_rows,
+            meta={"costs": s.costs.model_dump()},
         )
 
     def _check_conservation(self) -> None:

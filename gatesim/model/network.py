@@ -9,7 +9,7 @@ A scenario with no roads at all is an abstract queueing network: travel takes no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -19,6 +19,7 @@ from gatesim.scenario.schema import (
     ArrivalSpec,
     BranchStep,
     ChooseStep,
+    OverflowStep,
     Scenario,
     Step,
     _suggest,
@@ -37,12 +38,19 @@ class Network:
         return 0.0 if self.abstract else self.travel_min[(origin, target)]
 
 
-def build_network(scenario: Scenario) -> Network:
-    """Build the graph and check every route against it; raise ScenarioError on a bad layout."""
+def build_network(
+    scenario: Scenario, outcomes: Mapping[str, Iterable[str]] | None = None
+) -> Network:
+    """Build the graph and check every route against it; raise ScenarioError on a bad layout.
+
+    ``outcomes`` maps attributes that stations set on trucks (e.g. ``scan_alarm``) to their
+    possible values; branches on them need a ``default`` for trucks that never got one.
+    """
     graph = _graph(scenario)
     network = Network(graph=graph, abstract=not scenario.roads)
+    station_outcomes = {k: set(v) for k, v in (outcomes or {}).items()}
     for name, arrival in scenario.arrivals.items():
-        _check_stream_route(scenario, network, name, arrival)
+        _check_stream_route(scenario, network, name, arrival, station_outcomes)
     return network
 
 
@@ -75,59 +83,87 @@ def _graph(scenario: Scenario) -> nx.DiGraph:
     return graph
 
 
+@dataclass(frozen=True)
+class _RouteWalk:
+    """Context of one stream's walk through its route."""
+
+    network: Network
+    stream: str
+    outcomes: frozenset[str]  # attributes set by stations: a truck may not have them yet
+
+
 def _check_stream_route(
-    scenario: Scenario, network: Network, stream: str, arrival: ArrivalSpec
+    scenario: Scenario,
+    network: Network,
+    stream: str,
+    arrival: ArrivalSpec,
+    outcomes: dict[str, set[str]],
 ) -> None:
     route = scenario.routes[arrival.route]
     where = f"routes.{arrival.route}"
-    values = _stream_values(stream, arrival)
-    last = _walk(network, {route.origin}, route.steps, values, f"{where}.steps", stream)
+    own = _stream_values(stream, arrival)
+    walk = _RouteWalk(network, stream, frozenset(set(outcomes) - set(own)))
+    last = _walk(walk, {route.origin}, route.steps, {**outcomes, **own}, f"{where}.steps")
     for origin in last:
-        _record_travel(network, origin, route.destination, f"{where}.destination", stream)
+        _record_travel(walk, origin, route.destination, f"{where}.destination")
 
 
 def _stream_values(stream: str, arrival: ArrivalSpec) -> dict[str, set[str]]:
     """The values each branchable attribute can take for trucks of this stream."""
-    channels = {name for name, p in arrival.channels.items() if p > 0}
-    return {
+    values: dict[str, set[str]] = {
         "lane": {arrival.lane},
         "direction": {arrival.direction},
         "cargo": {arrival.cargo},
         "stream": {stream},
-        "channel": channels,
+        "channel": {name for name, p in arrival.channels.items() if p > 0},
     }
+    for name, shares in arrival.attributes.items():
+        values[name] = {value for value, p in shares.items() if p > 0}
+    return values
 
 
 def _walk(
-    network: Network,
+    walk: _RouteWalk,
     current: set[str],
     steps: Iterable[Step],
     values: dict[str, set[str]],
     where: str,
-    stream: str,
 ) -> set[str]:
     """Follow steps from the set of places a truck may be; return where it may end up."""
     for i, step in enumerate(steps):
         here = f"{where}.{i}"
         if isinstance(step, str):
             for origin in current:
-                _record_travel(network, origin, step, here, stream)
+                _record_travel(walk, origin, step, here)
             current = {step}
         elif isinstance(step, BranchStep):
-            current = _walk_branch(network, current, step, values, here, stream)
+            current = _walk_branch(walk, current, step, values, here)
+        elif isinstance(step, OverflowStep):
+            current = _walk(walk, current, step.then, values, f"{here}.then") | _walk(
+                walk, current, step.else_, values, f"{here}.else"
+            )
         else:
-            current = _walk_choice(network, current, step, values, here, stream)
+            current = _walk_choice(walk, current, step, values, here)
     return current
 
 
 def _walk_branch(
-    network: Network,
-    current: set[str],
-    step: BranchStep,
-    values: dict[str, set[str]],
-    where: str,
-    stream: str,
+    walk: _RouteWalk, current: set[str], step: BranchStep, values: dict[str, set[str]], where: str
 ) -> set[str]:
+    if step.branch not in values:
+        raise ScenarioError(
+            None,
+            f"{where}.branch",
+            f"unknown truck attribute '{step.branch}' "
+            f"(stream '{walk.stream}'){_suggest(step.branch, values)}",
+        )
+    if step.branch in walk.outcomes and step.default is None:
+        raise ScenarioError(
+            None,
+            f"{where}.default",
+            f"a branch on the station outcome "
+            f"'{step.branch}' needs a default for trucks without one",
+        )
     ends: set[str] = set()
     for value in sorted(values[step.branch]):
         if value in step.cases:
@@ -138,31 +174,27 @@ def _walk_branch(
             raise ScenarioError(
                 None,
                 f"{where}.cases",
-                f"no case for {step.branch} '{value}' (trucks of stream '{stream}') and no default",
+                f"no case for {step.branch} '{value}' "
+                f"(trucks of stream '{walk.stream}') and no default",
             )
-        narrowed = {**values, step.branch: {value}}
-        ends |= _walk(network, current, sub, narrowed, sub_where, stream)
+        ends |= _walk(walk, current, sub, {**values, step.branch: {value}}, sub_where)
+    if step.default is not None and step.branch in walk.outcomes:
+        ends |= _walk(walk, current, step.default, values, f"{where}.default")
     return ends
 
 
 def _walk_choice(
-    network: Network,
-    current: set[str],
-    step: ChooseStep,
-    values: dict[str, set[str]],
-    where: str,
-    stream: str,
+    walk: _RouteWalk, current: set[str], step: ChooseStep, values: dict[str, set[str]], where: str
 ) -> set[str]:
     ends: set[str] = set()
     for j, option in enumerate(step.choose):
         if option.p > 0:
-            ends |= _walk(
-                network, current, option.steps, values, f"{where}.choose.{j}.steps", stream
-            )
+            ends |= _walk(walk, current, option.steps, values, f"{where}.choose.{j}.steps")
     return ends
 
 
-def _record_travel(network: Network, origin: str, target: str, where: str, stream: str) -> None:
+def _record_travel(walk: _RouteWalk, origin: str, target: str, where: str) -> None:
+    network = walk.network
     if network.abstract or (origin, target) in network.travel_min:
         return
     try:
@@ -171,6 +203,7 @@ def _record_travel(network: Network, origin: str, target: str, where: str, strea
         raise ScenarioError(
             None,
             where,
-            f"no road from '{origin}' to '{target}' (trucks of stream '{stream}' cannot get there)",
+            f"no road from '{origin}' to '{target}' "
+            f"(trucks of stream '{walk.stream}' cannot get there)",
         ) from None
     network.travel_min[(origin, target)] = float(minutes)

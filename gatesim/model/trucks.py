@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+FIXED_ATTRIBUTES = frozenset(("lane", "direction", "cargo", "channel", "stream"))
+
 
 class Truck:
     """One loaded truck. Attributes a route may branch on: lane, direction, cargo, channel, stream.
 
+    ``attrs`` holds the stream's categorical attributes (``precleared``, ``eligible``…) and the
+    outcomes stations set (``scan_alarm``…); :meth:`get` reads fixed and extra attributes alike.
     ``node`` is the last place the truck physically reached (for travel times), ``step`` its
     position in the compiled route, ``visit_t`` the time it joined its current station.
     """
 
     __slots__ = (
+        "attrs",
         "cargo",
         "channel",
         "created",
@@ -37,6 +42,7 @@ class Truck:
         channel: str,
         created: float,
         node: str,
+        attrs: dict[str, str] | None = None,
     ) -> None:
         self.id = truck_id
         self.stream = stream
@@ -49,6 +55,13 @@ class Truck:
         self.node = node
         self.step: Any = None
         self.visit_t = created
+        self.attrs: dict[str, str] = attrs if attrs is not None else {}
+
+    def get(self, name: str) -> str | None:
+        """A fixed attribute or an extra one (None when the truck has no such attribute)."""
+        if name in FIXED_ATTRIBUTES:
+            return str(getattr(self, name))
+        return self.attrs.get(name)
 
     def __repr__(self) -> str:
         return (

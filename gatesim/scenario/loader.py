@@ -56,11 +56,10 @@ def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
     except RecursionError:
         raise ScenarioError(path, "", "nesting is too deep") from None
     from gatesim.model.network import build_network
-    from gatesim.stations.registry import validate_station_specs
+    from gatesim.stations.registry import station_outcomes, validate_station_specs
 
     try:
-        validate_station_specs(scenario)
-        build_network(scenario)
+        build_network(scenario, station_outcomes(validate_station_specs(scenario)))
     except ScenarioError as exc:
         raise exc.with_file(path) from None
     return scenario
@@ -77,6 +76,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     tree = _read_yaml(resolved)
     _inline_csv_references(tree, resolved)
     base_ref = tree.pop("extends", None)
+    _drop_extension_fields(tree)
     if base_ref is None:
         return tree
     if not isinstance(base_ref, str) or not base_ref.strip():
@@ -84,6 +84,12 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     base_path = resolved.parent / base_ref
     base = _load_with_bases(base_path, (*chain, resolved))
     return deep_merge(base, tree)
+
+
+def _drop_extension_fields(tree: dict[str, Any]) -> None:
+    """Top-level keys starting with ``x-`` only hold YAML anchors for reuse in the file."""
+    for key in [k for k in tree if isinstance(k, str) and k.startswith("x-")]:
+        del tree[key]
 
 
 def _resolve_existing(path: Path, suffixes: tuple[str, ...], referrer: Path | None) -> Path:
@@ -112,7 +118,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "file is not UTF-8 text") from None
     try:
-        tree = yaml.safe_load(text)
+        tree = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ScenarioError(path, "", _yaml_problem(exc)) from None
     except RecursionError:
@@ -124,6 +130,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if _expanded_size(tree) > MAX_TREE_NODES:
         raise ScenarioError(path, "", f"more than {MAX_TREE_NODES} values (YAML alias bomb?)")
     return copy.deepcopy(tree)
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false; yes/no/on/off stay strings
+    (``precleared: {yes: 0.2, no: 0.8}`` must not turn into True/False keys)."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -160,10 +180,15 @@ def _type_name(value: Any) -> str:
 
 # --------------------------------------------------------------------------- merging
 def deep_merge(base: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; any other value in ``delta`` (lists included) replaces."""
+    """Mappings merge key by key; any other value in ``delta`` (lists included) replaces.
+
+    A distribution (a mapping with ``dist:``) is a value: it replaces, never merges, so a delta
+    can swap a triangular service time for a deterministic one.
+    """
     merged = dict(base)
     for key, value in delta.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        atomic = isinstance(value, Mapping) and "dist" in value
+        if not atomic and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
@@ -279,7 +304,12 @@ def _from_validation_error(exc: ValidationError, raw: Any, path: Path) -> Scenar
     message = str(error["msg"]).replace("Value error, ", "")
     if error["type"] == "extra_forbidden":
         unknown = field.rsplit(".", 1)[-1]
-        message = f"unknown field '{unknown}'{_close(unknown, _all_field_names())}"
+        known = _all_field_names()
+        message = (
+            f"field '{unknown}' is not allowed here"
+            if unknown in known
+            else f"unknown field '{unknown}'{_close(unknown, known)}"
+        )
     if error["type"] == "missing" or not error["loc"]:
         return ScenarioError(path, field, message)  # no value to show
     return ScenarioError(path, field, message, value)

@@ -25,7 +25,9 @@ from pydantic import (
 from gatesim.model.calendar import CalendarSpec
 from gatesim.model.distributions import Distribution
 
-#: Attributes of a truck that a route may branch on or a station may match on.
+#: Fixed attributes of every truck. Arrival streams may add categorical ``attributes`` (e.g.
+#: ``precleared``, ``eligible``) and station types may set outcome attributes (``scan_alarm``);
+#: routes branch on, and stations match on, any of them.
 TRUCK_ATTRIBUTES = ("lane", "direction", "cargo", "channel", "stream")
 PROBABILITY_TOLERANCE = 1e-9
 
@@ -80,14 +82,14 @@ class RoadSpec(Frozen):
 class ServiceRule(Frozen):
     """Service-time override for trucks matching every attribute in ``when`` (first match wins)."""
 
-    when: dict[Literal["lane", "direction", "cargo", "channel", "stream"], str]
+    when: dict[Name, str]
     service: Distribution
 
 
 class PrioritySpec(Frozen):
     """Priority by a truck attribute: values earlier in ``order`` are served first."""
 
-    by: Literal["lane", "direction", "cargo", "channel", "stream"] = "cargo"
+    by: Name = "cargo"
     order: list[str] = Field(min_length=1)
 
 
@@ -129,7 +131,7 @@ def _deterministic_zero() -> Any:
 class BranchStep(Frozen):
     """Take the case matching a truck attribute; ``default`` covers unlisted values."""
 
-    branch: Literal["lane", "direction", "cargo", "channel", "stream"]
+    branch: Name
     cases: dict[str, list[Step]]
     default: list[Step] | None = None
 
@@ -151,6 +153,24 @@ class ChooseStep(Frozen):
         return options
 
 
+class QueueCondition(Frozen):
+    station: Name
+    waiting: int = Field(ge=0, le=10_000_000)
+
+
+class OverflowStep(Frozen):
+    """State-dependent routing: if more than ``waiting`` trucks wait at ``station`` when the
+    truck decides, take ``then`` (e.g. overflow to the conventional lane), else ``else``."""
+
+    if_queue_above: QueueCondition
+    then: list[Step] = Field(default_factory=list)
+    else_: list[Step] = Field(default_factory=list, alias="else")
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
+    )
+
+
 def _step_kind(value: Any) -> str | None:
     """Dispatch a route step by its shape, so errors speak of the step the user meant."""
     if isinstance(value, str):
@@ -159,6 +179,8 @@ def _step_kind(value: Any) -> str | None:
         return "branch-step"
     if isinstance(value, ChooseStep) or (isinstance(value, dict) and "choose" in value):
         return "choose-step"
+    if isinstance(value, OverflowStep) or (isinstance(value, dict) and "if_queue_above" in value):
+        return "overflow-step"
     return None
 
 
@@ -167,11 +189,15 @@ Step = Annotated[
         Annotated[Name, Tag("name-step")],
         Annotated[BranchStep, Tag("branch-step")],
         Annotated[ChooseStep, Tag("choose-step")],
+        Annotated[OverflowStep, Tag("overflow-step")],
     ],
     Discriminator(
         _step_kind,
         custom_error_type="invalid_step",
-        custom_error_message="a step is a station name, a {branch: ...} or a {choose: ...} mapping",
+        custom_error_message=(
+            "a step is a station name or a {branch: ...}, {choose: ...} or "
+            "{if_queue_above: ...} mapping"
+        ),
     ),
 ]
 
@@ -224,6 +250,7 @@ class ArrivalSpec(Frozen):
     per_day: float = Field(0.0, ge=0, le=1e7)
     profile: Name | HourlyProfile = "flat"
     channels: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
+    attributes: dict[Name, dict[str, float]] = Field(default_factory=dict)
     multipliers: list[Multiplier] = Field(default_factory=list)
     trace: TraceSpec | None = None
 
@@ -237,13 +264,37 @@ class ArrivalSpec(Frozen):
         _check_probabilities(list(channels.values()), "channel probabilities")
         return channels
 
+    @field_validator("attributes")
+    @classmethod
+    def _attributes_sum_to_one(
+        cls, attributes: dict[str, dict[str, float]]
+    ) -> dict[str, dict[str, float]]:
+        for name, shares in attributes.items():
+            if name in TRUCK_ATTRIBUTES:
+                raise ValueError(f"'{name}' is a built-in truck attribute")
+            if not shares or any(not 0 <= p <= 1 for p in shares.values()):
+                raise ValueError(f"{name}: give each value a probability in [0, 1]")
+            _check_probabilities(list(shares.values()), f"{name} probabilities")
+        return attributes
+
 
 # --------------------------------------------------------------------------- output options
 class RecordsSpec(Frozen):
-    """Per-truck and per-visit records cost memory; streaming statistics are always kept."""
+    """Per-truck records (one row per truck, ~150 bytes) are kept by default; per-visit records
+    (one row per station visit) only on request. Streaming statistics are always kept, so
+    ``{trucks: false}`` gives bounded memory on long runs."""
 
-    trucks: bool = False
+    trucks: bool = True
     visits: bool = False
+
+
+class CostSpec(Frozen):
+    """Factors for the cost and emission KPIs (per queued truck-hour and per transshipment)."""
+
+    idle_fuel_l_per_truck_h: float = Field(3.0, ge=0, le=100)  # [a] heavy truck idling ~0.8 gal/h
+    co2_kg_per_l: float = Field(2.70, ge=0, le=10)  # diesel, US EPA 10.21 kg CO2 per gallon
+    transshipment_cny_per_truck: float = Field(900.0, ge=0, le=1e6)  # domain row 58: 800-1,000
+    idling_share: float = Field(1.0, ge=0, le=1)  # [a] share of queued time with engine running
 
 
 class Scenario(Frozen):
@@ -267,6 +318,7 @@ class Scenario(Frozen):
     routes: dict[Name, RouteSpec]
     arrivals: dict[Name, ArrivalSpec] = Field(min_length=1)
     records: RecordsSpec = Field(default_factory=RecordsSpec)
+    costs: CostSpec = Field(default_factory=CostSpec)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -372,6 +424,15 @@ def _check_steps(s: Scenario, steps: list[Step], where: str) -> None:
                 _check_steps(s, sub, f"{here}.cases.{value}")
             if step.default is not None:
                 _check_steps(s, step.default, f"{here}.default")
+        elif isinstance(step, OverflowStep):
+            station = step.if_queue_above.station
+            if station not in s.stations:
+                raise ValueError(
+                    f"{here}.if_queue_above.station: unknown station '{station}'"
+                    f"{_suggest(station, s.stations)}"
+                )
+            _check_steps(s, step.then, f"{here}.then")
+            _check_steps(s, step.else_, f"{here}.else")
         else:
             for j, option in enumerate(step.choose):
                 _check_steps(s, option.steps, f"{here}.choose.{j}.steps")
@@ -388,4 +449,5 @@ def _suggest(word: str, choices: Any) -> str:
 BranchStep.model_rebuild()
 ChoiceOption.model_rebuild()
 ChooseStep.model_rebuild()
+OverflowStep.model_rebuild()
 RouteSpec.model_rebuild()

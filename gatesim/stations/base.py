@@ -10,7 +10,11 @@ Subclasses customise behaviour by overriding one or two hooks:
 ``admit(truck) -> bool``
     False turns the truck away (counted as lost). Default: room in ``queue_capacity``.
 ``service_time(truck) -> float``
-    Minutes of service. Default: the first matching ``service_when`` rule, else ``service``.
+    Minutes of service, called exactly once as the service starts. Default: the first matching
+    ``service_when`` rule, else ``service``.
+``next_start(now) -> float``
+    Earliest time >= now at which a waiting truck may start (opening hours by default; caps
+    and appointment slots override it). The station wakes itself up at that time.
 ``hold_time(truck) -> float``
     Minutes the truck stays after service *without* a server (e.g. waiting for lab results).
 ``on_queue_change(now, waiting)``
@@ -81,12 +85,19 @@ class StationContext:
     lose: Callable[[Truck], None]
     warmup: float
     visits: list[tuple[Any, ...]] | None = None
+    substream: Callable[[str], np.random.Generator] | None = None
+
+    def stream(self, name: str) -> np.random.Generator:
+        """An extra named random stream of this station (independent of ``rng``)."""
+        return self.substream(name) if self.substream is not None else self.rng
 
 
 class Station:
     """A station of ``spec.servers`` identical servers (see the module docstring for hooks)."""
 
     Params: ClassVar[type[BaseModel]] = NoParams
+    #: Attributes this type sets on trucks, with their possible values (routes may branch on them).
+    outcomes: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Short human description, shown by ``run_sim.py types``.
     describe: ClassVar[str] = "generic multi-server station"
 
@@ -111,7 +122,10 @@ class Station:
         self._lose = ctx.lose
         self.warmup = ctx.warmup
         self._visits = ctx.visits
-        self._always_open = ctx.calendar.always_open
+        # Only gated stations (hours, or an overridden next_start) pay for the check.
+        self._gated = (
+            not ctx.calendar.always_open or type(self).next_start is not Station.next_start
+        )
         self._wake_pending = False
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
@@ -139,7 +153,7 @@ class Station:
 
     def service_time(self, truck: Truck) -> float:
         for conditions, sampler in self._rules:
-            if all(getattr(truck, attr) == value for attr, value in conditions):
+            if all(truck.get(attr) == value for attr, value in conditions):
                 return sampler.draw()
         return self._default.draw()
 
@@ -153,8 +167,12 @@ class Station:
         return {}
 
     # ------------------------------------------------------------------ the loop
+    def next_start(self, now: float) -> float:
+        return self.calendar.next_open(now)
+
     def is_open(self, now: float) -> bool:
-        return self._always_open or self.calendar.is_open(now)
+        """True when a waiting truck could start service right now."""
+        return not self._gated or self.next_start(now) <= now
 
     def arrive(self, truck: Truck) -> None:
         """A truck reaches the station (called by the engine at the current time)."""
@@ -165,13 +183,13 @@ class Station:
             return
         now = self.env.now
         truck.visit_t = now
-        if self.in_service < self.servers and (self._always_open or self.calendar.is_open(now)):
+        if self.in_service < self.servers and (not self._gated or self.next_start(now) <= now):
             self._start(truck, now)
             return
         self.queue.push(truck)
         self._queue_changed(now)
-        if not self._always_open:
-            self._wake_at_opening(now)
+        if self._gated and self.in_service < self.servers:
+            self._wake_at(self.next_start(now))
 
     def arrive_event(self, event: simpy.Event) -> None:
         """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
@@ -214,9 +232,11 @@ class Station:
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""
         while self.queue and self.in_service < self.servers:
-            if not (self._always_open or self.calendar.is_open(now)):
-                self._wake_at_opening(now)
-                return
+            if self._gated:
+                start = self.next_start(now)
+                if start > now:
+                    self._wake_at(start)
+                    return
             truck = self.queue.pop()
             self._queue_changed(now)
             self._start(truck, now)
@@ -226,14 +246,12 @@ class Station:
         self.queue_monitor.update(now, waiting)
         self.on_queue_change(now, waiting)
 
-    def _wake_at_opening(self, now: float) -> None:
-        if self._wake_pending:
-            return
-        opening = self.calendar.next_open(now)
-        if math.isinf(opening):
-            return  # never opens again within the horizon: trucks stay queued
+    def _wake_at(self, when: float) -> None:
+        """Pull waiting trucks at ``when`` (one pending wake-up at a time)."""
+        if self._wake_pending or math.isinf(when):
+            return  # inf: never opens again within the horizon, trucks stay queued
         self._wake_pending = True
-        self.env.timeout(opening - now).callbacks.append(self._wake)
+        self.env.timeout(when - self.env.now).callbacks.append(self._wake)
 
     def _wake(self, _event: simpy.Event) -> None:
         self._wake_pending = False

@@ -66,7 +66,7 @@ class PriorityQueue:
         self._seq = count()
 
     def push(self, truck: Truck) -> None:
-        rank = self._rank.get(getattr(truck, self._attr), self._unlisted)
+        rank = self._rank.get(truck.get(self._attr) or "", self._unlisted)
         heapq.heappush(self._heap, (rank, next(self._seq), truck))
 
     def pop(self) -> Truck:

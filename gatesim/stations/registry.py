@@ -77,6 +77,15 @@ def validate_station_specs(scenario: Scenario) -> dict[str, tuple[type[Station],
     return resolved
 
 
+def station_outcomes(resolved: dict[str, tuple[type[Station], BaseModel]]) -> dict[str, set[str]]:
+    """Attributes the scenario's stations may set on trucks, with every possible value."""
+    outcomes: dict[str, set[str]] = {}
+    for cls, _params in resolved.values():
+        for name, values in cls.outcomes.items():
+            outcomes.setdefault(name, set()).update(values)
+    return outcomes
+
+
 def validate_params(cls: type[Station], params: dict[str, object], where: str) -> BaseModel:
     try:
         return cls.Params.model_validate(params)
@@ -99,4 +108,4 @@ def _raise(field: str, message: str, value: object) -> BaseModel:
 
 def _load_builtins() -> None:
     """Import the built-in families once (they register on import)."""
-    from gatesim.stations import checkpoint, inspection, transfer, yard  # noqa: F401
+    from gatesim.stations import checkpoint, control, inspection, transfer, yard  # noqa: F401

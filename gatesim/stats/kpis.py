@@ -8,7 +8,6 @@ Times in system are in hours, station waits in minutes, throughput in trucks per
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -32,6 +31,7 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row.update(_time_in_system(result))
     row.update(_backlog(result))
     row.update(_station_kpis(result))
+    row.update(_cost_kpis(result))
     return row
 
 
@@ -107,8 +107,22 @@ def _station_kpis(result: RunResult) -> dict[str, float]:
     return row
 
 
-def select(row: dict[str, float], names: Iterable[str]) -> dict[str, float]:
-    return {name: row[name] for name in names if name in row}
-
-
-KpiFunction = Callable[[RunResult], dict[str, float]]
+def _cost_kpis(result: RunResult) -> dict[str, float]:
+    """Queued truck-hours, idle fuel and CO2, transshipment cost, per measured day."""
+    costs = result.meta.get("costs")
+    if not costs:
+        return {}
+    days = result.measured_days
+    queued_h = sum(st["wait_mean_min"] * st["started"] for st in result.stations.values()) / 60.0
+    transshipped = sum(
+        st["started"]
+        for name, st in result.stations.items()
+        if result.station_types.get(name) == "transshipment"
+    )
+    fuel_l = queued_h * costs["idling_share"] * costs["idle_fuel_l_per_truck_h"]
+    return {
+        "truck_hours_queued_per_day": queued_h / days,
+        "idle_fuel_l_per_day": fuel_l / days,
+        "co2_t_per_day": fuel_l * costs["co2_kg_per_l"] / 1000.0 / days,
+        "transshipment_cny_per_day": transshipped * costs["transshipment_cny_per_truck"] / days,
+    }

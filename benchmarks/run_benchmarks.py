@@ -1,0 +1,467 @@
+"""gatesim performance benchmarks (``make bench``); see docs/performance.md for the method.
+
+Sections (``--only`` takes a comma-separated list of these names):
+
+``tandem``      gatesim vs the bare-SimPy twin on a 4-station M/M/2 tandem (~200,000 customers)
+``baseline24``  gatesim vs the bare-SimPy twin on the baseline with 24 h calendars (30 days)
+``year``        baseline (real calendars) for 365 days in a fresh process: wall time, peak RSS
+``scaling``     baseline 30 vs 120 days: wall-time ratio (linear would be 4.0)
+``parallel``    8 replications: serial vs process pool (jobs=2) vs Dask LocalCluster (2 workers)
+``profile``     cProfile of gatesim on the tandem: where the time goes
+
+Every twin comparison first checks that both give the same mean sojourn and the same number of
+customers within a 99 % confidence interval over several seeds each, and stops with exit status
+1 otherwise: speed must never come from doing less. Then gatesim and the twin run alternately in
+this process; the ratio is gatesim time / twin time per pair (below 1: gatesim is faster).
+Targets are reported as ok/MISS; ``--strict`` turns a miss into exit status 2.
+The ratio is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bare_simpy_baseline
+import bare_simpy_tandem
+import numpy as np
+from scipy import stats
+
+from gatesim import Replication, Scenario, load_scenario, simulate
+from gatesim.experiment.runner import run_experiment
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TANDEM = HERE / "scenarios" / "tandem.yaml"
+BASELINE_24H = HERE / "scenarios" / "baseline_24h.yaml"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SECTIONS = ("tandem", "baseline24", "year", "scaling", "parallel", "profile")
+CONFIDENCE = 0.99
+TANDEM_ANALYTIC_MIN = 4 * (1.6 + 2.56 / 0.9)  # M/M/2, rho 0.8: Wq = 2.844 min per station
+
+TARGETS = {
+    "year_seconds": 15.0,
+    "year_rss_mb": 300.0,
+    "scaling_ratio": 4.4,
+    "pool_speedup": 1.8,
+    "dask_vs_pool": 1.15,
+}
+
+
+@dataclass
+class Settings:
+    quick: bool
+    pairs: int
+    seeds: int
+    tandem_days: int
+    baseline_days: int
+    year_days: int
+    scaling_days: tuple[int, int]
+    scaling_repeats: int
+    parallel_days: int
+    parallel_replications: int
+    profile_days: int
+
+    @classmethod
+    def make(cls, quick: bool, pairs: int | None) -> Settings:
+        if quick:
+            return cls(True, pairs or 3, 3, 10, 6, 20, (5, 20), 1, 4, 8, 5)
+        return cls(False, pairs or 5, 5, 139, 30, 365, (30, 120), 3, 60, 8, 30)
+
+
+@dataclass
+class Report:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (what, value, target)
+    misses: list[str] = field(default_factory=list)
+    ratios: dict[str, float] = field(default_factory=dict)
+
+    def add(self, what: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        status = "" if ok is None else ("ok" if ok else "MISS")
+        self.rows.append((what, value, f"{target} {status}".strip()))
+        if ok is False:
+            self.misses.append(what)
+        print(f"  {what}: {value}" + (f"   [{target}: {status}]" if target else ""), flush=True)
+
+
+# --------------------------------------------------------------------------- helpers
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, value); CPU time is less sensitive to other
+    work on the machine than wall time (it still pays for shared caches and stolen cycles)."""
+    gc.collect()
+    cpu, started = time.process_time(), time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, time.process_time() - cpu, value
+
+
+def with_days(path: Path, days: int) -> Scenario:
+    return load_scenario(path, overrides={"days": days})
+
+
+def welch(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Difference of means and the half-width of its CONFIDENCE interval (Welch)."""
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    se = float(np.sqrt(va + vb))
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1.0
+    return float(np.mean(a) - np.mean(b)), float(stats.t.ppf(0.5 + CONFIDENCE / 2, df) * se)
+
+
+def gatesim_events(scenario: Scenario, replication: int) -> tuple[int, int]:
+    """(events processed, trucks arrived) in one gatesim run, counting env.step calls."""
+    rep = Replication(scenario, replication)
+    counter = bare_simpy_tandem.count_steps(rep.env)
+    result = rep.run()
+    return counter[0], int(result.arrived_by_stream.sum())
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import simpy
+
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+# --------------------------------------------------------------------------- twin pairs
+@dataclass
+class Pair:
+    name: str
+    gatesim: Callable[[int], tuple[float, int, int]]  # seed -> (mean sojourn, count, arrived)
+    twin: Callable[[int], tuple[float, int, int]]
+    gatesim_events: Callable[[], tuple[int, int]]
+    twin_events: Callable[[], tuple[int, int]]
+    analytic: float | None = None
+
+
+def tandem_pair(cfg: Settings) -> Pair:
+    scenario = with_days(TANDEM, cfg.tandem_days)
+    horizon = scenario.horizon_min
+
+    def gs(seed: int) -> tuple[float, int, int]:
+        r = simulate(scenario, seed)
+        tis = r.time_in_system_min
+        return float(tis.mean()), len(tis), int(r.arrived_by_stream.sum())
+
+    def twin(seed: int) -> tuple[float, int, int]:
+        r = bare_simpy_tandem.run(10_000 + seed, horizon)
+        return r.mean_sojourn, r.count, r.arrived
+
+    def twin_events() -> tuple[int, int]:
+        r = bare_simpy_tandem.run(10_000, horizon, count_events=True)
+        return int(r.events or 0), r.arrived
+
+    return Pair(
+        f"tandem ({cfg.tandem_days} d)",
+        gs,
+        twin,
+        lambda: gatesim_events(scenario, 0),
+        twin_events,
+        TANDEM_ANALYTIC_MIN,
+    )
+
+
+def baseline_pair(cfg: Settings) -> Pair:
+    scenario = with_days(BASELINE_24H, cfg.baseline_days)
+
+    def gs(seed: int) -> tuple[float, int, int]:
+        r = simulate(scenario, seed)
+        tis = r.time_in_system_min
+        return float(tis.mean()), len(tis), int(r.arrived_by_stream.sum())
+
+    def twin(seed: int) -> tuple[float, int, int]:
+        r = bare_simpy_baseline.run(10_000 + seed, cfg.baseline_days)
+        return r.mean_sojourn, r.count, r.arrived
+
+    def twin_events() -> tuple[int, int]:
+        r = bare_simpy_baseline.run(10_000, cfg.baseline_days, count_events=True)
+        return int(r.events or 0), r.arrived
+
+    return Pair(
+        f"baseline-24h ({cfg.baseline_days} d)",
+        gs,
+        twin,
+        lambda: gatesim_events(scenario, 0),
+        twin_events,
+    )
+
+
+def check_equivalence(pair: Pair, cfg: Settings, report: Report) -> None:
+    """Same mean sojourn and throughput within the CI, or stop the benchmark."""
+    log(f"[{pair.name}] equivalence check, {cfg.seeds} seeds each")
+    g = [pair.gatesim(s) for s in range(100, 100 + cfg.seeds)]
+    t = [pair.twin(s) for s in range(100, 100 + cfg.seeds)]
+    failures = []
+    for index, label in ((0, "mean sojourn (min)"), (1, "customers out")):
+        a, b = [float(x[index]) for x in g], [float(x[index]) for x in t]
+        diff, half = welch(a, b)
+        line = (
+            f"gatesim {np.mean(a):.3f}, twin {np.mean(b):.3f}, "
+            f"diff {diff:+.3f} ± {half:.3f} ({CONFIDENCE:.0%} CI)"
+        )
+        report.add(f"{pair.name} {label}", line, "diff CI contains 0", abs(diff) <= half)
+        if abs(diff) > half:
+            failures.append(f"{label}: {line}")
+    if pair.analytic is not None:
+        report.add(f"{pair.name} analytic mean sojourn", f"{pair.analytic:.3f} min")
+    if failures:
+        log(f"\nFAILED: gatesim and the bare-SimPy twin disagree on {pair.name}:")
+        for line in failures:
+            log(f"  {line}")
+        log("Speed must never come from doing less; fix the model or the twin first.")
+        raise SystemExit(1)
+
+
+def race(pair: Pair, cfg: Settings, report: Report) -> float:
+    """Alternate gatesim and the twin; return the median of the per-pair time ratios."""
+    check_equivalence(pair, cfg, report)
+    log(f"[{pair.name}] timing {cfg.pairs} alternating pairs")
+    times_g, times_t, ratios, cpu_ratios = [], [], [], []
+    for i in range(cfg.pairs):
+        seed = 200 + i
+        if i % 2 == 0:  # alternate who goes first
+            tg, cg, _ = timed(lambda: pair.gatesim(seed))  # noqa: B023 - called at once
+            tt, ct, _ = timed(lambda: pair.twin(seed))  # noqa: B023
+        else:
+            tt, ct, _ = timed(lambda: pair.twin(seed))  # noqa: B023
+            tg, cg, _ = timed(lambda: pair.gatesim(seed))  # noqa: B023
+        times_g.append(tg)
+        times_t.append(tt)
+        ratios.append(tg / tt)
+        cpu_ratios.append(cg / ct)
+        log(
+            f"  pair {i + 1}: gatesim {tg:6.2f} s (cpu {cg:6.2f})  twin {tt:6.2f} s "
+            f"(cpu {ct:6.2f})  ratio {tg / tt:.3f} (cpu {cg / ct:.3f})"
+        )
+    ratio = statistics.median(ratios)
+    eg, ng = pair.gatesim_events()
+    et, nt = pair.twin_events()
+    report.add(
+        f"{pair.name} wall (median)",
+        f"gatesim {statistics.median(times_g):.2f} s, bare SimPy {statistics.median(times_t):.2f}"
+        f" s, ratio {ratio:.3f} (pairs {min(ratios):.3f}..{max(ratios):.3f}; "
+        f"CPU-time ratio {statistics.median(cpu_ratios):.3f})",
+    )
+    report.add(
+        f"{pair.name} events per customer",
+        f"gatesim {eg / ng:.2f} ({eg} events), bare SimPy {et / nt:.2f} ({et} events)",
+    )
+    report.ratios[pair.name] = ratio
+    return ratio
+
+
+# --------------------------------------------------------------------------- year and memory
+YEAR_CODE = """
+import json, resource, sys, time
+from gatesim import load_scenario, simulate
+overrides = json.loads(sys.argv[2])
+t0 = time.perf_counter()
+scenario = load_scenario(sys.argv[1], overrides=overrides)
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t1, c1 = time.perf_counter(), time.process_time()
+result = simulate(scenario)
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({
+    "load_s": t1 - t0, "simulate_s": t2 - t1, "simulate_cpu_s": c2 - c1,
+    "rss_before_mb": rss_before / 1024,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "arrived": int(result.arrived_by_stream.sum()),
+    "mean_sojourn_min": float(result.time_in_system_min.mean()),
+}))
+"""
+
+
+def fresh_run(path: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", YEAR_CODE, str(path), json.dumps(overrides)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def year(cfg: Settings, report: Report) -> None:
+    days = cfg.year_days
+    log(f"[year] baseline, real calendars, {days} days, fresh process each")
+    for label, overrides in (
+        ("as in baseline.yaml", {"days": days}),
+        ("records.trucks off", {"days": days, "records": {"trucks": False}}),
+    ):
+        r = fresh_run(BASELINE, overrides)
+        report.add(
+            f"year {days} d ({label}) wall",
+            f"{r['simulate_s']:.2f} s simulate (CPU {r['simulate_cpu_s']:.2f} s; "
+            f"+{r['load_s']:.2f} s load), "
+            f"{r['arrived']} trucks, mean sojourn {r['mean_sojourn_min']:.1f} min",
+            f"<= {TARGETS['year_seconds']:.0f} s" if days == 365 else "",
+            r["simulate_s"] <= TARGETS["year_seconds"] if days == 365 else None,
+        )
+        report.add(
+            f"year {days} d ({label}) peak RSS",
+            f"{r['peak_rss_mb']:.0f} MB (after imports and load: {r['rss_before_mb']:.0f} MB)",
+            f"<= {TARGETS['year_rss_mb']:.0f} MB" if days == 365 else "",
+            r["peak_rss_mb"] <= TARGETS["year_rss_mb"] if days == 365 else None,
+        )
+
+
+def scaling(cfg: Settings, report: Report) -> None:
+    short, long_ = cfg.scaling_days
+    log(f"[scaling] baseline, real calendars, {short} vs {long_} days")
+    scenarios = {d: with_days(BASELINE, d) for d in (short, long_)}
+    times: dict[int, list[float]] = {short: [], long_: []}
+    cpus: dict[int, list[float]] = {short: [], long_: []}
+    for i in range(cfg.scaling_repeats):
+        for d in (short, long_):
+            t, c, _ = timed(lambda: simulate(scenarios[d], i))  # noqa: B023
+            times[d].append(t)
+            cpus[d].append(c)
+            log(f"  {d} days: {t:.2f} s (cpu {c:.2f} s)")
+    ts, tl = statistics.median(times[short]), statistics.median(times[long_])
+    cpu_ratio = statistics.median(cpus[long_]) / statistics.median(cpus[short])
+    ratio, target = tl / ts, TARGETS["scaling_ratio"] / 4.0 * long_ / short  # 4.4 for 4x days
+    report.add(
+        f"scaling {short} -> {long_} days",
+        f"{ts:.2f} s -> {tl:.2f} s, ratio {ratio:.2f} (CPU-time ratio {cpu_ratio:.2f}; "
+        f"linear {long_ / short:.1f})",
+        f"<= {target:.2f}",
+        ratio <= target,
+    )
+
+
+def parallel(cfg: Settings, report: Report) -> None:
+    n, days = cfg.parallel_replications, cfg.parallel_days
+    log(f"[parallel] baseline, {n} replications x {days} days")
+    scenario = with_days(BASELINE, days)
+    results = {}
+    for label, kwargs in (
+        ("serial (jobs=1)", {"jobs": 1}),
+        ("process pool (jobs=2)", {"jobs": 2}),
+        ("Dask LocalCluster (2 workers)", {"jobs": 2, "dask_address": "local"}),
+    ):
+        t, _, result = timed(lambda: run_experiment(scenario, n, **kwargs))  # noqa: B023
+        results[label] = (t, result.kpi_table())
+        log(f"  {label}: {t:.2f} s")
+    serial, pool, dask = (results[k][0] for k in results)
+    tables = [r[1] for r in results.values()]
+    same = all(t.equals(tables[0]) for t in tables[1:])
+    report.add("parallel results identical on every executor", str(same), "True", same)
+    report.add(f"parallel serial {n} x {days} d", f"{serial:.2f} s")
+    speedup = serial / pool
+    report.add(
+        "parallel process pool jobs=2",
+        f"{pool:.2f} s, speed-up {speedup:.2f}x",
+        f">= {TARGETS['pool_speedup']}x",
+        speedup >= TARGETS["pool_speedup"],
+    )
+    relative = dask / pool
+    long_batch = pool > 30.0
+    report.add(
+        "parallel Dask LocalCluster 2 workers",
+        f"{dask:.2f} s, {relative:.2f}x the pool's time (incl. cluster start-up)",
+        f"<= {TARGETS['dask_vs_pool']:.2f}x for batches > 30 s"
+        + ("" if long_batch else " (batch shorter: not judged)"),
+        relative <= TARGETS["dask_vs_pool"] if long_batch else None,
+    )
+
+
+def profile(cfg: Settings, report: Report) -> None:
+    days = cfg.profile_days
+    log(f"[profile] cProfile of gatesim on the tandem, {days} days")
+    scenario = with_days(TANDEM, days)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    simulate(scenario, 0)
+    profiler.disable()
+    buffer = io.StringIO()
+    stats_ = pstats.Stats(profiler, stream=buffer)
+    stats_.strip_dirs().sort_stats("tottime").print_stats(15)
+    text = buffer.getvalue()
+    log(text[text.find("ncalls") - 2 :] if "ncalls" in text else text)
+    report.add("profile", f"top functions by own time printed above ({days} d tandem)")
+
+
+# --------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer pairs, shorter horizons")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"any of {','.join(SECTIONS)}")
+    parser.add_argument("--pairs", type=int, default=None, help="timing pairs (default 5, quick 3)")
+    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    cfg = Settings.make(args.quick, args.pairs)
+    started = time.perf_counter()
+    info = machine()
+    log("gatesim benchmarks" + (" (quick)" if cfg.quick else ""))
+    log("  " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    if os.getloadavg()[0] > 0.5:
+        log("  note: the machine is not idle (load average above); ratios may be noisy")
+    report = Report()
+    for section in chosen:
+        if section == "tandem":
+            race(tandem_pair(cfg), cfg, report)
+        elif section == "baseline24":
+            race(baseline_pair(cfg), cfg, report)
+        elif section == "year":
+            year(cfg, report)
+        elif section == "scaling":
+            scaling(cfg, report)
+        elif section == "parallel":
+            parallel(cfg, report)
+        elif section == "profile":
+            profile(cfg, report)
+    log("\n" + "=" * 100)
+    width = max((len(r[0]) for r in report.rows), default=10)
+    for what, value, target in report.rows:
+        log(f"{what:<{width}}  {value}" + (f"  [{target}]" if target else ""))
+    log("=" * 100)
+    log(
+        f"total {time.perf_counter() - started:.0f} s; load average now {info['load']} -> "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
+    if report.misses:
+        log(f"targets missed: {', '.join(report.misses)}")
+    if report.ratios:
+        log(
+            "RATIO gatesim / bare SimPy (median of pairs, lower is better): "
+            + ", ".join(f"{name} {ratio:.3f}" for name, ratio in report.ratios.items())
+        )
+    return 2 if (args.strict and report.misses) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
