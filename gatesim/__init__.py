@@ -1,9 +1,11 @@
 """gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan gate.
 
-The public API is what ``__all__`` lists; everything else may change between versions.
+The public API is what ``__all__`` lists (documented in docs/api.md; writing station types:
+docs/extending.md); everything else may change between versions.
 """
 
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
+from gatesim.model.calendar import Calendar
 from gatesim.model.distributions import (
     Deterministic,
     Distribution,
@@ -15,19 +17,21 @@ from gatesim.model.distributions import (
     Mixture,
     Triangular,
     Uniform,
+    parse_distribution,
 )
 from gatesim.model.engine import ConservationError, Replication, simulate
 from gatesim.model.results import RunResult
 from gatesim.model.trucks import Truck
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.loader import load_scenario
-from gatesim.scenario.schema import Scenario
-from gatesim.stations.base import Station, StationContext
+from gatesim.scenario.schema import Scenario, StationSpec
+from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.registry import register_station, station_types
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Calendar",
     "ConservationError",
     "Deterministic",
     "Distribution",
@@ -41,15 +45,18 @@ __all__ = [
     "Replication",
     "ReplicationOutcome",
     "RunResult",
+    "Sampler",
     "Scenario",
     "ScenarioError",
     "Station",
     "StationContext",
+    "StationSpec",
     "Triangular",
     "Truck",
     "Uniform",
     "__version__",
     "load_scenario",
+    "parse_distribution",
     "register_station",
     "run_experiment",
     "simulate",

@@ -13,11 +13,17 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
 from gatesim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command needs them
+    from gatesim.experiment.runner import ExperimentResult
+    from gatesim.experiment.study import Design, ReplicationRunner
+    from gatesim.experiment.sweep import Axis
+    from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
 COMMANDS = ("run", "compare", "sweep", "validate", "types")
@@ -112,7 +118,7 @@ def fraction_arg(text: str) -> float:
     return value
 
 
-def axis_arg(text: str) -> Any:
+def axis_arg(text: str) -> Axis:
     from gatesim.experiment.sweep import parse_axis
 
     try:
@@ -242,14 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _interrupted(args: argparse.Namespace) -> str:
+    """The Ctrl-C message: what was kept and how to resume (nothing is ever half-written)."""
     from gatesim.experiment.store import PartialStore
 
     out: Path | None = getattr(args, "resolved_out", None)
-    kept = PartialStore(partial_folder(out)).count() if out is not None else 0
-    if not kept:
+    if out is None or not PartialStore(partial_folder(out)).count():
         return "interrupted: nothing was written"
+    kept = PartialStore(partial_folder(out)).count()
     return (
-        f"interrupted: {kept} finished replication(s) kept in {partial_folder(out)}; "  # type: ignore[arg-type]
+        f"interrupted: {kept} finished replication(s) kept in {partial_folder(out)}; "
         f"rerun with --out {out} --resume to reuse them"
     )
 
@@ -312,7 +319,7 @@ def _fixed_warmup(args: argparse.Namespace) -> float | None:
     return args.warmup if isinstance(args.warmup, float) else None
 
 
-def _design(args: argparse.Namespace) -> Any:
+def _design(args: argparse.Namespace) -> Design:
     from gatesim.experiment.study import Design
 
     auto = args.replications == "auto"
@@ -342,8 +349,8 @@ def _prepare_out(args: argparse.Namespace, default_name: str) -> Path:
 
 
 def _experiment(
-    scenarios: list[Any], args: argparse.Namespace, out: Path, design: Any, groups: str
-) -> tuple[list[Any], float, Any]:
+    scenarios: list[Scenario], args: argparse.Namespace, out: Path, design: Design, groups: str
+) -> tuple[list[ExperimentResult], float, ReplicationRunner]:
     """Run the study with the requested executor, progress bar and partial store."""
     from gatesim.experiment.executors import ExecutorError
     from gatesim.experiment.progress import ProgressBar, progress_wanted
@@ -390,7 +397,7 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
     result = results[0]
     extra = run_extra(runner, result, design)
     write_experiment(out, result, wall, command, force=args.force, manifest_extra=extra)
-    runner.store.remove()
+    runner.discard_store()
     if not args.quiet:
         summary = result.summary()
         print_summary(summary, wall)
@@ -427,7 +434,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
         lambda folder: write_comparison_files(folder, document, manifest),
         force=args.force,
     )
-    runner.store.remove()
+    runner.discard_store()
     if not args.quiet:
         Console().print(comparison_table(document))
         print_lines(design_lines(results[-1].summary()))
@@ -435,7 +442,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
-def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Any]:
+def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Scenario]:
     """Every scenario with the first one's seed and replication count (common random numbers)."""
     from gatesim.scenario.loader import load_scenario
 
@@ -474,7 +481,7 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
         lambda folder: write_sweep_files(folder, table, manifest),
         force=args.force,
     )
-    runner.store.remove()
+    runner.discard_store()
     if not args.quiet:
         Console().print(sweep_display(table, [a.path for a in args.axes]))
     print(f"results written to {out}")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import platform
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -56,13 +58,25 @@ METHOD = """## Method
 """
 
 
-def document(results: Sequence[CheckResult], seconds: float, scale: float, jobs: int) -> str:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the worker processes)."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def document(
+    results: Sequence[CheckResult], seconds: float, cpu: float, scale: float, jobs: int
+) -> str:
     m = len(results)
     passed = sum(r.passed for r in results)
+    level = 100 * results[0].pass_confidence if results else math.nan
     header = (
         f"Run {dt.date.today().isoformat()}, replications × {scale:g}, {jobs} worker processes, "
-        f"{seconds:.0f} s wall time (Python {platform.python_version()}): "
-        f"**{passed}/{m} passed**."
+        f"{seconds:.0f} s wall time, {cpu:.0f} s CPU time (Python {platform.python_version()}): "
+        f"**{passed}/{m} passed**. *Pass interval*: the t-interval at {level:.2f} % "
+        f"(Bonferroni over {m} metrics, see Method)."
     )
     return (
         "\n\n".join(
@@ -86,10 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     started = time.perf_counter()
     results = run_suite(args.scale, args.jobs, CHECKS)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds()
     print(text_table(results))
-    args.output.write_text(document(results, seconds, args.scale, args.jobs), encoding="utf-8")
-    print(f"wrote {args.output} ({seconds:.0f} s)")
+    text = document(results, seconds, cpu, args.scale, args.jobs)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output} ({seconds:.0f} s wall, {cpu:.0f} s CPU)")
     return 0 if all(r.passed for r in results) else 1
 
 

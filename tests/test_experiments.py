@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from gatesim.cli import main
+from gatesim.experiment import executors
 from gatesim.experiment.store import PartialStore, partial_folder
 
 TINY = """\
@@ -134,11 +135,14 @@ def test_serial_processes_and_dask_give_identical_summaries(
         out = tmp_path / name
         assert run_cli("run", files["tiny"], "--out", out, "-r", 3, "-q", *flags) == 0
         texts[name] = (out / "summary.json").read_text(encoding="utf-8")
-        assert read_json(out / "manifest.json")["executor"] == {
-            "serial": "serial",
-            "jobs": "processes",
-            "dask": "dask",
-        }[name]
+        assert (
+            read_json(out / "manifest.json")["executor"]
+            == {
+                "serial": "serial",
+                "jobs": "processes",
+                "dask": "dask",
+            }[name]
+        )
     assert texts["serial"] == texts["jobs"] == texts["dask"]
 
 
@@ -228,8 +232,12 @@ def exit_code(*args: Any) -> int:
 
 
 def test_unreachable_dask_is_one_line_exit_2_nothing_written(
-    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", 1.0)  # fail fast in the test
     out = tmp_path / "out"
     code = run_cli("run", files["tiny"], "--dask", "tcp://127.0.0.1:9", "--out", out, "-q")
     assert code == 2
@@ -248,6 +256,16 @@ def test_auto_warmup_reports_the_mser5_truncation(files: dict[str, Path], tmp_pa
     assert warmup["days"] >= 5 and warmup["days"] % 5 == 0  # the empty first days are cut
     assert summary["warmup_days"] == warmup["days"]
     assert read_json(out / "manifest.json")["resolved_scenario"]["warmup_days"] == warmup["days"]
+
+
+def test_auto_warmup_keeps_the_file_value_when_the_run_is_too_short(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "short"
+    assert run_cli("run", files["tiny"], "--warmup", "auto", "-r", 2, "--out", out, "-q") == 0
+    warmup = read_json(out / "summary.json")["warmup"]
+    assert warmup["method"] == "mser5" and warmup["days"] == 1.0  # 6 days < two batches of 5
+    assert "not applicable" in warmup["note"]
 
 
 def test_fixed_warmup_is_reported_as_fixed(files: dict[str, Path], tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from builders import (
     det,
     scenario,
@@ -21,6 +20,7 @@ from builders import (
     trucks_by_id,
     visits_by_truck,
 )
+
 from gatesim.model.engine import simulate
 from gatesim.stats.kpis import replication_kpis
 

@@ -71,7 +71,9 @@ def design_lines(summary: dict[str, Any]) -> list[str]:
     """One line each for an automatic warm-up and an automatic replication count."""
     lines = []
     warmup = summary.get("warmup", {})
-    if warmup.get("method") == "mser5":
+    if warmup.get("method") == "mser5" and "note" in warmup:
+        lines.append(f"warm-up: {warmup['days']:g} days ({warmup['note']})")
+    elif warmup.get("method") == "mser5":
         limit = " (at the search limit: consider more days)" if warmup["at_search_limit"] else ""
         lines.append(
             f"warm-up: MSER-5 on daily cleared trucks chose {warmup['days']:g} days "

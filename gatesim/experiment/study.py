@@ -9,6 +9,7 @@ the same truncation, so paired differences are always defined.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats as sps
 
 from gatesim.experiment.executors import run_tasks
 from gatesim.experiment.output import scenario_hash
@@ -24,7 +26,7 @@ from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_
 from gatesim.experiment.store import PartialStore
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
-from gatesim.stats.intervals import relative_half_width, replications_needed
+from gatesim.stats.intervals import relative_half_width
 from gatesim.stats.warmup import BATCH, mser5
 
 AUTO_FIRST_BATCH = 3  # at least this many replications before the first precision check
@@ -98,6 +100,11 @@ class ReplicationRunner:
         todo = self._missing(scenarios, keys, counts)
         self._compute(todo, description)
         return [[self._cache[(k, r)] for r in range(n)] for k, n in zip(keys, counts, strict=True)]
+
+    def discard_store(self) -> None:
+        """Remove the partial store (after the final results were written)."""
+        if self.store is not None:
+            self.store.remove()
 
     def resumed_count(self, scenario: Scenario, count: int) -> int:
         key = replication_key(scenario)
@@ -182,23 +189,34 @@ def choose_warmup(
     """MSER-5 on each scenario's mean daily cleared series (pilot = the first batch).
 
     All scenarios get the largest truncation found, so they are measured over the same days.
+    A run shorter than two batches (10 days) keeps its own warm-up: MSER-5 cannot judge it.
     """
     pilots = runner.outcomes(scenarios, counts, "warm-up pilot")
-    found = [mser5(mean_daily_cleared(o)) for o in pilots]
-    days = float(max(found))
+    found = [_truncation(s, o) for s, o in zip(scenarios, pilots, strict=True)]
+    days = max(found)
     reports: list[dict[str, Any] | None] = [
         {
             "method": "mser5",
             "days": days,
             "series": "trucks cleared per day, mean over pilot replications",
             "pilot_replications": n,
-            "mser5_days": float(d),
+            "mser5_days": d,
             "search_limit_days": float(search_limit(s.days)),
-            "at_search_limit": d > 0 and d == search_limit(s.days),
+            "at_search_limit": 0 < d == search_limit(s.days),
+            **({} if search_limit(s.days) else {"note": TOO_SHORT}),
         }
         for s, n, d in zip(scenarios, counts, found, strict=True)
     ]
     return [s.model_copy(update={"warmup_days": days}) for s in scenarios], reports
+
+
+TOO_SHORT = "run shorter than 10 days: MSER-5 not applicable, the scenario's warm-up was kept"
+
+
+def _truncation(scenario: Scenario, pilot: Outcomes) -> float:
+    if search_limit(scenario.days) == 0:
+        return float(scenario.warmup_days)
+    return float(mser5(mean_daily_cleared(pilot)))
 
 
 def mean_daily_cleared(outcomes: Outcomes) -> list[float]:
@@ -217,8 +235,9 @@ def control_replications(
 ) -> tuple[list[Outcomes], list[dict[str, Any] | None]]:
     """Add replications (to every scenario alike) until each reaches the target precision of
     ``design.target_kpi`` or ``design.max_replications`` is reached."""
-    n = first
+    n, batches = first, []
     while True:
+        batches.append(n)
         outcomes = runner.outcomes(scenarios, [n] * len(scenarios), f"replications (n={n})")
         values = [target_values(o, design.target_kpi) for o in outcomes]
         achieved = [relative_half_width(v) for v in values]
@@ -232,6 +251,7 @@ def control_replications(
             "achieved_rel": a,
             "cap_hit": not a <= design.target_rel,
             "max_replications": design.max_replications,
+            "batches": batches,
         }
         for a in achieved
     ]
@@ -249,13 +269,32 @@ def target_values(outcomes: Outcomes, kpi: str) -> list[float]:
 
 
 def next_count(values: list[list[float]], achieved: list[float], n: int, design: Design) -> int:
-    """Law's estimate n·(h/h*)² for the worst scenario still short of the target, capped."""
+    """The next total: enough replications for every scenario still short of the target, capped.
+
+    For each such scenario: the smallest i > n with t(0.975, i−1)·s/√i ≤ target·|mean| (Law,
+    *Simulation Modeling and Analysis*, §9.4.1), using the current mean and s. Unlike n·(h/h*)²
+    this lets the t quantile shrink with i, so it does not overshoot from a small first batch.
+    """
     wanted = n + 1
     for sample, rel in zip(values, achieved, strict=True):
         if rel <= design.target_rel:
             continue
         try:
-            wanted = max(wanted, replications_needed(sample, design.target_rel))
+            wanted = max(
+                wanted, replications_for(sample, design.target_rel, design.max_replications)
+            )
         except ValueError:  # undefined precision (NaN, or zero mean with spread): double
             wanted = max(wanted, 2 * n)
     return min(wanted, design.max_replications)
+
+
+def replications_for(sample: Sequence[float], target_rel: float, cap: int) -> int:
+    """Smallest i in (n, cap] whose projected relative half-width meets ``target_rel``; else cap."""
+    x = np.asarray(sample, dtype=float)
+    mean = float(x.mean())
+    sd = float(x.std(ddof=1)) if x.size > 1 else math.nan
+    if not (math.isfinite(mean) and math.isfinite(sd)) or mean == 0.0:
+        raise ValueError("relative half-width is undefined")
+    i = np.arange(x.size + 1, max(cap, x.size + 1) + 1)
+    ok = sps.t.ppf(0.975, i - 1) * sd / np.sqrt(i) <= target_rel * abs(mean)
+    return int(i[np.argmax(ok)]) if ok.any() else cap

@@ -135,6 +135,7 @@ class Replication:
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
+        self.in_transit = 0  # trucks on a road between two places
 
     def _build_stations(self) -> None:
         s = self.scenario
@@ -312,9 +313,15 @@ class Replication:
         minutes = self.network.travel(truck.node, target)
         truck.node = target
         if minutes > 0.0:
-            self.env.timeout(minutes, truck).callbacks.append(event_cb)
+            self.in_transit += 1
+            event = self.env.timeout(minutes, truck)
+            event.callbacks.append(self._landed)
+            event.callbacks.append(event_cb)
         else:
             now_cb(truck)
+
+    def _landed(self, _event: simpy.Event) -> None:
+        self.in_transit -= 1
 
     def _clear_event(self, event: simpy.Event) -> None:
         self._clear(cast(Truck, event.value))
@@ -439,6 +446,12 @@ class Replication:
         accounted = self.cleared.sum() + self.lost.sum() + self.in_system.sum()
         if total != accounted or (self.in_system < 0).any():
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
+        present = self.in_transit + sum(st.inside() for st in self.stations.values())
+        if present != self.in_system.sum():
+            raise ConservationError(
+                f"{self.in_system.sum()} trucks in the system but {present} found at stations "
+                "or on roads (a station kept or dropped a truck without handing it on)"
+            )
         leaks = {
             n: st.conservation_gap() for n, st in self.stations.items() if st.conservation_gap()
         }

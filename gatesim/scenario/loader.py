@@ -118,7 +118,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "file is not UTF-8 text") from None
     try:
-        tree = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        tree = yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass: no object tags
     except yaml.YAMLError as exc:
         raise ScenarioError(path, "", _yaml_problem(exc)) from None
     except RecursionError:
@@ -132,7 +132,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return copy.deepcopy(tree)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)  # libyaml if present
+
+
+class _Yaml12Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader with YAML 1.2 booleans: only true/false; yes/no/on/off stay strings
     (``precleared: {yes: 0.2, no: 0.8}`` must not turn into True/False keys)."""
 

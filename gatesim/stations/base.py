@@ -48,6 +48,17 @@ from gatesim.stats.monitors import TimeWeighted
 SAMPLE_BLOCK = 512
 
 
+def littles_law_gap(queue_mean: float, started: float, wait_mean: float, span: float) -> float:
+    """Relative gap between L (time-weighted queue) and λW (start rate × mean wait).
+
+    Exact when the queue is empty at both ends of the span; trucks still waiting at the end (or
+    already waiting at the warm-up) make it approximate, so it is reported, not enforced.
+    """
+    lambda_w = started / span * wait_mean if span > 0 else 0.0
+    scale = max(queue_mean, lambda_w)
+    return abs(queue_mean - lambda_w) / scale if scale > 1e-9 else 0.0
+
+
 class NoParams(BaseModel):
     """Stations without parameters accept an empty ``params:`` only."""
 
@@ -107,7 +118,8 @@ class Station:
         self.params = params
         self.servers = spec.servers
         self.queue = make_queue(spec.discipline, spec.priority)
-        self.arrived = self.rejected = self.served = self.departed = 0
+        self.arrived = self.rejected = self.served = self.departed = 0  # whole run (conservation)
+        self.arrived_measured = self.rejected_measured = 0  # after the warm-up (statistics)
         self.in_service = self.in_hold = 0
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
@@ -126,7 +138,7 @@ class Station:
         self._gated = (
             not ctx.calendar.always_open or type(self).next_start is not Station.next_start
         )
-        self._wake_pending = False
+        self._wake_time = math.inf  # earliest pending wake-up (inf: none)
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
         self._default = Sampler(self.spec.service, ctx.rng)
@@ -141,6 +153,7 @@ class Station:
         self.busy_monitor.reset(now)
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
+        self.arrived_measured = self.rejected_measured = 0
 
     # ------------------------------------------------------------------ hooks
     def admit(self, truck: Truck) -> bool:
@@ -177,19 +190,22 @@ class Station:
     def arrive(self, truck: Truck) -> None:
         """A truck reaches the station (called by the engine at the current time)."""
         self.arrived += 1
+        self.arrived_measured += 1
         if not self.admit(truck):
             self.rejected += 1
+            self.rejected_measured += 1
             self._lose(truck)
             return
         now = self.env.now
         truck.visit_t = now
-        if self.in_service < self.servers and (not self._gated or self.next_start(now) <= now):
-            self._start(truck, now)
+        free = self.in_service < self.servers
+        if free and not self.queue and (not self._gated or self.next_start(now) <= now):
+            self._start(truck, now)  # fast path: nobody ahead, a server free, open
             return
         self.queue.push(truck)
         self._queue_changed(now)
-        if self._gated and self.in_service < self.servers:
-            self._wake_at(self.next_start(now))
+        if free:
+            self._pull(now)  # keeps the discipline's order when others already wait
 
     def arrive_event(self, event: simpy.Event) -> None:
         """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
@@ -247,19 +263,26 @@ class Station:
         self.on_queue_change(now, waiting)
 
     def _wake_at(self, when: float) -> None:
-        """Pull waiting trucks at ``when`` (one pending wake-up at a time)."""
-        if self._wake_pending or math.isinf(when):
-            return  # inf: never opens again within the horizon, trucks stay queued
-        self._wake_pending = True
+        """Pull waiting trucks at ``when``; an earlier request supersedes a later one."""
+        if when >= self._wake_time:  # also covers inf: never opens again, trucks stay queued
+            return
+        self._wake_time = when
         self.env.timeout(when - self.env.now).callbacks.append(self._wake)
 
     def _wake(self, _event: simpy.Event) -> None:
-        self._wake_pending = False
-        self._pull(self.env.now)
+        now = self.env.now
+        if now >= self._wake_time:
+            self._wake_time = math.inf
+        self._pull(now)  # a superseded, later wake-up is harmless: _pull re-checks
 
     # ------------------------------------------------------------------ results
     def statistics(self, now: float) -> dict[str, float]:
-        """The station's row of the KPI table over [warm-up, now]."""
+        """The station's row of the KPI table.
+
+        Waits, queues, utilisation, ``arrived_measured`` and ``blocking_share`` cover
+        [warm-up, now]; ``arrived``, ``served``, ``rejected``, ``departed`` and the ``*_end``
+        counts cover the whole run (they are the conservation ledger).
+        """
         open_min = self.calendar.open_minutes(self.warmup, now)
         capacity = self.servers * open_min
         row = {
@@ -267,6 +290,10 @@ class Station:
             "arrived": float(self.arrived),
             "served": float(self.served),
             "rejected": float(self.rejected),
+            "arrived_measured": float(self.arrived_measured),
+            "blocking_share": self.rejected_measured / self.arrived_measured
+            if self.arrived_measured
+            else 0.0,
             "waiting_end": float(len(self.queue)),
             "in_service_end": float(self.in_service),
             "in_hold_end": float(self.in_hold),
@@ -280,10 +307,23 @@ class Station:
             "queue_max": float(self.queue_monitor.max),
             "open_hours": open_min / 60.0,
         }
-        row.update(self.extra_metrics(now))
+        row["littles_law_gap"] = littles_law_gap(
+            row["queue_mean"], row["started"], row["wait_mean_min"], now - self.warmup
+        )
+        extra = self.extra_metrics(now)
+        clash = sorted(set(extra) & set(row))
+        if clash:
+            raise ValueError(
+                f"{type(self).__name__}.extra_metrics overrides base statistics {clash}"
+            )
+        row.update(extra)
         return row
 
+    def inside(self) -> int:
+        """Trucks physically at the station now: waiting, in service or held."""
+        return len(self.queue) + self.in_service + self.in_hold
+
     def conservation_gap(self) -> int:
-        """arrived − (rejected + waiting + in service + held + departed); 0 unless a leak."""
-        inside = len(self.queue) + self.in_service + self.in_hold
-        return self.arrived - (self.rejected + inside + self.departed)
+        """arrived − (rejected + own waiting, serving, held + departed); 0 unless it leaks."""
+        own = len(self.queue) + self.in_service + self.in_hold
+        return self.arrived - (self.rejected + own + self.departed)

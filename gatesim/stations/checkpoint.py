@@ -108,6 +108,7 @@ class AutoGate(Station):
             return
         truck.attrs["gate_read"] = "failed"
         self.arrived += 1
+        self.arrived_measured += 1
         self.departed += 1  # handed to the manual booth, which accounts for it from here
         self.read_failures += 1
         self.manual.arrive(truck)
@@ -128,3 +129,6 @@ class AutoGate(Station):
 
     def conservation_gap(self) -> int:
         return super().conservation_gap() + self.manual.conservation_gap()
+
+    def inside(self) -> int:
+        return super().inside() + self.manual.inside()

@@ -28,12 +28,17 @@ def register_station(name: str) -> Callable[[S], S]:
         if not (isinstance(cls, type) and issubclass(cls, Station)):
             raise TypeError(f"{cls!r} is not a Station subclass")
         existing = _REGISTRY.get(name)
-        if existing is not None and existing is not cls:
+        if existing is not None and _qualified(existing) != _qualified(cls):
             raise ValueError(f"station type '{name}' is already registered to {existing!r}")
         _REGISTRY[name] = cls
         return cls
 
     return decorate
+
+
+def _qualified(cls: type) -> str:
+    """Same module and class name: a reloaded module (or notebook cell) may register again."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def station_types() -> dict[str, type[Station]]:

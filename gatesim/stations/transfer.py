@@ -105,6 +105,7 @@ class AgvCrossing(Station):
     # ------------------------------------------------------------------ containers
     def arrive(self, truck: Truck) -> None:
         self.arrived += 1
+        self.arrived_measured += 1
         now = self.env.now
         truck.visit_t = now
         side = self.p.origin_side[truck.direction]  # type: ignore[index]

@@ -92,14 +92,37 @@ def _backlog(result: RunResult) -> dict[str, float]:
     return row
 
 
-STATION_KPIS = ("utilization", "wait_mean_min", "queue_mean", "queue_max")
+STATION_KPIS = ("utilization", "wait_mean_min", "queue_mean", "queue_max", "blocking_share")
+#: Statistics every station reports; anything else came from a type's ``extra_metrics`` and is
+#: promoted to a KPI (so it gets intervals and paired differences like the standard four).
+BASE_STATISTICS = frozenset(
+    (
+        "servers",
+        "arrived",
+        "served",
+        "rejected",
+        "waiting_end",
+        "in_service_end",
+        "in_hold_end",
+        "departed",
+        "utilization",
+        "busy_mean",
+        "wait_mean_min",
+        "wait_max_min",
+        "started",
+        "queue_mean",
+        "queue_max",
+        "open_hours",
+        "littles_law_gap",
+    )
+)
 
 
 def _station_kpis(result: RunResult) -> dict[str, float]:
     row: dict[str, float] = {}
     for name, stats in result.stations.items():
         for key, value in stats.items():
-            if key in STATION_KPIS or key.startswith(("spillback_", "yard_")):
+            if key in STATION_KPIS or key not in BASE_STATISTICS:
                 row[f"station.{name}.{key}"] = value
     spill = [v for k, v in row.items() if k.endswith(".spillback_km_max")]
     if spill:

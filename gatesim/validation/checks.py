@@ -41,6 +41,8 @@ from gatesim.stats.queueing import (
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 MINUTES_PER_DAY = 1440.0
+#: Truck attributes fixed by the arrival stream (the analytic side can resolve service by them).
+STREAM_ATTRIBUTES = frozenset({"lane", "direction", "cargo"})
 
 Extractor = Callable[[ExperimentResult], list[float]]
 Analytic = Callable[[Scenario], float]
@@ -118,6 +120,8 @@ def service_moments(dist: Distribution) -> tuple[float, float]:
 def _service_of(spec: StationSpec, arrival: ArrivalSpec) -> Distribution:
     """The service distribution a stream's trucks get (``service_when`` on lane/direction/cargo)."""
     for rule in spec.service_when:
+        if not set(rule.when) <= STREAM_ATTRIBUTES:
+            raise ValueError(f"service_when on {sorted(rule.when)} varies within a stream")
         if all(getattr(arrival, attr) == value for attr, value in rule.when.items()):
             return rule.service
     return spec.service
@@ -379,7 +383,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "branching",
-        "choose 0.3/0.7 → M/M/1 | M/M/2 → common M/M/1",
+        "choose 0.3/0.7 → M/M/1 or M/M/2 → common M/M/1",
         split_then_merge,
         tuple(_station_wait(n, wait_mmc(n, split_then_merge)) for n in ("a", "b", "c")),
     ),

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 
 from gatesim.validation.suite import CheckResult
 
-HEADER = ("check", "simulated mean", "95 % CI", "analytic", "rel. err", "±rel 95 %", "pass")
+HEADER = (
+    "check",
+    "simulated mean",
+    "95 % CI",
+    "analytic",
+    "rel. err",
+    "±rel 95 %",
+    "pass interval",
+    "pass",
+)
 
 
 def _num(x: float) -> str:
@@ -27,6 +36,7 @@ def _row(r: CheckResult) -> tuple[str, ...]:
         _num(r.analytic),
         f"{100 * r.rel_error:+.2f} %" if r.analytic else _num(r.rel_error),
         f"{100 * r.rel_half_width:.2f} %" if math.isfinite(r.rel_half_width) else "n/a",
+        f"[{_num(r.ci_pass[0])}, {_num(r.ci_pass[1])}]",
         verdict,
     )
 
@@ -34,14 +44,17 @@ def _row(r: CheckResult) -> tuple[str, ...]:
 def text_table(results: Sequence[CheckResult]) -> str:
     rows = [HEADER, *(_row(r) for r in results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
 def markdown_table(results: Sequence[CheckResult]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(_row(r)) + " |" for r in results]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _row(r)) + " |" for r in results]
     return "\n".join(lines)
 
 
@@ -56,8 +69,9 @@ def method_table(results: Sequence[CheckResult]) -> str:
         if r.check in seen:
             continue
         seen.add(r.check)
+        title = r.title.replace("|", "\\|")
         lines.append(
-            f"| {r.check} | {r.title} | {r.replications} | {r.days} | {r.warmup_days:g} "
+            f"| {r.check} | {title} | {r.replications} | {r.days} | {r.warmup_days:g} "
             f"| {r.load} | {r.seconds:.1f} |"
         )
     return "\n".join(lines)

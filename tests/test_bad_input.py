@@ -1,0 +1,356 @@
+"""Bad input through the command line.
+
+Every bad file or argument must end with exit code 2 and exactly one line on stderr that names
+the file and the field, with no traceback, and nothing may be written (no --out folder, no
+staging leftovers).
+
+Each interpreter start costs 2-3 CPU-seconds (``import gatesim`` pulls in pandas and scipy), so
+the whole matrix runs through ``gatesim.cli.main`` in-process (exit codes from ``SystemExit``,
+any escaping exception reported as a traceback, exactly as the interpreter would), and a few
+representative cases run as real ``run_sim.py`` subprocesses, started together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from gatesim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_SIM = ROOT / "run_sim.py"
+
+GOOD = """\
+name: tiny
+days: 2
+nodes: {src: {kind: source}, out: {kind: sink}}
+stations: {s1: {servers: 1, service: {dist: exponential, mean: 1.0}}}
+routes: {r: {origin: src, steps: [s1], destination: out}}
+arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 100}}
+"""
+
+
+def good(old: str = "", new: str = "", append: str = "") -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new) + append
+
+
+@dataclass
+class Case:
+    """Files to write into a fresh folder, the CLI arguments ({d} = that folder), and what the
+    one error line must contain (the file named by ``file``, plus every string in ``needles``)."""
+
+    files: dict[str, str | bytes]
+    args: list[str]
+    file: str | None
+    needles: list[str] = field(default_factory=list)
+
+
+def run_case(scenario: str, *needles: str, command: str = "run") -> Case:
+    args = [command, "{d}/" + scenario] + (["--out", "{d}/out", "-q"] if command == "run" else [])
+    return Case({}, args, scenario, list(needles))
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, files: dict[str, str | bytes], base: Case) -> None:
+    base.files = files
+    CASES[name] = base
+
+
+case(
+    "yaml_syntax_error",
+    {"s.yaml": good("servers: 1,", "servers: [1,")},
+    run_case("s.yaml", "YAML syntax error", "line 4"),
+)
+case(
+    "unknown_key_did_you_mean",
+    {"s.yaml": good("servers: 1,", "servrs: 1,")},
+    run_case("s.yaml", "stations.s1.servrs", "did you mean 'servers'"),
+)
+case(
+    "unknown_key_via_validate",
+    {"s.yaml": good("per_day: 100", "perday: 100")},
+    run_case("s.yaml", "arrivals.a.perday", "did you mean 'per_day'", command="validate"),
+)
+case(
+    "wrong_type",
+    {"s.yaml": good("servers: 1,", "servers: many,")},
+    run_case("s.yaml", "stations.s1.servers", "'many'"),
+)
+case(
+    "negative_rate",
+    {"s.yaml": good("per_day: 100", "per_day: -5")},
+    run_case("s.yaml", "arrivals.a.per_day", "-5"),
+)
+case(
+    "channel_probabilities_not_summing_to_one",
+    {"s.yaml": good("per_day: 100", "per_day: 100, channels: {green: 0.5, red: 0.4}")},
+    run_case("s.yaml", "arrivals.a.channels", "sum to 1"),
+)
+case(
+    "choice_probabilities_not_summing_to_one",
+    {
+        "s.yaml": good(
+            "steps: [s1]", "steps: [{choose: [{p: 0.5, steps: [s1]}, {p: 0.2, steps: []}]}]"
+        )
+    },
+    run_case("s.yaml", "routes.r.steps.0.choose", "sum to 1"),
+)
+case(
+    "route_step_without_road",
+    {"s.yaml": good(append="roads: {direct: {from: src, to: out, length_km: 1, speed_kmh: 60}}\n")},
+    run_case("s.yaml", "routes.r.steps.0", "no road from 'src' to 's1'"),
+)
+case(
+    "sink_unreachable",
+    {"s.yaml": good(append="roads: {in: {from: src, to: s1, length_km: 1, speed_kmh: 60}}\n")},
+    run_case("s.yaml", "routes.r.destination", "no road from 's1' to 'out'"),
+)
+case(
+    "unknown_station_type",
+    {"s.yaml": good("servers: 1,", "type: xray_scaner, servers: 1,")},
+    run_case("s.yaml", "stations.s1.type", "did you mean 'xray_scanner'"),
+)
+case(
+    "station_type_module_missing",
+    {"s.yaml": good("servers: 1,", "type: 'nosuch.module:Bay', servers: 1,")},
+    run_case("s.yaml", "stations.s1.type", "nosuch"),
+)
+case(
+    "station_params_out_of_range",
+    {"s.yaml": good("servers: 1,", "type: quarantine, params: {hold_probability: 2}, servers: 1,")},
+    run_case("s.yaml", "stations.s1.params.hold_probability"),
+)
+case(
+    "station_params_unknown",
+    {"s.yaml": good("servers: 1,", "type: staging_yard, params: {area: []}, servers: 1,")},
+    run_case("s.yaml", "stations.s1.params.area", "did you mean 'areas'"),
+)
+case(
+    "extends_loop",
+    {"a.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: a.yaml\nname: b\n"},
+    run_case("a.yaml", "extends", "loop"),
+)
+case(
+    "extends_missing_base",
+    {"a.yaml": "extends: nothere.yaml\nname: a\n"},
+    run_case("a.yaml", "extends", "not found"),
+)
+case("missing_file", {}, run_case("nope.yaml", "not found"))
+case("empty_file", {"s.yaml": ""}, run_case("s.yaml", "empty"))
+case("only_comments", {"s.yaml": "# nothing here\n"}, run_case("s.yaml", "empty"))
+case("binary_garbage", {"s.yaml": bytes(range(256)) * 8}, run_case("s.yaml", "UTF-8"))
+case(
+    "control_characters",
+    {"s.yaml": b"\x00\x01name: x\x00\n"},
+    run_case("s.yaml", "YAML syntax error"),
+)
+case("top_level_list", {"s.yaml": "- a\n- b\n"}, run_case("s.yaml", "mapping"))
+case(
+    "warmup_longer_than_horizon",
+    {"s.yaml": good("days: 2", "days: 2\nwarmup_days: 3")},
+    run_case("s.yaml", "warmup_days"),
+)
+case(
+    "unknown_calendar",
+    {"s.yaml": good("servers: 1,", "calendar: dayy, servers: 1,", "calendars: {day: {}}\n")},
+    run_case("s.yaml", "stations.s1.calendar", "did you mean 'day'"),
+)
+case(
+    "days_zero",
+    {"s.yaml": GOOD},
+    Case({}, ["run", "{d}/s.yaml", "--days", "0", "--out", "{d}/out"], None, ["--days"]),
+)
+case(
+    "set_unknown_path",
+    {"s.yaml": GOOD},
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--set", "stations.s11.servers=2", "--out", "{d}/out"],
+        "s.yaml",
+        ["stations.s11", "did you mean 's1'"],
+    ),
+)
+case(
+    "set_misspelt_field",
+    {"s.yaml": GOOD},
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--set", "stations.s1.servrs=2", "--out", "{d}/out"],
+        "s.yaml",
+        ["stations.s1.servrs", "did you mean 'servers'"],
+    ),
+)
+case(
+    "set_bad_value",
+    {"s.yaml": GOOD},
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--set", "stations.s1.servers=0", "--out", "{d}/out"],
+        "s.yaml",
+        ["stations.s1.servers"],
+    ),
+)
+
+LONG_DIR = "a_folder_name_long_enough_to_push_any_absolute_path_well_past_eighty_characters"
+
+# Known bugs: the error escapes as a traceback, or names the wrong field.
+BUGS: dict[str, tuple[Case, str]] = {
+    "impossible_date": (
+        Case(
+            {"s.yaml": good(append="start_date: 2025-02-30\n")},
+            ["validate", "{d}/s.yaml"],
+            "s.yaml",
+            ["start_date"],
+        ),
+        "BUG: an impossible YAML date (2025-02-30) raises ValueError inside PyYAML's timestamp "
+        "constructor; loader._read_yaml only catches yaml.YAMLError, so the CLI dies with a "
+        "traceback (exit 1)",
+    ),
+    "impossible_closed_date": (
+        Case(
+            {"s.yaml": good(append="calendars: {c: {closed_dates: [2025-13-01]}}\n")},
+            ["validate", "{d}/s.yaml"],
+            "s.yaml",
+            ["closed_dates"],
+        ),
+        "BUG: as impossible_date, for a date inside a list (month 13)",
+    ),
+    "missing_trace_csv": (
+        Case(
+            {"s.yaml": good("per_day: 100", "trace: {csv: nofile.csv}")},
+            ["validate", "{d}/s.yaml"],
+            "s.yaml",
+            ["arrivals.a.trace"],
+        ),
+        "BUG: a missing trace/empirical CSV is reported under the field 'extends' "
+        "(loader._resolve_existing labels every referenced file 'extends')",
+    ),
+    "missing_file_name_cut_off": (
+        Case(
+            {"a.yaml": f"extends: {LONG_DIR}/base.yaml\nname: a\n"},
+            ["validate", "{d}/a.yaml"],
+            "a.yaml",
+            ["extends", "base.yaml"],
+        ),
+        "BUG: a missing file is shown as its absolute path cut to 80 characters from the end "
+        "(errors._short_repr), so a long path loses the very file name that is missing",
+    ),
+}
+
+
+def _materialise(folder: Path, c: Case) -> list[str]:
+    folder.mkdir(parents=True)
+    for name, content in c.files.items():
+        target = folder / name
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return [a.replace("{d}", str(folder)) for a in c.args]
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_in_process(args: list[str]) -> Outcome:
+    """``gatesim.cli.main(args)`` with captured output; what the interpreter would report."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(args)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:
+            traceback.print_exc()  # into err, as an uncaught exception would be
+            code = 1
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def run_subprocess(args: list[str]) -> Outcome:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, str(RUN_SIM), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def check_one_line_error(folder: Path, c: Case, done: Outcome) -> None:
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.endswith("\n") and done.stderr.count("\n") == 1, repr(done.stderr)
+    line = done.stderr.strip()
+    if c.file is not None:
+        assert c.file in line, f"file not named: {line}"
+    for needle in c.needles:
+        assert needle in line, f"{needle!r} missing from: {line}"
+    # nothing written: no --out folder and no staging leftovers beside it
+    assert sorted(p.name for p in folder.iterdir()) == sorted(c.files), "something was written"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_one_line_exit_2(name: str, tmp_path: Path) -> None:
+    folder = tmp_path / "case"
+    c = CASES[name]
+    check_one_line_error(folder, c, run_in_process(_materialise(folder, c)))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=r)) for n, (_, r) in BUGS.items()],
+)
+def test_known_bad_input_bugs(name: str, tmp_path: Path) -> None:
+    folder = tmp_path / "case"
+    c = BUGS[name][0]
+    check_one_line_error(folder, c, run_in_process(_materialise(folder, c)))
+
+
+# --------------------------------------------------------------------------- real processes
+SUBPROCESS_CASES = ["unknown_key_did_you_mean", "days_zero", "route_step_without_road"]
+
+
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Outcome]]:
+    """A few cases and a good file through ``run_sim.py``, all started at once."""
+    root = tmp_path_factory.mktemp("bad_input")
+    jobs = {name: CASES[name] for name in SUBPROCESS_CASES}
+    jobs["validate_good"] = Case({"s.yaml": GOOD}, ["validate", "{d}/s.yaml"], None)
+    argv = {name: _materialise(root / name, c) for name, c in jobs.items()}
+    with ThreadPoolExecutor(max_workers=len(argv)) as pool:
+        futures = {name: pool.submit(run_subprocess, args) for name, args in argv.items()}
+        return {name: (root / name, f.result()) for name, f in futures.items()}
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_bad_input_in_a_real_process(name: str, processes: dict[str, tuple[Path, Outcome]]) -> None:
+    folder, done = processes[name]
+    check_one_line_error(folder, CASES[name], done)
+
+
+def test_validate_good_file(processes: dict[str, tuple[Path, Outcome]]) -> None:
+    folder, done = processes["validate_good"]
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout and "s.yaml" in done.stdout
+    assert done.stderr == ""
+    assert sorted(p.name for p in folder.iterdir()) == ["s.yaml"]
