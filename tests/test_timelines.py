@@ -181,12 +181,6 @@ def test_model_clock_in_another_timezone() -> None:
     assert timeline(simulate(s)) == [(0, "s1", 500.0, 540.0, 550.0), (1, "s1", 600.0, 600.0, 610.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a truck arriving exactly at opening time starts before trucks queued overnight "
-    "(Station.arrive starts a free server without checking the queue, and its arrival event is "
-    "processed before the station's opening wake-up)",
-)
 def test_fifo_kept_at_opening_time() -> None:
     # Open 08:00-10:00, service 30. Truck 0 waits from 07:00; truck 1 arrives at 08:00 sharp.
     # FIFO: truck 0 must start at 480, truck 1 at 510.
@@ -197,15 +191,13 @@ def test_fifo_kept_at_opening_time() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: utilization = busy time / open server time exceeds 1 when service runs past "
-    "closing time (Station.statistics)",
-)
 def test_utilization_at_most_one_when_service_overruns_closing() -> None:
-    # Open 08:00-10:00 (120 min); a single 600-minute service started at 08:00 runs to 18:00.
+    # Open 08:00-10:00 (120 min); a single 600-minute service started at 08:00 runs to 18:00:
+    # 120 busy minutes inside opening hours (utilisation 1), 480 minutes of overtime.
     s = single_station([480], 600.0, days=1, calendar="h", calendars=VN_8_TO_10)
-    assert simulate(s).stations["s1"]["utilization"] <= 1.0
+    stats = simulate(s).stations["s1"]
+    assert stats["utilization"] == 1.0
+    assert stats["overtime_hours"] == 8.0
 
 
 # --------------------------------------------------------------------------- disciplines

@@ -141,6 +141,7 @@ class Station:
         self._wake_time = math.inf  # earliest pending wake-up (inf: none)
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
+        self._busy_open_area = 0.0  # busy server-minutes inside opening hours (gated stations)
         self._default = Sampler(self.spec.service, ctx.rng)
         self._rules = [
             (tuple(rule.when.items()), Sampler(rule.service, ctx.rng))
@@ -151,6 +152,7 @@ class Station:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
         self.queue_monitor.reset(now)
         self.busy_monitor.reset(now)
+        self._busy_open_area = 0.0
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
         self.arrived_measured = self.rejected_measured = 0
@@ -213,7 +215,7 @@ class Station:
 
     def _start(self, truck: Truck, now: float) -> None:
         self.in_service += 1
-        self.busy_monitor.update(now, self.in_service)
+        self.set_busy(now, self.in_service)
         if now >= self.warmup:
             wait = now - truck.visit_t
             self.wait_sum += wait
@@ -230,7 +232,7 @@ class Station:
         now = self.env.now
         self.in_service -= 1
         self.served += 1
-        self.busy_monitor.update(now, self.in_service)
+        self.set_busy(now, self.in_service)
         self._pull(now)
         hold = self.hold_time(truck)
         if hold > 0.0:
@@ -244,6 +246,17 @@ class Station:
         self.in_hold -= 1
         self.departed += 1
         self._forward(cast(Truck, event.value))
+
+    def set_busy(self, now: float, busy: float) -> None:
+        """Record that ``busy`` servers work from ``now`` on (utilisation counts open hours only:
+        a service finishing after closing is overtime, not extra capacity)."""
+        monitor = self.busy_monitor
+        if self._gated:
+            self._busy_open_area += monitor.level * self._open_between(monitor.last_update, now)
+        monitor.update(now, busy)
+
+    def _open_between(self, start: float, end: float) -> float:
+        return self.calendar.open_minutes(start, end) if end > start else 0.0
 
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""
@@ -298,7 +311,8 @@ class Station:
             "in_service_end": float(self.in_service),
             "in_hold_end": float(self.in_hold),
             "departed": float(self.departed),
-            "utilization": self.busy_monitor.area(now) / capacity if capacity > 0 else math.nan,
+            "utilization": self._busy_in_open_hours(now) / capacity if capacity > 0 else math.nan,
+            "overtime_hours": (self.busy_monitor.area(now) - self._busy_in_open_hours(now)) / 60.0,
             "busy_mean": self.busy_monitor.mean(now),
             "wait_mean_min": self.wait_sum / self.wait_n if self.wait_n else 0.0,
             "wait_max_min": self.wait_max,
@@ -318,6 +332,12 @@ class Station:
             )
         row.update(extra)
         return row
+
+    def _busy_in_open_hours(self, now: float) -> float:
+        monitor = self.busy_monitor
+        if not self._gated:
+            return monitor.area(now)
+        return self._busy_open_area + monitor.level * self._open_between(monitor.last_update, now)
 
     def inside(self) -> int:
         """Trucks physically at the station now: waiting, in service or held."""

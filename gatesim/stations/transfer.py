@@ -174,12 +174,12 @@ class AgvCrossing(Station):
 
     def _carry(self, truck: Truck, side: Side) -> Generator[simpy.Event, Any, None]:
         self.in_service += 1
-        self.busy_monitor.update(self.env.now, self._agvs_busy() + 1)
+        self.set_busy(self.env.now, self._agvs_busy() + 1)
         yield from self._lift_at(side)
         yield self.env.timeout(self.trip_minutes)
         yield from self._lift_at(OTHER[side])
         self.in_service -= 1
-        self.busy_monitor.update(self.env.now, self._agvs_busy() - 1)
+        self.set_busy(self.env.now, self._agvs_busy() - 1)
         self.served += 1
         self.departed += 1
         if self._visits is not None:
@@ -199,9 +199,9 @@ class AgvCrossing(Station):
     def _drive_empty(self, target: Side) -> Generator[simpy.Event, Any, None]:
         self.trip_counts["empty"] += 1
         self.en_route[target] += 1
-        self.busy_monitor.update(self.env.now, self._agvs_busy() + 1)
+        self.set_busy(self.env.now, self._agvs_busy() + 1)
         yield self.env.timeout(self.trip_minutes)
-        self.busy_monitor.update(self.env.now, self._agvs_busy() - 1)
+        self.set_busy(self.env.now, self._agvs_busy() - 1)
         self.en_route[target] -= 1
 
     def _next_failure(self) -> float:

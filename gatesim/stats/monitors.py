@@ -49,6 +49,11 @@ class TimeWeighted:
         self._area = 0.0
         self.max = self.level
 
+    @property
+    def last_update(self) -> float:
+        """Time of the last update (or reset): the current level has held since then."""
+        return self._t_last
+
     def area(self, now: float) -> float:
         """∫ level dt over [reset time, now], including the open segment."""
         return self._area + self.level * (now - self._t_last)
