@@ -194,6 +194,7 @@ def choose_warmup(
     pilots = runner.outcomes(scenarios, counts, "warm-up pilot")
     found = [_truncation(s, o) for s, o in zip(scenarios, pilots, strict=True)]
     days = max(found)
+    _check_shorter_than_runs(days, scenarios)
     reports: list[dict[str, Any] | None] = [
         {
             "method": "mser5",
@@ -208,6 +209,17 @@ def choose_warmup(
         for s, n, d in zip(scenarios, counts, found, strict=True)
     ]
     return [s.model_copy(update={"warmup_days": days}) for s in scenarios], reports
+
+
+def _check_shorter_than_runs(days: float, scenarios: list[Scenario]) -> None:
+    for scenario in scenarios:
+        if days >= scenario.days:
+            raise ScenarioError(
+                None,
+                "--warmup",
+                f"the common auto warm-up ({days:g} days) is not shorter than the run of "
+                f"'{scenario.name}' ({scenario.days} days); give all scenarios the same --days",
+            )
 
 
 TOO_SHORT = "run shorter than 10 days: MSER-5 not applicable, the scenario's warm-up was kept"
