@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command nee
     from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("run", "compare", "sweep", "validate", "types")
+COMMANDS = ("run", "compare", "sweep", "validate", "types", "validate-model", "report")
+#: Commands whose options belong to another module's own parser.
+PASSTHROUGH = {"validate-model": "gatesim.validation.suite", "report": "gatesim.report.html"}
 
 DESCRIPTION = """\
 gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan
@@ -41,6 +43,10 @@ commands:
                           full-factorial parameter sweep, one folder per point
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
+  validate-model          check the engine against closed-form queueing results
+                          (docs/validation.md; --scale, --jobs, --only CHECK)
+  report DIR              write DIR/report.html (one self-contained page) for a result
+                          folder of run, compare or sweep
 
 Run 'run_sim.py COMMAND --help' for the options of a command (see docs/experiments.md).
 Results go to --out DIR (default results/<scenario>-<timestamp>): summary.json,
@@ -230,6 +236,8 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in PASSTHROUGH:
+        return _passthrough(args_list[0], args_list[1:])
     if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
         args_list.insert(0, "run")  # 'run_sim.py baseline.yaml' means 'run baseline.yaml'
     parser = build_parser()
@@ -245,6 +253,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
         return 130
+
+
+def _passthrough(command: str, argv: list[str]) -> int:
+    import importlib
+
+    module_main = importlib.import_module(PASSTHROUGH[command]).main
+    return int(module_main(argv))
 
 
 def _interrupted(args: argparse.Namespace) -> str:

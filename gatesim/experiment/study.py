@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from gatesim.experiment.executors import run_tasks
 from gatesim.experiment.output import scenario_hash
@@ -26,7 +25,7 @@ from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_
 from gatesim.experiment.store import PartialStore
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
-from gatesim.stats.intervals import relative_half_width
+from gatesim.stats.intervals import relative_half_width, t_quantile
 from gatesim.stats.warmup import BATCH, mser5
 
 AUTO_FIRST_BATCH = 3  # at least this many replications before the first precision check
@@ -308,5 +307,6 @@ def replications_for(sample: Sequence[float], target_rel: float, cap: int) -> in
     if not (math.isfinite(mean) and math.isfinite(sd)) or mean == 0.0:
         raise ValueError("relative half-width is undefined")
     i = np.arange(x.size + 1, max(cap, x.size + 1) + 1)
-    ok = sps.t.ppf(0.975, i - 1) * sd / np.sqrt(i) <= target_rel * abs(mean)
+    t = np.array([t_quantile(0.95, float(n - 1)) for n in i])
+    ok = t * sd / np.sqrt(i) <= target_rel * abs(mean)
     return int(i[np.argmax(ok)]) if ok.any() else cap

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TypedDict
 
 import numpy as np
-from scipy import stats as sps
 
 __all__ = [
     "Summary",
@@ -31,8 +30,10 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
 
 
-def _t_quantile(confidence: float, df: float) -> float:
-    return float(sps.t.ppf(0.5 + confidence / 2.0, df))
+def t_quantile(confidence: float, df: float) -> float:
+    from scipy.special import stdtrit  # imported here: workers that only simulate skip ~1-2 s
+
+    return float(stdtrit(df, 0.5 + confidence / 2.0))
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -48,7 +49,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
     m = float(x.mean())
     if x.size < 2:
         return m, math.nan, math.nan
-    half = _t_quantile(confidence, x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    half = t_quantile(confidence, x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
     return m, m - half, m + half
 
 
@@ -78,7 +79,7 @@ def welch_interval(a: Sequence[float], b: Sequence[float], confidence: float = 0
     if se2 == 0.0:
         return diff, diff, diff
     df = se2**2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
-    half = _t_quantile(confidence, df) * math.sqrt(se2)
+    half = t_quantile(confidence, df) * math.sqrt(se2)
     return diff, diff - half, diff + half
 
 
