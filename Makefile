@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench browser docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,19 @@ test: $(STAMP) lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check gatesim tests benchmarks examples run_sim.py
+	$(PY) -m ruff check gatesim tests benchmarks examples scripts run_sim.py
 	$(PY) -m mypy gatesim
+
+# Headless Chromium for the report's browser test (Debian's package; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+docs: $(STAMP)
+	$(PY) scripts/validation_table.py
+	$(PY) scripts/scenario_table.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py

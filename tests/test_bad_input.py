@@ -205,8 +205,9 @@ case(
 
 LONG_DIR = "a_folder_name_long_enough_to_push_any_absolute_path_well_past_eighty_characters"
 
-# Known bugs: the error escapes as a traceback, or names the wrong field.
-BUGS: dict[str, tuple[Case, str]] = {
+# Former bugs (fixed): the error escaped as a traceback, or named the wrong field. Each case
+# keeps the description of what used to go wrong.
+FIXED: dict[str, tuple[Case, str]] = {
     "impossible_date": (
         Case(
             {"s.yaml": good(append="start_date: 2025-02-30\n")},
@@ -236,6 +237,16 @@ BUGS: dict[str, tuple[Case, str]] = {
         ),
         "BUG: a missing trace/empirical CSV is reported under the field 'extends' "
         "(loader._resolve_existing labels every referenced file 'extends')",
+    ),
+    "out_inside_a_file": (
+        Case(
+            {"s.yaml": GOOD, "afile": "not a folder\n"},
+            ["run", "{d}/s.yaml", "--out", "{d}/afile/sub", "-q"],
+            None,
+            ["--out"],
+        ),
+        "BUG: an --out folder whose parent is a file dies with NotADirectoryError (traceback, "
+        "exit 1) when the '.partial' store is created, instead of a one-line --out error",
     ),
     "missing_file_name_cut_off": (
         Case(
@@ -316,13 +327,10 @@ def test_bad_input_is_one_line_exit_2(name: str, tmp_path: Path) -> None:
     check_one_line_error(folder, c, run_in_process(_materialise(folder, c)))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=r)) for n, (_, r) in BUGS.items()],
-)
-def test_known_bad_input_bugs(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", list(FIXED))
+def test_formerly_broken_bad_input(name: str, tmp_path: Path) -> None:
     folder = tmp_path / "case"
-    c = BUGS[name][0]
+    c = FIXED[name][0]
     check_one_line_error(folder, c, run_in_process(_materialise(folder, c)))
 
 

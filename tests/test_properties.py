@@ -272,7 +272,7 @@ def test_station_leak_raises_conservation_error(monkeypatch: pytest.MonkeyPatch)
         original(self, event)
 
     monkeypatch.setattr(Station, "_service_done", leaky)
-    with pytest.raises(ConservationError, match="s1"):
+    with pytest.raises(ConservationError):
         simulate(_mm1())
 
 
@@ -289,13 +289,9 @@ def test_engine_counter_leak_raises_conservation_error(monkeypatch: pytest.Monke
         simulate(_mm1())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (weak check): a truck dropped between stations (departed but never handed on) "
-    "stays counted in in_system, so _check_conservation cannot see it; in_system is never "
-    "reconciled with the trucks actually queued, served, held or travelling",
-)
 def test_truck_dropped_after_departure_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The station hands the truck on correctly, but the engine loses it on the way to the sink:
+    # the in-system count must be reconciled with the trucks actually at stations or on roads.
     seen = {"n": 0}
     original = Replication.forward
 

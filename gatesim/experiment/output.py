@@ -37,6 +37,9 @@ def check_output_folder(out: Path, force: bool) -> None:
         )
     if out.exists() and not out.is_dir():
         raise ScenarioError(None, "--out", "exists and is not a folder", str(out))
+    ancestor = next((p for p in out.absolute().parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise ScenarioError(None, "--out", f"'{ancestor}' is a file, not a folder", str(out))
 
 
 @contextmanager

@@ -32,7 +32,9 @@ class ScenarioError(Exception):
 
 
 def _short_repr(value: Any) -> str:
+    """repr cut in the middle when long, so both the start and the end (a file name) survive."""
     text = repr(value)
     if len(text) > MAX_VALUE_CHARS:
-        text = text[: MAX_VALUE_CHARS - 3] + "..."
+        keep = (MAX_VALUE_CHARS - 3) // 2
+        text = text[:keep] + "..." + text[-keep:]
     return text

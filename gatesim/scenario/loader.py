@@ -92,9 +92,10 @@ def _drop_extension_fields(tree: dict[str, Any]) -> None:
         del tree[key]
 
 
-def _resolve_existing(path: Path, suffixes: tuple[str, ...], referrer: Path | None) -> Path:
+def _resolve_existing(path: Path, suffixes: tuple[str, ...], referrer: Path | None,
+                      field: str = "extends") -> Path:
     where = referrer if referrer is not None else path
-    field = "extends" if referrer is not None else ""
+    field = field if referrer is not None else ""
     if path.suffix.lower() not in suffixes:
         raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", str(path))
     try:
@@ -123,6 +124,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", _yaml_problem(exc)) from None
     except RecursionError:
         raise ScenarioError(path, "", "YAML nesting is too deep") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an impossible date such as 2025-02-30
+        raise ScenarioError(path, "", f"YAML value error: {exc}") from None
     if tree is None:
         raise ScenarioError(path, "", "file is empty")
     if not isinstance(tree, dict):
@@ -138,12 +141,13 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(
 
 
 class _Yaml12Loader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """SafeLoader with YAML 1.2 booleans: only true/false; yes/no/on/off stay strings
-    (``precleared: {yes: 0.2, no: 0.8}`` must not turn into True/False keys)."""
+    """SafeLoader with YAML 1.2 core scalars: only true/false are booleans (``precleared: {yes:
+    0.2, no: 0.8}`` must not turn into True/False keys) and dates are left to the schema."""
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+_NOT_IMPLICIT = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+_Yaml12Loader.yaml_implicit_resolvers = {  # dates stay strings: the schema parses and names them
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_IMPLICIT]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
@@ -272,7 +276,7 @@ def _read_csv_column(file: Path, where: str, ref: Any, column: Any) -> list[floa
     field = f"{where}.csv"
     if not isinstance(ref, str) or not isinstance(column, str):
         raise ScenarioError(file, field, "csv and column must be strings", ref)
-    csv_path = _resolve_existing(file.parent / ref, (".csv",), file)
+    csv_path = _resolve_existing(file.parent / ref, (".csv",), file, field)
     try:
         with csv_path.open(newline="", encoding="utf-8") as handle:
             return _numeric_column(csv.DictReader(handle), file, field, column, ref)
