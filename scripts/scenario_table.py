@@ -50,7 +50,7 @@ def fmt(stat: dict[str, Any] | None, digits: int = 1) -> str:
 def scenario_rows(entries: list[dict[str, Any]]) -> list[str]:
     head = (
         "| scenario | lane | cleared/day export | cleared/day import | time in system mean (h)"
-        " | p95 (h) | peak spill-back (km) | AGV util. | crane util. VN / CN |"
+        " | p95 (h) | peak spill-back, any yard (km) | AGV util. | crane util. VN / CN |"
     )
     rows = [head, "|" + "---|" * 9]
     for entry in entries:
@@ -102,22 +102,36 @@ def bottlenecks(folder: Path, top: int = 4) -> str:
     )
 
 
+def offered_per_day(folder: Path, lane: str) -> float:
+    """Trucks per day the scenario sends to a lane (daily volume × demand scale)."""
+    scenario = json.loads((folder / "manifest.json").read_text())["resolved_scenario"]
+    volume = sum(a["per_day"] for a in scenario["arrivals"].values() if a["lane"] == lane)
+    return float(volume * scenario["demand_scale"])
+
+
 def target_rows(entries: list[dict[str, Any]], folders: dict[str, Path]) -> list[str]:
+    """A lane meets its target when the lower CI bound reaches it and it clears >= 99 % of what
+    arrives (a lane that keeps up only by letting its queue grow does not meet it)."""
     rows = [
-        "| scenario | lane | cleared/day | 2027 target | met | trucks in system at the end |"
-        " busiest stations (utilisation, mean wait) |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | lane | offered/day | cleared/day | share cleared | 2027 target | met |"
+        " trucks in system at the end (both lanes) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for entry in entries:
         k = entry["kpis"]
+        folder = folders[entry["scenario"]]
         for lane in LANES:
             stat = k[f"throughput_per_day.{lane}"]
+            offered = offered_per_day(folder, lane)
+            share = stat["mean"] / offered
             low, high = TARGETS[lane]
-            met = "yes" if stat["ci95"][0] is not None and stat["ci95"][0] >= low else "no"
+            met = stat["ci95"][0] is not None and stat["ci95"][0] >= low and share >= 0.99
             rows.append(
-                f"| {entry['scenario']} | {lane} | {fmt(stat)} | {low:,}–{high:,} | {met}"
-                f" | {fmt(k['backlog_end'])} | {bottlenecks(folders[entry['scenario']])} |"
+                f"| {entry['scenario']} | {lane} | {offered:,.0f} | {fmt(stat)} | {share:.1%}"
+                f" | {low:,}–{high:,} | {'yes' if met else 'no'} | {fmt(k['backlog_end'])} |"
             )
+    rows += ["", "Busiest stations (utilisation in opening hours, mean wait):", ""]
+    rows += [f"- **{e['scenario']}**: {bottlenecks(folders[e['scenario']])}" for e in entries]
     return rows
 
 
@@ -146,9 +160,26 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the page from an earlier --work folder without simulating",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="gatesim-scenarios-"))
     started = time.perf_counter()
+    if not args.render_only:
+        simulate_studies(work, args)
+    today = json.loads((work / "today" / "comparison.json").read_text())
+    y2027 = json.loads((work / "y2027" / "comparison.json").read_text())
+    folders = {e["scenario"]: work / "y2027" / e["scenario"] for e in y2027}
+    page = render(today, y2027, folders, work / "fleet", args, time.perf_counter() - started)
+    (ROOT / "docs" / "scenarios.md").write_text(page, encoding="utf-8")
+    print(f"wrote docs/scenarios.md ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def simulate_studies(work: Path, args: argparse.Namespace) -> None:
     common = ["--days", str(args.days), "--jobs", str(args.jobs), "--force", "--quiet"]
     cli("compare", *[f"scenarios/{n}.yaml" for n in TODAY], "--out", str(work / "today"), *common)
     cli(
@@ -177,13 +208,6 @@ def main() -> int:
         "--force",
         "--quiet",
     )
-    today = json.loads((work / "today" / "comparison.json").read_text())
-    y2027 = json.loads((work / "y2027" / "comparison.json").read_text())
-    folders = {e["scenario"]: work / "y2027" / e["scenario"] for e in y2027}
-    page = render(today, y2027, folders, work / "fleet", args, time.perf_counter() - started)
-    (ROOT / "docs" / "scenarios.md").write_text(page, encoding="utf-8")
-    print(f"wrote docs/scenarios.md ({time.perf_counter() - started:.0f} s)")
-    return 0
 
 
 def render(
@@ -230,6 +254,13 @@ def render(
         "## AGV fleet on 1119-1120 at 2027 demand (s4_2027_expanded)",
         "",
         *sweep_rows(fleet),
+        "",
+        "Read together: at 2027 demand the AGV fleet is not what binds. S4 as specified fails "
+        "on 1119-1120 because the conventional half of the traffic saturates the far-side "
+        "transshipment yards and the VN fruit quarantine; once those are sized to the load, "
+        "even 10 AGVs carry the smart half (at about 80 % utilisation) and larger fleets only "
+        "trim the p95 time in system. The next constraint to watch is the 1088/2-1089 staging "
+        "dispatch (about 70-75 % busy).",
         "",
     ]
     return "\n".join(lines)
