@@ -95,16 +95,6 @@ class ColdChainBay(Station):
             self.resampled += 1
         return super().service_time(truck)  # the scenario's service / service_when draw
 
-    def arrive(self, truck: Truck) -> None:
-        super().arrive(truck)
-        # The base loop keeps one pending wake-up (here: the oldest truck's max_wait) and does
-        # not re-check next_start when an arrival completes a batch before it, so start a full
-        # batch here. _pull is not part of the documented API: see docs/extending.md,
-        # "Known limitations".
-        now = self.env.now
-        if self.queue and self.in_service < self.servers and self.next_start(now) <= now:
-            self._pull(now)
-
     def extra_metrics(self, now: float) -> dict[str, float]:
         batches = self.batches["full"] + self.batches["timeout"]
         return {
