@@ -33,6 +33,7 @@ browser:
 docs: $(STAMP)
 	$(PY) scripts/validation_table.py
 	$(PY) scripts/scenario_table.py
+	$(PY) scripts/make_doc_plots.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py

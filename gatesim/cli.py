@@ -215,6 +215,9 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
     cmd.add_argument("--force", action="store_true", help="replace an existing output folder")
     cmd.add_argument(
+        "--report", action="store_true", help="also write DIR/report.html (one self-contained page)"
+    )
+    cmd.add_argument(
         "--resume",
         action="store_true",
         help="reuse the replications an interrupted run with the same --out finished",
@@ -417,8 +420,7 @@ def _run(args: argparse.Namespace, command: list[str]) -> int:
         summary = result.summary()
         print_summary(summary, wall)
         print_lines(design_lines(summary))
-    print(f"results written to {out}")
-    return 0
+    return _finish(out, args)
 
 
 def _compare(args: argparse.Namespace, command: list[str]) -> int:
@@ -453,8 +455,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     if not args.quiet:
         Console().print(comparison_table(document))
         print_lines(design_lines(results[-1].summary()))
-    print(f"results written to {out}")
-    return 0
+    return _finish(out, args)
 
 
 def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Scenario]:
@@ -499,7 +500,20 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     runner.discard_store()
     if not args.quiet:
         Console().print(sweep_display(table, [a.path for a in args.axes]))
+    return _finish(out, args)
+
+
+def _finish(out: Path, args: argparse.Namespace) -> int:
+    """After the atomic write: the event log (with visit records) and the optional report, each
+    written to a temporary file and renamed, so a failure here never spoils the results."""
+    from gatesim.report.events import write_event_log
+
+    write_event_log(out)
     print(f"results written to {out}")
+    if args.report:
+        from gatesim.report.html import write_report
+
+        print(f"report written to {write_report(out)}")
     return 0
 
 

@@ -13,9 +13,10 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from gatesim.model import arrivals as arrival_streams
@@ -107,6 +108,8 @@ class Replication:
         self._station_types = validate_station_specs(scenario)
         self.network = network or build_network(scenario, station_outcomes(self._station_types))
         self.env = simpy.Environment()
+        self._abstract = self.network.abstract
+        self._travel_min = self.network.travel_min
         self._build_streams()
         self._build_stations()
         self._build_routes()
@@ -123,13 +126,15 @@ class Replication:
             StreamInfo(name, a.lane, a.direction, a.cargo) for name, a in s.arrivals.items()
         ]
         n = len(self.streams)
-        self.arrived = np.zeros(n, dtype=np.int64)
-        self.cleared = np.zeros(n, dtype=np.int64)
-        self.lost = np.zeros(n, dtype=np.int64)
-        self.in_system = np.zeros(n, dtype=np.int64)
-        self.cleared_after_warmup = np.zeros(n, dtype=np.int64)
-        self.cleared_by_day_stream = np.zeros((s.days, n), dtype=np.int64)
-        self.cleared_by_day_hour = np.zeros((s.days, 24), dtype=np.int64)
+        # Plain lists on the hot path (a numpy element update costs ~3x a list one); the
+        # result record turns them into arrays.
+        self.arrived = [0] * n
+        self.cleared = [0] * n
+        self.lost = [0] * n
+        self.in_system = [0] * n
+        self.cleared_after_warmup = [0] * n
+        self.cleared_by_day_stream = [[0] * n for _ in range(s.days)]
+        self.cleared_by_day_hour = [[0] * 24 for _ in range(s.days)]
         self.tis = array("d")
         self.tis_stream = array("l")
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
@@ -310,7 +315,7 @@ class Replication:
                 return
 
     def _move(self, truck: Truck, target: str, now_cb: Any, event_cb: Any) -> None:
-        minutes = self.network.travel(truck.node, target)
+        minutes = 0.0 if self._abstract else self._travel_min[(truck.node, target)]
         truck.node = target
         if minutes > 0.0:
             self.in_transit += 1
@@ -324,7 +329,7 @@ class Replication:
         self.in_transit -= 1
 
     def _clear_event(self, event: simpy.Event) -> None:
-        self._clear(cast(Truck, event.value))
+        self._clear(event._value)
 
     def _clear(self, truck: Truck) -> None:
         now = self.env.now
@@ -333,8 +338,8 @@ class Replication:
         self.in_system[k] -= 1
         day = int(now // MINUTES_PER_DAY)
         if day < self.scenario.days:
-            self.cleared_by_day_stream[day, k] += 1
-            self.cleared_by_day_hour[day, int(now % MINUTES_PER_DAY // 60)] += 1
+            self.cleared_by_day_stream[day][k] += 1
+            self.cleared_by_day_hour[day][int(now % MINUTES_PER_DAY // 60)] += 1
         if now >= self.scenario.warmup_min:
             self.cleared_after_warmup[k] += 1
             if truck.created >= self.scenario.warmup_min:
@@ -377,7 +382,7 @@ class Replication:
     def _hourly_snapshot(self, _event: simpy.Event) -> None:
         now = self.env.now
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
-        self.in_system_by_hour[day, hour] = self.in_system.sum()
+        self.in_system_by_hour[day, hour] = sum(self.in_system)
         for name, station in self.stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
         if now + 60.0 < self.scenario.horizon_min:
@@ -421,13 +426,13 @@ class Replication:
             warmup_min=s.warmup_min,
             horizon_min=s.horizon_min,
             streams=self.streams,
-            arrived_by_stream=self.arrived,
-            cleared_by_stream=self.cleared,
-            lost_by_stream=self.lost,
-            in_system_by_stream=self.in_system.copy(),
-            cleared_after_warmup_by_stream=self.cleared_after_warmup,
-            cleared_by_day_stream=self.cleared_by_day_stream,
-            cleared_by_day_hour=self.cleared_by_day_hour,
+            arrived_by_stream=_ints(self.arrived),
+            cleared_by_stream=_ints(self.cleared),
+            lost_by_stream=_ints(self.lost),
+            in_system_by_stream=_ints(self.in_system),
+            cleared_after_warmup_by_stream=_ints(self.cleared_after_warmup),
+            cleared_by_day_stream=_ints(self.cleared_by_day_stream),
+            cleared_by_day_hour=_ints(self.cleared_by_day_hour),
             backlog_at_report=self.backlog_at_report,
             in_system_by_hour=self.in_system_by_hour,
             queue_by_hour=self.queue_by_hour,
@@ -442,14 +447,15 @@ class Replication:
         )
 
     def _check_conservation(self) -> None:
-        total = self.arrived.sum()
-        accounted = self.cleared.sum() + self.lost.sum() + self.in_system.sum()
-        if total != accounted or (self.in_system < 0).any():
+        total = sum(self.arrived)
+        in_system = sum(self.in_system)
+        accounted = sum(self.cleared) + sum(self.lost) + in_system
+        if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
         present = self.in_transit + sum(st.inside() for st in self.stations.values())
-        if present != self.in_system.sum():
+        if present != in_system:
             raise ConservationError(
-                f"{self.in_system.sum()} trucks in the system but {present} found at stations "
+                f"{in_system} trucks in the system but {present} found at stations "
                 "or on roads (a station kept or dropped a truck without handing it on)"
             )
         leaks = {
@@ -457,6 +463,10 @@ class Replication:
         }
         if leaks:
             raise ConservationError(f"station conservation broken: {leaks}")
+
+
+def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64)
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:

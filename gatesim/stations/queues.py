@@ -23,19 +23,11 @@ class TruckQueue(Protocol):
     def __iter__(self) -> Iterator[Truck]: ...
 
 
-class FifoQueue:
-    __slots__ = ("_items", "pop", "push")
+class FifoQueue(deque[Truck]):
+    """A deque: ``len`` and truth tests stay in C on the hot path."""
 
-    def __init__(self) -> None:
-        self._items: deque[Truck] = deque()
-        self.push = self._items.append
-        self.pop = self._items.popleft
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[Truck]:
-        return iter(self._items)
+    push = deque.append
+    pop = deque.popleft
 
 
 class LifoQueue:

@@ -1,0 +1,925 @@
+"""One self-contained HTML report per result folder: ``report.html`` beside the results.
+
+``write_report(folder)`` reads a result folder written by ``run``, ``compare`` or ``sweep``
+(detected from the files present: ``comparison.json``, ``sweep.csv`` or ``summary.json``) and
+writes ``folder/report.html``: the scenario descriptions and assumptions, the KPI tables with
+95 % confidence intervals, the paired differences (compare) or the sweep table (sweep), every
+figure the folder's data allows (embedded as base64 PNG) and the manifest (versions, seeds,
+hashes, git commit). The page has no scripts, no external style sheets, fonts or images: it
+opens offline. ``main(argv)`` is the ``report DIR [--out FILE]`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import html
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gatesim.report import plots
+
+EXIT_BAD_INPUT = 2
+REPORT_NAME = "report.html"
+HEADLINE = (
+    "throughput_per_day",
+    "time_in_system_mean_h",
+    "time_in_system_p95_h",
+    "backlog_at_report_mean",
+    "backlog_end",
+    "spillback_km_max",
+)
+EXTRA_KPIS = (
+    "time_in_system_p50_h",
+    "time_in_system_p90_h",
+    "time_in_system_max_h",
+    "backlog_at_report_max",
+    "truck_hours_queued_per_day",
+    "idle_fuel_l_per_day",
+    "co2_t_per_day",
+    "transshipment_cny_per_day",
+)
+STATION_STATS = ("utilization", "wait_mean_min", "queue_mean", "queue_max")
+SWEEP_NETWORKS = 2  # network figures for a sweep: the first and the last point
+MODEL_NOTE = (
+    "The model, its calibration and every assumption are documented in docs/model.md of the "
+    "gatesim repository; in scenarios/*.yaml every number is tagged [s N] (sourced, row N of "
+    "the domain notes) or [a] (assumed)."
+)
+
+
+# --------------------------------------------------------------------------- loading
+@dataclass
+class Member:
+    """One scenario's (or one sweep point's) result folder."""
+
+    label: str
+    folder: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)  # sweep point values
+    scenario_file: str | None = None
+    _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """``name`` (a CSV or Parquet file of the folder) as a DataFrame, None when absent."""
+        if name not in self._tables:
+            path = self.folder / name
+            if not path.is_file():
+                self._tables[name] = None
+            elif path.suffix == ".parquet":
+                self._tables[name] = pd.read_parquet(path)
+            else:
+                self._tables[name] = pd.read_csv(path)
+        return self._tables[name]
+
+    @property
+    def kpis(self) -> dict[str, Any]:
+        kpis: dict[str, Any] = self.summary.get("kpis", {})
+        return kpis
+
+    @property
+    def measured_days(self) -> float:
+        return float(self.summary.get("days", 0)) - float(self.summary.get("warmup_days", 0))
+
+    @property
+    def resolved(self) -> dict[str, Any] | None:
+        resolved = self.manifest.get("resolved_scenario")
+        return resolved if isinstance(resolved, dict) else None
+
+
+@dataclass
+class Results:
+    """A result folder: its kind, its members and the group files."""
+
+    kind: str  # "run", "compare" or "sweep"
+    path: Path
+    members: list[Member]
+    manifest: dict[str, Any]
+    comparison: list[dict[str, Any]] | None = None
+    sweep: pd.DataFrame | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.label for m in self.members]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+
+
+def _member(folder: Path, label: str | None = None, **extra: Any) -> Member:
+    if not (folder / "summary.json").is_file():
+        raise ValueError(f"incomplete result folder: {folder / 'summary.json'} is missing")
+    summary = _read_json(folder / "summary.json")
+    if not isinstance(summary, dict) or "kpis" not in summary:
+        raise ValueError(f"not a gatesim summary: {folder / 'summary.json'}")
+    manifest_path = folder / "manifest.json"
+    manifest = _read_json(manifest_path) if manifest_path.is_file() else {}
+    return Member(
+        label=label or str(summary.get("scenario", folder.name)),
+        folder=folder,
+        summary=summary,
+        manifest=manifest if isinstance(manifest, dict) else {},
+        **extra,
+    )
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}-{seen[label]}")
+    return out
+
+
+def load_results(folder: Path | str) -> Results:
+    """Read a run, compare or sweep folder; ValueError when it is not a gatesim result folder."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise ValueError(f"no such result folder: {path}")
+    top_manifest = path / "manifest.json"
+    manifest = _read_json(top_manifest) if top_manifest.is_file() else {}
+    if (path / "comparison.json").is_file():
+        comparison = _read_json(path / "comparison.json")
+        if not isinstance(comparison, list) or not comparison:
+            raise ValueError(f"not a gatesim comparison: {path / 'comparison.json'}")
+        labels = _unique([str(e.get("scenario", e.get("folder"))) for e in comparison])
+        members = [
+            _member(path / str(e["folder"]), label, scenario_file=e.get("file"))
+            for e, label in zip(comparison, labels, strict=True)
+        ]
+        return Results("compare", path, members, manifest, comparison=comparison)
+    if (path / "sweep.csv").is_file():
+        sweep = pd.read_csv(path / "sweep.csv")
+        if "folder" not in sweep.columns:
+            raise ValueError(f"not a gatesim sweep table: {path / 'sweep.csv'}")
+        axes = plots.sweep_axes(sweep)
+        members = []
+        for _, row in sweep.iterrows():
+            values = {a: _plain(row[a]) for a in axes}
+            label = ", ".join(f"{_short_axis(a)}={v}" for a, v in values.items())
+            members.append(_member(path / "points" / str(row["folder"]), label, values=values))
+        if not members:
+            raise ValueError(f"empty sweep table: {path / 'sweep.csv'}")
+        return Results("sweep", path, members, manifest, sweep=sweep)
+    if (path / "summary.json").is_file():
+        member = _member(path)
+        member.scenario_file = _scenario_file_from_command(
+            member.manifest.get("command"), str(member.summary.get("scenario", ""))
+        )
+        return Results("run", path, [member], member.manifest)
+    raise ValueError(
+        f"not a gatesim result folder (no summary.json, comparison.json or sweep.csv): {path}"
+    )
+
+
+def extended_sweep(results: Results, keys: Iterable[str]) -> pd.DataFrame:
+    """``sweep.csv`` plus ``<kpi>_mean/_lo/_hi`` columns for more KPIs, read from each point's
+    ``summary.json`` (sweep.csv holds the headline KPIs only)."""
+    if results.sweep is None:
+        raise ValueError("not a sweep folder")
+    table = results.sweep.copy()
+    for key in keys:
+        if f"{key}_mean" in table.columns:
+            continue
+        stats = [plots.kpi_stat(m.kpis, key) for m in results.members]
+        if all(math.isnan(s[0]) for s in stats):
+            continue
+        for i, suffix in enumerate(("mean", "lo", "hi")):
+            table[f"{key}_{suffix}"] = [s[i] for s in stats]
+    return table
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _short_axis(axis: str) -> str:
+    return ".".join(axis.split(".")[-2:])
+
+
+def _scenario_file_from_command(command: Any, scenario: str) -> str | None:
+    """The scenario file a run came from: the YAML argument named like the scenario, or the
+    only YAML argument of a ``run`` command."""
+    if not isinstance(command, list):
+        return None
+    files = [a for a in command[1:] if isinstance(a, str) and a.endswith((".yaml", ".yml"))]
+    named = [f for f in files if Path(f).stem == scenario]
+    if named:
+        return named[0]
+    return files[0] if len(files) == 1 and "run" in command[1:2] else None
+
+
+# --------------------------------------------------------------------------- formatting
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _digits(key: str) -> int:
+    base = key.split(".", 1)[0]
+    if base.endswith("_h") or key.endswith(("_km_max", "_km_mean", "co2_t_per_day")):
+        return 2
+    if key.endswith(("utilization", "blocking_share")):
+        return 3
+    return 1
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _esc(value)
+    if not math.isfinite(number):
+        return "–"
+    text = f"{number:,.{digits}f}"
+    return text.replace("-", "−")
+
+
+def _ci(stat: Mapping[str, Any] | None, digits: int) -> str:
+    """'812.3 <small>[798.1, 826.5]</small>', the mean alone when the CI is undefined."""
+    if not stat or stat.get("mean") is None:
+        return "–"
+    mean = _num(stat["mean"], digits)
+    ci = stat.get("ci95") or [None, None]
+    if ci[0] is None or ci[1] is None:
+        return mean
+    return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]</small>"
+
+
+def _excludes_zero(stat: Mapping[str, Any] | None) -> bool:
+    if not stat:
+        return False
+    lo, hi = (stat.get("ci95") or [None, None])[:2]
+    return lo is not None and hi is not None and (lo > 0 or hi < 0)
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "", caption: str = ""
+) -> str:
+    """An HTML table; cells are already-escaped HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>\n" for row in rows)
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return (
+        f'<div class="scroll"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>\n{body}</tbody></table></div>\n"
+    )
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}">\n<h2>{_esc(title)}</h2>\n{body}\n</section>\n'
+
+
+# --------------------------------------------------------------------------- sections
+def _kpi_rows(results: Results, keys: Sequence[str]) -> list[list[str]]:
+    rows = []
+    for key in keys:
+        if not any(key in m.kpis for m in results.members):
+            continue
+        rows.append(
+            [_esc(plots.kpi_label(key))]
+            + [_ci(m.kpis.get(key), _digits(key)) for m in results.members]
+        )
+    return rows
+
+
+def _lane_keys(results: Results) -> list[str]:
+    keys: list[str] = []
+    for member in results.members:
+        for key in plots.lane_direction_keys(member.kpis):
+            suffix = key[len("throughput_per_day.") :]
+            lane = suffix.rsplit(".", 1)[0]
+            for candidate in (f"throughput_per_day.{lane}", key):
+                if candidate not in keys:
+                    keys.append(candidate)
+    ordered = []
+    for prefix in (
+        "throughput_per_day",
+        "time_in_system_mean_h",
+        "time_in_system_p95_h",
+        "backlog_at_report_mean",
+    ):
+        ordered += [prefix + k[len("throughput_per_day") :] for k in keys]
+    return ordered
+
+
+def _kpi_section(results: Results) -> str:
+    header = ["KPI (mean [95 % CI] over replications)"] + [_esc(x) for x in results.labels]
+    parts = [
+        "<p>Each value is the mean over the replications with its 95 % Student-t confidence "
+        "interval in brackets. Throughput and backlogs count the measured days after the "
+        "warm-up.</p>",
+        _table(header, _kpi_rows(results, HEADLINE), "kpi", "Headline KPIs"),
+        _table(header, _kpi_rows(results, _lane_keys(results)), "kpi", "By lane and direction"),
+        _table(header, _kpi_rows(results, EXTRA_KPIS), "kpi", "Distribution tails and costs"),
+    ]
+    return _section("kpis", "Key performance indicators", "\n".join(parts))
+
+
+def _diff_keys(entry: Mapping[str, Any]) -> list[str]:
+    diffs = entry.get("diff_vs_first") or {}
+    main = [k for k in (*HEADLINE, *EXTRA_KPIS) if k in diffs]
+    lanes = [k for k in diffs if "." in k and not k.startswith("station.") and k not in main]
+    stations = [
+        k
+        for k in diffs
+        if k.startswith("station.") and k.endswith((".utilization", ".wait_mean_min"))
+    ]
+    return main + lanes + stations
+
+
+def _differences_section(results: Results) -> str:
+    comparison = results.comparison or []
+    if len(comparison) < 2:
+        return ""
+    first = results.labels[0]
+    others = list(zip(results.labels[1:], comparison[1:], strict=True))
+    header = ["KPI"] + [f"{_esc(label)} − {_esc(first)}" for label, _ in others]
+    keys: list[str] = []
+    for _, entry in others:
+        keys += [k for k in _diff_keys(entry) if k not in keys]
+
+    def rows(selected: Iterable[str]) -> list[list[str]]:
+        out = []
+        for key in selected:
+            cells = [_esc(plots.kpi_label(key))]
+            for _, entry in others:
+                stat = (entry.get("diff_vs_first") or {}).get(key)
+                text = _ci(stat, _digits(key))
+                cells.append(f"<b>{text}</b>" if _excludes_zero(stat) else text)
+            out.append(cells)
+        return out
+
+    headline = [k for k in keys if k in HEADLINE]
+    rest = [k for k in keys if k not in HEADLINE]
+    welch_rows = []
+    for label, entry in others:
+        for key, stat in (entry.get("diff_vs_first_unpaired") or {}).items():
+            welch_rows.append(
+                [
+                    _esc(label),
+                    _esc(plots.kpi_label(key)),
+                    _num(stat.get("paired_ci95_width"), 3),
+                    _num(stat.get("ci95_width"), 3),
+                ]
+            )
+    body = [
+        f"<p>Paired differences against <b>{_esc(first)}</b> under common random numbers: "
+        "replication <i>r</i> of every scenario sees the same trucks, so each interval is a "
+        "t-interval over the per-replication differences. <b>Bold</b>: the 95 % interval "
+        "excludes 0.</p>",
+        _table(header, rows(headline), "kpi diff", "Headline KPIs: paired differences"),
+        "<details><summary>Lanes, directions, costs and stations (paired differences)</summary>",
+        _table(header, rows(rest), "kpi diff"),
+        "</details>",
+    ]
+    if welch_rows:
+        body += [
+            "<details><summary>Paired vs unpaired (Welch) interval widths</summary>",
+            _table(["scenario", "KPI", "paired CI width", "Welch CI width"], welch_rows, "kpi"),
+            "</details>",
+        ]
+    return _section("differences", "Paired differences", "\n".join(body))
+
+
+def _sweep_section(results: Results) -> str:
+    sweep = results.sweep
+    if sweep is None:
+        return ""
+    axes = plots.sweep_axes(sweep)
+    kpis = plots.sweep_kpis(sweep)
+    header = ["point", *(_esc(a) for a in axes), "replications"]
+    header += [_esc(plots.kpi_label(k)) for k in kpis]
+    rows = []
+    for _, row in sweep.iterrows():
+        cells = [_esc(row["point"]), *(_esc(_plain(row[a])) for a in axes)]
+        cells.append(_esc(row.get("replications", "")))
+        for kpi in kpis:
+            stat = {"mean": row[f"{kpi}_mean"], "ci95": [row[f"{kpi}_lo"], row[f"{kpi}_hi"]]}
+            stat = {
+                "mean": None if pd.isna(stat["mean"]) else stat["mean"],
+                "ci95": [None if pd.isna(v) else v for v in stat["ci95"]],
+            }
+            cells.append(_ci(stat, _digits(kpi)))
+        rows.append(cells)
+    body = (
+        f"<p>Full-factorial sweep over {', '.join(f'<code>{_esc(a)}</code>' for a in axes)}; "
+        "all points share the seed (common random numbers). Mean [95 % CI].</p>"
+        + _table(header, rows, "kpi", "sweep.csv")
+    )
+    return _section("sweep", "Sweep", body)
+
+
+def _station_section(results: Results) -> str:
+    parts = [
+        "<p>Means over replications with 95 % CIs. Utilisation counts opening hours only; "
+        "yards (staging areas) also report the spill-back of the queue onto the approach "
+        "road.</p>"
+    ]
+    for i, member in enumerate(results.members):
+        stations = member.summary.get("stations") or {}
+        resolved_stations = (member.resolved or {}).get("stations", {})
+        rows = []
+        for name, row in stations.items():
+            cells = [
+                f"<code>{_esc(name)}</code>",
+                _esc(resolved_stations.get(name, {}).get("type", "")),
+                _num(row.get("servers"), 0),
+                _num(
+                    (row.get("arrived_measured") or 0) / member.measured_days
+                    if member.measured_days > 0
+                    else None,
+                    1,
+                ),
+            ]
+            for stat in STATION_STATS:
+                key = f"station.{name}.{stat}"
+                digits = 3 if stat == "utilization" else (0 if stat == "queue_max" else 1)
+                cells.append(_ci(member.kpis.get(key) or {"mean": row.get(stat)}, digits))
+            km = row.get("spillback_km_max")
+            cells.append(_num(km, 2) if km is not None else "")
+            rows.append(cells)
+        header = [
+            "station",
+            "type",
+            "servers",
+            "arrivals / day",
+            "utilisation",
+            "wait, mean (min)",
+            "queue, mean",
+            "queue, max",
+            "spill-back, max (km)",
+        ]
+        table = _table(header, rows, "stations")
+        is_open = " open" if i == 0 and len(results.members) == 1 else ""
+        parts.append(
+            f"<details{is_open}><summary>{_esc(member.label)}: {len(rows)} stations"
+            f"</summary>\n{table}</details>"
+        )
+    return _section("stations", "Stations", "\n".join(parts))
+
+
+def _assumption_lines(scenario_file: str | None, roots: Sequence[Path]) -> list[tuple[str, str]]:
+    """The ``[a]``-tagged lines of a scenario file and the files it extends (as now on disk)."""
+    if not scenario_file:
+        return []
+    path = next(
+        ((root / scenario_file) for root in roots if (root / scenario_file).is_file()),
+        None,
+    )
+    lines: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    while path is not None and path.is_file() and path.resolve() not in seen and len(seen) < 10:
+        seen.add(path.resolve())
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines += [(path.name, ln.strip()) for ln in text.splitlines() if "[a" in ln]
+        match = re.search(r"^extends:\s*['\"]?([^'\"\s#]+)", text, re.MULTILINE)
+        path = (path.parent / match.group(1)) if match else None
+    return lines
+
+
+def _scenarios_section(results: Results) -> str:
+    rows = []
+    for member in results.members:
+        s = member.summary
+        resolved = member.resolved or {}
+        rows.append(
+            [
+                f"<b>{_esc(member.label)}</b>",
+                _esc(s.get("description") or resolved.get("description", "")),
+                _esc(s.get("days", "")),
+                _esc((s.get("warmup") or {}).get("days", s.get("warmup_days", ""))),
+                _esc(s.get("replications", "")),
+                _esc(s.get("seed", "")),
+                _esc(resolved.get("demand_scale", "")),
+                _esc(member.scenario_file or ""),
+            ]
+        )
+    header = [
+        "scenario",
+        "description",
+        "days",
+        "warm-up (days)",
+        "replications",
+        "seed",
+        "demand scale",
+        "file",
+    ]
+    body = [_table(header, rows, "scenarios")]
+    roots = [Path.cwd(), Path(__file__).resolve().parents[2]]
+    seen_files: set[str] = set()
+    for member in results.members:
+        if not member.scenario_file or member.scenario_file in seen_files:
+            continue
+        seen_files.add(member.scenario_file)
+        lines = _assumption_lines(member.scenario_file, roots)
+        if not lines:
+            continue
+        items = "".join(f"<li><code>{_esc(f)}</code>: {_esc(t)}</li>" for f, t in lines)
+        body.append(
+            f"<details><summary>Assumed values ([a]) in <code>{_esc(member.scenario_file)}"
+            f"</code> and the files it extends ({len(lines)})</summary><ul>{items}</ul>"
+            "</details>"
+        )
+    body.append(
+        "<p class=note>The [a] lines are read from the scenario files as they are on disk "
+        "when the report is written; the resolved scenario stored in each manifest is the "
+        f"authoritative input of the run. {_esc(MODEL_NOTE)}</p>"
+    )
+    return _section("scenarios", "Scenarios and assumptions", "\n".join(body))
+
+
+def _manifest_section(results: Results) -> str:
+    top = results.manifest
+    env_keys = (
+        ("kind", results.kind),
+        ("gatesim version", top.get("gatesim_version")),
+        ("libraries", ", ".join(f"{k} {v}" for k, v in (top.get("versions") or {}).items())),
+        ("Python", top.get("python")),
+        ("platform", top.get("platform")),
+        ("git commit", top.get("git_commit")),
+        ("executor", f"{top.get('executor', '')} (jobs {top.get('jobs', '')})"),
+        ("wall time (s)", top.get("wall_seconds")),
+        ("command", " ".join(str(c) for c in top.get("command") or [])),
+        ("design", json.dumps(top.get("design"))),
+    )
+    body = [_table(["field", "value"], [[_esc(k), _esc(v)] for k, v in env_keys], "manifest")]
+    rows = []
+    for member in results.members:
+        m = member.manifest
+        seeds = m.get("replication_seeds") or []
+        seed_text = ", ".join(
+            f"{s.get('replication')}: {s.get('seed_material')}"
+            for s in seeds
+            if isinstance(s, dict)
+        )
+        rows.append(
+            [
+                _esc(member.label),
+                f"<code>{_esc(m.get('scenario_hash', ''))}</code>",
+                _esc(m.get("seed", member.summary.get("seed", ""))),
+                _esc(m.get("replications", member.summary.get("replications", ""))),
+                _esc(seed_text),
+                _esc(json.dumps(m.get("warmup", member.summary.get("warmup")))),
+                _esc(json.dumps(m.get("replication_control"))),
+                _esc(m.get("resumed_replications", "")),
+            ]
+        )
+    body.append(
+        _table(
+            [
+                "scenario",
+                "scenario hash (SHA-256 of the resolved scenario)",
+                "seed",
+                "replications",
+                "replication seed material",
+                "warm-up",
+                "replication control",
+                "resumed",
+            ],
+            rows,
+            "manifest",
+        )
+    )
+    files = sorted(
+        p.relative_to(results.path).as_posix()
+        for p in results.path.rglob("*")
+        if p.is_file() and p.name != REPORT_NAME
+    )
+    body.append(
+        "<details><summary>Files in the result folder</summary><ul>"
+        + "".join(f"<li><code>{_esc(f)}</code></li>" for f in files)
+        + "</ul></details>"
+    )
+    return _section("manifest", "Reproducibility (manifest)", "\n".join(body))
+
+
+# --------------------------------------------------------------------------- figures
+@dataclass
+class FigureSpec:
+    anchor: str
+    title: str
+    caption: str
+    build: Callable[[], Any]
+
+
+def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
+    members = results.members
+    labels = results.labels
+    colors = plots.scenario_colors(labels)
+    specs: list[FigureSpec] = []
+    if results.kind == "sweep" and results.sweep is not None:
+        lanes = [
+            k
+            for k in members[0].kpis
+            if k.startswith("throughput_per_day.")
+            and k.count(".") == 1
+            and not k.startswith(("throughput_per_day.direction", "throughput_per_day.cargo"))
+        ]
+        sweep = extended_sweep(results, [*lanes, *targets])
+        specs.append(
+            FigureSpec(
+                "fig-sweep",
+                "Sweep curves",
+                "Each headline KPI against the swept value, mean and 95 % band across "
+                "replications" + (" with the target line." if targets else "."),
+                lambda: plots.sweep_figure(sweep, targets=targets),
+            )
+        )
+    baseline = labels[0] if results.kind != "run" else None
+    specs.append(
+        FigureSpec(
+            "fig-throughput",
+            "Throughput",
+            "Trucks cleared per day (measured days), all lanes and by lane and direction, "
+            "with 95 % confidence intervals"
+            + (
+                f"; the first scenario ({_esc(baseline)}) is the baseline, hatched."
+                if baseline
+                else "."
+            ),
+            lambda: plots.throughput_figure(
+                {m.label: m.kpis for m in members},
+                baseline=baseline,
+                colors=colors,
+                target=targets.get("throughput_per_day"),
+            ),
+        )
+    )
+    hourly = {m.label: m.table("hourly_summary.csv") for m in members}
+    if all(t is not None for t in hourly.values()):
+        specs.append(
+            FigureSpec(
+                "fig-hourly",
+                "Hourly profiles",
+                "Trucks cleared per hour and trucks in the system by hour of day (averaged "
+                "over the measured days), mean and 95 % band across replications.",
+                lambda: plots.hourly_figure(
+                    {k: v for k, v in hourly.items() if v is not None},
+                    colors=colors,
+                    timezone=str((members[0].resolved or {}).get("timezone", "UTC+07:00")),
+                ),
+            )
+        )
+    if all((m.folder / "trucks.parquet").is_file() for m in members):
+
+        def tis() -> Any:
+            samples = {}
+            p95 = {}
+            for m in members:
+                trucks = pd.read_parquet(
+                    m.folder / "trucks.parquet",
+                    columns=["outcome", "created_min", "cleared_min"],
+                )
+                samples[m.label] = plots.time_in_system_hours(
+                    trucks, float(m.summary.get("warmup_days", 0))
+                )
+                p95[m.label] = plots.kpi_stat(m.kpis, "time_in_system_p95_h")
+            return plots.time_in_system_figure(samples, p95, colors=colors)
+
+        specs.append(
+            FigureSpec(
+                "fig-tis",
+                "Time in system",
+                "Empirical CDF of the time in system of the trucks created after the warm-up "
+                "(pooled over replications, from trucks.parquet); the dot with error bar is the "
+                "p95 KPI (mean over replications, 95 % CI).",
+                tis,
+            )
+        )
+    stations = {m.label: m.table("stations.csv") for m in members}
+    if all(t is not None for t in stations.values()):
+        specs.append(
+            FigureSpec(
+                "fig-utilisation",
+                "Station utilisation",
+                "Mean utilisation of every station (busy servers over servers during opening "
+                "hours), stations by scenario; grey: the scenario has no such station.",
+                lambda: plots.utilisation_heatmap(
+                    plots.utilisation_table({k: v for k, v in stations.items() if v is not None})
+                ),
+            )
+        )
+    network_members = members
+    if results.kind == "sweep" and len(members) > SWEEP_NETWORKS:
+        network_members = [members[0], members[-1]]
+    for i, member in enumerate(network_members):
+        table = member.table("stations.csv")
+        resolved = member.resolved
+        if table is None or resolved is None:
+            continue
+
+        def network(member: Member = member, table: pd.DataFrame = table) -> Any:
+            return plots.network_figure(
+                member.resolved or {},
+                table,
+                member.measured_days,
+                title=f"{member.label}: road width = trucks/day, node colour = utilisation",
+            )
+
+        specs.append(
+            FigureSpec(
+                f"fig-network-{i}",
+                f"Lane network: {member.label}",
+                "The road network rebuilt from the resolved scenario in manifest.json, VN side "
+                "left and CN side right, one band per lane. Roads to and from a station carry "
+                "that station's arrivals per measured day; roads between junctions are estimated "
+                "from the routes. Yards are ringed; a solid ring and label give the spill-back "
+                "onto the approach road (mean over replications of the maximum, km).",
+                network,
+            )
+        )
+    return specs
+
+
+def _render_figure(spec: FigureSpec) -> str:
+    try:
+        fig = spec.build()
+        data = plots.figure_bytes(fig, "png", dpi=100)
+    except Exception as exc:  # a figure that cannot be drawn must not sink the report
+        return (
+            f'<figure id="{spec.anchor}" class="missing"><figcaption><b>{_esc(spec.title)}'
+            f"</b>: not drawn ({_esc(type(exc).__name__)}: {_esc(exc)})</figcaption></figure>"
+        )
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f'<figure id="{spec.anchor}"><img alt="{_esc(spec.title)}" '
+        f'src="data:image/png;base64,{encoded}">'
+        f"<figcaption><b>{_esc(spec.title)}.</b> {spec.caption}</figcaption></figure>"
+    )
+
+
+# --------------------------------------------------------------------------- page
+CSS = """
+:root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #d9d9d9; --band: #f5f6f7; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
+  margin: 0 auto; max-width: 1400px; padding: 1.2rem 2rem 4rem; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; }
+h2 { font-size: 1.3rem; border-bottom: 2px solid var(--line); padding-bottom: .2rem;
+  margin-top: 2.2rem; }
+.sub { color: var(--muted); margin-top: 0; }
+nav ol { columns: 2; padding-left: 1.2rem; }
+nav a, a { color: #0b5cad; }
+.scroll { overflow-x: auto; margin: .6rem 0 1rem; }
+table { border-collapse: collapse; font-size: .86rem; }
+caption { text-align: left; font-weight: bold; padding: .3rem 0; }
+th, td { border: 1px solid var(--line); padding: .25rem .5rem; vertical-align: top; }
+th { background: var(--band); text-align: left; }
+table.kpi td:not(:first-child), table.stations td:nth-child(n+3) { text-align: right;
+  white-space: nowrap; }
+td small { color: var(--muted); }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: .9rem; max-width: 70rem; }
+figure.missing { border: 1px dashed #c00; padding: .5rem; }
+details { margin: .5rem 0; }
+summary { cursor: pointer; font-weight: bold; }
+code { font-size: .85em; }
+.note { color: var(--muted); font-size: .9rem; }
+@media print { nav { display: none; } details { display: block; } }
+"""
+
+
+def render_report(results: Results, targets: Mapping[str, float] | None = None) -> str:
+    """The complete HTML page for a loaded result folder."""
+    targets = dict(targets or {})
+    kind_text = {
+        "run": "single scenario",
+        "compare": f"comparison of {len(results.members)} scenarios",
+        "sweep": f"sweep of {len(results.members)} points",
+    }[results.kind]
+    title = f"gatesim report: {results.path.name}"
+    first = results.members[0].summary
+    subtitle = (
+        f"{kind_text} · {first.get('days', '?')} days, warm-up "
+        f"{first.get('warmup_days', '?')} days, {first.get('replications', '?')} replications, "
+        f"seed {first.get('seed', '?')} · written "
+        f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+    )
+    sections = [
+        ("scenarios", "Scenarios and assumptions", _scenarios_section(results)),
+        ("kpis", "Key performance indicators", _kpi_section(results)),
+        ("differences", "Paired differences", _differences_section(results)),
+        ("sweep", "Sweep", _sweep_section(results)),
+    ]
+    figures = "\n".join(_render_figure(s) for s in _figure_specs(results, targets))
+    sections.append(("figures", "Figures", _section("figures", "Figures", figures)))
+    sections.append(("stations", "Stations", _station_section(results)))
+    sections.append(("manifest", "Reproducibility (manifest)", _manifest_section(results)))
+    nav = "".join(
+        f'<li><a href="#{anchor}">{_esc(name)}</a></li>' for anchor, name, body in sections if body
+    )
+    body = "\n".join(text for _, _, text in sections if text)
+    version = results.manifest.get("gatesim_version", "")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="gatesim {_esc(version)}">\n'
+        f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f'<body data-report-kind="{results.kind}">\n'
+        f"<header><h1>{_esc(title)}</h1><p class=sub>{_esc(subtitle)}</p></header>\n"
+        f"<nav><ol>{nav}</ol></nav>\n{body}\n"
+        "<footer><p class=note>Self-contained report written by gatesim from the result files "
+        "of this folder; it needs no network access.</p></footer>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def write_report(
+    folder: Path | str, out: Path | str | None = None, targets: Mapping[str, float] | None = None
+) -> Path:
+    """Write the report of a run, compare or sweep folder (default ``folder/report.html``).
+
+    Raises ValueError (one line) when ``folder`` is not a gatesim result folder.
+    """
+    results = load_results(folder)
+    page = render_report(results, targets)
+    target = Path(out) if out is not None else results.path / REPORT_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+# --------------------------------------------------------------------------- command
+def _target(text: str) -> tuple[str, float]:
+    kpi, sep, value = text.partition("=")
+    try:
+        if not sep or not kpi:
+            raise ValueError
+        return kpi.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected KPI=VALUE, e.g. throughput_per_day=2000 (got {text!r})"
+        ) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Write a self-contained HTML report (figures embedded, opens offline) for "
+        "a result folder of run, compare or sweep.",
+    )
+    parser.add_argument("folder", metavar="DIR", help="result folder (run, compare or sweep)")
+    parser.add_argument("--out", metavar="FILE", help="report file (default DIR/report.html)")
+    parser.add_argument(
+        "--target",
+        metavar="KPI=VALUE",
+        type=_target,
+        action="append",
+        default=[],
+        help="draw a target line on the sweep and throughput plots, e.g. "
+        "throughput_per_day=2000 (repeatable)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``report DIR [--out FILE] [--target KPI=VALUE]``: 0 on success, 2 on bad input."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["report"]:
+        args_list = args_list[1:]
+    args = build_parser().parse_args(args_list)
+    started = time.perf_counter()
+    try:
+        path = write_report(args.folder, args.out, dict(args.target))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.quiet:
+        print(path)
+    else:
+        print(f"report written to {path} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1051 @@
+"""Figures built from result tables (the files of a result folder), never simulation objects.
+
+Every function takes DataFrames or dicts read from a result folder (``summary.json``,
+``stations.csv``, ``hourly_summary.csv``, ``trucks.parquet``, ``sweep.csv``, the resolved scenario
+in ``manifest.json``) and returns a matplotlib ``Figure``; :func:`save_figure` writes it as PNG and
+SVG. Scenario colours come from :func:`scenario_colors` (Okabe-Ito, extended with Paul Tol's
+muted palette past eight scenarios), so one scenario keeps its colour in every figure.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
+
+# Okabe & Ito (2008) colour-blind-safe palette, black first for the baseline, yellow last
+# (weak on white); then Paul Tol's "muted" scheme for scenarios 9 and up.
+OKABE_ITO = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#F0E442",
+)
+TOL_MUTED = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+)
+PALETTE = OKABE_ITO + TOL_MUTED
+LINESTYLES = ("-", "--", "-.", ":")
+UTILISATION_CMAP = "viridis"  # perceptually uniform, colour-blind safe
+SPILLBACK_COLOUR = "#D55E00"
+
+STYLE: Any = {
+    "font.family": "DejaVu Sans",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9.5,
+    "figure.titlesize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "gatesim",  # reproducible SVG ids
+}
+
+KPI_LABELS: dict[str, str] = {
+    "throughput_per_day": "Trucks cleared per day",
+    "time_in_system_mean_h": "Time in system, mean (h)",
+    "time_in_system_p50_h": "Time in system, median (h)",
+    "time_in_system_p90_h": "Time in system, p90 (h)",
+    "time_in_system_p95_h": "Time in system, p95 (h)",
+    "time_in_system_max_h": "Time in system, max (h)",
+    "backlog_end": "Trucks in system at the end",
+    "backlog_at_report_mean": "Backlog at report time, mean (trucks)",
+    "backlog_at_report_max": "Backlog at report time, max (trucks)",
+    "spillback_km_max": "Spill-back on approach roads, max (km)",
+    "truck_hours_queued_per_day": "Truck-hours queued per day (h)",
+    "idle_fuel_l_per_day": "Idling fuel per day (L)",
+    "co2_t_per_day": "CO₂ from idling per day (t)",
+    "transshipment_cny_per_day": "Transshipment cost per day (CNY)",
+    "arrived": "Trucks arrived (whole run)",
+    "cleared": "Trucks cleared (whole run)",
+    "lost": "Trucks lost (whole run)",
+}
+STATION_STAT_LABELS: dict[str, str] = {
+    "utilization": "utilisation",
+    "wait_mean_min": "mean wait (min)",
+    "queue_mean": "mean queue (trucks)",
+    "queue_max": "max queue (trucks)",
+    "arrived_measured": "arrivals after warm-up",
+    "blocking_share": "share of time blocked",
+    "overtime_hours": "overtime (h)",
+    "spillback_km_max": "spill-back, max (km)",
+}
+KPI_UNITS: dict[str, str] = {
+    "throughput_per_day": "trucks per day",
+    "backlog_end": "trucks",
+    "backlog_at_report_mean": "trucks",
+    "backlog_at_report_max": "trucks",
+    "spillback_km_max": "km",
+    "truck_hours_queued_per_day": "truck-hours per day",
+    "idle_fuel_l_per_day": "litres per day",
+    "co2_t_per_day": "tonnes CO₂ per day",
+    "transshipment_cny_per_day": "CNY per day",
+}
+
+
+def kpi_label(key: str) -> str:
+    """A readable name with unit for a KPI key (``throughput_per_day.1119-1120.export``...)."""
+    base, _, rest = key.partition(".")
+    if base == "station" and "." in rest:
+        station, stat = rest.rsplit(".", 1)
+        return f"{station}: {STATION_STAT_LABELS.get(stat, stat.replace('_', ' '))}"
+    label = KPI_LABELS.get(base, base.replace("_", " "))
+    return f"{label}, {rest.replace('.', ' ')}" if rest else label
+
+
+def kpi_unit(key: str) -> str:
+    """The unit of a KPI, for axis labels."""
+    base = key.split(".", 1)[0]
+    if base.startswith("time_in_system"):
+        return "hours"
+    if base.startswith("station"):
+        stat = key.rsplit(".", 1)[-1]
+        return {"utilization": "share busy", "wait_mean_min": "minutes"}.get(stat, stat)
+    return KPI_UNITS.get(base, base.replace("_", " "))
+
+
+def scenario_colors(names: Iterable[str]) -> dict[str, str]:
+    """One colour per scenario, in the given order (the first, the baseline, is black)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def _linestyle(i: int) -> str:
+    return LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]
+
+
+def _colors(names: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(colors) if colors is not None else scenario_colors(names)
+
+
+def _figure(width: float, height: float, **kwargs: Any) -> tuple[Figure, Any]:
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(**kwargs)
+    return fig, axes
+
+
+# --------------------------------------------------------------------------- saving
+def save_figure(
+    fig: Figure, stem: Path | str, formats: Sequence[str] = ("png", "svg"), dpi: int = 110
+) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` (or the given formats); return the paths written."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        with matplotlib.rc_context(STYLE):
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+        written.append(path)
+    return written
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
+    """The figure encoded in memory (for embedding into the HTML report)."""
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+    return buffer.getvalue()
+
+
+def _metadata(fmt: str) -> dict[str, Any]:
+    # No creation dates: the same data gives byte-identical files.
+    if fmt == "png":
+        return {"Software": None}
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return {}
+
+
+# --------------------------------------------------------------------------- helpers
+def kpi_stat(kpis: Mapping[str, Any], key: str) -> tuple[float, float, float]:
+    """(mean, lo, hi) of a KPI from a summary's ``kpis``; NaN where missing or undefined."""
+    stat = kpis.get(key)
+    if not stat or stat.get("mean") is None:
+        return math.nan, math.nan, math.nan
+    lo, hi = stat.get("ci95") or (None, None)
+    mean = float(stat["mean"])
+    return mean, mean if lo is None else float(lo), mean if hi is None else float(hi)
+
+
+def lane_direction_keys(kpis: Mapping[str, Any], prefix: str = "throughput_per_day") -> list[str]:
+    """The ``prefix.<lane>.<direction>`` keys present, in first-seen order."""
+    keys = []
+    for key in kpis:
+        if not key.startswith(prefix + "."):
+            continue
+        rest = key[len(prefix) + 1 :]
+        head, _, direction = rest.rpartition(".")
+        if direction in ("export", "import") and head and head not in ("direction",):
+            keys.append(key)
+    return keys
+
+
+def _group_label(key: str, prefix: str) -> str:
+    lane, _, direction = key[len(prefix) + 1 :].rpartition(".")
+    arrow = "VN→CN" if direction == "export" else "CN→VN"
+    return f"{lane}\n{direction} ({arrow})"
+
+
+# --------------------------------------------------------------------------- throughput
+def throughput_figure(
+    kpis: Mapping[str, Mapping[str, Any]],
+    baseline: str | None = None,
+    colors: Mapping[str, str] | None = None,
+    target: float | None = None,
+) -> Figure:
+    """Trucks cleared per day by scenario (left) and by lane and direction (right), 95 % CIs.
+
+    ``kpis`` maps scenario name to its summary ``kpis``; ``baseline`` (default: the first) is
+    drawn hatched with a dashed reference line at its mean.
+    """
+    names = list(kpis)
+    colors = _colors(names, colors)
+    baseline = baseline if baseline in kpis else (names[0] if names else None)
+    groups: list[str] = []
+    for name in names:
+        groups += [k for k in lane_direction_keys(kpis[name]) if k not in groups]
+    left = 1.6 + 0.5 * len(names)
+    right = 1.2 + max(1, len(groups)) * (0.9 + 0.28 * len(names))
+    scale = min(1.0, 22.0 / (left + right))
+    fig, (ax_total, ax_lane) = _figure(
+        max(10.0, (left + right) * scale),
+        5.4,
+        ncols=2,
+        gridspec_kw={"width_ratios": [left, right]},
+    )
+    x = np.arange(len(names))
+    stats = np.array([kpi_stat(kpis[n], "throughput_per_day") for n in names]).reshape(-1, 3)
+    for i, name in enumerate(names):
+        mean, lo, hi = stats[i]
+        ax_total.bar(
+            x[i],
+            mean,
+            color=colors[name],
+            hatch="//" if name == baseline else None,
+            edgecolor="white" if name == baseline else colors[name],
+            yerr=[[mean - lo], [hi - mean]],
+            capsize=4,
+            error_kw={"elinewidth": 1.2, "ecolor": "#444444"},
+        )
+    if baseline is not None:
+        ax_total.axhline(
+            kpi_stat(kpis[baseline], "throughput_per_day")[0],
+            color="#444444",
+            linestyle="--",
+            linewidth=1,
+            label="baseline mean",
+        )
+    if target is not None:
+        ax_total.axhline(
+            target, color=SPILLBACK_COLOUR, linestyle=":", label=f"target {target:,.0f}"
+        )
+    ax_total.set_xticks(x, names, rotation=30 if len(names) > 2 else 0, ha="right")
+    ax_total.set_ylabel("trucks cleared per day")
+    ax_total.set_title("Throughput, all lanes (95 % CI)")
+    ax_total.set_ylim(bottom=0)
+
+    if groups:
+        bar = 0.8 / max(1, len(names))
+        gx = np.arange(len(groups))
+        for i, name in enumerate(names):
+            s = np.array([kpi_stat(kpis[name], g) for g in groups]).reshape(-1, 3)
+            ax_lane.bar(
+                gx - 0.4 + bar * (i + 0.5),
+                s[:, 0],
+                bar,
+                color=colors[name],
+                hatch="//" if name == baseline else None,
+                edgecolor="white" if name == baseline else colors[name],
+                yerr=[s[:, 0] - s[:, 1], s[:, 2] - s[:, 0]],
+                capsize=2,
+                error_kw={"elinewidth": 1, "ecolor": "#444444"},
+                label=name + (" (baseline)" if name == baseline and name != "baseline" else ""),
+            )
+        ax_lane.set_xticks(gx, [_group_label(g, "throughput_per_day") for g in groups])
+        ax_lane.set_ylabel("trucks cleared per day")
+        ax_lane.set_title("By lane and direction (95 % CI)")
+        ax_lane.set_ylim(bottom=0)
+    else:
+        ax_lane.set_axis_off()
+    handles, labels = ax_lane.get_legend_handles_labels() if groups else ([], [])
+    extra = ax_total.get_legend_handles_labels()
+    fig.legend(
+        handles + extra[0],
+        labels + extra[1],
+        loc="outside lower center",
+        ncols=min(6, len(handles) + len(extra[0])),
+        frameon=False,
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- hourly profiles
+def hourly_figure(
+    hourly: Mapping[str, pd.DataFrame],
+    colors: Mapping[str, str] | None = None,
+    timezone: str = "UTC+07:00",
+) -> Figure:
+    """Trucks cleared per hour and trucks in the system by hour of day, 95 % bands.
+
+    ``hourly`` maps scenario name to its ``hourly_summary.csv`` table (hour, cleared_mean/lo/hi,
+    in_system_mean/lo/hi).
+    """
+    names = list(hourly)
+    colors = _colors(names, colors)
+    fig, (ax_c, ax_q) = _figure(12.0, 4.9 + 0.25 * math.ceil(len(names) / 5), ncols=2)
+    for i, name in enumerate(names):
+        table = hourly[name].sort_values("hour")
+        hours = table["hour"].to_numpy()
+        for ax, col in ((ax_c, "cleared"), (ax_q, "in_system")):
+            ax.plot(
+                hours,
+                table[f"{col}_mean"],
+                color=colors[name],
+                linestyle=_linestyle(i),
+                linewidth=1.8,
+                marker="o",
+                markersize=3,
+                label=name,
+            )
+            ax.fill_between(
+                hours,
+                table[f"{col}_lo"].fillna(table[f"{col}_mean"]),
+                table[f"{col}_hi"].fillna(table[f"{col}_mean"]),
+                color=colors[name],
+                alpha=0.18 if len(names) <= 4 else 0.08,
+                linewidth=0,
+            )
+    for ax in (ax_c, ax_q):
+        ax.set_xlabel(f"hour of day (scenario clock, {timezone})")
+        ax.set_xticks(range(0, 25, 3))
+        ax.set_xlim(-0.5, 23.5)
+        ax.set_ylim(bottom=0)
+    ax_c.set_ylabel("trucks cleared per hour")
+    ax_c.set_title("Throughput by hour of day (mean, 95 % band)")
+    ax_q.set_ylabel("trucks in the system")
+    ax_q.set_title("Trucks in the system by hour of day (mean, 95 % band)")
+    handles, labels = ax_q.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(names)), frameon=False)
+    return fig
+
+
+# --------------------------------------------------------------------------- time in system
+def time_in_system_hours(trucks: pd.DataFrame, warmup_days: float = 0.0) -> np.ndarray:
+    """Hours in the system of the trucks the KPIs count: cleared, created after the warm-up."""
+    done = trucks[(trucks["outcome"] == "cleared") & (trucks["created_min"] >= warmup_days * 1440)]
+    hours = (done["cleared_min"] - done["created_min"]).to_numpy(dtype=float) / 60.0
+    return np.sort(hours[np.isfinite(hours)])
+
+
+def time_in_system_figure(
+    samples: Mapping[str, np.ndarray],
+    p95: Mapping[str, tuple[float, float, float]] | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    """Empirical CDF of the time in system per scenario, with the 95th percentile marked.
+
+    ``samples`` maps scenario name to hours (see :func:`time_in_system_hours`, pooled over the
+    replications); ``p95`` optionally gives the p95 KPI (mean, lo, hi over replications), drawn
+    as a marker with its interval; otherwise the pooled sample's p95 is marked.
+    """
+    names = list(samples)
+    colors = _colors(names, colors)
+    fig, ax = _figure(10.0, 5.0)
+    upper = 0.0
+    for i, name in enumerate(names):
+        hours = np.sort(np.asarray(samples[name], dtype=float))
+        if hours.size == 0:
+            continue
+        y = np.arange(1, hours.size + 1) / hours.size
+        ax.step(
+            hours,
+            y,
+            where="post",
+            color=colors[name],
+            linestyle=_linestyle(i),
+            linewidth=1.8,
+            label=f"{name} (n = {hours.size:,})",
+        )
+        if p95 is not None and name in p95 and not math.isnan(p95[name][0]):
+            mean, lo, hi = p95[name]
+            ax.errorbar(
+                mean,
+                0.95,
+                xerr=[[mean - lo], [hi - mean]],
+                fmt="o",
+                color=colors[name],
+                capsize=3,
+                markersize=6,
+                markeredgecolor="white",
+            )
+            ax.annotate(
+                f"{mean:.1f} h",
+                (mean, 0.95),
+                xytext=(4, -14 - 11 * (i % 4)),
+                textcoords="offset points",
+                color=colors[name],
+                fontsize=9,
+            )
+        else:
+            mark = float(np.quantile(hours, 0.95))
+            ax.plot([mark], [0.95], "o", color=colors[name], markeredgecolor="white")
+        upper = max(upper, float(np.quantile(hours, 0.995)))
+    ax.axhline(0.95, color="#888888", linestyle=":", linewidth=1)
+    ax.text(0.0, 0.955, "95 %", color="#666666", fontsize=9, va="bottom")
+    ax.set_xlim(0, upper * 1.05 if upper > 0 else 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("time in system, arrival at the gate area to release (h)")
+    ax.set_ylabel("share of trucks cleared (ECDF)")
+    ax.set_title("Time in system (trucks created after the warm-up; p95 with 95 % CI)")
+    ax.legend(loc="lower right", framealpha=0.9)
+    return fig
+
+
+# --------------------------------------------------------------------------- utilisation
+def utilisation_heatmap(
+    utilisation: pd.DataFrame, title: str = "Station utilisation (share of opening hours busy)"
+) -> Figure:
+    """Heat map of mean utilisation: one row per station, one column per scenario.
+
+    ``utilisation`` is a DataFrame indexed by station with one column per scenario (values 0-1,
+    NaN where a scenario has no such station), e.g. from :func:`utilisation_table`.
+    """
+    table = utilisation.astype(float)
+    rows, cols = table.shape
+    width = max(6.0, min(20.0, 3.8 + 0.95 * cols))
+    height = max(3.0, 0.26 * rows + 1.8)
+    fig, ax = _figure(width, height)
+    masked = np.ma.masked_invalid(table.to_numpy())
+    cmap = matplotlib.colormaps[UTILISATION_CMAP].with_extremes(bad="#EEEEEE")
+    image = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0, interpolation="none")
+    ax.set_xticks(range(cols), [str(c) for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(rows), [str(r) for r in table.index], fontsize=8.5)
+    ax.grid(False)
+    ax.tick_params(length=0)
+    values = table.to_numpy(dtype=float)
+    for r in range(rows):
+        for c in range(cols):
+            value = float(values[r, c])
+            if not np.isfinite(value):
+                continue
+            ax.text(
+                c,
+                r,
+                f"{value:.0%}",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="black" if value > 0.6 else "white",
+            )
+    bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    bar.set_label("utilisation (busy servers / servers, opening hours)")
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title(title)
+    ax.set_xlabel("scenario")
+    ax.set_ylabel("station")
+    return fig
+
+
+def utilisation_table(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stations x scenarios of mean utilisation from each scenario's ``stations.csv``."""
+    columns = {}
+    for name, table in stations.items():
+        columns[name] = table.groupby("station", sort=False)["utilization"].mean()
+    frame = pd.DataFrame(columns)
+    order: list[str] = []
+    for table in stations.values():
+        order += [s for s in dict.fromkeys(table["station"]) if s not in order]
+    return frame.reindex(order)
+
+
+# --------------------------------------------------------------------------- network
+def station_means(stations: pd.DataFrame) -> pd.DataFrame:
+    """``stations.csv`` averaged over replications, indexed by station (file order kept)."""
+    return (
+        stations.drop(columns=["replication"], errors="ignore")
+        .groupby("station", sort=False)
+        .mean(numeric_only=True)
+    )
+
+
+def network_figure(
+    resolved: Mapping[str, Any],
+    stations: pd.DataFrame,
+    measured_days: float,
+    title: str | None = None,
+) -> Figure:
+    """The lane network of a scenario, VN side left and CN side right, one band per lane.
+
+    ``resolved`` is the ``resolved_scenario`` of a ``manifest.json`` (the graph is rebuilt with
+    :func:`gatesim.model.network.build_network`); ``stations`` is ``stations.csv`` (per
+    replication, or already averaged by :func:`station_means`). Station nodes are coloured by
+    utilisation, roads are drawn with a width proportional to the trucks per day using them,
+    and yards show their spill-back onto the approach road (km, mean of the per-replication
+    maxima) as a ring.
+    """
+    means = station_means(stations) if "station" in stations.columns else stations
+    layout = lay_out_network(resolved, means, measured_days)
+    graph = layout.graph
+    pos = layout.pos
+    xs = [p[0] for p in pos.values()] or [0.0]
+    ys = [p[1] for p in pos.values()] or [0.0]
+    span_x = max(xs) - min(xs) + 2
+    span_y = max(ys) - min(ys) + 2
+    width = min(18.0, max(10.0, 1.05 * span_x))
+    fig, ax = _figure(width, min(14.0, max(6.0, 0.62 * span_y + 2.5)))
+    ax.grid(False)
+    ax.set_axis_off()
+
+    # lane bands and the border
+    for lane, (y0, y1) in layout.bands.items():
+        ax.axhspan(y0, y1, color="#F3F3F3", zorder=0)
+        ax.text(min(xs) - 0.9, y1 - 0.25, f"lane {lane}", fontsize=11, weight="bold", va="top")
+    ax.axvline(0.0, color="#B22222", linestyle=(0, (6, 4)), linewidth=1.3, zorder=0.5)
+    top = max(ys) + 1.2
+    ax.text(0.0, top, "border (zero line)", ha="center", va="bottom", color="#B22222", fontsize=10)
+    ax.text(min(xs) - 0.9, top, "← Viet Nam (Huu Nghi)", ha="left", va="bottom", fontsize=11)
+    ax.text(max(xs) + 0.9, top, "China (Youyiguan) →", ha="right", va="bottom", fontsize=11)
+
+    # roads
+    flows = layout.edge_flow
+    peak = max((f for f in flows.values() if np.isfinite(f)), default=0.0) or 1.0
+    segments = list(flows)
+    widths = [0.6 + 7.0 * (flows[e] / peak if np.isfinite(flows[e]) else 0.0) for e in segments]
+    nx.draw_networkx_edges(
+        graph.to_undirected(as_view=True),
+        pos,
+        edgelist=segments,
+        width=widths,
+        edge_color="#7A8B99",
+        alpha=0.75,
+        ax=ax,
+        node_size=420,
+    )
+
+    # nodes
+    norm = Normalize(0.0, 1.0)
+    cmap = matplotlib.colormaps[UTILISATION_CMAP]
+    station_nodes = [n for n in graph.nodes if graph.nodes[n].get("kind") == "station"]
+    util = [layout.utilisation.get(n, math.nan) for n in station_nodes]
+    idle = [not (layout.node_flow.get(n, 0.0) > 0) for n in station_nodes]
+    face = [
+        "#E6E6E6" if i or not np.isfinite(u) else cmap(norm(u))
+        for u, i in zip(util, idle, strict=True)
+    ]
+    nx.draw_networkx_nodes(
+        graph,
+        pos,
+        nodelist=station_nodes,
+        node_color=face,
+        node_size=420,
+        edgecolors="#333333",
+        linewidths=0.8,
+        ax=ax,
+    )
+    shapes = {"source": ">", "sink": "s", "junction": "D"}
+    for kind, marker in shapes.items():
+        nodes = [n for n in graph.nodes if graph.nodes[n].get("kind") == kind]
+        if nodes:
+            nx.draw_networkx_nodes(
+                graph,
+                pos,
+                nodelist=nodes,
+                node_color="#FFFFFF",
+                node_shape=marker,
+                node_size=260 if kind != "junction" else 200,
+                edgecolors="#555555",
+                linewidths=1.0,
+                ax=ax,
+            )
+    # spill-back rings on yards
+    for name, km in layout.spillback_km.items():
+        x, y = pos[name]
+        ring = 600 + 2500 * min(km, 5.0) / 5.0
+        ax.scatter(
+            [x],
+            [y],
+            s=ring,
+            facecolors="none",
+            edgecolors=SPILLBACK_COLOUR,
+            linewidths=2.2,
+            linestyle="--" if km <= 0 else "-",
+            zorder=3,
+        )
+        if km <= 0:
+            continue
+        ax.annotate(
+            f"spill-back {km:.1f} km",
+            (x, y),
+            xytext=(0, math.sqrt(ring) / 2 + 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color=SPILLBACK_COLOUR,
+            weight="bold",
+        )
+    for node, (x, y) in pos.items():
+        ax.annotate(
+            layout.labels[node],
+            (x, y),
+            xytext=(0, -13),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=7.5,
+            color="#222222",
+        )
+
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("station utilisation (opening hours)")
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    legend = [
+        Line2D([0], [0], color="#7A8B99", linewidth=0.6 + 7.0 * 0.25, label=f"{0.25 * peak:,.0f}"),
+        Line2D([0], [0], color="#7A8B99", linewidth=7.6, label=f"{peak:,.0f} trucks/day"),
+        Line2D(
+            [0],
+            [0],
+            marker=">",
+            color="w",
+            markeredgecolor="#555",
+            markersize=9,
+            label="source (arrivals)",
+        ),
+        Line2D(
+            [0],
+            [0],
+            marker="s",
+            color="w",
+            markeredgecolor="#555",
+            markersize=8,
+            label="sink (released)",
+        ),
+        Line2D(
+            [0],
+            [0],
+            marker="D",
+            color="w",
+            markeredgecolor="#555",
+            markersize=7,
+            label="junction / control area",
+        ),
+        Patch(facecolor="#E6E6E6", edgecolor="#333333", label="station without trucks"),
+        Patch(
+            facecolor="none",
+            edgecolor=SPILLBACK_COLOUR,
+            linewidth=2,
+            label="yard (dashed: no spill-back)",
+        ),
+    ]
+    ax.legend(
+        handles=legend,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncols=7 if width >= 15 else 4,
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(
+        title
+        or f"Lane network: road width = trucks/day, colour = utilisation "
+        f"({measured_days:g} measured days)"
+    )
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 1.0, top + 0.8)
+    return fig
+
+
+# --------------------------------------------------------------------------- sweeps
+def sweep_axes(sweep: pd.DataFrame) -> list[str]:
+    """The swept field columns of a ``sweep.csv`` (between ``folder`` and ``replications``)."""
+    columns = list(sweep.columns)
+    try:
+        return columns[columns.index("folder") + 1 : columns.index("replications")]
+    except ValueError:
+        return [c for c in columns if "." in c and not c.endswith(("_mean", "_lo", "_hi"))]
+
+
+def sweep_kpis(sweep: pd.DataFrame) -> list[str]:
+    """The KPIs with ``<kpi>_mean``, ``_lo`` and ``_hi`` columns, in column order."""
+    return [
+        c[: -len("_mean")]
+        for c in sweep.columns
+        if c.endswith("_mean") and f"{c[:-5]}_lo" in sweep and f"{c[:-5]}_hi" in sweep
+    ]
+
+
+def sweep_figure(
+    sweep: pd.DataFrame,
+    kpis: Sequence[str] | None = None,
+    x: str | None = None,
+    targets: Mapping[str, float] | None = None,
+) -> Figure:
+    """Each KPI against the swept parameter ``x`` with a 95 % band, one panel per KPI.
+
+    A sweep over several fields draws one line per combination of the other fields. ``targets``
+    maps a KPI to a horizontal target line (e.g. ``{"throughput_per_day": 2000}``).
+    """
+    axes_cols = sweep_axes(sweep)
+    if not axes_cols:
+        raise ValueError("the sweep table has no swept field columns")
+    x = x or axes_cols[0]
+    others = [c for c in axes_cols if c != x]
+    kpis = list(kpis) if kpis is not None else sweep_kpis(sweep)
+    targets = dict(targets or {})
+    ncols = min(2, len(kpis)) or 1
+    nrows = math.ceil(len(kpis) / ncols) or 1
+    fig, axes = _figure(6.0 * ncols, 3.9 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
+    numeric = pd.api.types.is_numeric_dtype(sweep[x])
+    groups = list(sweep.groupby(others, sort=False)) if others else [((), sweep)]
+    colors = scenario_colors([str(key) for key, _ in groups])
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        for i, (key, table) in enumerate(groups):
+            table = table.sort_values(x) if numeric else table
+            xs = table[x].to_numpy() if numeric else np.arange(len(table))
+            label = (
+                ", ".join(
+                    f"{o.split('.')[-1]}={v}"
+                    for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)
+                )
+                if others
+                else None
+            )
+            color = colors[str(key)] if others else "#0072B2"
+            ax.plot(
+                xs,
+                table[f"{kpi}_mean"],
+                marker="o",
+                color=color,
+                linewidth=1.8,
+                linestyle=_linestyle(i),
+                label=label,
+            )
+            ax.fill_between(
+                xs,
+                table[f"{kpi}_lo"],
+                table[f"{kpi}_hi"],
+                color=color,
+                alpha=0.2,
+                linewidth=0,
+                label="95 % CI" if i == 0 and not others else None,
+            )
+            if not numeric:
+                ax.set_xticks(xs, [str(v) for v in table[x]])
+        if kpi in targets:
+            ax.axhline(
+                targets[kpi],
+                color=SPILLBACK_COLOUR,
+                linestyle="--",
+                linewidth=1.4,
+                label=f"target {targets[kpi]:,g}",
+            )
+        if numeric and sweep[x].nunique() <= 12:
+            ax.set_xticks(sorted(sweep[x].unique()))
+        ax.set_xlabel(x)
+        ax.set_ylabel(kpi_unit(kpi))
+        ax.set_title(kpi_label(kpi))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", framealpha=0.9)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.set_axis_off()
+    fig.suptitle(f"Sweep over {x} (mean and 95 % CI across replications)")
+    return fig
+
+
+# --------------------------------------------------------------------------- network layout
+@dataclass
+class NetworkLayout:
+    """Positions, flows and annotations of one scenario's lane network (see network_figure)."""
+
+    graph: nx.DiGraph
+    pos: dict[str, tuple[float, float]]
+    bands: dict[str, tuple[float, float]]
+    labels: dict[str, str]
+    edge_flow: dict[tuple[str, str], float]  # one entry per road (unordered pair): trucks/day
+    node_flow: dict[str, float]  # stations: trucks arriving per measured day
+    utilisation: dict[str, float]
+    spillback_km: dict[str, float]  # yards only
+
+
+def build_graph(resolved: Mapping[str, Any]) -> tuple[Any, nx.DiGraph]:
+    """The validated scenario and its road graph, rebuilt from a manifest's resolved scenario."""
+    from gatesim.model.network import build_network
+    from gatesim.scenario.schema import Scenario
+    from gatesim.stations.registry import station_outcomes, validate_station_specs
+
+    scenario = Scenario.model_validate(dict(resolved))
+    network = build_network(scenario, station_outcomes(validate_station_specs(scenario)))
+    return scenario, network.graph
+
+
+def _stream_values(arrival: Any, stream: str) -> dict[str, set[str]]:
+    values: dict[str, set[str]] = {
+        "lane": {arrival.lane},
+        "direction": {arrival.direction},
+        "cargo": {arrival.cargo},
+        "stream": {stream},
+        "channel": {k for k, p in arrival.channels.items() if p > 0},
+    }
+    for name, shares in arrival.attributes.items():
+        values[name] = {k for k, p in shares.items() if p > 0}
+    return values
+
+
+def _route_paths(
+    steps: Sequence[Any], values: Mapping[str, set[str]], limit: int = 2000
+) -> list[tuple[str, ...]]:
+    """Every station sequence a route allows for trucks with these attribute values."""
+    from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep
+
+    paths: list[tuple[str, ...]] = [()]
+    for step in steps:
+        if isinstance(step, str):
+            paths = [(*p, step) for p in paths]
+            continue
+        alternatives: list[list[Any]]
+        if isinstance(step, BranchStep):
+            known = values.get(step.branch)
+            if known is None:  # set by a station at run time: any case may happen
+                alternatives = [*step.cases.values(), step.default or []]
+            else:
+                alternatives = [step.cases[v] for v in sorted(known) if v in step.cases]
+                if any(v not in step.cases for v in known):
+                    alternatives.append(step.default or [])
+        elif isinstance(step, ChooseStep):
+            alternatives = [o.steps for o in step.choose if o.p > 0]
+        elif isinstance(step, OverflowStep):
+            alternatives = [step.then, step.else_]
+        else:  # pragma: no cover - the schema has no other step kinds
+            alternatives = [[]]
+        tails: dict[tuple[str, ...], None] = {}
+        for alternative in alternatives:
+            tails.update(dict.fromkeys(_route_paths(alternative, values, limit)))
+        paths = list({p + t: None for p in paths for t in tails})[:limit]
+    return paths
+
+
+def lay_out_network(
+    resolved: Mapping[str, Any], means: pd.DataFrame, measured_days: float
+) -> NetworkLayout:
+    """Place the nodes in corridors: one horizontal band per lane, VN (x < 0) to CN (x > 0).
+
+    A node's column is its distance (in stations along the routes) from the border crossing,
+    the farthest over every route through it; columns stack export-only stations on top and
+    import-only at the bottom. Roads into or out of a station carry that station's arrivals per
+    day (``arrived_measured`` over the measured days); other roads (between junctions, or
+    between two stations) get an estimate from the route structure.
+    """
+    scenario, graph = build_graph(resolved)
+    side = {n: graph.nodes[n].get("side", "VN") for n in graph.nodes}
+    kind = {n: graph.nodes[n].get("kind", "station") for n in graph.nodes}
+    days = measured_days if measured_days > 0 else 1.0
+
+    def station_flow(name: str) -> float:
+        if name not in means.index:
+            return math.nan
+        value = _cell(means, name, "arrived_measured")
+        if not np.isfinite(value):
+            return _cell(means, name, "arrived") / max(float(scenario.days), 1.0)
+        return value / days
+
+    # every path of every stream, and what the paths say about each node
+    lanes: dict[str, dict[str, float]] = {}
+    export_share: dict[str, list[float]] = {}
+    dist: dict[str, int] = {}
+    transitions: set[tuple[str, str]] = set()
+    source_rate: dict[str, float] = {}
+    for stream, arrival in scenario.arrivals.items():
+        route = scenario.routes[arrival.route]
+        rate = arrival.per_day * scenario.demand_scale
+        source_rate[route.origin] = source_rate.get(route.origin, 0.0) + rate
+        for path in _route_paths(route.steps, _stream_values(arrival, stream)):
+            full = (route.origin, *path, route.destination)
+            transitions.update(itertools.pairwise(full))
+            crossing = next((i for i, n in enumerate(full) if side[n] != side[full[0]]), len(full))
+            for i, node in enumerate(full):
+                d = crossing - i if i < crossing else i - crossing + 1
+                dist[node] = max(dist.get(node, 0), d)
+                lanes.setdefault(node, {}).setdefault(arrival.lane, 0.0)
+                lanes[node][arrival.lane] += 1.0
+                export_share.setdefault(node, []).append(
+                    1.0 if arrival.direction == "export" else 0.0
+                )
+    lane_order = list(dict.fromkeys(a.lane for a in scenario.arrivals.values()))
+    lane_of: dict[str, str] = {n: max(c, key=lambda k: c[k]) for n, c in lanes.items()}
+    for node in graph.nodes:  # nodes no route visits: take a neighbour's lane
+        if node not in lane_of:
+            near = [lane_of[m] for m in nx.all_neighbors(graph, node) if m in lane_of]
+            lane_of[node] = near[0] if near else "other"
+            if lane_of[node] not in lane_order:
+                lane_order.append(lane_of[node])
+
+    def sign(node: str) -> float:
+        return -1.0 if side[node] == "VN" else 1.0
+
+    # columns: stations by distance from the border; sources and sinks beyond the last station
+    column: dict[str, float] = {}
+    for node in graph.nodes:
+        if kind[node] == "station" and node in dist:
+            column[node] = sign(node) * dist[node]
+    for node in graph.nodes:
+        if kind[node] in ("source", "sink"):
+            same = [
+                abs(column[m])
+                for m in column
+                if lane_of[m] == lane_of[node] and side[m] == side[node]
+            ]
+            column[node] = sign(node) * ((max(same) if same else dist.get(node, 1)) + 1)
+    for node in graph.nodes:  # stations no route visits: next to the border
+        if node not in column and kind[node] != "junction":
+            column[node] = sign(node) * 1.0
+
+    # rows: in each (lane, column) export-only nodes above the band's centre line, import-only
+    # below, shared ones next to it; the centre line is kept for junctions and the crossing
+    stacks: dict[tuple[str, float], list[str]] = {}
+    for node, x in column.items():
+        stacks.setdefault((lane_of[node], x), []).append(node)
+    above: dict[tuple[str, float], list[str]] = {}
+    below: dict[tuple[str, float], list[str]] = {}
+    for key, nodes in stacks.items():
+        score = {n: float(np.mean(export_share.get(n, [0.5]))) for n in sorted(nodes)}
+        shared = [n for n, v in score.items() if v == 0.5]
+        above[key] = [n for n, v in score.items() if v > 0.5] + shared[0::2]
+        below[key] = shared[1::2] + [n for n, v in score.items() if v < 0.5]
+    bands: dict[str, tuple[float, float]] = {}
+    centre: dict[str, float] = {}
+    top = 0.0
+    for lane in lane_order:
+        up = max([len(v) for (ln, _), v in above.items() if ln == lane] or [0])
+        down = max([len(v) for (ln, _), v in below.items() if ln == lane] or [0])
+        centre[lane] = top - up - 0.7
+        bands[lane] = (centre[lane] - down - 0.7, top)
+        top = bands[lane][0] - 0.8
+    pos: dict[str, tuple[float, float]] = {}
+    for (lane, x), nodes in above.items():
+        for j, node in enumerate(nodes):
+            pos[node] = (x, centre[lane] + len(nodes) - j)
+    for (lane, x), nodes in below.items():
+        for j, node in enumerate(nodes):
+            pos[node] = (x, centre[lane] - 1 - j)
+    for node in graph.nodes:  # junctions: on the centre line, amid the stations around them
+        if node in pos:
+            continue
+        xs_near = [pos[m][0] for m in nx.all_neighbors(graph, node) if m in pos]
+        x = float(np.mean(xs_near)) if xs_near else sign(node) * 0.5
+        x = math.floor(x) + 0.5 if abs(x - round(x)) < 0.25 else x
+        if sign(node) * x <= 0:
+            x = sign(node) * 0.5
+        pos[node] = (x, centre.get(lane_of[node], 0.0))
+
+    # drawing edges for an abstract (road-free) network: the route transitions
+    if graph.number_of_edges() == 0:
+        graph = graph.copy()
+        graph.add_edges_from((a, b) for a, b in transitions if a in graph and b in graph)
+
+    # flows: station arrivals on roads touching a station, route estimate elsewhere
+    flow = {n: station_flow(n) for n in graph.nodes if kind[n] == "station"}
+    succ: dict[str, set[str]] = {}
+    pred: dict[str, set[str]] = {}
+    for a, b in transitions:
+        succ.setdefault(a, set()).add(b)
+        pred.setdefault(b, set()).add(a)
+
+    def outflow(node: str) -> float:
+        base = flow.get(node, source_rate.get(node, math.nan))
+        base = base if np.isfinite(base) else 0.0
+        return base / max(1, len(succ.get(node, ())))
+
+    estimate: dict[frozenset[str], float] = {}
+    for a, b in transitions:
+        if kind.get(b) == "station":
+            weights = {p: outflow(p) for p in pred[b]}
+            total = sum(weights.values())
+            share = weights[a] / total if total > 0 else 1.0 / len(weights)
+            amount = (flow[b] if np.isfinite(flow[b]) else 0.0) * share
+        else:
+            amount = outflow(a)
+        try:
+            hops = nx.shortest_path(graph, a, b, weight="minutes")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            continue
+        for u, v in itertools.pairwise(hops):
+            pair = frozenset((u, v))
+            estimate[pair] = estimate.get(pair, 0.0) + amount
+    edge_flow: dict[tuple[str, str], float] = {}
+    for u, v in graph.edges:
+        if (v, u) in edge_flow:
+            continue
+        ends = [n for n in (u, v) if kind[n] == "station"]
+        if len(ends) == 1:
+            edge_flow[(u, v)] = flow[ends[0]]
+        else:
+            edge_flow[(u, v)] = estimate.get(frozenset((u, v)), 0.0)
+
+    utilisation: dict[str, float] = {}
+    spill: dict[str, float] = {}
+    for node in graph.nodes:
+        if node in means.index:
+            utilisation[node] = _cell(means, node, "utilization")
+            km = _cell(means, node, "spillback_km_max")
+            if np.isfinite(km):
+                spill[node] = km
+
+    labels = {n: _short_label(n, lane_of[n], lane_of) for n in graph.nodes}
+    return NetworkLayout(graph, pos, bands, labels, edge_flow, flow, utilisation, spill)
+
+
+def _cell(table: pd.DataFrame, row: str, column: str) -> float:
+    """A float cell, NaN when the row or column is missing or the value is empty."""
+    if column not in table.columns or row not in table.index:
+        return math.nan
+    value: Any = table.at[row, column]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def _short_label(node: str, lane: str, lane_of: Mapping[str, str]) -> str:
+    """The node name without the prefix most nodes of its lane share (``hn_``, ``tt_``)."""
+    prefixes = [n.split("_", 1)[0] for n, ln in lane_of.items() if ln == lane and "_" in n]
+    if not prefixes or "_" not in node:
+        return node
+    common = max(set(prefixes), key=prefixes.count)
+    if prefixes.count(common) >= 0.6 * len(prefixes) and node.startswith(common + "_"):
+        return node[len(common) + 1 :]
+    return node

@@ -1,0 +1,284 @@
+"""Analyst outputs: figures, the HTML report and the event log, from small result folders.
+
+The folders are written by the real command line (``gatesim.cli.main`` in-process, to save the
+interpreter start-ups) for a tiny two-lane scenario with roads, a yard that spills back and a
+border crossing, so every figure type is exercised on the same code path as real scenarios.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from gatesim.cli import main as cli_main
+from gatesim.report import events, html, plots
+
+TINY = """\
+name: tiny
+description: Two lanes, a yard that overflows onto the road, a gate and a scanner across the line.
+days: 3
+warmup_days: 1
+seed: 11
+nodes:
+  a_src: {kind: source, side: VN}
+  a_vn: {kind: junction, side: VN}
+  a_cn: {kind: junction, side: CN}
+  a_out: {kind: sink, side: CN}
+  b_src: {kind: source, side: CN}
+  b_out: {kind: sink, side: VN}
+stations:
+  a_yard:
+    type: staging_yard
+    side: VN
+    servers: 1
+    service: {dist: deterministic, value: 5.5}   # [a] slower than arrivals: the yard fills
+    params: {areas: [{name: lot, capacity: 20}], truck_spacing_m: 20}
+  a_gate: {side: VN, servers: 2, service: {dist: exponential, mean: 4.0}}
+  a_scan: {type: xray_scanner, side: CN, servers: 1, service: {dist: uniform, low: 1, high: 3}}
+  b_gate: {side: CN, servers: 1, service: {dist: exponential, mean: 3.0}}
+  b_check: {side: VN, servers: 1, service: {dist: exponential, mean: 2.0}}
+roads:
+  a_in: {from: a_src, to: a_yard, length_km: 0.2, speed_kmh: 20}
+  a_yard_out: {from: a_yard, to: a_vn, length_km: 0.2, speed_kmh: 20}
+  a_gate_link: {from: a_vn, to: a_gate, length_km: 0.05, speed_kmh: 10, two_way: true}
+  a_zero: {from: a_vn, to: a_cn, length_km: 0.5, speed_kmh: 10, two_way: true}
+  a_scan_link: {from: a_cn, to: a_scan, length_km: 0.05, speed_kmh: 10, two_way: true}
+  a_rel: {from: a_scan, to: a_out, length_km: 0.1, speed_kmh: 20}
+  b_in: {from: b_src, to: b_gate, length_km: 0.1, speed_kmh: 20}
+  b_cross: {from: b_gate, to: b_check, length_km: 0.5, speed_kmh: 10}
+  b_rel: {from: b_check, to: b_out, length_km: 0.1, speed_kmh: 20}
+routes:
+  ra: {origin: a_src, steps: [a_yard, a_gate, a_scan], destination: a_out}
+  rb: {origin: b_src, steps: [b_gate, b_check], destination: b_out}
+arrivals:
+  ea: {lane: L1, direction: export, cargo: fruit, route: ra, per_day: 320}
+  ib: {lane: L2, direction: import, cargo: goods, route: rb, per_day: 150}
+"""
+FAST = """\
+extends: tiny.yaml
+name: tiny_fast
+description: The tiny scenario with a faster yard dispatch.
+stations:
+  a_yard: {service: {dist: deterministic, value: 3.0}}
+"""
+COMMON = ["--days", "3", "-r", "2", "--seed", "5", "-q"]
+SECTIONS = ("scenarios", "kpis", "figures", "stations", "manifest")
+
+
+def cli(*args: Any) -> None:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = cli_main([str(a) for a in args])
+    assert code == 0, args
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("report")
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    (root / "tiny_fast.yaml").write_text(FAST, encoding="utf-8")
+    out = {"run": root / "run", "compare": root / "cmp", "sweep": root / "sweep"}
+    cli("run", root / "tiny.yaml", *COMMON, "--records", "--out", out["run"])
+    cli("compare", root / "tiny.yaml", root / "tiny_fast.yaml", *COMMON, "--out", out["compare"])
+    cli(
+        "sweep",
+        root / "tiny.yaml",
+        "--set",
+        "stations.a_gate.servers=1,2,3",
+        *COMMON,
+        "--out",
+        out["sweep"],
+    )
+    return out
+
+
+def _summary(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+# --------------------------------------------------------------------------- figures
+def test_every_figure_builds_from_result_tables(folders: dict[str, Path], tmp_path: Path) -> None:
+    cmp = folders["compare"]
+    names = ["tiny", "tiny_fast"]
+    summaries = {n: _summary(cmp / n) for n in names}
+    figures = {
+        "throughput": plots.throughput_figure(
+            {n: s["kpis"] for n, s in summaries.items()}, target=400
+        ),
+        "hourly": plots.hourly_figure(
+            {n: pd.read_csv(cmp / n / "hourly_summary.csv") for n in names}
+        ),
+        "tis": plots.time_in_system_figure(
+            {
+                n: plots.time_in_system_hours(
+                    pd.read_parquet(cmp / n / "trucks.parquet"), summaries[n]["warmup_days"]
+                )
+                for n in names
+            }
+        ),
+        "heat": plots.utilisation_heatmap(
+            plots.utilisation_table({n: pd.read_csv(cmp / n / "stations.csv") for n in names})
+        ),
+        "network": plots.network_figure(
+            json.loads((cmp / "tiny" / "manifest.json").read_text())["resolved_scenario"],
+            pd.read_csv(cmp / "tiny" / "stations.csv"),
+            2.0,
+        ),
+        "sweep": plots.sweep_figure(
+            pd.read_csv(folders["sweep"] / "sweep.csv"), targets={"throughput_per_day": 400}
+        ),
+    }
+    for name, fig in figures.items():
+        assert isinstance(fig, Figure)
+        for ax in fig.axes:  # every visible data axis is labelled
+            if ax.get_visible() and ax.axison and ax.has_data() and ax.get_label() != "<colorbar>":
+                assert ax.get_xlabel() or ax.get_xticklabels(), name
+                assert ax.get_ylabel(), name
+        written = plots.save_figure(fig, tmp_path / name)
+        assert [p.suffix for p in written] == [".png", ".svg"]
+        assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in written[1].read_bytes()[:2000]
+
+
+def test_scenario_colours_are_stable_and_distinct() -> None:
+    names = [f"s{i}" for i in range(12)]
+    colours = plots.scenario_colors(names)
+    assert colours["s0"] == "#000000"  # the baseline is black
+    assert len(set(colours.values())) == len(names)
+    assert plots.scenario_colors(names[:3]) == {n: colours[n] for n in names[:3]}
+
+
+def test_network_layout_puts_vn_left_cn_right_and_spillback_on_the_yard(
+    folders: dict[str, Path],
+) -> None:
+    folder = folders["run"]
+    resolved = json.loads((folder / "manifest.json").read_text())["resolved_scenario"]
+    means = plots.station_means(pd.read_csv(folder / "stations.csv"))
+    layout = plots.lay_out_network(resolved, means, 2.0)
+    pos = layout.pos
+    for node, attrs in layout.graph.nodes(data=True):
+        assert (pos[node][0] < 0) == (attrs["side"] == "VN"), node
+    assert pos["a_src"][0] < pos["a_yard"][0] < pos["a_gate"][0] < 0 < pos["a_scan"][0]
+    assert pos["b_src"][0] > pos["b_gate"][0] > 0 > pos["b_check"][0] > pos["b_out"][0]
+    lo1, hi1 = layout.bands["L1"]
+    lo2, hi2 = layout.bands["L2"]
+    assert hi2 < lo1 and lo1 <= pos["a_gate"][1] <= hi1 and lo2 <= pos["b_gate"][1] <= hi2
+    # the zero line between the junctions carries every lane-1 truck: the scanner's flow
+    zero = layout.edge_flow.get(("a_vn", "a_cn"), layout.edge_flow.get(("a_cn", "a_vn")))
+    assert zero == pytest.approx(layout.node_flow["a_scan"], rel=0.05)
+    assert layout.spillback_km["a_yard"] > 0  # 320/day into a 5.5-min dispatch: it overflows
+
+
+# --------------------------------------------------------------------------- report
+def _check_self_contained(page: str) -> None:
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page, re.I)
+    assert "<script" not in page.lower()
+    assert "<link" not in page.lower()
+    assert "url(" not in page.lower()
+    images = re.findall(r'<img[^>]*src="([^"]+)"', page)
+    assert images
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        data = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_report_has_every_section_and_embedded_images(folders: dict[str, Path]) -> None:
+    path = html.write_report(folders["run"])
+    assert path == folders["run"] / "report.html"
+    page = path.read_text(encoding="utf-8")
+    for anchor in SECTIONS:
+        assert f'<section id="{anchor}">' in page, anchor
+    for figure in ("fig-throughput", "fig-hourly", "fig-tis", "fig-utilisation", "fig-network-0"):
+        assert f'<figure id="{figure}"><img' in page, figure
+    assert 'class="missing"' not in page
+    _check_self_contained(page)
+    manifest = json.loads((folders["run"] / "manifest.json").read_text())
+    assert manifest["scenario_hash"] in page
+    assert "Two lanes, a yard that overflows" in page  # the scenario description
+    assert "docs/model.md" in page
+    assert "slower than arrivals" in page  # the [a]-tagged line of the scenario file
+    assert "Paired differences" not in page
+
+
+def test_compare_report_contains_paired_differences(folders: dict[str, Path]) -> None:
+    page = html.write_report(folders["compare"]).read_text(encoding="utf-8")
+    assert '<section id="differences">' in page
+    assert "tiny_fast − tiny" in page
+    comparison = json.loads((folders["compare"] / "comparison.json").read_text())
+    diff = comparison[1]["diff_vs_first"]["time_in_system_mean_h"]
+    assert f"{diff['mean']:,.2f}".replace("-", "−") in page
+    assert page.count('<figure id="fig-network-') == 2
+    _check_self_contained(page)
+
+
+def test_sweep_report_contains_the_sweep_table_and_curves(folders: dict[str, Path]) -> None:
+    out = folders["sweep"] / "elsewhere" / "sweep.html"
+    code = html.main(
+        [
+            "report",
+            str(folders["sweep"]),
+            "--out",
+            str(out),
+            "-q",
+            "--target",
+            "throughput_per_day=400",
+        ]
+    )
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<section id="sweep">' in page and '<figure id="fig-sweep"><img' in page
+    assert "stations.a_gate.servers" in page
+    assert page.count('<figure id="fig-network-') == 2  # first and last point only
+    _check_self_contained(page)
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "wrong"])
+def test_not_a_result_folder_is_one_line_and_exit_2(
+    make: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "x"
+    if make != "missing":
+        folder.mkdir()
+    if make == "wrong":
+        (folder / "summary.json").write_text('{"not": "a summary"}')
+    with pytest.raises(ValueError):
+        html.write_report(folder)
+    assert html.main([str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert not (folder / "report.html").exists()
+
+
+# --------------------------------------------------------------------------- event log
+def test_event_log_is_the_visits_in_long_format(folders: dict[str, Path]) -> None:
+    folder = folders["run"]
+    visits = pd.read_parquet(folder / "visits.parquet")
+    path = events.write_event_log(folder)
+    assert path == folder / "events.parquet"
+    log = pd.read_parquet(path)
+    assert list(log.columns) == list(events.EVENT_COLUMNS)
+    assert len(log) == 3 * len(visits) - int(
+        visits[["arrive_min", "start_min", "end_min"]].isna().to_numpy().sum()
+    )
+    assert set(log["event"].astype(str)) == {"arrive", "start", "end"}
+    for _, rep in log.groupby("replication"):
+        assert rep["time_min"].is_monotonic_increasing
+    one = visits.iloc[0]
+    mine = log[
+        (log.replication == one.replication)
+        & (log.truck == one.truck)
+        & (log.station == one.station)
+    ]
+    assert list(mine["event"].astype(str)) == ["arrive", "start", "end"]
+    assert list(mine["time_min"]) == [one.arrive_min, one.start_min, one.end_min]
+    assert events.write_event_log(folders["compare"] / "tiny") is None  # no visit records
