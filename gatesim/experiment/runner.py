@@ -145,9 +145,38 @@ class ExperimentResult:
                 "kpis": self.kpi_summary(),
                 "stations": self.station_summary(),
                 "conservation": self.conservation(),
+                "checks": self.checks(),
             }
         )
         return document
+
+    def checks(self) -> dict[str, Any]:
+        """Invariants verified on every run, and Little's-law warnings (reported, not fatal).
+
+        Conservation and timestamp order are enforced inside each replication (a violation
+        raises); Little's law L = λW per station is exact only when the queue is empty at both
+        ends of the measured period, so a gap above the tolerance is a warning.
+        """
+        stations = self.station_summary()
+        warnings = [
+            f"{name}: Little's law off by {row['littles_law_gap']:.1%} "
+            f"(queue mean {row['queue_mean']:.1f})"
+            for name, row in stations.items()
+            if row.get("littles_law_gap", 0.0) > LITTLE_TOLERANCE and row["queue_mean"] >= 1.0
+        ]
+        return {
+            "conservation": "ok",
+            "timestamps": "ok",
+            "littles_law_tolerance": LITTLE_TOLERANCE,
+            "littles_law_max_gap": max(
+                (row.get("littles_law_gap", 0.0) for row in stations.values()), default=0.0
+            ),
+            "warnings": warnings,
+        }
+
+
+#: Relative L vs λW gap above which a station is flagged (end effects make small gaps normal).
+LITTLE_TOLERANCE = 0.05
 
 
 def _records(

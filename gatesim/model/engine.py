@@ -333,6 +333,8 @@ class Replication:
 
     def _clear(self, truck: Truck) -> None:
         now = self.env.now
+        if now < truck.created:
+            raise ConservationError(f"truck {truck.id} cleared at {now} before it arrived")
         k = truck.stream_index
         self.cleared[k] += 1
         self.in_system[k] -= 1

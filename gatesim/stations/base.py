@@ -231,6 +231,8 @@ class Station:
         self._set_busy(now, self.in_service)
         if now >= self.warmup:
             wait = now - truck.visit_t
+            if wait < 0.0:
+                raise RuntimeError(f"{self.name}: truck {truck.id} starts before it arrived")
             self.wait_sum += wait
             self.wait_n += 1
             if wait > self.wait_max:
