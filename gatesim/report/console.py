@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -29,7 +30,8 @@ def format_ci(stat: dict[str, Any] | None, digits: int = 1) -> str:
 def print_summary(
     summary: dict[str, Any], wall_seconds: float, console: Console | None = None
 ) -> None:
-    console = console or Console()
+    # Piped output (make run, logs) gets a wide table instead of rich's 80-column default.
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
     kpis = summary["kpis"]
     console.print(
         f"[bold]{summary['scenario']}[/bold]: {summary['days']} days "
