@@ -141,7 +141,7 @@ class Station:
         self._wake_time = math.inf  # earliest pending wake-up (inf: none)
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
-        self._busy_open_area = 0.0  # busy server-minutes inside opening hours (gated stations)
+        self._overtime = 0.0  # busy server-minutes outside opening hours (services past closing)
         self._default = Sampler(self.spec.service, ctx.rng)
         self._rules = [
             (tuple(rule.when.items()), Sampler(rule.service, ctx.rng))
@@ -152,7 +152,7 @@ class Station:
     def _bind_fast_paths(self) -> None:
         """Skip hooks a type does not override (each skipped call is ~50 ns per visit)."""
         cls = type(self)
-        self._set_busy = self.set_busy if self._gated else self.busy_monitor.update
+        self._set_busy = self.busy_monitor.update
         self._checks_admission = (
             cls.admit is not Station.admit or self.spec.queue_capacity is not None
         )
@@ -165,7 +165,7 @@ class Station:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
         self.queue_monitor.reset(now)
         self.busy_monitor.reset(now)
-        self._busy_open_area = 0.0
+        self._overtime = 0.0
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
         self.arrived_measured = self.rejected_measured = 0
@@ -238,6 +238,8 @@ class Station:
             if wait > self.wait_max:
                 self.wait_max = wait
         duration = self._draw_service() if self._plain_service else self.service_time(truck)
+        if self._gated and now >= self.warmup:  # the part of this service after closing time
+            self._overtime += duration - self.calendar.open_minutes(now, now + duration)
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
         self.env.timeout(duration, truck).callbacks.append(self._service_done)
@@ -264,15 +266,8 @@ class Station:
         self._forward(cast(Truck, event.value))
 
     def set_busy(self, now: float, busy: float) -> None:
-        """Record that ``busy`` servers work from ``now`` on (utilisation counts open hours only:
-        a service finishing after closing is overtime, not extra capacity)."""
-        monitor = self.busy_monitor
-        if self._gated:
-            self._busy_open_area += monitor.level * self._open_between(monitor.last_update, now)
-        monitor.update(now, busy)
-
-    def _open_between(self, start: float, end: float) -> float:
-        return self.calendar.open_minutes(start, end) if end > start else 0.0
+        """Record that ``busy`` servers work from ``now`` on (for types with their own loop)."""
+        self.busy_monitor.update(now, busy)
 
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""
@@ -351,10 +346,10 @@ class Station:
         return row
 
     def _busy_in_open_hours(self, now: float) -> float:
-        monitor = self.busy_monitor
-        if not self._gated:
-            return monitor.area(now)
-        return self._busy_open_area + monitor.level * self._open_between(monitor.last_update, now)
+        """Busy server-minutes minus overtime: utilisation counts opening hours only (a service
+        that runs past closing is overtime, not extra capacity). Overtime is booked when a
+        service starts, so a service still running at the end counts all of its overtime."""
+        return self.busy_monitor.area(now) - self._overtime
 
     def inside(self) -> int:
         """Trucks physically at the station now: waiting, in service or held."""
