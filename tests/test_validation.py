@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gatesim.model.trucks import Truck
-from gatesim.stations.base import Station
+from gatesim.stations.base import Sampler
 from gatesim.validation import CHECKS, get_check, run_check, run_suite, scale_service
 from gatesim.validation.report import text_table
 from gatesim.validation.suite import per_metric_confidence
@@ -47,18 +46,19 @@ def test_suite_passes() -> None:
     assert not failed, f"failed: {failed}\n{text_table(results)}"
 
 
-def _slow_service(factor: float) -> Callable[[Station, Truck], float]:
-    original = Station.service_time
+def _slow_draws(factor: float) -> Callable[[Sampler], float]:
+    """Every service-time draw of the engine silently scaled (the station's sampler)."""
+    original = Sampler.draw
 
-    def service_time(self: Station, truck: Truck) -> float:
-        return factor * original(self, truck)
+    def draw(self: Sampler) -> float:
+        return factor * original(self)
 
-    return service_time
+    return draw
 
 
 def test_a_wrong_engine_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """Service silently 20 % slower inside the engine: the M/M/1 check must catch it."""
-    monkeypatch.setattr(Station, "service_time", _slow_service(1.2))
+    monkeypatch.setattr(Sampler, "draw", _slow_draws(1.2))
     confidence = per_metric_confidence(sum(len(c.metrics) for c in CHECKS))
     results = run_check(get_check("mm1"), replications=10, jobs=1, confidence=confidence)
     verdicts = {r.name: r for r in results}

@@ -360,19 +360,7 @@ class Replication:
     def _record_truck(self, truck: Truck, when: float, outcome: str) -> None:
         assert self.truck_rows is not None
         self.live.pop(truck.id, None)
-        self.truck_rows.append(
-            (
-                truck.id,
-                truck.stream,
-                truck.lane,
-                truck.direction,
-                truck.cargo,
-                truck.channel,
-                truck.created,
-                when,
-                outcome,
-            )
-        )
+        self.truck_rows.append(_truck_row(truck, when, outcome))
 
     # ------------------------------------------------------------------ observers
     def _report(self, _event: simpy.Event) -> None:
@@ -407,19 +395,7 @@ class Replication:
         self._check_conservation()
         if self.truck_rows is not None:
             for truck in sorted(self.live.values(), key=lambda t: t.id):
-                self.truck_rows.append(
-                    (
-                        truck.id,
-                        truck.stream,
-                        truck.lane,
-                        truck.direction,
-                        truck.cargo,
-                        truck.channel,
-                        truck.created,
-                        float("nan"),
-                        "in_system",
-                    )
-                )
+                self.truck_rows.append(_truck_row(truck, float("nan"), "in_system"))
         return RunResult(
             scenario=s.name,
             replication=self.replication,
@@ -465,6 +441,21 @@ class Replication:
         }
         if leaks:
             raise ConservationError(f"station conservation broken: {leaks}")
+
+
+def _truck_row(truck: Truck, when: float, outcome: str) -> tuple[Any, ...]:
+    """One row of the per-truck records, in TRUCK_COLUMNS order."""
+    return (
+        truck.id,
+        truck.stream,
+        truck.lane,
+        truck.direction,
+        truck.cargo,
+        truck.channel,
+        truck.created,
+        when,
+        outcome,
+    )
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
