@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,24 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     cpu, started = time.process_time(), time.perf_counter()
     value = fn()
     return time.perf_counter() - started, time.process_time() - cpu, value
+
+
+def cpu_counters() -> tuple[float, float, float]:
+    """(wall, CPU seconds of this process and its waited-for children, machine busy seconds).
+
+    Machine busy time sums all CPUs (from /proc/stat; 0 where unavailable), so a delta divided
+    by the wall time says how many cores were busy, with anybody's work.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    busy = 0.0
+    try:
+        fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    return time.perf_counter(), cpu, busy
 
 
 def with_days(path: Path, days: int) -> Scenario:
@@ -294,17 +313,30 @@ def race(pair: Pair, cfg: Settings, report: Report) -> float:
 YEAR_CODE = """
 import json, resource, sys, time
 from gatesim import load_scenario, simulate
+
+def peak_mb():
+    # VmHWM: the peak RSS of this process image. ru_maxrss is NOT used: Linux carries the
+    # parent's peak over fork + exec, so a child of a big parent would report the parent's.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 overrides = json.loads(sys.argv[2])
 t0 = time.perf_counter()
 scenario = load_scenario(sys.argv[1], overrides=overrides)
-rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_before = peak_mb()
 t1, c1 = time.perf_counter(), time.process_time()
 result = simulate(scenario)
 t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({
     "load_s": t1 - t0, "simulate_s": t2 - t1, "simulate_cpu_s": c2 - c1,
-    "rss_before_mb": rss_before / 1024,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_before_mb": rss_before,
+    "peak_rss_mb": peak_mb(),
     "arrived": int(result.arrived_by_stream.sum()),
     "mean_sojourn_min": float(result.time_in_system_min.mean()),
 }))
@@ -380,9 +412,17 @@ def parallel(cfg: Settings, report: Report) -> None:
         ("process pool (jobs=2)", {"jobs": 2}),
         ("Dask LocalCluster (2 workers)", {"jobs": 2, "dask_address": "local"}),
     ):
+        before = cpu_counters()
         t, _, result = timed(lambda: run_experiment(scenario, n, **kwargs))  # noqa: B023
+        after = cpu_counters()
+        wall = after[0] - before[0]
+        ours, busy = (after[1] - before[1]) / wall, (after[2] - before[2]) / wall
         results[label] = (t, result.kpi_table())
-        log(f"  {label}: {t:.2f} s")
+        log(f"  {label}: {t:.2f} s; cores busy: ours {ours:.2f}, whole machine {busy:.2f}")
+        report.add(
+            f"parallel {label} cores",
+            f"ours {ours:.2f}, whole machine {busy:.2f} of {os.cpu_count()}",
+        )
     serial, pool, dask = (results[k][0] for k in results)
     tables = [r[1] for r in results.values()]
     same = all(t.equals(tables[0]) for t in tables[1:])
