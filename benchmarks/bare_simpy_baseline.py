@@ -5,22 +5,27 @@ every calendar open 00:00-24:00), because this twin has no opening hours.
 
 What the twin includes, read from the same YAML file (plain PyYAML, no gatesim code):
 
-* every station as a ``simpy.Resource`` with the file's ``servers``; FIFO, unlimited waiting room
-  (the baseline sets no ``queue_capacity``, discipline or ``service_when``; the twin checks);
+* every station as a ``simpy.Resource`` with the file's ``servers`` and an unlimited waiting
+  room; ``discipline: priority`` as a ``simpy.PriorityResource`` (rank by ``priority.order`` of
+  the truck attribute ``priority.by``, unlisted values last, FIFO within a rank);
 * every station's service distribution (deterministic, exponential, uniform, triangular,
-  lognormal by mean and cv or sd, mixtures, with ``shift``);
+  lognormal by mean and cv or sd, mixtures, with ``shift``) and its ``service_when`` rules;
 * quarantine holds: after service, with ``hold_probability`` the truck stays ``hold_time`` more
   minutes without a server (``type: quarantine`` stations);
-* routes with their ``branch`` steps (on channel, cargo, lane, direction, stream) and ``choose``
-  steps (random, by the file's probabilities);
+* routes with their ``branch`` steps (on any truck attribute) and ``choose`` steps (random, by
+  the file's probabilities), resolved when the truck is created; exact because every attribute
+  is fixed at creation for the supported station types and choices are independent draws;
 * roads: before each station and before the destination the truck travels for the shortest-path
   time from where it was (Dijkstra over the road graph, ``two_way`` honoured), one timeout per
   move with a positive travel time;
 * arrivals: one source process per stream, a non-homogeneous Poisson process with the stream's
-  hourly profile and ``per_day`` (exact, by inverting the piecewise-linear cumulative rate), and
-  the customs channel drawn per truck from the stream's channel probabilities;
+  hourly profile and ``per_day`` (exact, by inverting the piecewise-linear cumulative rate); the
+  customs channel and the stream's extra categorical ``attributes`` drawn per truck;
 * warm-up: sojourns are recorded for trucks created at or after the warm-up that reach their
   destination before the horizon (gatesim's definition of time in system).
+
+Anything else stops the twin with a ValueError: other station types or keys
+(``queue_capacity``), ``if_queue_above`` steps, multipliers, traces, ``demand_scale``.
 
 What it leaves out: opening hours (calendars), the staging yards' areas and spill-back (they are
 statistics only in gatesim, with no effect on flow), and all of gatesim's reporting (hourly

@@ -434,11 +434,12 @@ def parallel(cfg: Settings, report: Report) -> None:
     report.add("parallel results identical on every executor", str(same), "True", same)
     report.add(f"parallel serial {n} x {days} d", f"{serial:.2f} s")
     speedup = serial / pool
+    judged = serial > 30.0  # shorter batches measure process start-up more than simulation
     report.add(
         "parallel process pool jobs=2",
         f"{pool:.2f} s, speed-up {speedup:.2f}x",
-        f">= {TARGETS['pool_speedup']}x",
-        speedup >= TARGETS["pool_speedup"],
+        f">= {TARGETS['pool_speedup']}x" + ("" if judged else " (batch < 30 s: not judged)"),
+        speedup >= TARGETS["pool_speedup"] if judged else None,
     )
     relative = dask / pool
     long_batch = pool > 30.0
@@ -480,12 +481,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"any of {','.join(SECTIONS)}")
     parser.add_argument("--pairs", type=int, default=None, help="timing pairs (default 5, quick 3)")
     parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
+    parser.add_argument(
+        "--parallel-days", type=int, default=None, help="days per replication in 'parallel'"
+    )
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
     cfg = Settings.make(args.quick, args.pairs)
+    if args.parallel_days is not None:
+        cfg.parallel_days = args.parallel_days
     started = time.perf_counter()
     info = machine()
     log("gatesim benchmarks" + (" (quick)" if cfg.quick else ""))
