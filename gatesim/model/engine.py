@@ -137,6 +137,7 @@ class Replication:
         self.cleared_by_day_hour = [[0] * 24 for _ in range(s.days)]
         self.tis = array("d")
         self.tis_stream = array("l")
+        self.tis_created = array("d")
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
@@ -347,6 +348,7 @@ class Replication:
             if truck.created >= self.scenario.warmup_min:
                 self.tis.append(now - truck.created)
                 self.tis_stream.append(k)
+                self.tis_created.append(truck.created)
         if self.truck_rows is not None:
             self._record_truck(truck, now, "cleared")
 
@@ -416,6 +418,7 @@ class Replication:
             queue_by_hour=self.queue_by_hour,
             time_in_system_min=np.frombuffer(self.tis, dtype=np.float64).copy(),
             time_in_system_stream=np.asarray(self.tis_stream, dtype=np.int64),
+            time_in_system_created_min=np.frombuffer(self.tis_created, dtype=np.float64).copy(),
             stations={name: st.statistics(now) for name, st in self.stations.items()},
             station_types={name: s.stations[name].type for name in self.stations},
             station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},

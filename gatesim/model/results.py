@@ -60,6 +60,8 @@ class RunResult:
     queue_by_hour: dict[str, IntArray]
     time_in_system_min: FloatArray
     time_in_system_stream: IntArray
+    #: arrival time (minutes) of each time-in-system sample, for breakdowns by season
+    time_in_system_created_min: FloatArray
     stations: dict[str, dict[str, float]]
     station_types: dict[str, str]
     station_gaps: dict[str, int]
