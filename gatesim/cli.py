@@ -193,6 +193,11 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
     cmd.add_argument(
+        "--year",
+        type=positive_int,
+        help="planning year: sets demand.year (growth) and moves start_date into that year",
+    )
+    cmd.add_argument(
         "--warmup",
         type=warmup_arg,
         metavar="auto|DAYS",
@@ -310,7 +315,8 @@ def _validate(path: Path) -> int:
 
 # --------------------------------------------------------------------------- experiments
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Scenario overrides from the flags: --set, --days, --replications R, --seed, warm-up."""
+    """Scenario overrides from the flags: --set, --days, --replications R, --seed, warm-up,
+    --year."""
     overrides: dict[str, Any] = dict(getattr(args, "assignments", []))
     for flag in ("days", "seed"):
         if getattr(args, flag) is not None:
@@ -322,6 +328,8 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["warmup_days"] = warmup
     if getattr(args, "records", False):
         overrides["records"] = {"trucks": True, "visits": True}
+    if getattr(args, "year", None) is not None:
+        overrides["demand.year"] = args.year  # the loader also moves start_date into the year
     return overrides
 
 

@@ -1,5 +1,8 @@
 """Truck arrivals: non-homogeneous Poisson by hourly profile × daily volume, or a replayed trace.
 
+The daily volume is scaled day by day by the demand calendar (growth to the planning year,
+seasons and weekday factors by date, ``gatesim.model.demand``) and the stream's multipliers.
+
 The rate is piecewise constant per clock hour (model time), so the exact method is used: the
 count in each hour is Poisson with that hour's mean and the times are uniform within the hour
 (order-statistics property). Short, intense windows are sampled exactly, never skipped.
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from gatesim.model.demand import day_factors
 from gatesim.scenario.schema import ArrivalSpec, Scenario
 
 MINUTES_PER_HOUR = 60.0
@@ -40,7 +44,7 @@ def hourly_means(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.flo
     if total <= 0 or arrival.per_day == 0:
         return np.zeros(scenario.days * 24)
     per_hour = arrival.per_day * scenario.demand_scale * weights / total
-    day_factor = np.ones(scenario.days)
+    day_factor = day_factors(scenario, arrival)  # growth x seasons x weekdays, by date
     for multiplier in arrival.multipliers:
         day_factor[multiplier.from_day : multiplier.to_day] *= multiplier.factor
     return np.outer(day_factor, per_hour).ravel()

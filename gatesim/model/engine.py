@@ -424,7 +424,7 @@ class Replication:
             station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},
             trucks=self.truck_rows,
             visits=self.visit_rows,
-            meta={"costs": s.costs.model_dump()},
+            meta=s.result_meta(),
         )
 
     def _check_conservation(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import difflib
 import math
 import re
@@ -79,11 +80,15 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     _drop_extension_fields(tree)
     if base_ref is None:
         return tree
-    if not isinstance(base_ref, str) or not base_ref.strip():
-        raise ScenarioError(resolved, "extends", "must be a file path", base_ref)
-    base_path = resolved.parent / base_ref
-    base = _load_with_bases(base_path, (*chain, resolved))
-    return deep_merge(base, tree)
+    refs = base_ref if isinstance(base_ref, list) else [base_ref]
+    if not refs:
+        raise ScenarioError(resolved, "extends", "must be a file path or a list of them", base_ref)
+    merged: dict[str, Any] = {}
+    for ref in refs:  # bases merge in order (later wins), the file itself on top
+        if not isinstance(ref, str) or not ref.strip():
+            raise ScenarioError(resolved, "extends", "must be a file path", ref)
+        merged = deep_merge(merged, _load_with_bases(resolved.parent / ref, (*chain, resolved)))
+    return deep_merge(merged, tree)
 
 
 def _drop_extension_fields(tree: dict[str, Any]) -> None:
@@ -210,6 +215,9 @@ def apply_overrides(
     """Set dotted paths in a merged tree; every parent must already exist (no silent typos)."""
     tree = copy.deepcopy(raw)
     for dotted, value in overrides.items():
+        if dotted == YEAR_FIELD:
+            _set_year(tree, value)
+            continue
         keys = dotted.split(".")
         node: Any = tree
         for depth, key in enumerate(keys[:-1]):
@@ -224,6 +232,29 @@ def apply_overrides(
         else:
             raise ScenarioError(path, dotted, "path does not lead to a field")
     return tree
+
+
+YEAR_FIELD = "demand.year"
+
+
+def _set_year(tree: dict[str, Any], year: Any) -> None:
+    """``demand.year = Y`` from the command line (``--year``, ``--set``, sweeps) also moves
+    ``start_date`` to the same month-day in Y (29 Feb -> 28 Feb), so weekdays and dated closures
+    line up with the planning year. A year the schema refuses is left for it to name."""
+    demand = tree.setdefault("demand", {})
+    if not isinstance(demand, dict):
+        return  # the schema names the bad 'demand' value
+    demand["year"] = year
+    if not isinstance(year, int) or isinstance(year, bool) or not 1 <= year <= 9999:
+        return
+    from gatesim.model.demand import shifted_start
+
+    start = tree.get("start_date", schema.Scenario.model_fields["start_date"].default)
+    try:
+        date = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+    except ValueError:
+        return  # the schema names the bad start_date
+    tree["start_date"] = shifted_start(date, year).isoformat()
 
 
 def _descend(node: Any, key: str, so_far: list[str], path: Path) -> Any:

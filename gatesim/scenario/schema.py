@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -297,6 +299,181 @@ class CostSpec(Frozen):
     idling_share: float = Field(1.0, ge=0, le=1)  # [a] share of queued time with engine running
 
 
+# --------------------------------------------------------------------------- demand calendar
+_MONTH_DAY = re.compile(r"^(\d\d)-(\d\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _parse_day(value: Any) -> tuple[int, int] | dt.date:
+    """A season bound: ``MM-DD`` (recurs every year) or an ISO date ``YYYY-MM-DD``."""
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = _MONTH_DAY.match(text)
+    if match:
+        month, day = int(match.group(1)), int(match.group(2))
+        try:
+            dt.date(2024, month, day)  # a leap year, so 02-29 is a valid recurring day
+        except ValueError:
+            raise ValueError(f"'{text}' is not a valid MM-DD month-day") from None
+        return (month, day)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is neither MM-DD nor a YYYY-MM-DD date") from None
+
+
+class Where(Frozen):
+    """Which streams a demand factor applies to: every listed field must match (an empty
+    list matches anything). Names must be lanes / cargo classes used in ``arrivals``."""
+
+    lane: list[Name] = Field(default_factory=list)
+    direction: list[Literal["export", "import"]] = Field(default_factory=list)
+    cargo: list[Name] = Field(default_factory=list)
+
+    def matches(self, arrival: ArrivalSpec) -> bool:
+        return (
+            (not self.lane or arrival.lane in self.lane)
+            and (not self.direction or arrival.direction in self.direction)
+            and (not self.cargo or arrival.cargo in self.cargo)
+        )
+
+
+class SeasonSpec(Frozen):
+    """A named season: ``factor`` multiplies the matching streams' demand on every date from
+    ``from`` to ``to`` (both included). ``MM-DD`` bounds recur every year and may wrap the year
+    end (``12-01`` to ``01-15``); ``YYYY-MM-DD`` bounds are one absolute period."""
+
+    name: Name
+    from_: str = Field(alias="from")
+    to: str
+    factor: float = Field(ge=0, le=1000)
+    where: Where = Field(default_factory=Where)
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
+    )
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> str:
+        parsed = _parse_day(value)
+        if isinstance(parsed, dt.date):
+            return parsed.isoformat()
+        return f"{parsed[0]:02d}-{parsed[1]:02d}"
+
+    @model_validator(mode="after")
+    def _same_kind_and_ordered(self) -> SeasonSpec:
+        start, end = self.bounds()
+        if isinstance(start, dt.date) != isinstance(end, dt.date):
+            raise ValueError("'from' and 'to' must both be MM-DD or both be YYYY-MM-DD dates")
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
+
+    def bounds(self) -> tuple[tuple[int, int] | dt.date, tuple[int, int] | dt.date]:
+        return _parse_day(self.from_), _parse_day(self.to)
+
+
+class WeekdayRule(Frozen):
+    """A day-of-week factor for the matching streams (``days``: mon ... sun)."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    factor: float = Field(ge=0, le=1000)
+    where: Where = Field(default_factory=Where)
+
+    def weekday_numbers(self) -> set[int]:
+        return {WEEKDAYS.index(day) for day in self.days}
+
+
+Year = Annotated[int, Field(ge=1900, le=2200)]
+
+
+class GrowthSpec(Frozen):
+    """Demand growth to the planning year: ``annual_rate`` compounds from ``base_year``, or
+    ``by_year`` lists factors by year (geometric interpolation between listed years)."""
+
+    annual_rate: float | None = Field(None, ge=-0.5, le=10)
+    base_year: int = Field(2025, ge=1900, le=2200)
+    by_year: dict[Year, Annotated[float, Field(gt=0, le=1000)]] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> GrowthSpec:
+        if self.annual_rate is not None and self.by_year is not None:
+            raise ValueError("give either annual_rate or by_year, not both")
+        return self
+
+    def factor(self, year: int) -> float:
+        """Demand in ``year`` relative to today's (the scenario's per_day volumes)."""
+        if self.by_year is not None:
+            years = sorted(self.by_year)
+            if not years[0] <= year <= years[-1]:
+                raise ValueError(
+                    f"year {year} is outside the growth.by_year table ({years[0]}-{years[-1]})"
+                )
+            if year in self.by_year:
+                return self.by_year[year]
+            below = max(y for y in years if y < year)
+            above = min(y for y in years if y > year)
+            f0, f1 = self.by_year[below], self.by_year[above]
+            return f0 * (f1 / f0) ** ((year - below) / (above - below))
+        if year < self.base_year:
+            raise ValueError(f"year {year} is before growth.base_year {self.base_year}")
+        if self.annual_rate is None:
+            if year != self.base_year:
+                raise ValueError(
+                    f"year {year} needs a growth rate: set demand.growth.annual_rate or by_year"
+                )
+            return 1.0
+        return float((1.0 + self.annual_rate) ** (year - self.base_year))
+
+
+class DemandSpec(Frozen):
+    """The demand calendar: planning year with growth, named seasons, day-of-week factors."""
+
+    growth: GrowthSpec = Field(default_factory=GrowthSpec)  # before year: year is checked on it
+    year: Year | None = None
+    seasons: list[SeasonSpec] = Field(default_factory=list, max_length=1000)
+    weekdays: list[WeekdayRule] = Field(default_factory=list, max_length=100)
+
+    @field_validator("weekdays", mode="before")
+    @classmethod
+    def _weekday_mapping(cls, value: Any) -> Any:
+        """``{sat: 0.9, sun: 0.8}`` is short for ``[{days: [sat], factor: 0.9}, ...]``."""
+        if isinstance(value, dict):
+            return [{"days": [day], "factor": factor} for day, factor in value.items()]
+        return value
+
+    @field_validator("seasons")
+    @classmethod
+    def _unique_names(cls, seasons: list[SeasonSpec]) -> list[SeasonSpec]:
+        seen: set[str] = set()
+        for season in seasons:
+            if season.name in seen:
+                raise ValueError(f"season name '{season.name}' is used twice")
+            seen.add(season.name)
+        return seasons
+
+    @field_validator("year")
+    @classmethod
+    def _year_has_a_factor(cls, year: int | None, info: ValidationInfo) -> int | None:
+        growth = info.data.get("growth")
+        if year is not None and isinstance(growth, GrowthSpec):
+            growth.factor(year)
+        return year
+
+    def growth_factor(self) -> float:
+        """Growth of the planning year over the base (1 when no year is set)."""
+        return 1.0 if self.year is None else self.growth.factor(self.year)
+
+
+class TradeValueSpec(Frozen):
+    """Value of the goods on one loaded truck, by cargo class, for the trade-value KPIs."""
+
+    currency: Literal["USD"] = "USD"
+    per_truck: dict[Name, Annotated[float, Field(ge=0, le=1e9)]] = Field(min_length=1)
+
+
 class Scenario(Frozen):
     """A complete, validated scenario. Times are minutes from local midnight (VN side) of day 0."""
 
@@ -319,6 +496,8 @@ class Scenario(Frozen):
     arrivals: dict[Name, ArrivalSpec] = Field(min_length=1)
     records: RecordsSpec = Field(default_factory=RecordsSpec)
     costs: CostSpec = Field(default_factory=CostSpec)
+    demand: DemandSpec = Field(default_factory=DemandSpec)
+    trade_value: TradeValueSpec | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -326,6 +505,7 @@ class Scenario(Frozen):
         _check_names_disjoint(self)
         _check_calendar_refs(self)
         _check_arrival_refs(self)
+        _check_demand_refs(self)
         _check_volume(self)
         for name, route in self.routes.items():
             _check_route_refs(self, name, route)
@@ -346,6 +526,12 @@ class Scenario(Frozen):
         if profile == "flat":
             return [1.0] * 24
         return self.profiles[profile]
+
+    def result_meta(self) -> dict[str, Any]:
+        """What the KPIs need besides the counts (costs, trade values, season intervals)."""
+        from gatesim.model.demand import result_meta
+
+        return result_meta(self)
 
 
 # --------------------------------------------------------------------------- cross checks
@@ -387,17 +573,55 @@ MAX_EXPECTED_TRUCKS = 50_000_000
 
 
 def _check_volume(s: Scenario) -> None:
-    """Refuse horizons whose expected truck count would exhaust memory instead of simulating."""
+    """Refuse horizons whose expected truck count would exhaust memory instead of simulating.
+
+    The expectation is exact: daily volume × demand_scale × every day's factor (multipliers,
+    growth, seasons, weekdays), plus the trace lengths.
+    """
+    from gatesim.model.demand import day_factors
+
     expected = 0.0
     for arrival in s.arrivals.values():
-        peak = max([1.0, *(m.factor for m in arrival.multipliers)])
-        expected += arrival.per_day * s.demand_scale * peak * s.days
+        if arrival.per_day > 0:
+            factors = day_factors(s, arrival)
+            for m in arrival.multipliers:
+                factors[m.from_day : m.to_day] *= m.factor
+            expected += arrival.per_day * s.demand_scale * float(factors.sum())
         expected += len(arrival.trace.times) if arrival.trace else 0
     if expected > MAX_EXPECTED_TRUCKS:
         raise ValueError(
             f"arrivals: about {expected:.3g} trucks expected over {s.days} days; "
             f"the limit is {MAX_EXPECTED_TRUCKS:.0e}"
         )
+
+
+def _check_demand_refs(s: Scenario) -> None:
+    """Season and weekday filters, and trade values, must name lanes/cargo used in arrivals."""
+    used = {
+        "lane": {a.lane for a in s.arrivals.values()},
+        "cargo": {a.cargo for a in s.arrivals.values()},
+    }
+    rules = [(f"demand.seasons.{i}", r.where) for i, r in enumerate(s.demand.seasons)]
+    rules += [(f"demand.weekdays.{i}", r.where) for i, r in enumerate(s.demand.weekdays)]
+    for where, spec in rules:
+        for field in ("lane", "cargo"):
+            for value in getattr(spec, field):
+                if value not in used[field]:
+                    raise ValueError(
+                        f"{where}.where.{field}: no arrival stream has {field} '{value}'"
+                        f"{_suggest(value, used[field])}"
+                    )
+    if s.trade_value is not None:
+        per_truck = s.trade_value.per_truck
+        for cargo in per_truck:
+            if cargo not in used["cargo"]:
+                raise ValueError(
+                    f"trade_value.per_truck.{cargo}: no arrival stream has cargo '{cargo}'"
+                    f"{_suggest(cargo, used['cargo'])}"
+                )
+        missing = sorted(used["cargo"] - set(per_truck))
+        if missing:
+            raise ValueError(f"trade_value.per_truck: no value for cargo {', '.join(missing)}")
 
 
 def _check_route_refs(s: Scenario, name: str, route: RouteSpec) -> None:

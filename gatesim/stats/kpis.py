@@ -32,6 +32,8 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row.update(_backlog(result))
     row.update(_station_kpis(result))
     row.update(_cost_kpis(result))
+    row.update(_trade_value_kpis(result))
+    row.update(_season_kpis(result))
     return row
 
 
@@ -149,3 +151,45 @@ def _cost_kpis(result: RunResult) -> dict[str, float]:
         "co2_t_per_day": fuel_l * costs["co2_kg_per_l"] / 1000.0 / days,
         "transshipment_cny_per_day": transshipped * costs["transshipment_cny_per_truck"] / days,
     }
+
+
+def _trade_value_kpis(result: RunResult) -> dict[str, float]:
+    """Value of the goods cleared per measured day, and value × hours in system per day
+    (million USD and million USD-hours), from ``trade_value.per_truck`` by cargo class."""
+    trade = result.meta.get("trade_value")
+    if not trade:
+        return {}
+    days = result.measured_days
+    value = np.asarray(
+        [trade["per_truck"].get(info.cargo, 0.0) for info in result.streams], dtype=float
+    )
+    cleared = result.cleared_after_warmup_by_stream * value
+    delayed = np.zeros(len(result.streams))
+    np.add.at(delayed, result.time_in_system_stream, result.time_in_system_min / 60.0)
+    delayed *= value
+    row: dict[str, float] = {}
+    for key, ix in _groups(result).items():
+        row[f"value_cleared_musd_per_day{key}"] = float(cleared[ix].sum()) / 1e6 / days
+    for key, ix in _groups(result).items():
+        row[f"value_delayed_musd_h_per_day{key}"] = float(delayed[ix].sum()) / 1e6 / days
+    return row
+
+
+def _season_kpis(result: RunResult) -> dict[str, float]:
+    """Time in system of trucks that arrived in each named season, and the season's throughput
+    (cleared on measured season days / measured season days). NaN without measured days."""
+    seasons = result.meta.get("seasons") or {}
+    row: dict[str, float] = {}
+    created = result.time_in_system_created_min
+    hours = result.time_in_system_min / 60.0
+    by_day = result.cleared_by_day_stream
+    for name, intervals in seasons.items():
+        inside = np.zeros(created.size, dtype=bool)
+        days: list[int] = []
+        for start, end in intervals:
+            inside |= (created >= start) & (created < end)
+            days.extend(range(round(start / 1440.0), round(end / 1440.0)))
+        row.update(_distribution_kpis("time_in_system", f".season.{name}", hours[inside]))
+        cleared = float(by_day[days].sum()) if days else 0.0
+        row[f"throughput_per_day.season.{name}"] = cleared / len(days) if days else math.nan
+    return row
