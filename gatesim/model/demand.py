@@ -65,13 +65,17 @@ def day_factors(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.floa
 
 
 def season_intervals(scenario: Scenario) -> dict[str, list[list[float]]]:
-    """Each named season as merged [start, end) model-minute intervals within the measured
-    period (after the warm-up; only whole days that start at or after it count)."""
+    """Each named season (entries sharing a name are one season) as merged [start, end)
+    model-minute intervals within the measured period: whole days that start at or after the
+    warm-up."""
     first_day = int(np.ceil(scenario.warmup_min / MINUTES_PER_DAY - 1e-12))
-    out: dict[str, list[list[float]]] = {}
+    days: dict[str, set[int]] = {}
     for season in scenario.demand.seasons:
+        days.setdefault(season.name, set()).update(season_days(scenario, season))
+    out: dict[str, list[list[float]]] = {}
+    for name, covered in days.items():
         intervals: list[list[float]] = []
-        for d in season_days(scenario, season):
+        for d in sorted(covered):
             if d < first_day:
                 continue
             start, end = d * MINUTES_PER_DAY, (d + 1) * MINUTES_PER_DAY
@@ -79,7 +83,7 @@ def season_intervals(scenario: Scenario) -> dict[str, list[list[float]]]:
                 intervals[-1][1] = end
             else:
                 intervals.append([start, end])
-        out[season.name] = intervals
+        out[name] = intervals
     return out
 
 

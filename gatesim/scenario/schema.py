@@ -429,7 +429,11 @@ class GrowthSpec(Frozen):
 
 
 class DemandSpec(Frozen):
-    """The demand calendar: planning year with growth, named seasons, day-of-week factors."""
+    """The demand calendar: planning year with growth, named seasons, day-of-week factors.
+
+    Seasons with the same name form one season for the KPIs (e.g. Tet in several years); each
+    entry applies its own factor on its own dates.
+    """
 
     growth: GrowthSpec = Field(default_factory=GrowthSpec)  # before year: year is checked on it
     year: Year | None = None
@@ -443,16 +447,6 @@ class DemandSpec(Frozen):
         if isinstance(value, dict):
             return [{"days": [day], "factor": factor} for day, factor in value.items()]
         return value
-
-    @field_validator("seasons")
-    @classmethod
-    def _unique_names(cls, seasons: list[SeasonSpec]) -> list[SeasonSpec]:
-        seen: set[str] = set()
-        for season in seasons:
-            if season.name in seen:
-                raise ValueError(f"season name '{season.name}' is used twice")
-            seen.add(season.name)
-        return seasons
 
     @field_validator("year")
     @classmethod
