@@ -203,6 +203,79 @@ case(
     ),
 )
 
+# --- demand calendar and trade value (issue 9)
+SEASON = "demand: {seasons: [{name: peak, from: %s, to: %s, factor: 1.5%s}]}\n"
+case(
+    "season_where_unknown_cargo",
+    {"s.yaml": good(append=SEASON % ('"05-01"', '"07-31"', ", where: {cargo: [fruit]}"))},
+    run_case("s.yaml", "demand.seasons.0.where.cargo", "'fruit'"),
+)
+case(
+    "season_where_unknown_lane",
+    {"s.yaml": good(append=SEASON % ('"05-01"', '"07-31"', ", where: {lane: [M]}"))},
+    run_case("s.yaml", "demand.seasons.0.where.lane", "'M'", command="validate"),
+)
+case(
+    "season_to_before_from",
+    {"s.yaml": good(append=SEASON % ("2026-02-17", "2026-02-14", ""))},
+    run_case("s.yaml", "demand.seasons.0", "'to' (2026-02-14) is before 'from' (2026-02-17)"),
+)
+case(
+    "season_bad_month_day",
+    {"s.yaml": good(append=SEASON % ('"02-30"', '"03-31"', ""))},
+    run_case("s.yaml", "demand.seasons.0.from", "'02-30' is not a valid MM-DD"),
+)
+case(
+    "season_mixed_kinds",
+    {"s.yaml": good(append=SEASON % ('"05-01"', "2026-07-31", ""))},
+    run_case("s.yaml", "demand.seasons.0", "both be MM-DD"),
+)
+case(
+    "year_outside_growth_table",
+    {"s.yaml": good(append="demand: {year: 2031, growth: {by_year: {2025: 1.0, 2030: 2.6}}}\n")},
+    run_case("s.yaml", "demand.year", "year 2031 is outside", "2031"),
+)
+case(
+    "cli_year_outside_growth_table",
+    {"s.yaml": good(append="demand: {growth: {by_year: {2025: 1.0, 2030: 2.6}}}\n")},
+    Case({}, ["run", "{d}/s.yaml", "--year", "2024", "--out", "{d}/out"], "s.yaml",
+         ["demand.year", "year 2024 is outside the growth.by_year table (2025-2030)"]),
+)
+case(
+    "cli_year_before_base_year",
+    {"s.yaml": good(append="demand: {growth: {annual_rate: 0.1, base_year: 2025}}\n")},
+    Case({}, ["run", "{d}/s.yaml", "--year", "2020", "--out", "{d}/out"], "s.yaml",
+         ["demand.year", "before growth.base_year 2025"]),
+)
+case(
+    "cli_year_without_growth",
+    {"s.yaml": GOOD},
+    Case({}, ["run", "{d}/s.yaml", "--year", "2030", "--out", "{d}/out"], "s.yaml",
+         ["demand.year", "needs a growth rate"]),
+)
+case(
+    "trade_value_unknown_cargo",
+    {"s.yaml": good(append="trade_value: {per_truck: {c: 1000, fruit: 3000}}\n")},
+    run_case("s.yaml", "trade_value.per_truck.fruit", "no arrival stream has cargo 'fruit'"),
+)
+case(
+    "trade_value_missing_cargo",
+    {
+        "s.yaml": good(
+            "per_day: 100}}",
+            "per_day: 100}, b: {lane: L, direction: import, cargo: d, route: r, per_day: 1}}",
+            "trade_value: {per_truck: {c: 1000}}\n",
+        )
+    },
+    run_case("s.yaml", "trade_value.per_truck", "no value for cargo d"),
+)
+case(
+    "extends_list_loop",
+    {"a.yaml": "extends: [b.yaml]\nname: a\n", "b.yaml": "extends: [base.yaml, a.yaml]\n",
+     "base.yaml": GOOD},
+    run_case("a.yaml", "extends loop: a.yaml -> b.yaml -> a.yaml", command="validate"),
+)
+
 LONG_DIR = "a_folder_name_long_enough_to_push_any_absolute_path_well_past_eighty_characters"
 
 # Former bugs (fixed): the error escaped as a traceback, or named the wrong field. Each case
