@@ -869,6 +869,8 @@ def lay_out_network(
     day (``arrived_measured`` over the measured days); other roads (between junctions, or
     between two stations) get an estimate from the route structure.
     """
+    from gatesim.model.demand import day_factors
+
     scenario, graph = build_graph(resolved)
     side = {n: graph.nodes[n].get("side", "VN") for n in graph.nodes}
     kind = {n: graph.nodes[n].get("kind", "station") for n in graph.nodes}
@@ -890,7 +892,8 @@ def lay_out_network(
     source_rate: dict[str, float] = {}
     for stream, arrival in scenario.arrivals.items():
         route = scenario.routes[arrival.route]
-        rate = arrival.per_day * scenario.demand_scale
+        calendar = float(day_factors(scenario, arrival).mean())  # growth, seasons, weekdays
+        rate = arrival.per_day * scenario.demand_scale * calendar
         source_rate[route.origin] = source_rate.get(route.origin, 0.0) + rate
         for path in _route_paths(route.steps, _stream_values(arrival, stream)):
             full = (route.origin, *path, route.destination)

@@ -92,8 +92,18 @@ def arrival_rate(scenario: Scenario, cargo: str | None = None) -> float:
             continue
         if arrival.multipliers or arrival.trace is not None:
             raise ValueError("arrival_rate needs streams without multipliers or traces")
-        total += arrival.per_day * scenario.demand_scale / MINUTES_PER_DAY
-    return total
+        total += arrival.per_day * scenario.demand_scale * _constant_demand(scenario, arrival)
+    return total / MINUTES_PER_DAY
+
+
+def _constant_demand(scenario: Scenario, arrival: ArrivalSpec) -> float:
+    """The demand-calendar factor of a stream that has the same factor every day."""
+    from gatesim.model.demand import day_factors
+
+    factors = day_factors(scenario, arrival)
+    if factors.size and not np.all(factors == factors[0]):
+        raise ValueError("arrival_rate needs a demand calendar without seasons or weekdays")
+    return float(factors[0]) if factors.size else 1.0
 
 
 def _station(scenario: Scenario, name: str) -> StationSpec:
@@ -269,7 +279,8 @@ def hourly_count(weight: float) -> Analytic:
     def value(s: Scenario) -> float:
         (arrival,) = s.arrivals.values()
         weights = _profile(s)
-        return arrival.per_day * s.demand_scale * weight / float(weights.sum())
+        rate = arrival.per_day * s.demand_scale * _constant_demand(s, arrival)
+        return rate * weight / float(weights.sum())
 
     return value
 
