@@ -194,6 +194,15 @@ def _add_plan_parser(commands: Any) -> None:
     )
     _add_run_options(plan)
     _add_experiment_options(plan)
+    for action in plan._actions:  # shared options that mean something else here, or are refused
+        hidden = action.dest in PLAN_REFUSED
+        action.help = argparse.SUPPRESS if hidden else PLAN_HELP.get(action.dest, action.help)
+
+
+PLAN_HELP = {
+    "replications": "replications per configuration to start with (at least 2)",
+    "max_replications": "cap on replications per configuration while undecided (40)",
+}
 
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:

@@ -411,3 +411,50 @@ def test_bad_plan_input_is_one_line_exit_2_nothing_written(
     assert "--vary" in err or "--target" in err or "--" in err
     assert not out.exists() and not partial_folder(out).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cost.yaml"]
+
+
+TANDEM = """\
+name: tandem
+days: 2
+warmup_days: 0.25
+replications: 3
+seed: 5
+nodes: {src: {kind: source}, out: {kind: sink}}
+stations:
+  docs: {servers: 1, service: {dist: exponential, mean: 3}}
+  scan: {servers: 1, service: {dist: exponential, mean: 4}}
+routes: {r: {origin: src, steps: [docs, scan], destination: out}}
+arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 720}}
+"""
+
+
+def test_two_dimensions_with_a_cost_file_end_to_end(tmp_path: Path) -> None:
+    scenario, cost, out = tmp_path / "tandem.yaml", tmp_path / "cost.yaml", tmp_path / "out"
+    scenario.write_text(TANDEM, encoding="utf-8")
+    cost.write_text("stations.scan.servers: {per_unit: 3, fixed: 1}\n", encoding="utf-8")
+    args = [
+        "--target",
+        "station.docs.wait_mean_min<=2",
+        "--target",
+        "station.scan.wait_mean_min<=2",
+    ]
+    varies = ["--vary", "stations.docs.servers=1:5", "--vary", "stations.scan.servers=1:4"]
+    assert exit_code("plan", scenario, *args, *varies, "--cost", cost, "--out", out, "-q") == 0
+    plan = read_json(out / "plan.json")
+    chosen = plan["chosen"]
+    docs, scan = (
+        chosen["values"]["stations.docs.servers"],
+        chosen["values"]["stations.scan.servers"],
+    )
+    assert chosen["cost"] == docs + 3 * scan + (1 if scan > 1 else 0)
+    assert all(t["verdict"] == "holds" for t in chosen["targets"])
+    # λ = 0.5/min: docs needs 2 servers (ρ = 0.75 with 2), scan needs at least 3 (ρ = 1 with 2)
+    assert docs >= 2 and scan >= 3
+    assert len(plan["failing_neighbours"]) == 2
+    assert all(n["meets_targets"] is False for n in plan["failing_neighbours"])
+    assert plan["simulations"] == sum(p["replications"] for p in plan["points"])
+    for point in plan["points"]:  # undecided means: doubled up to the cap, then counted as failing
+        assert point["verdict"] != "undecided" or point["replications"] == 40
+    assert plan["points_evaluated"] < 20  # of the 5 x 4 grid
+    assert plan["bottleneck"]["station"] in ("docs", "scan")
+    assert [d["cost_per_unit"] for d in plan["dimensions"]] == [1.0, 3.0]

@@ -107,12 +107,19 @@ def bottleneck(rows: Sequence[Row]) -> dict[str, Any] | None:
         return None
     busiest = max(util, key=lambda s: (util[s], wait.get(s, 0.0)))
     longest = max(wait, key=lambda s: wait[s]) if wait else busiest
+    ranked = sorted(util, key=lambda s: (-util[s], s))[:BUSIEST_SHOWN]
     return {
         "station": busiest,
         "utilization": util[busiest],
         "wait_mean_min": wait.get(busiest),
         "longest_wait": {"station": longest, "wait_mean_min": wait.get(longest)},
+        "busiest": [
+            {"station": s, "utilization": util[s], "wait_mean_min": wait.get(s)} for s in ranked
+        ],
     }
+
+
+BUSIEST_SHOWN = 5
 
 
 def _station_means(rows: Sequence[Row], stat: str) -> dict[str, float]:
