@@ -168,43 +168,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_plan_parser(commands: Any) -> None:
-    plan = commands.add_parser(
-        "plan", help="capacity search: the cheapest configuration that meets service targets"
-    )
-    plan.add_argument("scenario", type=Path, help="scenario YAML file")
-    plan.add_argument(
-        "--target",
-        dest="targets",
-        action="append",
-        required=True,
-        metavar="KPI<=VALUE",
-        help="service target (<=, <, >=, >) on a KPI mean; repeat for several (all must hold)",
-    )
-    plan.add_argument(
-        "--vary",
-        dest="varies",
-        action="append",
-        required=True,
-        metavar="FIELD.PATH=LO:HI[:STEP]",
-        help="a capacity to search over (larger = more capacity); repeat for more dimensions",
-    )
-    plan.add_argument(
-        "--cost", type=Path, metavar="FILE", help="YAML: cost per unit (and fixed) per path"
-    )
-    _add_run_options(plan)
-    _add_experiment_options(plan)
-    for action in plan._actions:  # shared options that mean something else here, or are refused
-        hidden = action.dest in PLAN_REFUSED
-        action.help = argparse.SUPPRESS if hidden else PLAN_HELP.get(action.dest, action.help)
-
-
-PLAN_HELP = {
-    "replications": "replications per configuration to start with (at least 2)",
-    "max_replications": "cap on replications per configuration while undecided (40)",
-}
-
-
 def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--warmup-days", type=float, help="days discarded before measuring")
     run.add_argument(
@@ -273,6 +236,43 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
         help="run replications on a Dask cluster ('local' starts a LocalCluster)",
     )
     cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
+
+
+def _add_plan_parser(commands: Any) -> None:
+    plan = commands.add_parser(
+        "plan", help="capacity search: the cheapest configuration that meets service targets"
+    )
+    plan.add_argument("scenario", type=Path, help="scenario YAML file")
+    plan.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        required=True,
+        metavar="KPI<=VALUE",
+        help="service target (<=, <, >=, >) on a KPI mean; repeat for several (all must hold)",
+    )
+    plan.add_argument(
+        "--vary",
+        dest="varies",
+        action="append",
+        required=True,
+        metavar="FIELD.PATH=LO:HI[:STEP]",
+        help="a capacity to search over (larger = more capacity); repeat for more dimensions",
+    )
+    plan.add_argument(
+        "--cost", type=Path, metavar="FILE", help="YAML: cost per unit (and fixed) per path"
+    )
+    _add_run_options(plan)
+    _add_experiment_options(plan)
+    for action in plan._actions:  # shared options that mean something else here, or are refused
+        hidden = action.dest in PLAN_REFUSED
+        action.help = argparse.SUPPRESS if hidden else PLAN_HELP.get(action.dest, action.help)
+
+
+PLAN_HELP = {
+    "replications": "replications per configuration to start with (at least 2)",
+    "max_replications": "cap on replications per configuration while undecided (40)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

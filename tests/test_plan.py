@@ -203,6 +203,7 @@ def test_one_sided_verdicts() -> None:
     )
     assert target.verdict([0.9, 1.1])[0] == UNDECIDED
     assert target.verdict([0.5])[0] == UNDECIDED  # one value: no bound
+    assert target.verdict([0.5, math.nan])[0] == FAILS  # undefined KPI: more runs won't help
     verdict, stats = target.verdict([2.0, 2.2, 2.4])
     assert verdict == FAILS
     half = 2.919986 * 0.2 / math.sqrt(3)  # t(0.95, 2) · s / sqrt(n)

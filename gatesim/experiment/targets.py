@@ -53,9 +53,12 @@ class Target:
     def verdict(self, values: Sequence[float]) -> tuple[str, dict[str, float | None]]:
         """``holds`` when the one-sided 95 % t-bound of the mean is on the right side of the
         value, ``fails`` when the opposite one-sided bound is on the wrong side, else
-        ``undecided``. Also returns the mean and both one-sided bounds (None if undefined)."""
+        ``undecided``. A non-finite value (an undefined KPI, such as a p95 with no trucks) fails.
+        Also returns the mean and both one-sided bounds (None if undefined)."""
         mean, low, high = one_sided_bounds(values)
         stats = {"mean": _finite(mean), "low": _finite(low), "high": _finite(high)}
+        if any(not math.isfinite(v) for v in values):
+            return FAILS, stats  # undefined (e.g. no trucks in a breakdown): more runs won't help
         if not (math.isfinite(low) and math.isfinite(high)):
             return UNDECIDED, stats
         check = OPERATORS[self.op]
