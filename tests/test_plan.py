@@ -16,7 +16,7 @@ import pytest
 
 from gatesim.cli import main
 from gatesim.experiment.plan import CapacitySearch, Value
-from gatesim.experiment.store import partial_folder
+from gatesim.experiment.store import PartialStore, partial_folder
 from gatesim.experiment.targets import (
     FAILS,
     HOLDS,
@@ -354,6 +354,29 @@ def test_plan_with_two_jobs_is_identical_to_serial(mmc_file: Path, serial_plan: 
     serial.pop("execution")
     assert parallel == serial
     assert (out / "plan_points.csv").read_text() == (serial_plan / "plan_points.csv").read_text()
+
+
+def test_interrupted_then_resumed_plan_equals_uninterrupted(
+    mmc_file: Path, serial_plan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = mmc_file.parent / "resumed"
+    args = ["plan", mmc_file, "--target", TARGET, "--vary", VARY, "--out", out, "-q"]
+    original, saves = PartialStore.save, [0]
+
+    def save(self: PartialStore, key: str, outcome: Any) -> None:
+        original(self, key, outcome)
+        saves[0] += 1
+        if saves[0] == 7:  # Ctrl-C in the second configuration
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PartialStore, "save", save)
+        assert exit_code(*args) == 130
+    assert not out.exists() and PartialStore(partial_folder(out)).count() == 7
+    assert exit_code(*args, "--resume") == 0
+    assert not partial_folder(out).exists()
+    assert read_json(out / "manifest.json")["resumed_replications"] == 7
+    assert read_json(out / "plan.json") == read_json(serial_plan / "plan.json")
 
 
 def test_no_configuration_in_range_is_exit_1_with_the_best_point(

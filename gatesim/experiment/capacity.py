@@ -80,7 +80,7 @@ class ScenarioEvaluator:
         return self._scenarios[key]
 
     def outcomes(self, point: Mapping[str, Value], count: int) -> list[ReplicationOutcome]:
-        label = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in point.items())
+        label = ", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in point.items())
         return self.runner.outcomes([self.scenario(point)], [count], label)[0]
 
     def __call__(self, point: dict[str, Value], replications: Sequence[int]) -> list[Row]:
@@ -209,6 +209,7 @@ def write_plan(
     wall_seconds: float,
     command: list[str],
     force: bool,
+    resumed: int = 0,
 ) -> None:
     """``plan.json``, ``plan_points.csv``, ``manifest.json`` and ``point/`` (the usual run
     outputs of the chosen point, or of the best point when none meets the target), atomically."""
@@ -224,6 +225,7 @@ def write_plan(
                 "wall_seconds": round(wall_seconds, 3),
                 "command": command,
                 "simulations": document["simulations"],
+                "resumed_replications": resumed,
                 "point_scenario_hash": scenario_hash(point.scenario),
                 "resolved_scenario": scenario_document(point.scenario),
             },
@@ -341,14 +343,15 @@ def run_plan(
     started = time.perf_counter()
     overrides = {**overrides, "records": NO_RECORDS}  # KPIs only: bounded memory over points
     store = PartialStore(partial_folder(out))
+    evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
+    evaluator.check(inputs.dimensions)  # before a Dask cluster is started
+    base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
     with (
         ProgressBar(progress_wanted(quiet), None) as bar,
         scheduler_address(execution) as address,
     ):
         runner = ReplicationRunner(execution, address, store, resume, bar)
-        evaluator = ScenarioEvaluator(scenario_file, overrides, runner)
-        evaluator.check(inputs.dimensions)
-        base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
+        evaluator.runner = runner
         search = CapacitySearch(
             inputs.dimensions,
             inputs.targets,
@@ -371,7 +374,8 @@ def run_plan(
         )
     wall = time.perf_counter() - started
     document = plan_document(result, base, scenario_file, execution.describe())
-    write_plan(out, document, points_table(result), point, wall, command, force)
+    table = points_table(result)
+    write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
     runner.discard_store()
     if not quiet:
         print_plan(document)
