@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command nee
     from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("run", "compare", "sweep", "validate", "types", "validate-model", "report")
+COMMANDS = ("run", "compare", "sweep", "plan", "validate", "types", "validate-model", "report")
 #: Commands whose options belong to another module's own parser.
 PASSTHROUGH = {"validate-model": "gatesim.validation.suite", "report": "gatesim.report.html"}
 
@@ -41,6 +41,9 @@ commands:
                           differences against the first one
   sweep SCENARIO.yaml --set FIELD.PATH=V1,V2,...
                           full-factorial parameter sweep, one folder per point
+  plan SCENARIO.yaml --target "KPI<=X" --vary FIELD.PATH=LO:HI
+                          capacity search: the cheapest configuration whose targets
+                          hold with 95 % confidence
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
   validate-model          check the engine against closed-form queueing results
@@ -158,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="swept field and its comma-separated values (YAML scalars); repeat for more axes",
     )
     _add_experiment_options(sweep)
+    _add_plan_parser(commands)
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
@@ -239,6 +243,43 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
 
 
+def _add_plan_parser(commands: Any) -> None:
+    plan = commands.add_parser(
+        "plan", help="capacity search: the cheapest configuration that meets service targets"
+    )
+    plan.add_argument("scenario", type=Path, help="scenario YAML file")
+    plan.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        required=True,
+        metavar="KPI<=VALUE",
+        help="service target (<=, <, >=, >) on a KPI mean; repeat for several (all must hold)",
+    )
+    plan.add_argument(
+        "--vary",
+        dest="varies",
+        action="append",
+        required=True,
+        metavar="FIELD.PATH=LO:HI[:STEP]",
+        help="a capacity to search over (larger = more capacity); repeat for more dimensions",
+    )
+    plan.add_argument(
+        "--cost", type=Path, metavar="FILE", help="YAML: cost per unit (and fixed) per path"
+    )
+    _add_run_options(plan)
+    _add_experiment_options(plan)
+    for action in plan._actions:  # shared options that mean something else here, or are refused
+        hidden = action.dest in PLAN_REFUSED
+        action.help = argparse.SUPPRESS if hidden else PLAN_HELP.get(action.dest, action.help)
+
+
+PLAN_HELP = {
+    "replications": "replications per configuration to start with (at least 2)",
+    "max_replications": "cap on replications per configuration while undecided (40)",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in PASSTHROUGH:
@@ -291,6 +332,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _compare(args, command)
     if args.command == "sweep":
         return _sweep(args, command)
+    if args.command == "plan":
+        return _plan(args, command)
     return _run(args, command)
 
 
@@ -506,6 +549,43 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     if not args.quiet:
         Console().print(sweep_display(table, [a.path for a in args.axes]))
     return _finish(out, args)
+
+
+def _plan(args: argparse.Namespace, command: list[str]) -> int:
+    """Capacity search (gatesim/experiment/capacity.py); exit 1 when nothing in range fits."""
+    from gatesim.experiment.capacity import plan_inputs, run_plan
+    from gatesim.experiment.study import Execution
+
+    for flag, refused in PLAN_REFUSED.items():
+        if getattr(args, flag) not in (None, False):
+            raise ScenarioError(None, "--" + flag.replace("_", "-"), refused)
+    if args.replications == "auto" or args.warmup == "auto":
+        option = "--replications" if args.replications == "auto" else "--warmup"
+        raise ScenarioError(None, option, "plan needs a fixed value ('auto' is not available)")
+    overrides = run_overrides(args)
+    inputs = plan_inputs(args.targets, args.varies, args.cost, overrides, args.max_replications)
+    out = _prepare_out(args, f"plan-{args.scenario.stem}")
+    code, _ = run_plan(
+        args.scenario,
+        inputs,
+        overrides,
+        Execution(jobs=args.jobs, dask_address=args.dask),
+        out,
+        command,
+        force=args.force,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    print(f"results written to {out}")
+    return code
+
+
+PLAN_REFUSED = {
+    "target_kpi": "not used by plan (give --target KPI<=VALUE)",
+    "target_rel": "not used by plan (replications are added while a verdict is undecided)",
+    "records": "not available with plan",
+    "report": "not available with plan",
+}
 
 
 def _finish(out: Path, args: argparse.Namespace) -> int:
