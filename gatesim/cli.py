@@ -480,8 +480,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
         write_comparison_files,
     )
     from gatesim.experiment.display import comparison_table, design_lines, print_lines
-    from gatesim.experiment.manifests import group_manifest, run_extra
-    from gatesim.experiment.output import write_group
+    from gatesim.experiment.manifests import group_manifest
 
     scenarios = _load_compared(args.scenarios, run_overrides(args))
     design = _design(args)
@@ -490,20 +489,33 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     folders = unique_folders([s.name for s in scenarios])
     document = comparison_document(results, folders, [str(p) for p in args.scenarios])
     manifest = group_manifest("compare", results, folders, wall, command, runner, design)
-    members = [(f, r, run_extra(runner, r, design)) for f, r in zip(folders, results, strict=True)]
-    write_group(
+    _write_members(
+        args,
         out,
-        members,
-        wall,
-        command,
+        (folders, results, wall, command, runner, design),
         lambda folder: write_comparison_files(folder, document, manifest),
-        force=args.force,
     )
-    runner.discard_store()
     if not args.quiet:
         Console().print(comparison_table(document))
         print_lines(design_lines(results[-1].summary()))
     return _finish(out, args)
+
+
+def _write_members(
+    args: argparse.Namespace,
+    out: Path,
+    study: tuple[list[str], list[Any], float, list[str], Any, Design],
+    write_files: Callable[[Path], None],
+) -> None:
+    """Write a compare or sweep: one run folder per member plus the group files, atomically;
+    then drop the replication store (the results are safe on disk)."""
+    from gatesim.experiment.manifests import run_extra
+    from gatesim.experiment.output import write_group
+
+    folders, results, wall, command, runner, design = study
+    members = [(f, r, run_extra(runner, r, design)) for f, r in zip(folders, results, strict=True)]
+    write_group(out, members, wall, command, write_files, force=args.force)
+    runner.discard_store()
 
 
 def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Scenario]:
@@ -521,8 +533,7 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     from rich.console import Console
 
     from gatesim.experiment.display import sweep_table as sweep_display
-    from gatesim.experiment.manifests import group_manifest, run_extra
-    from gatesim.experiment.output import write_group
+    from gatesim.experiment.manifests import group_manifest
     from gatesim.experiment.sweep import sweep_points, sweep_table, write_sweep_files
 
     points = sweep_points(args.scenario, args.axes, run_overrides(args))
@@ -536,16 +547,12 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     manifest = group_manifest(
         "sweep", results, folders, wall, command, runner, design, per_scenario=per_point
     )
-    members = [(f, r, run_extra(runner, r, design)) for f, r in zip(folders, results, strict=True)]
-    write_group(
+    _write_members(
+        args,
         out,
-        members,
-        wall,
-        command,
+        (folders, results, wall, command, runner, design),
         lambda folder: write_sweep_files(folder, table, manifest),
-        force=args.force,
     )
-    runner.discard_store()
     if not args.quiet:
         Console().print(sweep_display(table, [a.path for a in args.axes]))
     return _finish(out, args)
