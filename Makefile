@@ -34,6 +34,7 @@ docs: $(STAMP)
 	$(PY) scripts/validation_table.py
 	$(PY) scripts/scenario_table.py
 	$(PY) scripts/make_doc_plots.py
+	$(PY) scripts/planning_walkthrough.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
