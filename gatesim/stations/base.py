@@ -230,7 +230,7 @@ class Station:
         now = self.env._now  # the value slot: the property costs a call per visit
         truck.visit_t = now
         free = self.in_service < self.servers
-        if free and not self.queue and (not self._gated or self.is_open(now)):
+        if free and not self.queue and (not self._gated or self._open_at(now)):
             self._start(truck, now)  # fast path: nobody ahead, a server free, open
             return
         self.queue.push(truck)
@@ -242,10 +242,18 @@ class Station:
         """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
         self.arrive(event._value)  # the value slot: the public property costs a call per visit
 
+    def _open_at(self, now: float) -> bool:
+        """``is_open(now)`` for a gated station, from the cached stretch when it covers now."""
+        if self._lo <= now < self._hi:  # only ever set for a calendar-only gate
+            return self._open
+        return self.is_open(now)
+
     def _start(self, truck: Truck, now: float) -> None:
-        self.in_service += 1
-        self._set_busy(now, self.in_service)
-        if now >= self.warmup:
+        busy = self.in_service + 1
+        self.in_service = busy
+        self._set_busy(now, busy)
+        measured = now >= self.warmup
+        if measured:
             wait = now - truck.visit_t
             if wait < 0.0:
                 raise RuntimeError(f"{self.name}: truck {truck.id} starts before it arrived")
@@ -254,26 +262,24 @@ class Station:
             if wait > self.wait_max:
                 self.wait_max = wait
         duration = self._draw_service() if self._plain_service else self.service_time(truck)
-        if self._gated and now >= self.warmup:  # the part of this service after closing time
-            self._book_overtime(now, duration)
+        if measured and self._gated:  # the part of this service after closing time
+            end = now + duration
+            if self._open and end <= self._hi:
+                # Within the cached open interval (a start always refreshes it):
+                # open_minutes(now, end) is exactly end - now, so the same float is booked.
+                self._overtime += duration - (end - now)
+            else:
+                self._overtime += duration - self.calendar.open_minutes(now, end)
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
         self._call(duration, self._service_done, truck)
 
-    def _book_overtime(self, now: float, duration: float) -> None:
-        end = now + duration
-        if self._by_calendar and self._open_now(now) and end <= self._hi:
-            # Inside one open interval open_minutes(now, end) is exactly (end - now): same
-            # float as the general path, so results do not move by a rounding error.
-            self._overtime += duration - (end - now)
-        else:
-            self._overtime += duration - self.calendar.open_minutes(now, end)
-
     def _service_done(self, truck: Truck) -> None:
         now = self.env._now
-        self.in_service -= 1
+        busy = self.in_service - 1
+        self.in_service = busy
         self.served += 1
-        self._set_busy(now, self.in_service)
+        self._set_busy(now, busy)
         if self.queue:
             self._pull(now)
         hold = self.hold_time(truck) if self._holds else 0.0
@@ -297,7 +303,7 @@ class Station:
         """Start waiting trucks while servers are free and the station is open."""
         while self.queue and self.in_service < self.servers:
             if self._by_calendar:
-                if not self._open_now(now):
+                if not (self._open if self._lo <= now < self._hi else self._open_now(now)):
                     self._wake_at(self._hi)  # the next opening (inf: never, trucks stay)
                     return
             elif self._gated:
