@@ -38,11 +38,12 @@ class ConservationError(RuntimeError):
 
 # --------------------------------------------------------------------------- compiled routes
 class _Visit:
-    __slots__ = ("arrive", "name", "next", "station")
+    __slots__ = ("arrive", "name", "next", "station", "travel")
 
-    def __init__(self, station: Station, nxt: Any) -> None:
+    def __init__(self, station: Station, nxt: Any, travel: dict[str, float]) -> None:
         self.station, self.next = station, nxt
         self.name, self.arrive = station.name, station.arrive  # bound once, used every move
+        self.travel = travel  # minutes to this station from each place a truck may come from
 
 
 class _Branch:
@@ -83,6 +84,13 @@ class _Overflow:
 
     def follow(self) -> Any:
         return self.then if len(self.station.queue) > self.waiting else self.else_
+
+
+class _Zero(dict[str, float]):
+    """No roads: every move takes no time."""
+
+    def __missing__(self, key: str) -> float:
+        return 0.0
 
 
 class _Finish:
@@ -172,6 +180,12 @@ class Replication:
             )
             self.stations[name] = station
 
+    def _travel_to(self, target: str) -> dict[str, float]:
+        """Travel minutes to ``target`` by origin (0 for every place in an abstract network)."""
+        if self._abstract:
+            return _Zero()
+        return {a: m for (a, b), m in self._travel_min.items() if b == target}
+
     def _build_routes(self) -> None:
         self.route_start = {
             name: self._compile(route.steps, _Finish(route.destination), f"route/{name}")
@@ -186,7 +200,7 @@ class Replication:
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
         if isinstance(step, str):
-            return _Visit(self.stations[step], cont)
+            return _Visit(self.stations[step], cont, self._travel_to(step))
         if isinstance(step, BranchStep):
             cases = {
                 value: self._compile(sub, cont, f"{path}/{value}")
@@ -211,16 +225,18 @@ class Replication:
         return _Choose(cumulative, options, self._rng(path))
 
     def _build_arrivals(self) -> None:
-        """Generate every stream, then merge them into one time-ordered callback chain."""
+        """Generate every stream, then merge them into one time-ordered callback chain.
+
+        Only Python lists survive the build (the generated arrays are dropped), so the year
+        does not hold every arrival twice."""
         s = self.scenario
-        self._generated: list[arrival_streams.StreamArrivals] = []
-        for name, spec in s.arrivals.items():
-            self._generated.append(
-                arrival_streams.generate(
-                    s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
-                )
+        generated = [
+            arrival_streams.generate(
+                s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
             )
-        times = [g.times for g in self._generated]
+            for name, spec in s.arrivals.items()
+        ]
+        times = [g.times for g in generated]
         all_times = np.concatenate(times) if times else np.zeros(0)
         stream_ix = np.concatenate(
             [np.full(len(t), i, dtype=np.int64) for i, t in enumerate(times)]
@@ -229,17 +245,15 @@ class Replication:
         self._arrival_times = all_times[order].tolist()
         self._arrival_stream = stream_ix[order].tolist()
         self._next_arrival = 0
-        self._stream_position = [0] * len(self._generated)
-        self._channels = [
-            [g.channel_names[c] for c in g.channels.tolist()] for g in self._generated
-        ]
+        self._stream_position = [0] * len(generated)
+        self._channels = [[g.channel_names[c] for c in g.channels.tolist()] for g in generated]
         # Per stream: (attribute, value of each truck) as lists, so a truck reads list items.
         self._attribute_values = [
             [
                 (name, [names[i] for i in index.tolist()])
                 for name, (names, index) in g.attributes.items()
             ]
-            for g in self._generated
+            for g in generated
         ]
         specs = list(s.arrivals.values())
         self._origins = [s.routes[a.route].origin for a in specs]
@@ -310,9 +324,16 @@ class Replication:
         step = truck.step
         while True:
             kind = type(step)
-            if kind is _Visit:
+            if kind is _Visit:  # the common case, inlined: a road trip to the next station
                 truck.step = step.next
-                self._move(truck, step.name, step.arrive)
+                minutes = step.travel[truck.node]
+                truck.node = step.name
+                if minutes > 0.0:
+                    self.in_transit += 1
+                    truck.reach = step.arrive
+                    self._call(minutes, self._landed, truck)
+                else:
+                    step.arrive(truck)
                 return
             if kind is _Branch:
                 step = step.follow(truck)
