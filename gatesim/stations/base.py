@@ -157,7 +157,6 @@ class Station:
     def _bind_fast_paths(self) -> None:
         """Skip hooks a type does not override (each skipped call is ~50 ns per visit)."""
         cls = type(self)
-        self._set_busy = self.busy_monitor.update
         self._checks_admission = (
             cls.admit is not Station.admit or self.spec.queue_capacity is not None
         )
@@ -251,7 +250,11 @@ class Station:
     def _start(self, truck: Truck, now: float) -> None:
         busy = self.in_service + 1
         self.in_service = busy
-        self._set_busy(now, busy)
+        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, busy
+        if busy > m.max:
+            m.max = busy
         measured = now >= self.warmup
         if measured:
             wait = now - truck.visit_t
@@ -279,7 +282,11 @@ class Station:
         busy = self.in_service - 1
         self.in_service = busy
         self.served += 1
-        self._set_busy(now, busy)
+        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, busy
+        if busy > m.max:
+            m.max = busy
         if self.queue:
             self._pull(now)
         hold = self.hold_time(truck) if self._holds else 0.0
@@ -317,7 +324,11 @@ class Station:
 
     def _queue_changed(self, now: float) -> None:
         waiting = len(self.queue)
-        self.queue_monitor.update(now, waiting)
+        m = self.queue_monitor  # m.update(now, waiting), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, waiting
+        if waiting > m.max:
+            m.max = waiting
         if self._watches_queue:
             self.on_queue_change(now, waiting)
 
