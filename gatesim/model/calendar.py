@@ -281,6 +281,17 @@ class Calendar:
         i = self._index(t)
         return self._ends[i] if i >= 0 and t < self._ends[i] else t
 
+    def stretch(self, t: float) -> tuple[float, float, bool]:
+        """The maximal stretch ``[lo, hi)`` around ``t`` that is all open or all closed, and
+        whether it is open. Closed: ``hi`` is ``next_open(t)``; open: ``hi`` is
+        ``next_close(t)``. Lets a caller answer later queries inside it without a search."""
+        i = self._index(t)
+        if i >= 0 and t < self._ends[i]:
+            return self._starts[i], self._ends[i], True
+        lo = self._ends[i] if i >= 0 else -math.inf
+        hi = self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
+        return lo, hi, False
+
     def open_minutes(self, a: float, b: float) -> float:
         """Total open time within ``[a, b)``; needs finite ``a <= b``."""
         if not (math.isfinite(a) and math.isfinite(b)) or b < a:

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 
 from gatesim.model import arrivals as arrival_streams
 from gatesim.model.calendar import Calendar, utc_offset_minutes
+from gatesim.model.loop import FastEnvironment
 from gatesim.model.network import Network, build_network
 from gatesim.model.randomness import stream
 from gatesim.model.results import RunResult, StreamInfo
@@ -38,10 +38,12 @@ class ConservationError(RuntimeError):
 
 # --------------------------------------------------------------------------- compiled routes
 class _Visit:
-    __slots__ = ("next", "station")
+    __slots__ = ("arrive", "name", "next", "station", "travel")
 
-    def __init__(self, station: Station, nxt: Any) -> None:
+    def __init__(self, station: Station, nxt: Any, travel: dict[str, float]) -> None:
         self.station, self.next = station, nxt
+        self.name, self.arrive = station.name, station.arrive  # bound once, used every move
+        self.travel = travel  # minutes to this station from each place a truck may come from
 
 
 class _Branch:
@@ -84,6 +86,13 @@ class _Overflow:
         return self.then if len(self.station.queue) > self.waiting else self.else_
 
 
+class _Zero(dict[str, float]):
+    """No roads: every move takes no time."""
+
+    def __missing__(self, key: str) -> float:
+        return 0.0
+
+
 class _Finish:
     __slots__ = ("node",)
 
@@ -107,7 +116,8 @@ class Replication:
         self.seed = scenario.seed if seed is None else seed
         self._station_types = validate_station_specs(scenario)
         self.network = network or build_network(scenario, station_outcomes(self._station_types))
-        self.env = simpy.Environment()
+        self.env = FastEnvironment()
+        self._call = self.env.call_in
         self._abstract = self.network.abstract
         self._travel_min = self.network.travel_min
         self._build_streams()
@@ -126,6 +136,7 @@ class Replication:
             StreamInfo(name, a.lane, a.direction, a.cargo) for name, a in s.arrivals.items()
         ]
         n = len(self.streams)
+        self._warmup, self._days = s.warmup_min, s.days  # properties, read once per truck
         # Plain lists on the hot path (a numpy element update costs ~3x a list one); the
         # result record turns them into arrays.
         self.arrived = [0] * n
@@ -169,6 +180,12 @@ class Replication:
             )
             self.stations[name] = station
 
+    def _travel_to(self, target: str) -> dict[str, float]:
+        """Travel minutes to ``target`` by origin (0 for every place in an abstract network)."""
+        if self._abstract:
+            return _Zero()
+        return {a: m for (a, b), m in self._travel_min.items() if b == target}
+
     def _build_routes(self) -> None:
         self.route_start = {
             name: self._compile(route.steps, _Finish(route.destination), f"route/{name}")
@@ -183,7 +200,7 @@ class Replication:
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
         if isinstance(step, str):
-            return _Visit(self.stations[step], cont)
+            return _Visit(self.stations[step], cont, self._travel_to(step))
         if isinstance(step, BranchStep):
             cases = {
                 value: self._compile(sub, cont, f"{path}/{value}")
@@ -208,16 +225,18 @@ class Replication:
         return _Choose(cumulative, options, self._rng(path))
 
     def _build_arrivals(self) -> None:
-        """Generate every stream, then merge them into one time-ordered callback chain."""
+        """Generate every stream, then merge them into one time-ordered callback chain.
+
+        Only Python lists survive the build (the generated arrays are dropped), so the year
+        does not hold every arrival twice."""
         s = self.scenario
-        self._generated: list[arrival_streams.StreamArrivals] = []
-        for name, spec in s.arrivals.items():
-            self._generated.append(
-                arrival_streams.generate(
-                    s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
-                )
+        generated = [
+            arrival_streams.generate(
+                s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
             )
-        times = [g.times for g in self._generated]
+            for name, spec in s.arrivals.items()
+        ]
+        times = [g.times for g in generated]
         all_times = np.concatenate(times) if times else np.zeros(0)
         stream_ix = np.concatenate(
             [np.full(len(t), i, dtype=np.int64) for i, t in enumerate(times)]
@@ -226,9 +245,15 @@ class Replication:
         self._arrival_times = all_times[order].tolist()
         self._arrival_stream = stream_ix[order].tolist()
         self._next_arrival = 0
-        self._stream_position = [0] * len(self._generated)
-        self._channels = [
-            [g.channel_names[c] for c in g.channels.tolist()] for g in self._generated
+        self._stream_position = [0] * len(generated)
+        self._channels = [[g.channel_names[c] for c in g.channels.tolist()] for g in generated]
+        # Per stream: (attribute, value of each truck) as lists, so a truck reads list items.
+        self._attribute_values = [
+            [
+                (name, [names[i] for i in index.tolist()])
+                for name, (names, index) in g.attributes.items()
+            ]
+            for g in generated
         ]
         specs = list(s.arrivals.values())
         self._origins = [s.routes[a.route].origin for a in specs]
@@ -242,10 +267,10 @@ class Replication:
         return lambda attribute: self._rng(f"arrivals/{stream_name}/{attribute}")
 
     def _truck_attributes(self, k: int, position: int) -> dict[str, str] | None:
-        attributes = self._generated[k].attributes
+        attributes = self._attribute_values[k]
         if not attributes:
             return None
-        return {name: names[int(index[position])] for name, (names, index) in attributes.items()}
+        return {name: values[position] for name, values in attributes}
 
     def _build_observers(self) -> None:
         s = self.scenario
@@ -256,19 +281,18 @@ class Replication:
         }
         hours, minutes = (int(x) for x in s.report_time.split(":"))
         self._report_offset = hours * 60.0 + minutes
-        self.env.timeout(self._report_offset).callbacks.append(self._report)
-        self.env.timeout(0).callbacks.append(self._hourly_snapshot)
+        self._call(self._report_offset, self._report)
+        self._call(0, self._hourly_snapshot)
         if s.warmup_min > 0:
-            self.env.timeout(s.warmup_min).callbacks.append(self._end_warmup)
+            self._call(s.warmup_min, self._end_warmup)
 
     # ------------------------------------------------------------------ truck movement
     def _schedule_next_arrival(self) -> None:
         i = self._next_arrival
         if i < len(self._arrival_times):
-            delay = self._arrival_times[i] - self.env.now
-            self.env.timeout(delay).callbacks.append(self._on_arrival)
+            self._call(self._arrival_times[i] - self.env._now, self._on_arrival)
 
-    def _on_arrival(self, _event: simpy.Event) -> None:
+    def _on_arrival(self, _arg: object) -> None:
         i = self._next_arrival
         self._next_arrival = i + 1
         k = self._arrival_stream[i]
@@ -283,7 +307,7 @@ class Replication:
             info.direction,
             info.cargo,
             self._channels[k][position],
-            self.env.now,
+            self.env._now,
             self._origins[k],
             self._truck_attributes(k, position),
         )
@@ -300,10 +324,16 @@ class Replication:
         step = truck.step
         while True:
             kind = type(step)
-            if kind is _Visit:
+            if kind is _Visit:  # the common case, inlined: a road trip to the next station
                 truck.step = step.next
-                station = step.station
-                self._move(truck, station.name, station.arrive, station.arrive_event)
+                minutes = step.travel[truck.node]
+                truck.node = step.name
+                if minutes > 0.0:
+                    self.in_transit += 1
+                    truck.reach = step.arrive
+                    self._call(minutes, self._landed, truck)
+                else:
+                    step.arrive(truck)
                 return
             if kind is _Branch:
                 step = step.follow(truck)
@@ -312,40 +342,39 @@ class Replication:
             elif kind is _Overflow:
                 step = step.follow()
             else:
-                self._move(truck, step.node, self._clear, self._clear_event)
+                self._move(truck, step.node, self._clear)
                 return
 
-    def _move(self, truck: Truck, target: str, now_cb: Any, event_cb: Any) -> None:
+    def _move(self, truck: Truck, target: str, reach: Callable[[Truck], None]) -> None:
+        """Move to ``target`` and call ``reach(truck)`` there: now, or after one road trip."""
         minutes = 0.0 if self._abstract else self._travel_min[(truck.node, target)]
         truck.node = target
         if minutes > 0.0:
             self.in_transit += 1
-            event = self.env.timeout(minutes, truck)
-            event.callbacks.append(self._landed)
-            event.callbacks.append(event_cb)
+            truck.reach = reach
+            self._call(minutes, self._landed, truck)
         else:
-            now_cb(truck)
+            reach(truck)
 
-    def _landed(self, _event: simpy.Event) -> None:
+    def _landed(self, truck: Truck) -> None:
         self.in_transit -= 1
-
-    def _clear_event(self, event: simpy.Event) -> None:
-        self._clear(event._value)
+        truck.reach(truck)
 
     def _clear(self, truck: Truck) -> None:
-        now = self.env.now
+        now = self.env._now
         if now < truck.created:
             raise ConservationError(f"truck {truck.id} cleared at {now} before it arrived")
         k = truck.stream_index
         self.cleared[k] += 1
         self.in_system[k] -= 1
         day = int(now // MINUTES_PER_DAY)
-        if day < self.scenario.days:
+        if day < self._days:
             self.cleared_by_day_stream[day][k] += 1
             self.cleared_by_day_hour[day][int(now % MINUTES_PER_DAY // 60)] += 1
-        if now >= self.scenario.warmup_min:
+        warmup = self._warmup
+        if now >= warmup:
             self.cleared_after_warmup[k] += 1
-            if truck.created >= self.scenario.warmup_min:
+            if truck.created >= warmup:
                 self.tis.append(now - truck.created)
                 self.tis_stream.append(k)
                 self.tis_created.append(truck.created)
@@ -365,22 +394,22 @@ class Replication:
         self.truck_rows.append(_truck_row(truck, when, outcome))
 
     # ------------------------------------------------------------------ observers
-    def _report(self, _event: simpy.Event) -> None:
+    def _report(self, _arg: object) -> None:
         day = int(self.env.now // MINUTES_PER_DAY)
         self.backlog_at_report[day] = self.in_system
         if day + 1 < self.scenario.days:
-            self.env.timeout(MINUTES_PER_DAY).callbacks.append(self._report)
+            self._call(MINUTES_PER_DAY, self._report)
 
-    def _hourly_snapshot(self, _event: simpy.Event) -> None:
+    def _hourly_snapshot(self, _arg: object) -> None:
         now = self.env.now
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
         self.in_system_by_hour[day, hour] = sum(self.in_system)
         for name, station in self.stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
         if now + 60.0 < self.scenario.horizon_min:
-            self.env.timeout(60.0).callbacks.append(self._hourly_snapshot)
+            self._call(60.0, self._hourly_snapshot)
 
-    def _end_warmup(self, _event: simpy.Event) -> None:
+    def _end_warmup(self, _arg: object) -> None:
         for station in self.stations.values():
             station.reset_statistics(self.env.now)
 

@@ -30,9 +30,9 @@ Random draws must come from ``self.rng`` (the station's own named stream).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import simpy
@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gatesim.model.calendar import Calendar
 from gatesim.model.distributions import Distribution
+from gatesim.model.loop import scheduler
 from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.queues import make_queue
@@ -68,21 +69,19 @@ class NoParams(BaseModel):
 class Sampler:
     """Draws from a distribution in blocks (one numpy call per block, deterministic per stream)."""
 
-    __slots__ = ("_block", "_dist", "_i", "_rng")
+    __slots__ = ("_dist", "_it", "_rng")
 
     def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
         self._dist = dist
         self._rng = rng
-        self._block: list[float] = []
-        self._i = 0
+        self._it: Iterator[float] = iter(())  # the rest of the current block
 
     def draw(self) -> float:
-        if self._i >= len(self._block):
-            self._block = self._dist.sample_many(self._rng, SAMPLE_BLOCK).tolist()
-            self._i = 0
-        value = self._block[self._i]
-        self._i += 1
-        return value
+        try:
+            return next(self._it)
+        except StopIteration:  # block used up: the next SAMPLE_BLOCK draws in one numpy call
+            self._it = iter(self._dist.sample_many(self._rng, SAMPLE_BLOCK).tolist())
+            return next(self._it)
 
 
 @dataclass
@@ -128,6 +127,7 @@ class Station:
     def bind(self, ctx: StationContext) -> None:
         """Wire the station into a replication; called once before time 0."""
         self.env = ctx.env
+        self._call = scheduler(ctx.env)  # call_in(delay, fn, truck): one heap entry, no Event
         self.rng = ctx.rng
         self.calendar = ctx.calendar
         self._forward = ctx.forward
@@ -139,6 +139,11 @@ class Station:
             not ctx.calendar.always_open or type(self).next_start is not Station.next_start
         )
         self._wake_time = math.inf  # earliest pending wake-up (inf: none)
+        # Gated by the calendar alone: "open now?" is answered from the cached stretch
+        # [_lo, _hi) of constant state (_open) that the last query fell into.
+        self._by_calendar = self._gated and type(self).next_start is Station.next_start
+        self._lo = self._hi = -math.inf
+        self._open = False
         self.queue_monitor = TimeWeighted(0.0, 0.0)
         self.busy_monitor = TimeWeighted(0.0, 0.0)
         self._overtime = 0.0  # busy server-minutes outside opening hours (services past closing)
@@ -152,7 +157,6 @@ class Station:
     def _bind_fast_paths(self) -> None:
         """Skip hooks a type does not override (each skipped call is ~50 ns per visit)."""
         cls = type(self)
-        self._set_busy = self.busy_monitor.update
         self._checks_admission = (
             cls.admit is not Station.admit or self.spec.queue_capacity is not None
         )
@@ -200,7 +204,18 @@ class Station:
 
     def is_open(self, now: float) -> bool:
         """True when a waiting truck could start service right now."""
-        return not self._gated or self.next_start(now) <= now
+        if not self._gated:
+            return True
+        if self._by_calendar:
+            return self._open_now(now)
+        return self.next_start(now) <= now
+
+    def _open_now(self, now: float) -> bool:
+        """Calendar-only gate: ``next_start(now) <= now``; when closed, ``_hi`` is
+        ``next_start(now)`` and when open, ``_hi`` is the next closing time."""
+        if not self._lo <= now < self._hi:
+            self._lo, self._hi, self._open = self.calendar.stretch(now)
+        return self._open
 
     def arrive(self, truck: Truck) -> None:
         """A truck reaches the station (called by the engine at the current time)."""
@@ -211,10 +226,10 @@ class Station:
             self.rejected_measured += 1
             self._lose(truck)
             return
-        now = self.env.now
+        now = self.env._now  # the value slot: the property costs a call per visit
         truck.visit_t = now
         free = self.in_service < self.servers
-        if free and not self.queue and (not self._gated or self.next_start(now) <= now):
+        if free and not self.queue and (not self._gated or self._open_at(now)):
             self._start(truck, now)  # fast path: nobody ahead, a server free, open
             return
         self.queue.push(truck)
@@ -226,10 +241,22 @@ class Station:
         """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
         self.arrive(event._value)  # the value slot: the public property costs a call per visit
 
+    def _open_at(self, now: float) -> bool:
+        """``is_open(now)`` for a gated station, from the cached stretch when it covers now."""
+        if self._lo <= now < self._hi:  # only ever set for a calendar-only gate
+            return self._open
+        return self.is_open(now)
+
     def _start(self, truck: Truck, now: float) -> None:
-        self.in_service += 1
-        self._set_busy(now, self.in_service)
-        if now >= self.warmup:
+        busy = self.in_service + 1
+        self.in_service = busy
+        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, busy
+        if busy > m.max:
+            m.max = busy
+        measured = now >= self.warmup
+        if measured:
             wait = now - truck.visit_t
             if wait < 0.0:
                 raise RuntimeError(f"{self.name}: truck {truck.id} starts before it arrived")
@@ -238,32 +265,42 @@ class Station:
             if wait > self.wait_max:
                 self.wait_max = wait
         duration = self._draw_service() if self._plain_service else self.service_time(truck)
-        if self._gated and now >= self.warmup:  # the part of this service after closing time
-            self._overtime += duration - self.calendar.open_minutes(now, now + duration)
+        if measured and self._gated:  # the part of this service after closing time
+            end = now + duration
+            if self._open and end <= self._hi:
+                # Within the cached open interval (a start always refreshes it):
+                # open_minutes(now, end) is exactly end - now, so the same float is booked.
+                self._overtime += duration - (end - now)
+            else:
+                self._overtime += duration - self.calendar.open_minutes(now, end)
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
-        self.env.timeout(duration, truck).callbacks.append(self._service_done)
+        self._call(duration, self._service_done, truck)
 
-    def _service_done(self, event: simpy.Event) -> None:
-        truck: Truck = event._value
-        now = self.env.now
-        self.in_service -= 1
+    def _service_done(self, truck: Truck) -> None:
+        now = self.env._now
+        busy = self.in_service - 1
+        self.in_service = busy
         self.served += 1
-        self._set_busy(now, self.in_service)
+        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, busy
+        if busy > m.max:
+            m.max = busy
         if self.queue:
             self._pull(now)
         hold = self.hold_time(truck) if self._holds else 0.0
         if hold > 0.0:
             self.in_hold += 1
-            self.env.timeout(hold, truck).callbacks.append(self._hold_done)
+            self._call(hold, self._hold_done, truck)
         else:
             self.departed += 1
             self._forward(truck)
 
-    def _hold_done(self, event: simpy.Event) -> None:
+    def _hold_done(self, truck: Truck) -> None:
         self.in_hold -= 1
         self.departed += 1
-        self._forward(cast(Truck, event.value))
+        self._forward(truck)
 
     def set_busy(self, now: float, busy: float) -> None:
         """Record that ``busy`` servers work from ``now`` on (for types with their own loop)."""
@@ -272,7 +309,11 @@ class Station:
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""
         while self.queue and self.in_service < self.servers:
-            if self._gated:
+            if self._by_calendar:
+                if not (self._open if self._lo <= now < self._hi else self._open_now(now)):
+                    self._wake_at(self._hi)  # the next opening (inf: never, trucks stay)
+                    return
+            elif self._gated:
                 start = self.next_start(now)
                 if start > now:
                     self._wake_at(start)
@@ -283,7 +324,11 @@ class Station:
 
     def _queue_changed(self, now: float) -> None:
         waiting = len(self.queue)
-        self.queue_monitor.update(now, waiting)
+        m = self.queue_monitor  # m.update(now, waiting), inlined: see TimeWeighted.update
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, waiting
+        if waiting > m.max:
+            m.max = waiting
         if self._watches_queue:
             self.on_queue_change(now, waiting)
 
@@ -292,10 +337,10 @@ class Station:
         if when >= self._wake_time:  # also covers inf: never opens again, trucks stay queued
             return
         self._wake_time = when
-        self.env.timeout(when - self.env.now).callbacks.append(self._wake)
+        self._call(when - self.env._now, self._wake, None)
 
-    def _wake(self, _event: simpy.Event) -> None:
-        now = self.env.now
+    def _wake(self, _arg: object) -> None:
+        now = self.env._now
         if now >= self._wake_time:
             self._wake_time = math.inf
         self._pull(now)  # a superseded, later wake-up is harmless: _pull re-checks

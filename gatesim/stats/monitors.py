@@ -35,7 +35,10 @@ class TimeWeighted:
         self.max = level
 
     def update(self, now: float, level: float) -> None:
-        """Close the segment [last update, now] at the old level, then hold ``level``."""
+        """Close the segment [last update, now] at the old level, then hold ``level``.
+
+        ``Station._start``, ``_service_done`` and ``_queue_changed`` inline these statements
+        (a call per visit each); change them together."""
         self._area += self.level * (now - self._t_last)
         self._t_last = now
         self.level = level

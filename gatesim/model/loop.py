@@ -1,0 +1,109 @@
+"""A SimPy environment that also runs plain callbacks, for the engine's and stations' own events.
+
+gatesim's stations and engine never wait on an event: each of their events is "call this
+function with this truck at time t". :meth:`FastEnvironment.call_in` puts exactly that on
+SimPy's own heap as ``(time, NORMAL, eid, (fn, arg))``, without an ``Event`` object or a
+callbacks list. It takes the next event id from SimPy's counter, so it is ordered against
+every other event exactly as ``env.timeout(delay, arg)`` created at the same moment would be:
+results do not change, and SimPy processes (AGV loops, researchers' own processes) still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heappop, heappush
+from typing import Any
+
+import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT, Event
+
+
+class _Stop(Exception):
+    """Raised by the horizon sentinel to leave :meth:`FastEnvironment.run`."""
+
+
+def _stop(_arg: Any) -> None:
+    raise _Stop
+
+
+class FastEnvironment(simpy.Environment):
+    """``simpy.Environment`` plus :meth:`call_in`; ``run(until=number)`` is an inlined loop."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self._heap: list[Any] = self._queue  # SimPy's heap, typed to hold (fn, arg) items too
+        self.processed = 0  # events taken off the heap by run() (benchmarks count them)
+
+    def call_in(self, delay: float, fn: Callable[[Any], object], arg: Any = None) -> None:
+        """Call ``fn(arg)`` at ``now + delay`` (same time arithmetic and order as a Timeout)."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        heappush(self._heap, (self._now + delay, NORMAL, next(self._eid), (fn, arg)))
+
+    def step(self) -> None:
+        """Process the next event or plain callback (SimPy's public single step)."""
+        try:
+            self._now, _, _, item = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        if type(item) is tuple:
+            item[0](item[1])
+        else:
+            self._fire(item)
+
+    def run(self, until: float | Event | None = None) -> Any:
+        """As SimPy's ``run``; a numeric horizon runs the inlined loop below."""
+        if until is None or isinstance(until, Event):
+            return super().run(until)
+        at = float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        # The sentinel sits where SimPy puts its until-event: URGENT, so events at `at` stay.
+        heappush(self._heap, (at, URGENT, next(self._eid), (_stop, None)))
+        queue, pop, fire = self._heap, heappop, self._fire
+        n = 0
+        try:
+            while queue:
+                self._now, _, _, item = pop(queue)
+                n += 1
+                if type(item) is tuple:
+                    item[0](item[1])
+                else:
+                    fire(item)
+        except _Stop:
+            n -= 1  # the sentinel is not a model event
+        except StopSimulation as exc:  # a process stopped the run early, as SimPy allows
+            return exc.args[0]
+        finally:
+            self.processed += n
+        return None
+
+    def _fire(self, event: Event) -> None:
+        """SimPy's processing of one popped event (callbacks, then crash on an undefused fail)."""
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, URGENT - 1)  # type: ignore[arg-type]
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def scheduler(env: simpy.Environment) -> Callable[[float, Callable[[Any], object], Any], None]:
+    """``env.call_in``, or the same through a Timeout for a plain SimPy environment."""
+    if isinstance(env, FastEnvironment):
+        return env.call_in
+
+    def call_in(delay: float, fn: Callable[[Any], object], arg: Any = None) -> None:
+        def fire(event: Event) -> None:
+            fn(event._value)
+
+        env.timeout(delay, arg).callbacks.append(fire)
+
+    return call_in

@@ -1,0 +1,69 @@
+"""The engine's event loop: plain callbacks interleave with SimPy events exactly as Timeouts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+import simpy
+
+from gatesim.model.calendar import Calendar
+from gatesim.model.loop import FastEnvironment, scheduler
+
+
+def _trace(env: simpy.Environment, call: Callable[..., None]) -> list[tuple[float, str]]:
+    """Plain callbacks, a process and a Timeout at tied times; returns (time, label) in order."""
+    seen: list[tuple[float, str]] = []
+
+    def note(label: str) -> None:
+        seen.append((env.now, label))
+
+    def proc() -> simpy.events.ProcessGenerator:
+        note("proc start")
+        yield env.timeout(1.0)
+        note("proc 1")
+        call(0.0, note, "call from proc")
+        yield env.timeout(1.0)
+        note("proc 2")
+
+    call(1.0, note, "call a")
+    env.process(proc())
+    env.timeout(1.0).callbacks.append(lambda _e: note("timeout"))
+    call(1.0, note, "call b")
+    call(2.0, note, "call c")
+    call(3.0, note, "at horizon (not run)")
+    env.run(until=3.0)
+    return seen
+
+
+def test_plain_callbacks_keep_simpy_order() -> None:
+    fast = FastEnvironment()
+    plain = simpy.Environment()
+    assert _trace(fast, fast.call_in) == _trace(plain, scheduler(plain))
+    assert fast.now == plain.now == 3.0
+
+
+def test_processed_counts_events_and_callbacks() -> None:
+    env = FastEnvironment()
+    for delay in (0.0, 1.0, 2.0):
+        env.call_in(delay, lambda _arg: None)
+    env.run(until=5.0)
+    assert env.processed == 3
+
+
+def test_negative_delay_rejected() -> None:
+    with pytest.raises(ValueError):
+        FastEnvironment().call_in(-1.0, print)
+
+
+def test_calendar_stretch() -> None:
+    cal = Calendar([(10.0, 20.0), (30.0, 40.0)])
+    assert cal.stretch(5.0) == (-math.inf, 10.0, False)
+    assert cal.stretch(10.0) == (10.0, 20.0, True)
+    assert cal.stretch(20.0) == (20.0, 30.0, False)
+    assert cal.stretch(45.0) == (40.0, math.inf, False)
+    for t in (0.0, 10.0, 15.0, 20.0, 25.0, 35.0, 50.0):
+        lo, hi, is_open = cal.stretch(t)
+        assert lo <= t < hi and is_open == cal.is_open(t)
+        assert hi == (cal.next_close(t) if is_open else cal.next_open(t))
