@@ -19,7 +19,7 @@ import csv
 import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -420,17 +420,7 @@ MixtureComponent.model_rebuild()
 Mixture.model_rebuild()
 
 # Members of the Distribution union, and their ``dist`` tags (as in pydantic error locations).
-DISTRIBUTION_TYPES: tuple[type[_DistBase], ...] = (
-    Deterministic,
-    Exponential,
-    Uniform,
-    Triangular,
-    Lognormal,
-    Gamma,
-    Erlang,
-    Empirical,
-    Mixture,
-)
+DISTRIBUTION_TYPES: tuple[type[_DistBase], ...] = get_args(get_args(Distribution)[0])
 DISTRIBUTION_NAMES: tuple[str, ...] = tuple(
     t.model_fields["dist"].default for t in DISTRIBUTION_TYPES
 )
