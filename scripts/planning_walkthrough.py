@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scenario_table import fmt  # the same "mean [lo, hi]" cells as docs/scenarios.md
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/plan_2030.yaml"
 YEARS = tuple(range(2025, 2031))
@@ -66,14 +68,6 @@ def cli(*args: str, allowed: tuple[int, ...] = (0,)) -> int:
     if code not in allowed:
         raise SystemExit(f"command failed with exit code {code}")
     return code
-
-
-def fmt(stat: dict[str, Any] | None, digits: int = 1) -> str:
-    if not stat or stat.get("mean") is None:
-        return "–"
-    lo, hi = stat["ci95"]
-    mean = f"{stat['mean']:,.{digits}f}"
-    return mean if lo is None else f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]"
 
 
 def read(folder: Path, name: str) -> dict[str, Any]:
