@@ -282,3 +282,35 @@ def test_event_log_is_the_visits_in_long_format(folders: dict[str, Path]) -> Non
     assert list(mine["event"].astype(str)) == ["arrive", "start", "end"]
     assert list(mine["time_min"]) == [one.arrive_min, one.start_min, one.end_min]
     assert events.write_event_log(folders["compare"] / "tiny") is None  # no visit records
+
+
+SEASONAL = """\
+extends: tiny.yaml
+name: tiny_seasonal
+start_date: 2025-05-01
+demand:
+  seasons: [{name: peak, from: "05-03", to: "05-03", factor: 2.0}]
+trade_value: {currency: USD, per_truck: {fruit: 30000, goods: 60000}}
+"""
+
+
+def test_report_shows_seasons_and_value_of_goods(tmp_path: Path) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    (tmp_path / "tiny_seasonal.yaml").write_text(SEASONAL, encoding="utf-8")
+    cli("run", tmp_path / "tiny_seasonal.yaml", *COMMON, "--out", tmp_path / "run")
+    page = html.write_report(tmp_path / "run").read_text(encoding="utf-8")
+    kpis = _summary(tmp_path / "run")["kpis"]
+    assert "Seasons and value of goods" in page
+    for key in (
+        "value_cleared_musd_per_day",
+        "value_delayed_musd_h_per_day",
+        "throughput_per_day.season.peak",
+        "time_in_system_p95_h.season.peak",
+    ):
+        label, cell = html._esc(plots.kpi_label(key)), html._ci(kpis[key], html._digits(key))
+        assert f"{label}</td><td>{cell}" in page, key
+
+
+def test_report_leaves_out_seasons_when_the_scenario_has_none(folders: dict[str, Path]) -> None:
+    page = html.render_report(html.load_results(folders["run"]))
+    assert "Seasons and value of goods" not in page

@@ -321,6 +321,21 @@ def _lane_keys(results: Results) -> list[str]:
     return ordered
 
 
+SEASON_KPIS = ("throughput_per_day", "time_in_system_mean_h", "time_in_system_p95_h")
+
+
+def _season_value_keys(results: Results) -> list[str]:
+    """Trade-value KPIs, then each season's throughput, mean and p95 (in first-seen order)."""
+    keys = ["value_cleared_musd_per_day", "value_delayed_musd_h_per_day"]
+    seasons: list[str] = []
+    for member in results.members:
+        for key in member.kpis:
+            base, _, season = key.partition(".season.")
+            if season and base == "throughput_per_day" and season not in seasons:
+                seasons.append(season)
+    return keys + [f"{base}.season.{season}" for season in seasons for base in SEASON_KPIS]
+
+
 def _kpi_section(results: Results) -> str:
     header = ["KPI (mean [95 % CI] over replications)"] + [_esc(x) for x in results.labels]
     parts = [
@@ -331,6 +346,9 @@ def _kpi_section(results: Results) -> str:
         _table(header, _kpi_rows(results, _lane_keys(results)), "kpi", "By lane and direction"),
         _table(header, _kpi_rows(results, EXTRA_KPIS), "kpi", "Distribution tails and costs"),
     ]
+    seasonal = _kpi_rows(results, _season_value_keys(results))
+    if seasonal:
+        parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))
     return _section("kpis", "Key performance indicators", "\n".join(parts))
 
 

@@ -88,6 +88,8 @@ KPI_LABELS: dict[str, str] = {
     "idle_fuel_l_per_day": "Idling fuel per day (L)",
     "co2_t_per_day": "CO₂ from idling per day (t)",
     "transshipment_cny_per_day": "Transshipment cost per day (CNY)",
+    "value_cleared_musd_per_day": "Value of goods cleared per day (M USD)",
+    "value_delayed_musd_h_per_day": "Value delayed per day (M USD × hours in system)",
     "arrived": "Trucks arrived (whole run)",
     "cleared": "Trucks cleared (whole run)",
     "lost": "Trucks lost (whole run)",
