@@ -314,3 +314,26 @@ def test_report_shows_seasons_and_value_of_goods(tmp_path: Path) -> None:
 def test_report_leaves_out_seasons_when_the_scenario_has_none(folders: dict[str, Path]) -> None:
     page = html.render_report(html.load_results(folders["run"]))
     assert "Seasons and value of goods" not in page
+
+
+def test_daily_cleared_by_date_maps_days_to_dates_after_the_warmup() -> None:
+    daily = pd.DataFrame({"day": [0, 1, 2, 3], "rep0": [5, 6, 7, 8], "rep1": [1, 2, 9, 4]})
+    table = plots.daily_cleared_by_date(daily, "2025-12-30", warmup_days=1.5)
+    assert [d.date().isoformat() for d in table["date"]] == ["2026-01-01", "2026-01-02"]
+    assert table["mean"].tolist() == [8.0, 6.0]
+    assert table["low"].tolist() == [7, 4] and table["high"].tolist() == [9, 8]
+    fig = plots.daily_figure({"a": table, "b": table})
+    assert len(fig.axes[0].get_legend().get_texts()) == 2
+
+
+def test_long_run_report_has_the_daily_figure(tmp_path: Path) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    days = str(html.DAILY_FIGURE_MIN_DAYS)
+    cli("run", tmp_path / "tiny.yaml", "--days", days, "-r", "2", "-q", "--out", tmp_path / "r")
+    page = html.write_report(tmp_path / "r").read_text(encoding="utf-8")
+    assert '<figure id="fig-daily"><img' in page
+
+
+def test_short_run_report_has_no_daily_figure(folders: dict[str, Path]) -> None:
+    page = html.render_report(html.load_results(folders["run"]))
+    assert 'id="fig-daily"' not in page and 'id="fig-hourly"' in page

@@ -639,6 +639,23 @@ class FigureSpec:
     build: Callable[[], Any]
 
 
+#: Runs shorter than this show no per-day figure (the hourly profile says more).
+DAILY_FIGURE_MIN_DAYS = 28
+
+
+def _daily_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """Per-date cleared trucks of every member, or {} for short runs or missing files."""
+    tables = {}
+    for member in results.members:
+        daily, resolved = member.table("daily_cleared.csv"), member.resolved or {}
+        if daily is None or int(resolved.get("days", 0)) < DAILY_FIGURE_MIN_DAYS:
+            return {}
+        tables[member.label] = plots.daily_cleared_by_date(
+            daily, resolved["start_date"], float(resolved.get("warmup_days", 0.0))
+        )
+    return tables
+
+
 def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
     members = results.members
     labels = results.labels
@@ -682,6 +699,17 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             ),
         )
     )
+    daily = _daily_tables(results)
+    if daily:
+        specs.append(
+            FigureSpec(
+                "fig-daily",
+                "Days of the run",
+                "Trucks cleared per calendar day after the warm-up: mean over replications"
+                " with its min-max band and 7-day rolling mean (seasons, closures, weekends).",
+                lambda: plots.daily_figure(daily, colors=colors),
+            )
+        )
     hourly = {m.label: m.table("hourly_summary.csv") for m in members}
     if all(t is not None for t in hourly.values()):
         specs.append(

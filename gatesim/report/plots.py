@@ -9,6 +9,7 @@ muted palette past eight scenarios), so one scenario keeps its colour in every f
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import math
@@ -363,6 +364,59 @@ def hourly_figure(
     ax_q.set_title("Trucks in the system by hour of day (mean, 95 % band)")
     handles, labels = ax_q.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(names)), frameon=False)
+    return fig
+
+
+# --------------------------------------------------------------------------- days of the year
+def daily_cleared_by_date(
+    daily: pd.DataFrame, start_date: dt.date | str, warmup_days: float = 0.0
+) -> pd.DataFrame:
+    """``daily_cleared.csv`` (day, rep0, rep1, …) as date, mean, min and max over the
+    replications, for the measured days only (a day partly in the warm-up is left out)."""
+    start = pd.Timestamp(start_date)
+    reps = daily[[c for c in daily.columns if str(c).startswith("rep")]]
+    table = pd.DataFrame(
+        {
+            "date": start + pd.to_timedelta(daily["day"], unit="D"),
+            "mean": reps.mean(axis=1),
+            "low": reps.min(axis=1),
+            "high": reps.max(axis=1),
+        }
+    )
+    return table[daily["day"] >= math.ceil(warmup_days)].reset_index(drop=True)
+
+
+def daily_figure(
+    daily: Mapping[str, pd.DataFrame], colors: Mapping[str, str] | None = None
+) -> Figure:
+    """Trucks cleared per calendar day (mean over replications, min-max band, and its 7-day
+    rolling mean): the seasons, closures and weekends of a long run.
+
+    ``daily`` maps scenario name to a :func:`daily_cleared_by_date` table.
+    """
+    names = list(daily)
+    colors = _colors(names, colors)
+    fig, ax = _figure(12.0, 4.4)
+    for i, name in enumerate(names):
+        table = daily[name]
+        ax.fill_between(
+            table["date"], table["low"], table["high"], color=colors[name], alpha=0.15, lw=0
+        )
+        ax.plot(table["date"], table["mean"], color=colors[name], linewidth=0.6, alpha=0.6)
+        rolling = table["mean"].rolling(7, center=True, min_periods=4).mean()
+        ax.plot(
+            table["date"],
+            rolling,
+            color=colors[name],
+            linestyle=_linestyle(i),
+            linewidth=2.0,
+            label=f"{name} (7-day mean)",
+        )
+    ax.set_ylabel("trucks cleared per day")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Trucks cleared per day (mean over replications, min-max band)")
+    fig.autofmt_xdate()
+    ax.legend(loc="lower left", frameon=False, ncols=min(4, len(names)))
     return fig
 
 
