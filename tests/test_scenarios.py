@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gatesim.model.engine import simulate
+from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.loader import load_scenario
 from gatesim.stats.kpis import replication_kpis
 
@@ -62,3 +63,14 @@ def test_baseline_other_kpis_plausible(baseline_kpis: dict[str, float]) -> None:
     assert 0.0 < baseline_kpis["time_in_system_mean_h"] < 72.0
     assert baseline_kpis["time_in_system_mean_h"] <= baseline_kpis["time_in_system_p95_h"]
     assert baseline_kpis["backlog_end"] >= 0.0
+
+
+def test_set_reaches_a_section_the_file_leaves_at_its_defaults() -> None:
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    assert "records" not in baseline.read_text(encoding="utf-8")
+    scenario = load_scenario(baseline, {"records.trucks": False, "costs.co2_kg_per_l": 3.0})
+    assert scenario.records.trucks is False and scenario.costs.co2_kg_per_l == 3.0
+    with pytest.raises(ScenarioError, match=r"records\.truks: unknown field 'truks'"):
+        load_scenario(baseline, {"records.truks": False})
+    with pytest.raises(ScenarioError, match=r"recrds: no such field 'recrds'"):
+        load_scenario(baseline, {"recrds.trucks": False})

@@ -212,7 +212,8 @@ def deep_merge(base: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]
 def apply_overrides(
     raw: dict[str, Any], overrides: Mapping[str, Any], path: Path
 ) -> dict[str, Any]:
-    """Set dotted paths in a merged tree; every parent must already exist (no silent typos)."""
+    """Set dotted paths in a merged tree. Every key must exist in the file or name a schema
+    field (a section left at its defaults, e.g. ``records.trucks``), so typos are refused."""
     tree = copy.deepcopy(raw)
     for dotted, value in overrides.items():
         if dotted == YEAR_FIELD:
@@ -260,6 +261,8 @@ def _set_year(tree: dict[str, Any], year: Any) -> None:
 def _descend(node: Any, key: str, so_far: list[str], path: Path) -> Any:
     if isinstance(node, dict) and key in node:
         return node[key]
+    if isinstance(node, dict) and _is_optional_field(so_far):
+        return node.setdefault(key, {})  # a section the file left at its defaults (records.…)
     if isinstance(node, list) and key.isdigit() and int(key) < len(node):
         return node[int(key)]
     hint = _close(key, node) if isinstance(node, dict) else ""
