@@ -18,6 +18,7 @@ All runs go through the ordinary CLI and the page is written from their output f
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import platform
 import subprocess
@@ -78,6 +79,20 @@ def read(folder: Path, name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- simulation
 def simulate(work: Path, jobs: str) -> None:
     common = ["--days", DAYS, "-r", REPLICATIONS, "--jobs", jobs, "--force", "--quiet"]
+    cli(
+        "run",
+        "scenarios/year_2025.yaml",
+        "-r",
+        "2",
+        "--jobs",
+        jobs,
+        "--force",
+        "--quiet",
+        "--set",
+        "records.trucks=false",
+        "--out",
+        str(work / "year_seasons"),
+    )
     scan_years(work, "year", [], common)
     scan_years(work, "h24", HOURS_24, common)
     for name, suffix, ranges in SEARCHES:
@@ -205,6 +220,55 @@ def edge_notes(work: Path) -> list[str]:
     return ["", *notes] if notes else []
 
 
+def seasons_section(work: Path) -> list[str]:
+    """Section 0: the 365-day run of today's operation with the seasonal calendar."""
+    import pandas as pd
+
+    from gatesim.report import plots
+
+    folder = work / "year_seasons"
+    resolved = read(folder, "manifest.json")["resolved_scenario"]
+    table = plots.daily_cleared_by_date(
+        pd.read_csv(folder / "daily_cleared.csv"), resolved["start_date"], resolved["warmup_days"]
+    )
+    plots.save_figure(
+        plots.daily_figure({"year_2025": table}), ROOT / "docs/plots/planning_year", ("png",)
+    )
+    monthly = table.groupby(table["date"].dt.month)["mean"].mean()
+    overall = table["mean"].mean()
+    k = read(folder, "summary.json")["kpis"]
+    return [
+        "## 0. A year with its seasons (today's operation, 2025)",
+        "",
+        "`scenarios/year_2025.yaml` runs today's conventional operation (baseline.yaml) over",
+        "2025 with the seasonal calendar: Tet closure and pre-registered-only days, the",
+        "pre-Tet surge, the Mar-Jul fruit season, the spring peak, the Aug-Oct durian season,",
+        "the year-end surge and weekend shifts (each factor tagged with its domain.md row in",
+        "`scenarios/parts/demand_calendar.yaml`). Trucks cleared per day, mean of 2",
+        "replications, by month:",
+        "",
+        "| " + " | ".join(calendar.month_abbr[m] for m in monthly.index) + " | year |",
+        "|" + "---|" * (len(monthly) + 1),
+        "| " + " | ".join(f"{v:,.0f}" for v in monthly) + f" | {overall:,.0f} |",
+        "",
+        f"Over the year: {fmt(k['throughput_per_day'], 0)} trucks cleared per day against",
+        f"{k['arrived']['mean'] / float(resolved['days']):,.0f} arriving (domain.md row 29:",
+        "~1,190/day cleared on the Hữu Nghị routes, Aug 2024-Jul 2025). **The conventional gate",
+        "runs at its ceiling of about 1,200 trucks/day from the pre-Tet surge on**: the months",
+        "differ little in trucks cleared, and the seasons show up as queues instead. The backlog",
+        f"at the end of the year is {fmt(k['backlog_end'], 0)} trucks and the p95 time in system",
+        f"over the year {fmt(k[KPI])} h. The real gate absorbs its peaks in two ways the model",
+        "does not have yet: opening until 22:00-23:00 in the peaks (domain.md row 48; calendars",
+        "cannot yet change their hours by date) and trucks moving to other gates or waiting at",
+        "home when the queue is long. Both belong in the next calibration round; until then a",
+        "year-long run of today's operation overstates its waits, while the seasonal demand",
+        "itself is as the calendar states.",
+        "",
+        "![Trucks cleared per day over 2025](plots/planning_year.png)",
+        "",
+    ]
+
+
 def first_sentence(first: int | None) -> str:
     if first is None:
         return f"**The p95 time in system stays within {TARGET_H:g} h up to 2030.**"
@@ -246,6 +310,7 @@ def render(work: Path, elapsed: float) -> str:
         "by cargo class is an assumption [a] (`trade_value` in the calendar fragment): value",
         "delayed is value × hours in system, per day.",
         "",
+        *seasons_section(work),
         "## 1. The smart gate as approved, year by year",
         "",
         *scan,
@@ -308,6 +373,9 @@ def render(work: Path, elapsed: float) -> str:
         "  domain.md rows cited in the scenario files; sweep `demand.growth.annual_rate` to",
         "  bracket them. Demand is what arrives at the gate: trucks that would be turned away",
         "  upstream in a real saturated season are counted here as waiting.",
+        "- Each planning run starts empty three days before its window, so a backlog carried in",
+        "  from earlier peaks (section 0) is not included: the p95 figures are for a gate that",
+        "  entered the spring peak with clear yards.",
         "- Service times of the transshipment yards and quarantine are assumptions [a]",
         "  (domain.md §3a); the chosen numbers of servers scale with them.",
         "- Each point is judged at 95 % on its own, with no correction for the number of points a",
