@@ -26,22 +26,9 @@ def model_dates(scenario: Scenario) -> list[dt.date]:
     return [scenario.start_date + dt.timedelta(days=d) for d in range(scenario.days)]
 
 
-def season_covers(season: SeasonSpec, date: dt.date) -> bool:
-    """True when ``date`` lies in the season (both ends included; MM-DD ranges recur yearly
-    and wrap the year end when ``to`` is before ``from``)."""
-    start, end = season.bounds()
-    if isinstance(start, dt.date) and isinstance(end, dt.date):
-        return start <= date <= end
-    assert isinstance(start, tuple) and isinstance(end, tuple)  # the schema checks same kinds
-    here = (date.month, date.day)
-    if start <= end:
-        return start <= here <= end
-    return here >= start or here <= end
-
-
 def season_days(scenario: Scenario, season: SeasonSpec) -> list[int]:
     """Model days (0-based) whose date lies in the season."""
-    return [d for d, date in enumerate(model_dates(scenario)) if season_covers(season, date)]
+    return [d for d, date in enumerate(model_dates(scenario)) if season.covers(date)]
 
 
 def day_factors(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.float64]:
@@ -53,7 +40,7 @@ def day_factors(scenario: Scenario, arrival: ArrivalSpec) -> npt.NDArray[np.floa
     for season in demand.seasons:
         if season.where.matches(arrival):
             for d, date in enumerate(dates):
-                if season_covers(season, date):
+                if season.covers(date):
                     factors[d] *= season.factor
     for rule in demand.weekdays:
         if rule.where.matches(arrival):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from gatesim.model.calendar import CalendarSpec
+from gatesim.model.dates import DateSpan
 from gatesim.model.distributions import Distribution
 
 #: Fixed attributes of every truck. Arrival streams may add categorical ``attributes`` (e.g.
@@ -300,27 +300,7 @@ class CostSpec(Frozen):
 
 
 # --------------------------------------------------------------------------- demand calendar
-_MONTH_DAY = re.compile(r"^(\d\d)-(\d\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _parse_day(value: Any) -> tuple[int, int] | dt.date:
-    """A season bound: ``MM-DD`` (recurs every year) or an ISO date ``YYYY-MM-DD``."""
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    match = _MONTH_DAY.match(text)
-    if match:
-        month, day = int(match.group(1)), int(match.group(2))
-        try:
-            dt.date(2024, month, day)  # a leap year, so 02-29 is a valid recurring day
-        except ValueError:
-            raise ValueError(f"'{text}' is not a valid MM-DD month-day") from None
-        return (month, day)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is neither MM-DD nor a YYYY-MM-DD date") from None
 
 
 class Where(Frozen):
@@ -339,40 +319,14 @@ class Where(Frozen):
         )
 
 
-class SeasonSpec(Frozen):
+class SeasonSpec(DateSpan):
     """A named season: ``factor`` multiplies the matching streams' demand on every date from
     ``from`` to ``to`` (both included). ``MM-DD`` bounds recur every year and may wrap the year
     end (``12-01`` to ``01-15``); ``YYYY-MM-DD`` bounds are one absolute period."""
 
     name: Name
-    from_: str = Field(alias="from")
-    to: str
     factor: float = Field(ge=0, le=1000)
     where: Where = Field(default_factory=Where)
-
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
-    )
-
-    @field_validator("from_", "to", mode="before")
-    @classmethod
-    def _day(cls, value: Any) -> str:
-        parsed = _parse_day(value)
-        if isinstance(parsed, dt.date):
-            return parsed.isoformat()
-        return f"{parsed[0]:02d}-{parsed[1]:02d}"
-
-    @model_validator(mode="after")
-    def _same_kind_and_ordered(self) -> SeasonSpec:
-        start, end = self.bounds()
-        if isinstance(start, dt.date) != isinstance(end, dt.date):
-            raise ValueError("'from' and 'to' must both be MM-DD or both be YYYY-MM-DD dates")
-        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
-            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
-        return self
-
-    def bounds(self) -> tuple[tuple[int, int] | dt.date, tuple[int, int] | dt.date]:
-        return _parse_day(self.from_), _parse_day(self.to)
 
 
 class WeekdayRule(Frozen):
