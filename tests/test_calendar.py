@@ -58,6 +58,36 @@ def test_closed_date_removes_local_day() -> None:
     assert cal.intervals == ((-1020, -300), (420, 1140), (3300, 4020))
 
 
+def test_dated_period_replaces_the_hours_on_its_dates() -> None:
+    # CN 08:00-20:00 (07:00-19:00 VN); on 2 Jan only, 08:00-23:00 (07:00-22:00 VN)
+    late = {"from": "2025-01-02", "to": "2025-01-02", "hours": [("08:00", "23:00")]}
+    cal = cn(periods=[late]).compile(START, 2)
+    assert cal.intervals == ((-1020, -300), (420, 1140), (1860, 2760), (3300, 4020))
+
+
+def test_recurring_period_wraps_the_year_end_and_first_match_wins() -> None:
+    spec = CalendarSpec(
+        hours=[("07:00", "20:00")],
+        periods=[
+            {"from": "12-31", "to": "01-01", "hours": [("06:00", "22:00")]},
+            {"from": "01-01", "to": "01-31", "hours": [("00:00", "24:00")]},  # shadowed on 1 Jan
+        ],
+    )
+    cal = spec.compile(date(2024, 12, 30), 4)
+    assert cal.intervals == (
+        (-1020, -240),  # 29 Dec: ordinary hours
+        (420, 1200),  # 30 Dec
+        (1800, 2760),  # 31 Dec: 06:00-22:00
+        (3240, 4200),  # 1 Jan: the first period that covers it
+        (4320, 7200),  # 2 and 3 Jan open all day (touching days merge)
+    )
+
+
+def test_period_with_mixed_bounds_is_refused() -> None:
+    with pytest.raises(ValidationError, match="both be MM-DD or both"):
+        CalendarSpec(periods=[{"from": "05-01", "to": "2025-06-01", "hours": [("07:00", "22:00")]}])
+
+
 def test_closed_date_in_other_timezone_is_a_local_day() -> None:
     # CN all day, closed on 2025-01-02 CN time = [1440 - 60, 2880 - 60) model.
     spec = CalendarSpec(timezone="UTC+8", closed_dates=[date(2025, 1, 2)])

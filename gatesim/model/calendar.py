@@ -9,6 +9,8 @@ Semantics of a spec (all in the calendar's own local time):
 
 * ``hours`` windows open on each ``weekdays`` day; an overnight window such as
   ``("22:00", "06:00")`` belongs to the day it starts on and runs into the next day;
+* ``periods`` replace ``hours`` on the dates they cover (the first period that covers a date
+  wins), e.g. the peak-season extension to 22:00; ``MM-DD`` spans recur every year;
 * ``closed_dates`` remove the whole local day ``[00:00, 24:00)``, including the morning tail
   of an overnight window started the day before;
 * ``suspensions`` remove ``[start, end)``.
@@ -29,6 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, field_validator, model_validator
 from typing_extensions import Self
+
+from gatesim.model.dates import DateSpan
 
 DAY = 1440  # minutes
 VN_UTC_OFFSET_MIN = 420
@@ -95,6 +99,27 @@ class Suspension(BaseModel):
         return self
 
 
+def _check_windows(hours: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    for start, end in hours:
+        if parse_hhmm(start, allow_24=False) == parse_hhmm(end, allow_24=True):
+            raise ValueError(
+                f"window ({start!r}, {end!r}) is empty; use ('00:00', '24:00') for a full day"
+            )
+    return hours
+
+
+class HoursPeriod(DateSpan):
+    """Opening hours that replace the calendar's ``hours`` on the dates from ``from`` to ``to``
+    (both included; ``MM-DD`` recurs every year)."""
+
+    hours: tuple[tuple[str, str], ...] = Field(min_length=1)
+
+    @field_validator("hours")
+    @classmethod
+    def _check_hours(cls, hours: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        return _check_windows(hours)
+
+
 class CalendarSpec(BaseModel):
     """Opening hours as written in a scenario file (see module docstring for semantics)."""
 
@@ -105,6 +130,7 @@ class CalendarSpec(BaseModel):
     weekdays: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4, 5, 6)
     closed_dates: tuple[date, ...] = ()
     suspensions: tuple[Suspension, ...] = ()
+    periods: tuple[HoursPeriod, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -115,12 +141,7 @@ class CalendarSpec(BaseModel):
     @field_validator("hours")
     @classmethod
     def _check_hours(cls, hours: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-        for start, end in hours:
-            if parse_hhmm(start, allow_24=False) == parse_hhmm(end, allow_24=True):
-                raise ValueError(
-                    f"window ({start!r}, {end!r}) is empty; use ('00:00', '24:00') for a full day"
-                )
-        return hours
+        return _check_windows(hours)
 
     @classmethod
     def always_open(cls) -> CalendarSpec:
@@ -173,16 +194,23 @@ def _subtract(opens: Sequence[Interval], holes: Sequence[Interval]) -> list[Inte
 
 def _daily_windows(spec: CalendarSpec, start_date: date, days: range) -> list[Interval]:
     """Open windows of local days ``days`` (offsets from start_date), in local minutes."""
-    windows = [(parse_hhmm(s, allow_24=False), parse_hhmm(e, allow_24=True)) for s, e in spec.hours]
+    default = _parsed_windows(spec.hours)
+    periods = [(period, _parsed_windows(period.hours)) for period in spec.periods]
     weekdays = set(spec.weekdays)
     out: list[Interval] = []
     for d in days:
-        if (start_date + timedelta(days=d)).weekday() not in weekdays:
+        today = start_date + timedelta(days=d)
+        if today.weekday() not in weekdays:
             continue
         base = d * DAY
+        windows = next((w for period, w in periods if period.covers(today)), default)
         for s, e in windows:
             out.append((base + s, base + e if e > s else base + DAY + e))  # e <= s: overnight
     return out
+
+
+def _parsed_windows(hours: Iterable[tuple[str, str]]) -> list[Interval]:
+    return [(parse_hhmm(s, allow_24=False), parse_hhmm(e, allow_24=True)) for s, e in hours]
 
 
 def _holes(spec: CalendarSpec, start_date: date) -> list[Interval]:
