@@ -12,11 +12,13 @@ import time
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable
+from heapq import heappush
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from simpy.events import NORMAL
 
 from gatesim.model import arrivals as arrival_streams
 from gatesim.model.calendar import Calendar, utc_offset_minutes
@@ -123,6 +125,7 @@ class Replication:
             self._station_types = {n: self._station_types[n] for n in component.stations}
         self.env = FastEnvironment()
         self._call = self.env.call_in
+        self._heap, self._eid = self.env._heap, self.env._eid  # road trips push directly
         self._abstract = self.network.abstract
         self._travel_min = self.network.travel_min
         self._build_streams()
@@ -157,7 +160,7 @@ class Replication:
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
-        self.in_transit = 0  # trucks on a road between two places
+        self.in_transit = 0  # trucks on the road to their sink (road trips to stations: _on_road)
 
     def _build_stations(self) -> None:
         s = self.scenario
@@ -192,6 +195,7 @@ class Replication:
         return {a: m for (a, b), m in self._travel_min.items() if b == target}
 
     def _build_routes(self) -> None:
+        self._road_ends: set[int] = set()  # ids of the _Visit.arrive objects road trips call
         used = None
         if self.component is not None:
             used = {self.scenario.arrivals[k].route for k in self.component.streams}
@@ -209,7 +213,9 @@ class Replication:
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
         if isinstance(step, str):
-            return _Visit(self.stations[step], cont, self._travel_to(step))
+            visit = _Visit(self.stations[step], cont, self._travel_to(step))
+            self._road_ends.add(id(visit.arrive))
+            return visit
         if isinstance(step, BranchStep):
             cases = {
                 value: self._compile(sub, cont, f"{path}/{value}")
@@ -350,15 +356,18 @@ class Replication:
                 truck.step = step.next
                 minutes = step.travel[truck.node]
                 truck.node = step.name
-                if minutes > 0.0:
-                    self.in_transit += 1
-                    truck.reach = step.arrive
-                    self._call(minutes, self._landed, truck)
+                if minutes > 0.0:  # call_in(minutes, step.arrive, truck), inlined
+                    heappush(
+                        self._heap,
+                        (self.env._now + minutes, NORMAL, next(self._eid), (step.arrive, truck)),
+                    )
                 else:
                     step.arrive(truck)
                 return
-            if kind is _Branch:
-                step = step.follow(truck)
+            if kind is _Branch:  # step.follow(truck), inlined
+                attr = step.attr
+                value = getattr(truck, attr) if step.fixed else truck.attrs.get(attr, "")
+                step = step.cases.get(value, step.default)
             elif kind is _Choose:
                 step = step.pick()
             elif kind is _Overflow:
@@ -478,13 +487,25 @@ class Replication:
             meta=s.result_meta(),
         )
 
+    def _on_road(self) -> int:
+        """Trucks on a road to a station: road trips still on the heap (``forward`` pushes
+        ``(_Visit.arrive, truck)`` for each; no other entry holds those bound methods)."""
+        ends = self._road_ends
+        return sum(
+            1
+            for entry in self._heap
+            if type(entry[3]) is tuple and entry[3][1] is not None and id(entry[3][0]) in ends
+        )
+
     def _check_conservation(self) -> None:
         total = sum(self.arrived)
         in_system = sum(self.in_system)
         accounted = sum(self.cleared) + sum(self.lost) + in_system
         if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
-        present = self.in_transit + sum(st.inside() for st in self.stations.values())
+        present = (
+            self.in_transit + self._on_road() + sum(st.inside() for st in self.stations.values())
+        )
         if present != in_system:
             raise ConservationError(
                 f"{in_system} trucks in the system but {present} found at stations "
