@@ -452,6 +452,17 @@ class Replication:
         result.wall_seconds = time.perf_counter() - started
         return result
 
+    def release(self) -> None:
+        """Drop what only the run needed (arrival lists, pending events, live trucks).
+
+        The stations and the engine refer to each other through bound methods, so a finished
+        replication is freed by the cycle collector, maybe late; this frees the bulk at once.
+        """
+        self._arrival_times, self._arrival_stream = [], []
+        self._channels, self._attribute_values = [], []
+        self.env._queue.clear()
+        self.live = {}
+
     def _collect(self) -> RunResult:
         s, now = self.scenario, self.env.now
         self._check_conservation()
@@ -560,7 +571,10 @@ def simulate_piece(
     have in the whole scenario; arrays by stream keep every stream (zero for other parts).
     """
     part = components(scenario)[piece]
-    return Replication(scenario, replication, seed, component=part).run()
+    run = Replication(scenario, replication, seed, component=part)
+    result = run.run()
+    run.release()  # the next piece should not find this one's arrivals still held
+    return result
 
 
 def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
