@@ -169,6 +169,7 @@ class Station:
         self._holds = cls.hold_time is not Station.hold_time
         self._watches_queue = cls.on_queue_change is not Station.on_queue_change
         self._plain_service = cls.service_time is Station.service_time and not self._rules
+        self._draw_service = self._default.draw
 
     def reset_statistics(self, now: float) -> None:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
@@ -283,14 +284,7 @@ class Station:
             self.wait_n += 1
             if wait > self.wait_max:
                 self.wait_max = wait
-        if self._plain_service:  # self._default.draw(), inlined (the same draws)
-            sampler = self._default
-            try:
-                duration = next(sampler._it)
-            except StopIteration:
-                duration = sampler.draw()
-        else:
-            duration = self.service_time(truck)
+        duration = self._draw_service() if self._plain_service else self.service_time(truck)
         if measured and self._gated:  # the part of this service after closing time
             end = now + duration
             if self._open and end <= self._hi:
