@@ -3,6 +3,12 @@
 Replication ``r`` draws every random source from ``(scenario.seed, r, source name)``, so two
 scenarios run with the same seed see the same trucks (common random numbers), and results do
 not depend on which worker ran which replication.
+
+A replication of a scenario made of independent parts (two lanes that share no station or
+route) is simulated part by part and merged (:func:`gatesim.model.engine.simulate`). When
+there are fewer replications than workers, :func:`run_replications` hands the parts to the
+workers as separate tasks, so ``-r 1 --jobs 2`` runs both lanes at once; the merged result is
+the one the serial path computes.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from gatesim.experiment.executors import run_tasks
-from gatesim.model.engine import simulate
+from gatesim.model.components import components
+from gatesim.model.engine import merge_pieces, simulate, simulate_piece
 from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import Summary, summarise, t_interval
@@ -59,6 +66,51 @@ def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
     """One replication as a picklable task (module-level for process pools and Dask)."""
     scenario, replication = task
     return ReplicationOutcome.from_result(simulate(scenario, replication))
+
+
+def run_piece(task: tuple[Scenario, int, int]) -> RunResult:
+    """One component of one replication as a picklable task (see :func:`run_replications`)."""
+    scenario, replication, piece = task
+    return simulate_piece(scenario, replication, piece)
+
+
+def run_replications(
+    tasks: Sequence[tuple[Scenario, int]],
+    jobs: int = 1,
+    dask_address: str | None = None,
+    on_result: Callable[[int, ReplicationOutcome], None] | None = None,
+) -> list[ReplicationOutcome]:
+    """``run_tasks(run_replication, tasks, ...)``, splitting replications into their
+    independent components when there are fewer replications than workers.
+
+    Each (replication, component) piece is then one task; a replication's pieces are merged
+    in component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
+    called with the task's index. Outcomes are identical to the serial path's.
+    """
+    counts = [len(components(scenario)) for scenario, _ in tasks]
+    parallel = jobs > 1 or dask_address is not None
+    if not parallel or len(tasks) >= jobs or max(counts, default=1) <= 1:
+        return run_tasks(
+            run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
+        )
+    pieces = [(s, r, i) for (s, r), n in zip(tasks, counts, strict=True) for i in range(n)]
+    owner = [t for t, n in enumerate(counts) for _ in range(n)]
+    waiting: list[dict[int, RunResult]] = [{} for _ in tasks]
+    outcomes: list[ReplicationOutcome | None] = [None] * len(tasks)
+
+    def arrived(index: int, piece: RunResult) -> None:
+        t = owner[index]
+        waiting[t][index] = piece
+        if len(waiting[t]) == counts[t]:
+            parts = [waiting[t][k] for k in sorted(waiting[t])]
+            waiting[t] = {}
+            outcome = ReplicationOutcome.from_result(merge_pieces(tasks[t][0], parts))
+            outcomes[t] = outcome
+            if on_result is not None:
+                on_result(t, outcome)
+
+    run_tasks(run_piece, pieces, jobs=jobs, dask_address=dask_address, on_result=arrived)
+    return [o for o in outcomes if o is not None]
 
 
 @dataclass
@@ -204,8 +256,6 @@ def run_experiment(
     count = scenario.replications if replications is None else replications
     tasks = [(scenario, r) for r in range(count)]
     callback = (lambda _i, outcome: on_outcome(outcome)) if on_outcome else None
-    outcomes = run_tasks(
-        run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=callback
-    )
+    outcomes = run_replications(tasks, jobs=jobs, dask_address=dask_address, on_result=callback)
     executor = "dask" if dask_address else ("processes" if jobs > 1 else "serial")
     return ExperimentResult(scenario=scenario, outcomes=list(outcomes), executor=executor)

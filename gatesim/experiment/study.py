@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.experiment.executors import run_tasks
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replication
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replications
 from gatesim.experiment.store import PartialStore
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
@@ -144,8 +143,7 @@ class ReplicationRunner:
             self.progress.advance(remaining[key] == 0)
 
         tasks = [(scenario, r) for _, scenario, r in todo]
-        run_tasks(
-            run_replication,
+        run_replications(
             tasks,
             jobs=self.execution.jobs,
             dask_address=self.address,

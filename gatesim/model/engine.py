@@ -12,14 +12,17 @@ import time
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable
+from heapq import heappush
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from simpy.events import NORMAL
 
 from gatesim.model import arrivals as arrival_streams
 from gatesim.model.calendar import Calendar, utc_offset_minutes
+from gatesim.model.components import Component, components
 from gatesim.model.loop import FastEnvironment
 from gatesim.model.network import Network, build_network
 from gatesim.model.randomness import stream
@@ -110,14 +113,19 @@ class Replication:
         replication: int = 0,
         seed: int | None = None,
         network: Network | None = None,
+        component: Component | None = None,
     ) -> None:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
+        self.component = component
         self._station_types = validate_station_specs(scenario)
         self.network = network or build_network(scenario, station_outcomes(self._station_types))
+        if component is not None:  # one independent part: its stations and streams only
+            self._station_types = {n: self._station_types[n] for n in component.stations}
         self.env = FastEnvironment()
         self._call = self.env.call_in
+        self._heap, self._eid = self.env._heap, self.env._eid  # road trips push directly
         self._abstract = self.network.abstract
         self._travel_min = self.network.travel_min
         self._build_streams()
@@ -152,7 +160,7 @@ class Replication:
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
-        self.in_transit = 0  # trucks on a road between two places
+        self.in_transit = 0  # trucks on the road to their sink (road trips to stations: _on_road)
 
     def _build_stations(self) -> None:
         s = self.scenario
@@ -187,9 +195,14 @@ class Replication:
         return {a: m for (a, b), m in self._travel_min.items() if b == target}
 
     def _build_routes(self) -> None:
+        self._road_ends: set[int] = set()  # ids of the _Visit.arrive objects road trips call
+        used = None
+        if self.component is not None:
+            used = {self.scenario.arrivals[k].route for k in self.component.streams}
         self.route_start = {
             name: self._compile(route.steps, _Finish(route.destination), f"route/{name}")
             for name, route in self.scenario.routes.items()
+            if used is None or name in used
         }
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
@@ -200,7 +213,9 @@ class Replication:
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
         if isinstance(step, str):
-            return _Visit(self.stations[step], cont, self._travel_to(step))
+            visit = _Visit(self.stations[step], cont, self._travel_to(step))
+            self._road_ends.add(id(visit.arrive))
+            return visit
         if isinstance(step, BranchStep):
             cases = {
                 value: self._compile(sub, cont, f"{path}/{value}")
@@ -228,7 +243,12 @@ class Replication:
         """Generate every stream, then merge them into one time-ordered callback chain.
 
         Only Python lists survive the build (the generated arrays are dropped), so the year
-        does not hold every arrival twice."""
+        does not hold every arrival twice.
+
+        A component piece still generates every stream and keeps the whole arrival chain, so
+        truck ids (the arrival's place in the chain) and the order of its own events, ties
+        included, are those of the whole scenario; arrivals of other streams only schedule
+        the next arrival."""
         s = self.scenario
         generated = [
             arrival_streams.generate(
@@ -256,8 +276,13 @@ class Replication:
             for g in generated
         ]
         specs = list(s.arrivals.values())
+        own = set(s.arrivals) if self.component is None else set(self.component.streams)
+        self._active = [name in own for name in s.arrivals]
+        for k, active in enumerate(self._active):
+            if not active:  # never read: drop another component's truck data
+                self._channels[k], self._attribute_values[k] = [], []
         self._origins = [s.routes[a.route].origin for a in specs]
-        self._starts = [self.route_start[a.route] for a in specs]
+        self._starts = [self.route_start.get(a.route) for a in specs]
         self._schedule_next_arrival()
 
     def _substreams(self, station: str) -> Callable[[str], np.random.Generator]:
@@ -296,6 +321,9 @@ class Replication:
         i = self._next_arrival
         self._next_arrival = i + 1
         k = self._arrival_stream[i]
+        if not self._active[k]:  # another component's truck
+            self._schedule_next_arrival()
+            return
         position = self._stream_position[k]
         self._stream_position[k] = position + 1
         info = self.streams[k]
@@ -328,15 +356,18 @@ class Replication:
                 truck.step = step.next
                 minutes = step.travel[truck.node]
                 truck.node = step.name
-                if minutes > 0.0:
-                    self.in_transit += 1
-                    truck.reach = step.arrive
-                    self._call(minutes, self._landed, truck)
+                if minutes > 0.0:  # call_in(minutes, step.arrive, truck), inlined
+                    heappush(
+                        self._heap,
+                        (self.env._now + minutes, NORMAL, next(self._eid), (step.arrive, truck)),
+                    )
                 else:
                     step.arrive(truck)
                 return
-            if kind is _Branch:
-                step = step.follow(truck)
+            if kind is _Branch:  # step.follow(truck), inlined
+                attr = step.attr
+                value = getattr(truck, attr) if step.fixed else truck.attrs.get(attr, "")
+                step = step.cases.get(value, step.default)
             elif kind is _Choose:
                 step = step.pick()
             elif kind is _Overflow:
@@ -421,6 +452,17 @@ class Replication:
         result.wall_seconds = time.perf_counter() - started
         return result
 
+    def release(self) -> None:
+        """Drop what only the run needed (arrival lists, pending events, live trucks).
+
+        The stations and the engine refer to each other through bound methods, so a finished
+        replication is freed by the cycle collector, maybe late; this frees the bulk at once.
+        """
+        self._arrival_times, self._arrival_stream = [], []
+        self._channels, self._attribute_values = [], []
+        self.env._queue.clear()
+        self.live = {}
+
     def _collect(self) -> RunResult:
         s, now = self.scenario, self.env.now
         self._check_conservation()
@@ -456,13 +498,25 @@ class Replication:
             meta=s.result_meta(),
         )
 
+    def _on_road(self) -> int:
+        """Trucks on a road to a station: road trips still on the heap (``forward`` pushes
+        ``(_Visit.arrive, truck)`` for each; no other entry holds those bound methods)."""
+        ends = self._road_ends
+        return sum(
+            1
+            for entry in self._heap
+            if type(entry[3]) is tuple and entry[3][1] is not None and id(entry[3][0]) in ends
+        )
+
     def _check_conservation(self) -> None:
         total = sum(self.arrived)
         in_system = sum(self.in_system)
         accounted = sum(self.cleared) + sum(self.lost) + in_system
         if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
-        present = self.in_transit + sum(st.inside() for st in self.stations.values())
+        present = (
+            self.in_transit + self._on_road() + sum(st.inside() for st in self.stations.values())
+        )
         if present != in_system:
             raise ConservationError(
                 f"{in_system} trucks in the system but {present} found at stations "
@@ -495,5 +549,85 @@ def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:
-    """Run one replication of ``scenario`` and return its measurements."""
-    return Replication(scenario, replication, seed).run()
+    """Run one replication of ``scenario`` and return its measurements.
+
+    A scenario made of independent parts (:func:`gatesim.model.components.components`) is run
+    one part at a time and the parts merged (:func:`merge_pieces`), exactly as a process pool
+    or Dask runs them side by side, so the result never depends on the executor.
+    """
+    count = len(components(scenario))
+    if count <= 1:
+        return Replication(scenario, replication, seed).run()
+    pieces = [simulate_piece(scenario, replication, i, seed) for i in range(count)]
+    return merge_pieces(scenario, pieces)
+
+
+def simulate_piece(
+    scenario: Scenario, replication: int, piece: int, seed: int | None = None
+) -> RunResult:
+    """Run component number ``piece`` of one replication alone (its stations and streams).
+
+    Its random draws, truck ids and event order (ties included) are those the same trucks
+    have in the whole scenario; arrays by stream keep every stream (zero for other parts).
+    """
+    part = components(scenario)[piece]
+    run = Replication(scenario, replication, seed, component=part)
+    result = run.run()
+    run.release()  # the next piece should not find this one's arrivals still held
+    return result
+
+
+def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
+    """One replication's result from its component pieces, given in component order.
+
+    Counts and hourly/daily arrays are summed; station rows follow the scenario's station
+    order. Time-in-system samples, truck records and visit records are the pieces' own, one
+    piece after the other in component order (within a piece, in event order). The merged run
+    time is the sum of the pieces' run times.
+    """
+    if len(pieces) == 1:
+        return pieces[0]
+    first = pieces[0]
+    order = [name for name in scenario.stations if any(name in p.stations for p in pieces)]
+    owner = {name: p for p in pieces for name in p.stations}
+
+    def total(attr: str) -> Any:
+        return sum((getattr(p, attr) for p in pieces[1:]), getattr(first, attr).copy())
+
+    def joined(attr: str) -> Any:
+        return np.concatenate([getattr(p, attr) for p in pieces])
+
+    def rows(attr: str) -> list[tuple[Any, ...]] | None:
+        if getattr(first, attr) is None:
+            return None
+        return [row for p in pieces for row in getattr(p, attr)]
+
+    return RunResult(
+        scenario=first.scenario,
+        replication=first.replication,
+        seed=first.seed,
+        days=first.days,
+        warmup_min=first.warmup_min,
+        horizon_min=first.horizon_min,
+        streams=first.streams,
+        arrived_by_stream=total("arrived_by_stream"),
+        cleared_by_stream=total("cleared_by_stream"),
+        lost_by_stream=total("lost_by_stream"),
+        in_system_by_stream=total("in_system_by_stream"),
+        cleared_after_warmup_by_stream=total("cleared_after_warmup_by_stream"),
+        cleared_by_day_stream=total("cleared_by_day_stream"),
+        cleared_by_day_hour=total("cleared_by_day_hour"),
+        backlog_at_report=total("backlog_at_report"),
+        in_system_by_hour=total("in_system_by_hour"),
+        queue_by_hour={name: owner[name].queue_by_hour[name] for name in order},
+        time_in_system_min=joined("time_in_system_min"),
+        time_in_system_stream=joined("time_in_system_stream"),
+        time_in_system_created_min=joined("time_in_system_created_min"),
+        stations={name: owner[name].stations[name] for name in order},
+        station_types={name: owner[name].station_types[name] for name in order},
+        station_gaps={name: owner[name].station_gaps[name] for name in order},
+        wall_seconds=sum(p.wall_seconds for p in pieces),
+        trucks=rows("trucks"),
+        visits=rows("visits"),
+        meta=first.meta,
+    )

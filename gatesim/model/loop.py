@@ -68,7 +68,8 @@ class FastEnvironment(simpy.Environment):
                 self._now, _, _, item = pop(queue)
                 n += 1
                 if type(item) is tuple:
-                    item[0](item[1])
+                    fn, arg = item
+                    fn(arg)
                 else:
                     fire(item)
         except _Stop:

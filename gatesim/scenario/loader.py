@@ -97,8 +97,9 @@ def _drop_extension_fields(tree: dict[str, Any]) -> None:
         del tree[key]
 
 
-def _resolve_existing(path: Path, suffixes: tuple[str, ...], referrer: Path | None,
-                      field: str = "extends") -> Path:
+def _resolve_existing(
+    path: Path, suffixes: tuple[str, ...], referrer: Path | None, field: str = "extends"
+) -> Path:
     where = referrer if referrer is not None else path
     field = field if referrer is not None else ""
     if path.suffix.lower() not in suffixes:

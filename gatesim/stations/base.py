@@ -32,15 +32,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from heapq import heappush
 from typing import Any, ClassVar
 
 import numpy as np
 import simpy
 from pydantic import BaseModel, ConfigDict
+from simpy.events import NORMAL
 
 from gatesim.model.calendar import Calendar
 from gatesim.model.distributions import Distribution
-from gatesim.model.loop import scheduler
+from gatesim.model.loop import FastEnvironment, scheduler
 from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.queues import make_queue
@@ -128,6 +130,10 @@ class Station:
         """Wire the station into a replication; called once before time 0."""
         self.env = ctx.env
         self._call = scheduler(ctx.env)  # call_in(delay, fn, truck): one heap entry, no Event
+        # On a FastEnvironment, a service end is pushed onto the heap here, exactly as
+        # call_in would push it (same time, priority and event id): one call fewer per visit.
+        self._heap = ctx.env._heap if isinstance(ctx.env, FastEnvironment) else None
+        self._eid = ctx.env._eid
         self.rng = ctx.rng
         self.calendar = ctx.calendar
         self._forward = ctx.forward
@@ -229,11 +235,25 @@ class Station:
         now = self.env._now  # the value slot: the property costs a call per visit
         truck.visit_t = now
         free = self.in_service < self.servers
-        if free and not self.queue and (not self._gated or self._open_at(now)):
+        queue = self.queue
+        if (
+            free
+            and not queue
+            and (  # _open_at(now), inlined
+                not self._gated or (self._open if self._lo <= now < self._hi else self.is_open(now))
+            )
+        ):
             self._start(truck, now)  # fast path: nobody ahead, a server free, open
             return
-        self.queue.push(truck)
-        self._queue_changed(now)
+        queue.push(truck)
+        waiting = len(queue)  # _queue_changed(now), inlined (same statements)
+        m = self.queue_monitor
+        m._area += m.level * (now - m._t_last)
+        m._t_last, m.level = now, waiting
+        if waiting > m.max:
+            m.max = waiting
+        if self._watches_queue:
+            self.on_queue_change(now, waiting)
         if free:
             self._pull(now)  # keeps the discipline's order when others already wait
 
@@ -275,7 +295,15 @@ class Station:
                 self._overtime += duration - self.calendar.open_minutes(now, end)
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
-        self._call(duration, self._service_done, truck)
+        heap = self._heap
+        if heap is None:
+            self._call(duration, self._service_done, truck)
+            return
+        if duration < 0:  # env.call_in(duration, self._service_done, truck), inlined
+            raise ValueError(f"negative delay {duration}")
+        heappush(
+            heap, (self.env._now + duration, NORMAL, next(self._eid), (self._service_done, truck))
+        )
 
     def _service_done(self, truck: Truck) -> None:
         now = self.env._now
@@ -319,7 +347,14 @@ class Station:
                     self._wake_at(start)
                     return
             truck = self.queue.pop()
-            self._queue_changed(now)
+            waiting = len(self.queue)  # _queue_changed(now), inlined (same statements)
+            m = self.queue_monitor
+            m._area += m.level * (now - m._t_last)
+            m._t_last, m.level = now, waiting
+            if waiting > m.max:
+                m.max = waiting
+            if self._watches_queue:
+                self.on_queue_change(now, waiting)
             self._start(truck, now)
 
     def _queue_changed(self, now: float) -> None:
