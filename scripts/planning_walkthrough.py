@@ -262,7 +262,7 @@ def seasons_section(work: Path) -> list[str]:
         f"48). The backlog at the end of the year is {fmt(k['backlog_end'], 0)} trucks and the",
         f"p95 time in system over the year {fmt(k[KPI])} h. What the model does not have yet is",
         "the other way the real gate sheds its peaks: trucks moving to other gates or waiting",
-        "at home while the queue is long. Where the months below run flat at the gate's ceiling,",
+        "at home while the queue is long. Where the daily figure runs flat at the gate's ceiling,",
         "the seasons show up as queues rather than as trucks cleared, and a year-long run of",
         "today's operation then overstates its waits.",
         "",
