@@ -8,6 +8,7 @@ one timeout per move with a non-zero travel time.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from array import array
 from bisect import bisect_right
@@ -591,43 +592,51 @@ def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
     order = [name for name in scenario.stations if any(name in p.stations for p in pieces)]
     owner = {name: p for p in pieces for name in p.stations}
 
-    def total(attr: str) -> Any:
-        return sum((getattr(p, attr) for p in pieces[1:]), getattr(first, attr).copy())
-
-    def joined(attr: str) -> Any:
-        return np.concatenate([getattr(p, attr) for p in pieces])
-
-    def rows(attr: str) -> list[tuple[Any, ...]] | None:
-        if getattr(first, attr) is None:
-            return None
-        return [row for p in pieces for row in getattr(p, attr)]
-
-    return RunResult(
-        scenario=first.scenario,
-        replication=first.replication,
-        seed=first.seed,
-        days=first.days,
-        warmup_min=first.warmup_min,
-        horizon_min=first.horizon_min,
-        streams=first.streams,
-        arrived_by_stream=total("arrived_by_stream"),
-        cleared_by_stream=total("cleared_by_stream"),
-        lost_by_stream=total("lost_by_stream"),
-        in_system_by_stream=total("in_system_by_stream"),
-        cleared_after_warmup_by_stream=total("cleared_after_warmup_by_stream"),
-        cleared_by_day_stream=total("cleared_by_day_stream"),
-        cleared_by_day_hour=total("cleared_by_day_hour"),
-        backlog_at_report=total("backlog_at_report"),
-        in_system_by_hour=total("in_system_by_hour"),
-        queue_by_hour={name: owner[name].queue_by_hour[name] for name in order},
-        time_in_system_min=joined("time_in_system_min"),
-        time_in_system_stream=joined("time_in_system_stream"),
-        time_in_system_created_min=joined("time_in_system_created_min"),
-        stations={name: owner[name].stations[name] for name in order},
-        station_types={name: owner[name].station_types[name] for name in order},
-        station_gaps={name: owner[name].station_gaps[name] for name in order},
-        wall_seconds=sum(p.wall_seconds for p in pieces),
-        trucks=rows("trucks"),
-        visits=rows("visits"),
-        meta=first.meta,
+    merged: dict[str, Any] = {
+        attr: sum((getattr(p, attr) for p in pieces[1:]), getattr(first, attr).copy())
+        for attr in _SUMMED
+    }
+    merged.update({attr: np.concatenate([getattr(p, attr) for p in pieces]) for attr in _JOINED})
+    merged.update(
+        {attr: {name: getattr(owner[name], attr)[name] for name in order} for attr in _BY_STATION}
     )
+    for attr in _RECORDS:  # None when the records were not kept (the same in every piece)
+        kept = getattr(first, attr) is not None
+        merged[attr] = [row for p in pieces for row in getattr(p, attr)] if kept else None
+    merged["wall_seconds"] = sum(p.wall_seconds for p in pieces)
+    return dataclasses.replace(first, **merged)
+
+
+#: How ``merge_pieces`` combines each RunResult field; the rest are the same in every piece.
+_SUMMED = (
+    "arrived_by_stream",
+    "cleared_by_stream",
+    "lost_by_stream",
+    "in_system_by_stream",
+    "cleared_after_warmup_by_stream",
+    "cleared_by_day_stream",
+    "cleared_by_day_hour",
+    "backlog_at_report",
+    "in_system_by_hour",
+)
+_JOINED = ("time_in_system_min", "time_in_system_stream", "time_in_system_created_min")
+_BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
+_RECORDS = ("trucks", "visits")
+_SHARED = (
+    "scenario",
+    "replication",
+    "seed",
+    "days",
+    "warmup_min",
+    "horizon_min",
+    "streams",
+    "meta",
+)
+assert {f.name for f in dataclasses.fields(RunResult)} == {
+    *_SUMMED,
+    *_JOINED,
+    *_BY_STATION,
+    *_RECORDS,
+    *_SHARED,
+    "wall_seconds",
+}, "a RunResult field has no merge rule in merge_pieces"

@@ -217,9 +217,6 @@ def apply_overrides(
     field (a section left at its defaults, e.g. ``records.trucks``), so typos are refused."""
     tree = copy.deepcopy(raw)
     for dotted, value in overrides.items():
-        if dotted == YEAR_FIELD:
-            _set_year(tree, value)
-            continue
         keys = dotted.split(".")
         node: Any = tree
         for depth, key in enumerate(keys[:-1]):
@@ -233,20 +230,18 @@ def apply_overrides(
             node[int(last)] = value
         else:
             raise ScenarioError(path, dotted, "path does not lead to a field")
+        if dotted == YEAR_FIELD:
+            _move_start_into_year(tree, value)
     return tree
 
 
 YEAR_FIELD = "demand.year"
 
 
-def _set_year(tree: dict[str, Any], year: Any) -> None:
+def _move_start_into_year(tree: dict[str, Any], year: Any) -> None:
     """``demand.year = Y`` from the command line (``--year``, ``--set``, sweeps) also moves
     ``start_date`` to the same month-day in Y (29 Feb -> 28 Feb), so weekdays and dated closures
-    line up with the planning year. A year the schema refuses is left for it to name."""
-    demand = tree.setdefault("demand", {})
-    if not isinstance(demand, dict):
-        return  # the schema names the bad 'demand' value
-    demand["year"] = year
+    line up with the planning year. A year or date the schema refuses is left for it to name."""
     if not isinstance(year, int) or isinstance(year, bool) or not 1 <= year <= 9999:
         return
     from gatesim.model.demand import shifted_start
@@ -255,7 +250,7 @@ def _set_year(tree: dict[str, Any], year: Any) -> None:
     try:
         date = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
     except ValueError:
-        return  # the schema names the bad start_date
+        return
     tree["start_date"] = shifted_start(date, year).isoformat()
 
 

@@ -239,7 +239,7 @@ class Station:
         if (
             free
             and not queue
-            and (  # _open_at(now), inlined
+            and (  # open now: the cached stretch when it covers now, else is_open
                 not self._gated or (self._open if self._lo <= now < self._hi else self.is_open(now))
             )
         ):
@@ -256,16 +256,6 @@ class Station:
             self.on_queue_change(now, waiting)
         if free:
             self._pull(now)  # keeps the discipline's order when others already wait
-
-    def arrive_event(self, event: simpy.Event) -> None:
-        """SimPy callback form of :meth:`arrive` (the truck travels as the event's value)."""
-        self.arrive(event._value)  # the value slot: the public property costs a call per visit
-
-    def _open_at(self, now: float) -> bool:
-        """``is_open(now)`` for a gated station, from the cached stretch when it covers now."""
-        if self._lo <= now < self._hi:  # only ever set for a calendar-only gate
-            return self._open
-        return self.is_open(now)
 
     def _start(self, truck: Truck, now: float) -> None:
         busy = self.in_service + 1
