@@ -71,7 +71,7 @@ def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
 def run_piece(task: tuple[Scenario, int, int]) -> RunResult:
     """One component of one replication as a picklable task (see :func:`run_replications`)."""
     scenario, replication, piece = task
-    return simulate_piece(scenario, replication, piece)
+    return simulate_piece(scenario, replication, piece, fork=True)  # a stage per core
 
 
 def run_replications(
@@ -87,9 +87,11 @@ def run_replications(
     in component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
     called with the task's index. Outcomes are identical to the serial path's.
     """
-    counts = [len(components(scenario)) for scenario, _ in tasks]
+    parts = [components(scenario) for scenario, _ in tasks]
+    counts = [len(p) for p in parts]
     parallel = jobs > 1 or dask_address is not None
-    if not parallel or len(tasks) >= jobs or max(counts, default=1) <= 1:
+    divisible = any(len(p) > 1 or any(c.stages for c in p) for p in parts)
+    if not parallel or len(tasks) >= jobs or not divisible:
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from gatesim.model.stages import split_stations
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 
 __all__ = ["Component", "components"]
@@ -25,10 +26,14 @@ __all__ = ["Component", "components"]
 
 @dataclass(frozen=True)
 class Component:
-    """The stations and arrival streams of one independent part, each in scenario order."""
+    """The stations and arrival streams of one independent part, each in scenario order.
+
+    ``stages`` is empty for a part run as one piece, else the stations of its pipeline stages,
+    upstream first (:mod:`gatesim.model.stages`)."""
 
     stations: tuple[str, ...]
     streams: tuple[str, ...]
+    stages: tuple[tuple[str, ...], ...] = ()
 
 
 def _stations_in(steps: list[Step]) -> Iterator[str]:
@@ -75,7 +80,8 @@ def components(scenario: Scenario) -> list[Component]:
         )
         streams = sorted((n for kind, n in nodes if kind == "stream"), key=stream_pos.__getitem__)
         if stations or streams:
-            found.append(Component(tuple(stations), tuple(streams)))
+            cut = split_stations(scenario, tuple(stations), tuple(streams)) if streams else None
+            found.append(Component(tuple(stations), tuple(streams), cut or ()))
 
     def order(c: Component) -> tuple[int, int]:
         if c.streams:

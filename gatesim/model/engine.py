@@ -104,6 +104,20 @@ class _Finish:
         self.node = node
 
 
+class _Handoff:
+    """A visit to a station of a later pipeline stage: the truck leaves this stage here."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key  # the route position ("route/<name>/<step>...") the next stage resumes at
+
+
+#: Heap priority of a taken-over truck: before every other event at the same time (SimPy's
+#: lowest is URGENT - 1), and ordered among themselves by the head's hand-over order.
+HANDOFF = -2
+
+
 # --------------------------------------------------------------------------- the replication
 class Replication:
     """One independent run of a scenario with its own named random streams."""
@@ -115,15 +129,21 @@ class Replication:
         seed: int | None = None,
         network: Network | None = None,
         component: Component | None = None,
+        stage: int | None = None,
     ) -> None:
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.seed if seed is None else seed
         self.component = component
+        # A pipeline stage (gatesim.model.stages): stage 0 generates the arrivals and hands
+        # trucks for the next stage over to ``outbox``; that stage takes them through ``take``.
+        self.stage = stage
+        self.outbox: list[tuple[float, Truck]] = []
         self._station_types = validate_station_specs(scenario)
         self.network = network or build_network(scenario, station_outcomes(self._station_types))
         if component is not None:  # one independent part: its stations and streams only
-            self._station_types = {n: self._station_types[n] for n in component.stations}
+            own = component.stations if stage is None else component.stages[stage]
+            self._station_types = {n: self._station_types[n] for n in own}
         self.env = FastEnvironment()
         self._call = self.env.call_in
         self._heap, self._eid = self.env._heap, self.env._eid  # road trips push directly
@@ -162,6 +182,10 @@ class Replication:
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
         self.in_transit = 0  # trucks on the road to their sink (road trips to stations: _on_road)
+        self.handed_out = [0] * n  # trucks handed over to a later pipeline stage
+        self.handed_in = [0] * n  # trucks taken over from an earlier stage
+        self._handoff_seq = 0
+        self._wall = 0.0  # seconds spent in advance()
 
     def _build_stations(self) -> None:
         s = self.scenario
@@ -197,6 +221,7 @@ class Replication:
 
     def _build_routes(self) -> None:
         self._road_ends: set[int] = set()  # ids of the _Visit.arrive objects road trips call
+        self._resume_at: dict[str, _Visit] = {}  # route position -> its visit (for take-overs)
         used = None
         if self.component is not None:
             used = {self.scenario.arrivals[k].route for k in self.component.streams}
@@ -214,8 +239,11 @@ class Replication:
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:
         if isinstance(step, str):
+            if step not in self.stations:  # a station of another pipeline stage
+                return _Handoff(path)
             visit = _Visit(self.stations[step], cont, self._travel_to(step))
             self._road_ends.add(id(visit.arrive))
+            self._resume_at[path] = visit
             return visit
         if isinstance(step, BranchStep):
             cases = {
@@ -228,9 +256,9 @@ class Replication:
                 else None
             )
             return _Branch(step.branch, cases, default)
-        if isinstance(step, OverflowStep):
+        if isinstance(step, OverflowStep):  # a cut keeps the station with its deciders
             return _Overflow(
-                self.stations[step.if_queue_above.station],
+                self.stations.get(step.if_queue_above.station),  # type: ignore[arg-type]
                 step.if_queue_above.waiting,
                 self._compile(step.then, cont, f"{path}/then"),
                 self._compile(step.else_, cont, f"{path}/else"),
@@ -251,6 +279,10 @@ class Replication:
         included, are those of the whole scenario; arrivals of other streams only schedule
         the next arrival."""
         s = self.scenario
+        if self.stage:  # a later pipeline stage: its trucks come from the stage before
+            self._arrival_times, self._arrival_stream = [], []
+            self._channels, self._attribute_values = [], []
+            return
         generated = [
             arrival_streams.generate(
                 s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
@@ -373,6 +405,9 @@ class Replication:
                 step = step.pick()
             elif kind is _Overflow:
                 step = step.follow()
+            elif kind is _Handoff:
+                self._hand_off(truck, step.key)
+                return
             else:
                 self._move(truck, step.node, self._clear)
                 return
@@ -413,6 +448,38 @@ class Replication:
         if self.truck_rows is not None:
             self._record_truck(truck, now, "cleared")
 
+    # ------------------------------------------------------------------ pipeline stages
+    def _hand_off(self, truck: Truck, key: str) -> None:
+        """The truck leaves for a later stage, which resumes its route at ``key``."""
+        k = truck.stream_index
+        self.in_system[k] -= 1
+        self.handed_out[k] += 1
+        truck.step = key
+        if self.truck_rows is not None:
+            self.live.pop(truck.id, None)
+        self.outbox.append((self.env._now, truck))
+
+    def handed_over(self) -> list[tuple[float, Truck]]:
+        """The trucks handed over since the last call, as (time, truck), in hand-over order."""
+        trucks, self.outbox = self.outbox, []
+        return trucks
+
+    def take(self, handoffs: list[tuple[float, Truck]]) -> None:
+        """Schedule trucks handed over by the stage before (times >= now, in its order)."""
+        heap, take_over = self._heap, self._take_over
+        for when, truck in handoffs:
+            heappush(heap, (when, HANDOFF, self._handoff_seq, (take_over, truck)))
+            self._handoff_seq += 1
+
+    def _take_over(self, truck: Truck) -> None:
+        truck.step = self._resume_at[truck.step]
+        k = truck.stream_index
+        self.handed_in[k] += 1
+        self.in_system[k] += 1
+        if self.truck_rows is not None:
+            self.live[truck.id] = truck
+        self.forward(truck)
+
     def _lose(self, truck: Truck) -> None:
         k = truck.stream_index
         self.lost[k] += 1
@@ -447,10 +514,23 @@ class Replication:
 
     # ------------------------------------------------------------------ run and collect
     def run(self) -> RunResult:
+        self.advance(self.scenario.horizon_min)
+        return self.finish()
+
+    def advance(self, until: float) -> None:
+        """Process every event before ``until`` (pipeline stages advance a day at a time).
+
+        Running in steps processes the same events in the same order as one run: each stop
+        only adds a sentinel, whose event id shifts later ids without reordering them."""
         started = time.perf_counter()
-        self.env.run(until=self.scenario.horizon_min)
+        if until > self.env._now:
+            self.env.run(until=until)
+        self._wall += time.perf_counter() - started
+
+    def finish(self) -> RunResult:
+        started = time.perf_counter()
         result = self._collect()
-        result.wall_seconds = time.perf_counter() - started
+        result.wall_seconds = self._wall + time.perf_counter() - started
         return result
 
     def release(self) -> None:
@@ -510,7 +590,7 @@ class Replication:
         )
 
     def _check_conservation(self) -> None:
-        total = sum(self.arrived)
+        total = sum(self.arrived) + sum(self.handed_in) - sum(self.handed_out)
         in_system = sum(self.in_system)
         accounted = sum(self.cleared) + sum(self.lost) + in_system
         if total != accounted or min(self.in_system) < 0:
@@ -556,22 +636,33 @@ def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) 
     one part at a time and the parts merged (:func:`merge_pieces`), exactly as a process pool
     or Dask runs them side by side, so the result never depends on the executor.
     """
-    count = len(components(scenario))
-    if count <= 1:
+    parts = components(scenario)
+    count = len(parts)
+    if count == 0 or (count == 1 and not parts[0].stages):
         return Replication(scenario, replication, seed).run()
     pieces = [simulate_piece(scenario, replication, i, seed) for i in range(count)]
     return merge_pieces(scenario, pieces)
 
 
 def simulate_piece(
-    scenario: Scenario, replication: int, piece: int, seed: int | None = None
+    scenario: Scenario,
+    replication: int,
+    piece: int,
+    seed: int | None = None,
+    fork: bool = False,
 ) -> RunResult:
     """Run component number ``piece`` of one replication alone (its stations and streams).
 
     Its random draws, truck ids and event order (ties included) are those the same trucks
     have in the whole scenario; arrays by stream keep every stream (zero for other parts).
+    A component cut into pipeline stages runs them day by day (``fork``: the head in a child
+    process, see :mod:`gatesim.model.pipeline`) and merges them; the result is the same.
     """
     part = components(scenario)[piece]
+    if part.stages:
+        from gatesim.model.pipeline import run_stages  # it builds on this module
+
+        return merge_pieces(scenario, run_stages(scenario, replication, part, seed, fork))
     run = Replication(scenario, replication, seed, component=part)
     result = run.run()
     run.release()  # the next piece should not find this one's arrivals still held

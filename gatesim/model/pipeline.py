@@ -1,0 +1,130 @@
+"""Run a component cut into pipeline stages (:mod:`gatesim.model.stages`), a day at a time.
+
+The head advances one day, hands the trucks that left it over, and the tail advances the same
+day; trucks only move from head to tail, so the tail never needs anything later. Serially both
+stages alternate in this process. With ``fork=True`` (a process-pool worker, which has one
+thread) the head runs in a forked child and sends each day's trucks through a pipe, so both
+stages run at once on two cores. Both ways process exactly the same events in the same order:
+the result does not depend on how the stages were run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+from gatesim.model.components import Component
+from gatesim.model.engine import MINUTES_PER_DAY, Replication
+from gatesim.model.results import RunResult
+from gatesim.model.trucks import Truck
+from gatesim.scenario.schema import Scenario
+
+__all__ = ["PipelineError", "can_fork", "run_stages"]
+
+Handoffs = list[tuple[float, Truck]]
+
+
+class PipelineError(RuntimeError):
+    """The head stage failed in its child process (the message holds its traceback)."""
+
+
+def can_fork() -> bool:
+    """A child may be forked safely: POSIX, and this process runs a single thread."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def run_stages(
+    scenario: Scenario, replication: int, part: Component, seed: int | None, fork: bool
+) -> list[RunResult]:
+    """[head result, tail result] of a two-stage component."""
+    if len(part.stages) != 2:
+        raise ValueError(f"a pipeline needs two stages, got {len(part.stages)}")
+    if fork and can_fork():
+        return _run_forked(scenario, replication, part, seed)
+    head = Replication(scenario, replication, seed, component=part, stage=0)
+    tail = Replication(scenario, replication, seed, component=part, stage=1)
+    for day_end in _day_ends(scenario):
+        head.advance(day_end)
+        tail.take(head.handed_over())
+        tail.advance(day_end)
+    return [_finish(head), _finish(tail)]
+
+
+def _day_ends(scenario: Scenario) -> Iterator[float]:
+    """The stops of the day-by-day advance: each midnight, then the horizon."""
+    horizon = scenario.horizon_min
+    day_end = MINUTES_PER_DAY
+    while day_end < horizon:
+        yield day_end
+        day_end += MINUTES_PER_DAY
+    yield horizon
+
+
+def _finish(run: Replication) -> RunResult:
+    result = run.finish()
+    run.release()
+    return result
+
+
+def _run_forked(
+    scenario: Scenario, replication: int, part: Component, seed: int | None
+) -> list[RunResult]:
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the child: the head stage; it must never return into the caller's code
+        reader.close()
+        os._exit(_head_child(scenario, replication, part, seed, writer))
+    writer.close()
+    try:
+        tail = Replication(scenario, replication, seed, component=part, stage=1)
+        head_result = _follow(tail, reader)
+        results = [head_result, _finish(tail)]
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)  # it may be blocked on a full pipe
+        raise
+    finally:
+        reader.close()
+        os.waitpid(pid, 0)
+    return results
+
+
+def _head_child(
+    scenario: Scenario, replication: int, part: Component, seed: int | None, out: Connection
+) -> int:
+    try:
+        head = Replication(scenario, replication, seed, component=part, stage=0)
+        for day_end in _day_ends(scenario):
+            head.advance(day_end)
+            out.send(("trucks", day_end, head.handed_over()))
+        out.send(("done", head.finish()))
+        return 0
+    except BaseException:  # reported to the parent, which raises it
+        out.send(("error", traceback.format_exc()))
+        return 1
+    finally:
+        out.close()
+
+
+def _follow(tail: Replication, head: Connection) -> RunResult:
+    """Advance the tail behind the head's days; returns the head's result."""
+    while True:
+        try:
+            message: tuple[Any, ...] = head.recv()
+        except EOFError:
+            raise PipelineError("the head stage's process ended without a result") from None
+        kind = message[0]
+        if kind == "trucks":
+            _, day_end, trucks = message
+            tail.take(trucks)
+            tail.advance(day_end)
+        elif kind == "done":
+            result: RunResult = message[1]
+            return result
+        else:
+            raise PipelineError(f"the head stage failed:\n{message[1]}")

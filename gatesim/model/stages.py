@@ -1,0 +1,204 @@
+"""Pipeline stages: a large component cut into an upstream and a downstream part.
+
+Trucks only move forward through a cut: the upstream stage (the *head*) holds every station a
+truck can reach before any downstream station, so the downstream stage (the *tail*) never
+affects the head. The head runs alone, generates the arrivals and hands each truck that heads
+for a tail station over, with the time it left; the tail takes the trucks over at those times.
+Run side by side (:mod:`gatesim.model.pipeline`), the tail follows the head day by day.
+
+Where a cut may go:
+
+* upstream-closed: a station whose trucks can come from a tail station is in the tail, and a
+  route's first station is in the head (only the head generates arrivals);
+* a ``choose`` step (one random stream) is decided in one stage only, so its draws come in the
+  same order as in the whole component; an ``if_queue_above`` step is decided in the stage
+  that holds the station it looks at.
+
+Only components with at least :data:`SPLIT_MIN_VISITS` expected station visits are cut:
+shorter runs gain nothing from a second process. The cut is chosen from the expected visits
+per station (arrival means × route shares; station outcomes counted as equally likely) to
+put about half the visits on each side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from gatesim.model.arrivals import hourly_means
+from gatesim.scenario.schema import (
+    ArrivalSpec,
+    BranchStep,
+    ChooseStep,
+    OverflowStep,
+    Scenario,
+    Step,
+)
+
+__all__ = ["SPLIT_MIN_VISITS", "expected_visits", "split_stations"]
+
+#: A component is cut only when it expects at least this many station visits (about 4 s of
+#: simulation on the reference machine; the baseline's 1119-1120 lane reaches it in ~6 months).
+SPLIT_MIN_VISITS = 1_000_000
+#: The head may carry between these shares of the expected visits (else no cut).
+HEAD_SHARE_RANGE = (0.25, 0.75)
+
+ORIGIN = "\0origin"  # the virtual place every route starts from (always in the head)
+FIXED = ("lane", "direction", "cargo", "stream")
+
+
+@dataclass
+class _Flow:
+    """What the walk over a component's routes found."""
+
+    visits: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    edges: set[tuple[str, str]] = field(default_factory=set)
+    #: places that must share a stage: the deciders of each choose / overflow step
+    together: list[set[str]] = field(default_factory=list)
+
+
+def expected_visits(scenario: Scenario, streams: tuple[str, ...]) -> _Flow:
+    """Expected visits per station over the horizon, and the station-to-station moves."""
+    flow = _Flow()
+    deciders: dict[int, set[str]] = defaultdict(set)
+    observed: dict[int, str] = {}
+    for name in streams:
+        arrival = scenario.arrivals[name]
+        mass = float(hourly_means(scenario, arrival).sum())
+        steps = scenario.routes[arrival.route].steps
+        _walk(steps, {ORIGIN: mass}, name, arrival, flow, deciders, observed)
+    for key, places in deciders.items():
+        flow.together.append(places | ({observed[key]} if key in observed else set()))
+    return flow
+
+
+def _walk(
+    steps: list[Step],
+    flows: dict[str, float],
+    name: str,
+    arrival: ArrivalSpec,
+    flow: _Flow,
+    deciders: dict[int, set[str]],
+    observed: dict[int, str],
+) -> dict[str, float]:
+    """Push ``flows`` (expected trucks by the place they come from) through ``steps``."""
+    for step in steps:
+        if not flows:
+            return flows
+        if isinstance(step, str):
+            total = sum(flows.values())
+            flow.visits[step] += total
+            flow.edges.update((place, step) for place in flows)
+            flows = {step: total}
+            continue
+        branches: list[tuple[float, list[Step]]]
+        if isinstance(step, BranchStep):
+            branches = _branch_shares(step, name, arrival)
+        elif isinstance(step, ChooseStep):
+            deciders[id(step)].update(flows)
+            branches = [(o.p, o.steps) for o in step.choose]
+        else:
+            assert isinstance(step, OverflowStep)
+            deciders[id(step)].update(flows)
+            observed[id(step)] = step.if_queue_above.station
+            branches = [(0.5, step.then), (0.5, step.else_)]
+        merged: dict[str, float] = defaultdict(float)
+        for share, sub in branches:  # zero shares too: a cut must hold for every way
+            scaled = {place: mass * share for place, mass in flows.items()}
+            for place, mass in _walk(sub, scaled, name, arrival, flow, deciders, observed).items():
+                merged[place] += mass
+        flows = dict(merged)
+    return flows
+
+
+def _branch_shares(
+    step: BranchStep, name: str, arrival: ArrivalSpec
+) -> list[tuple[float, list[Step]]]:
+    """(share, steps) of each way out of a branch, for trucks of one stream."""
+    attr = step.branch
+    if attr in FIXED:
+        value = name if attr == "stream" else getattr(arrival, attr)
+        shares = {value: 1.0}
+    elif attr == "channel":
+        shares = _normalised(arrival.channels)
+    elif attr in arrival.attributes:
+        shares = _normalised(arrival.attributes[attr])
+    else:  # an outcome a station sets: every case (and the default) counted as equally likely
+        ways = list(step.cases.values()) + ([step.default] if step.default is not None else [])
+        return [(1.0 / len(ways), sub) for sub in ways]
+    out: list[tuple[float, list[Step]]] = []
+    for value, share in shares.items():
+        sub = step.cases.get(value, step.default)
+        out.append((share, sub if sub is not None else []))
+    return out
+
+
+def _normalised(shares: dict[str, float]) -> dict[str, float]:
+    total = sum(shares.values())
+    return {k: v / total for k, v in shares.items()} if total > 0 else {}
+
+
+def split_stations(
+    scenario: Scenario, stations: tuple[str, ...], streams: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(head stations, tail stations) of a component, or None when it is not cut."""
+    flow = expected_visits(scenario, streams)
+    total = sum(flow.visits.values())
+    if total < SPLIT_MIN_VISITS:
+        return None
+    groups = _stage_units(stations, flow)
+    if groups is None:
+        return None
+    units, dag = groups
+    best: tuple[float, set[str]] | None = None
+    for order in _candidate_orders(dag, units, flow):
+        head: set[str] = set()
+        for unit in order:
+            head |= units[unit]
+            share = sum(flow.visits.get(s, 0.0) for s in head) / total
+            low, high = HEAD_SHARE_RANGE
+            if low <= share <= high and (best is None or abs(share - 0.5) < best[0]):
+                best = (abs(share - 0.5), set(head))
+    if best is None:
+        return None
+    head_set = best[1]
+    head_stations = tuple(s for s in stations if s in head_set)
+    tail_stations = tuple(s for s in stations if s not in head_set)
+    return (head_stations, tail_stations) if head_stations and tail_stations else None
+
+
+def _stage_units(
+    stations: tuple[str, ...], flow: _Flow
+) -> tuple[dict[int, set[str]], nx.DiGraph] | None:
+    """Groups of places that must stay together, as a DAG (None: the head would hold all).
+
+    Places joined by a ``choose``/``overflow`` constraint or by a cycle of moves form one
+    unit; the origin's unit holds every route's first station."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from((ORIGIN, *stations))
+    graph.add_edges_from(flow.edges)
+    for places in flow.together:  # a 2-cycle through each pair keeps them in one unit
+        first, *rest = sorted(places)
+        for other in rest:
+            graph.add_edge(first, other)
+            graph.add_edge(other, first)
+    for first in [b for a, b in flow.edges if a == ORIGIN]:
+        graph.add_edge(first, ORIGIN)  # first stations join the origin's unit
+    dag = nx.condensation(graph)
+    units = {n: set(dag.nodes[n]["members"]) - {ORIGIN} for n in dag.nodes}
+    return (units, dag) if len(units) > 1 else None
+
+
+def _candidate_orders(dag: nx.DiGraph, units: dict[int, set[str]], flow: _Flow) -> list[list[int]]:
+    """Topological orders whose prefixes are the cuts tried (each prefix is upstream-closed)."""
+
+    def weight(unit: int) -> float:
+        return sum(flow.visits.get(s, 0.0) for s in units[unit])
+
+    return [
+        list(nx.lexicographical_topological_sort(dag, key=lambda u: (weight(u), u))),
+        list(nx.lexicographical_topological_sort(dag, key=lambda u: (-weight(u), u))),
+        list(nx.lexicographical_topological_sort(dag, key=lambda u: u)),
+    ]

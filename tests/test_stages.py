@@ -1,0 +1,230 @@
+"""Pipeline stages: where a component is cut, and that a cut run equals the whole run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from builders import scenario
+from test_components import same
+
+import gatesim.model.stages as stages
+from gatesim.experiment.runner import run_experiment
+from gatesim.model.components import components
+from gatesim.model.engine import Replication, merge_pieces, simulate
+from gatesim.model.pipeline import PipelineError, can_fork, run_stages
+from gatesim.model.stages import ORIGIN, expected_visits, split_stations
+from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.schema import Scenario
+
+EXP = {"dist": "exponential", "mean": 10.0}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def station(servers: int = 1) -> dict[str, Any]:
+    return {"servers": servers, "service": EXP}
+
+
+def stream(route: str, per_day: float) -> dict[str, Any]:
+    return {
+        "lane": "L",
+        "direction": "export",
+        "cargo": "c",
+        "route": route,
+        "per_day": per_day,
+        "channels": {"green": 0.6, "yellow": 0.4},
+    }
+
+
+def shared_middle(
+    days: int = 4, middle: list[Any] | None = None, extra: tuple[str, ...] = ()
+) -> Scenario:
+    """Two streams with their own first stations, a shared middle and their own last ones."""
+    steps_mid = middle if middle is not None else ["mid"]
+    return scenario(
+        {n: station(2) for n in ("a_up", "b_up", "mid", "a_down", "b_down", *extra)},
+        {
+            "ra": {"origin": "src", "steps": ["a_up", *steps_mid, "a_down"], "destination": "out"},
+            "rb": {"origin": "src", "steps": ["b_up", *steps_mid, "b_down"], "destination": "out"},
+        },
+        {"a": stream("ra", 90), "b": stream("rb", 70)},
+        days=days,
+        warmup_days=1,
+    )
+
+
+@pytest.fixture
+def always_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut every component big enough to cut at all (the real floor is a million visits)."""
+    monkeypatch.setattr(stages, "SPLIT_MIN_VISITS", 0)
+
+
+def moves(s: Scenario) -> set[tuple[str, str]]:
+    return expected_visits(s, tuple(s.arrivals)).edges
+
+
+def test_small_components_are_not_cut() -> None:
+    (only,) = components(shared_middle())
+    assert only.stages == ()
+
+
+def test_expected_visits_follow_route_shares() -> None:
+    flow = expected_visits(shared_middle(days=4), ("a", "b"))
+    assert flow.visits["a_up"] == pytest.approx(4 * 90)
+    assert flow.visits["mid"] == pytest.approx(4 * 160)
+    assert (ORIGIN, "a_up") in flow.edges and ("mid", "b_down") in flow.edges
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_cut_is_upstream_closed() -> None:
+    s = shared_middle()
+    (part,) = components(s)
+    head, tail = part.stages
+    assert set(head) | set(tail) == set(part.stations) and not set(head) & set(tail)
+    for a, b in moves(s):
+        assert not (a in tail and b in head), (a, b)  # no truck goes back upstream
+        if a == ORIGIN:
+            assert b in head  # only the head generates arrivals
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_choose_is_decided_in_one_stage() -> None:
+    # green trucks decide after x, yellow after y: both must sit in one stage
+    middle = [
+        {"branch": "channel", "cases": {"green": ["x"], "yellow": ["y"]}},
+        {"choose": [{"p": 0.5, "steps": ["mid"]}, {"p": 0.5, "steps": []}]},
+    ]
+    s = shared_middle(middle=middle, extra=("x", "y"))
+    (part,) = components(s)
+    assert part.stages
+    head, _ = part.stages
+    assert ("x" in head) == ("y" in head)
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_overflow_looks_at_a_station_of_its_own_stage() -> None:
+    def cut(watched: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        middle = [{"if_queue_above": {"station": watched, "waiting": 3}, "then": ["x"],
+                   "else": ["mid"]}]  # fmt: skip
+        s = shared_middle(middle=middle, extra=("x",))
+        return split_stations(s, tuple(s.stations), tuple(s.arrivals))
+
+    # decided after a_up / b_up, looking at x: x joins them in the head
+    assert cut("x") == (("a_up", "b_up", "x"), ("mid", "a_down", "b_down"))
+    # looking at b_down, downstream of the deciders: no cut keeps them together
+    assert cut("b_down") is None
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_staged_run_equals_whole_run() -> None:
+    s = shared_middle(days=6)
+    (part,) = components(s)
+    assert part.stages
+    whole = Replication(s, 0).run()
+    staged = simulate(s, 0)
+    for counts in (
+        "arrived_by_stream",
+        "cleared_by_stream",
+        "lost_by_stream",
+        "in_system_by_stream",
+        "cleared_after_warmup_by_stream",
+        "cleared_by_day_stream",
+        "cleared_by_day_hour",
+        "backlog_at_report",
+        "in_system_by_hour",
+    ):
+        assert np.array_equal(getattr(whole, counts), getattr(staged, counts)), counts
+    assert whole.stations == staged.stations
+    assert all(np.array_equal(whole.queue_by_hour[n], staged.queue_by_hour[n]) for n in s.stations)
+    key = np.lexsort((whole.time_in_system_created_min, whole.time_in_system_min))
+    other = np.lexsort((staged.time_in_system_created_min, staged.time_in_system_min))
+    assert np.array_equal(whole.time_in_system_min[key], staged.time_in_system_min[other])
+    assert whole.trucks is not None and staged.trucks is not None
+    assert sorted(map(repr, whole.trucks)) == sorted(map(repr, staged.trucks))
+    assert whole.visits is not None and staged.visits is not None
+    assert sorted(whole.visits) == sorted(staged.visits)
+    assert staged.arrived_by_stream.sum() > 500  # enough trucks to mean something
+
+
+def in_fresh_process(check: str) -> None:
+    """Run ``check()`` of this module in a new interpreter: forking needs a process with one
+    thread, and earlier tests (Dask) leave threads in this one."""
+    code = (
+        f"import sys; sys.path[:0] = [{str(ROOT / 'tests')!r}]; "
+        f"import test_stages; test_stages.{check}()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("checked"), done.stdout
+
+
+def forked_equals_serial() -> None:
+    stages.SPLIT_MIN_VISITS = 0
+    assert can_fork()
+    s = shared_middle(days=5)
+    (part,) = components(s)
+    serial = merge_pieces(s, run_stages(s, 2, part, None, fork=False))
+    forked = merge_pieces(s, run_stages(s, 2, part, None, fork=True))
+    same(serial, forked)
+    print("checked")
+
+
+def forked_failure_is_reported() -> None:
+    stages.SPLIT_MIN_VISITS = 0
+
+    def broken(self: Replication, truck: Any, key: str) -> None:
+        raise RuntimeError("hand-over broke")
+
+    Replication._hand_off = broken  # type: ignore[method-assign]  # this process only
+    s = shared_middle()
+    (part,) = components(s)
+    with pytest.raises(PipelineError, match="hand-over broke"):
+        run_stages(s, 0, part, None, fork=True)
+    print("checked")
+
+
+def test_forked_head_gives_the_serial_result() -> None:
+    in_fresh_process("forked_equals_serial")
+
+
+def test_a_failing_forked_head_is_reported() -> None:
+    in_fresh_process("forked_failure_is_reported")
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_one_replication_on_two_workers_matches_serial() -> None:
+    s = shared_middle(days=4)
+    serial = run_experiment(s, replications=1, jobs=1).outcomes[0]
+    pool = run_experiment(s, replications=1, jobs=2).outcomes[0]
+    assert repr(serial.kpis) == repr(pool.kpis)
+    assert serial.stations == pool.stations
+    assert repr(serial.trucks) == repr(pool.trucks)
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_a_failing_head_stage_is_raised_serially(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Replication, truck: Any, key: str) -> None:
+        raise RuntimeError("hand-over broke")
+
+    monkeypatch.setattr(Replication, "_hand_off", broken)
+    s = shared_middle()
+    (part,) = components(s)
+    with pytest.raises(RuntimeError, match="hand-over broke"):
+        run_stages(s, 0, part, None, fork=False)
+
+
+def test_the_baseline_year_cuts_the_1119_lane_in_two() -> None:
+    s = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides={"days": 365})
+    hn, tt = components(s)
+    assert not tt.stages  # under the floor: not worth a second process
+    head, _ = hn.stages
+    assert head[0] == "hn_vn_exp_staging" and "hn_cn_imp_staging" in head
+    flow = expected_visits(s, hn.streams)
+    share = sum(flow.visits[n] for n in head) / sum(flow.visits.values())
+    assert 0.4 < share < 0.6
