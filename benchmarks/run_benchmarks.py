@@ -416,7 +416,7 @@ def year(cfg: Settings, report: Report) -> None:
     variants: list[tuple[str, dict[str, Any], int]] = [("as in baseline.yaml", {"days": days}, 1)]
     if not cfg.quick:
         variants.append(("records.trucks off", off, 1))
-    variants.append(("records.trucks off, lanes in parallel, jobs=2", off, 2))
+    variants.append(("records.trucks off, lanes and pipeline stages in parallel, jobs=2", off, 2))
     for label, overrides, jobs in variants:
         r = fresh_run(BASELINE, overrides, jobs)
         report.add(

@@ -170,6 +170,7 @@ class Station:
         self._watches_queue = cls.on_queue_change is not Station.on_queue_change
         self._plain_service = cls.service_time is Station.service_time and not self._rules
         self._draw_service = self._default.draw
+        self._done = self._service_done
 
     def reset_statistics(self, now: float) -> None:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
@@ -291,9 +292,8 @@ class Station:
             return
         if duration < 0:  # env.call_in(duration, self._service_done, truck), inlined
             raise ValueError(f"negative delay {duration}")
-        heappush(
-            heap, (self.env._now + duration, NORMAL, next(self._eid), (self._service_done, truck))
-        )
+        # `now` is env.now here (every caller passes it), and the bound method is made once.
+        heappush(heap, (now + duration, NORMAL, next(self._eid), (self._done, truck)))
 
     def _service_done(self, truck: Truck) -> None:
         now = self.env._now
