@@ -32,6 +32,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bare_simpy_baseline
 import bare_simpy_tandem
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 import gatesim
 from gatesim import Replication, Scenario, load_scenario, simulate
-from gatesim.experiment.runner import run_experiment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -475,26 +476,66 @@ EXECUTORS: dict[str, dict[str, Any]] = {
     "Dask LocalCluster (2 workers)": {"jobs": 2, "dask_address": "local"},
 }
 
+# Each batch runs in a fresh process, as a user's would: in one long-lived process, a Dask run
+# leaves threads behind, so later pools fall back to forkserver (slower start, and workers
+# that are not our children, so their CPU goes uncounted), and later Dask runs find
+# distributed already imported. The timer starts at the run_experiment call, so Dask's import
+# and cluster start count (the user waits for them too); loading gatesim does not.
+PARALLEL_CODE = """
+import json, os, resource, sys, time
+from gatesim import load_scenario
+from gatesim.experiment.runner import run_experiment
+
+def counters():  # wall, CPU of this process and its reaped children, machine busy seconds
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open("/proc/stat") as f:
+        fields = [float(x) for x in f.readline().split()[1:]]
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return time.perf_counter(), cpu, busy
+
+path, days, n, kwargs, out = sys.argv[1:]
+scenario = load_scenario(path, overrides={"days": int(days)})
+before = counters()
+result = run_experiment(scenario, int(n), **json.loads(kwargs))
+after = counters()
+result.kpi_table().to_pickle(out)
+wall = after[0] - before[0]
+ours, busy = (after[1] - before[1]) / wall, (after[2] - before[2]) / wall
+print(json.dumps({"wall": wall, "ours": ours, "busy": busy}))
+"""
+
 
 @dataclass
 class ExecutorRun:
     wall: float
-    ours: float  # cores used by this process and its workers
+    ours: float  # cores used by the batch's process and its workers
     busy: float  # cores used by the whole machine (ours included)
     table: Any  # the KPI table, for the equivalence check
 
 
-def run_executor(label: str, scenario: Scenario, n: int) -> ExecutorRun:
-    """One batch on one executor, timed from the call (Dask's import and cluster start count:
-    the user waits for them too)."""
-    before = cpu_counters()
-    t, _, result = timed(lambda: run_experiment(scenario, n, **EXECUTORS[label]))
-    after = cpu_counters()
-    wall = after[0] - before[0]
-    run = ExecutorRun(
-        t, (after[1] - before[1]) / wall, (after[2] - before[2]) / wall, result.kpi_table()
-    )
-    log(f"  {label}: {t:.2f} s; cores busy: ours {run.ours:.2f}, whole machine {run.busy:.2f}")
+def run_executor(label: str, days: int, n: int) -> ExecutorRun:
+    """One batch on one executor in a fresh process (see PARALLEL_CODE)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        table_path = Path(tmp) / "kpis.pkl"
+        args = [str(BASELINE), str(days), str(n), json.dumps(EXECUTORS[label]), str(table_path)]
+        # PYTHONPATH: this checkout's gatesim, in the batch's process and in the Dask workers
+        # it spawns. stderr is not captured: Dask's warnings and any traceback show.
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        done = subprocess.run(
+            [sys.executable, "-c", PARALLEL_CODE, *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": path},
+            check=True,
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        run = ExecutorRun(
+            figures["wall"], figures["ours"], figures["busy"], pd.read_pickle(table_path)
+        )
+    log(f"  {label}: {run.wall:.2f} s; cores busy: ours {run.ours:.2f}, machine {run.busy:.2f}")
     return run
 
 
@@ -505,12 +546,11 @@ def parallel(cfg: Settings, report: Report) -> None:
     log(
         f"[parallel] baseline, {n} replications x {days} days; {cfg.parallel_pairs} pool/Dask pairs"
     )
-    scenario = with_days(BASELINE, days)
     serial_label, pool_label, dask_label = EXECUTORS
-    runs: dict[str, list[ExecutorRun]] = {serial_label: [run_executor(serial_label, scenario, n)]}
+    runs: dict[str, list[ExecutorRun]] = {serial_label: [run_executor(serial_label, days, n)]}
     for i in range(cfg.parallel_pairs):
         for label in (pool_label, dask_label) if i % 2 == 0 else (dask_label, pool_label):
-            runs.setdefault(label, []).append(run_executor(label, scenario, n))
+            runs.setdefault(label, []).append(run_executor(label, days, n))
     for label, batch in runs.items():
         report.add(
             f"parallel {label} cores (median)",
