@@ -7,7 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from gatesim.experiment.executors import ExecutorError, run_tasks
+from gatesim.experiment.executors import (
+    LOCAL_CLUSTER_CONFIG,
+    ExecutorError,
+    local_cluster,
+    run_tasks,
+)
 
 TASKS = [(seed, 1000 + 100 * seed) for seed in range(6)]  # (seed, sample size)
 
@@ -90,3 +95,19 @@ def test_unreachable_scheduler_fails_fast() -> None:
 def test_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="jobs"):
         run_tasks(draw, TASKS, jobs=0)
+
+
+def worker_settings() -> dict[str, object]:
+    import dask
+
+    return {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG}
+
+
+def test_local_cluster_quiets_its_workers_only() -> None:
+    from distributed import Client
+
+    before = worker_settings()
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        on_workers = list(client.run(worker_settings).values())
+    assert on_workers == [LOCAL_CLUSTER_CONFIG]
+    assert worker_settings() == before  # the caller's configuration is left as it was

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.experiment.executors import local_cluster
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replications
@@ -54,11 +55,7 @@ def scheduler_address(execution: Execution) -> Iterator[str | None]:
     if execution.dask_address != "local":
         yield execution.dask_address
         return
-    from distributed import LocalCluster  # lazy: dask is slow to import
-
-    with LocalCluster(
-        n_workers=execution.jobs, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with local_cluster(execution.jobs) as cluster:
         yield str(cluster.scheduler_address)
 
 
