@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 from builders import scenario
-from test_components import same
+from test_components import lanes, same
 
 import gatesim.model.stages as stages
 from gatesim.experiment.runner import run_experiment
-from gatesim.model.components import components
+from gatesim.model.components import Component
 from gatesim.model.engine import Replication, merge_pieces, simulate
 from gatesim.model.pipeline import PipelineError, can_fork, run_stages
-from gatesim.model.stages import ORIGIN, expected_visits, split_stations
+from gatesim.model.stages import ORIGIN, expected_visits, pipeline, split_stations
 from gatesim.scenario.loader import load_scenario
 from gatesim.scenario.schema import Scenario
 
@@ -67,9 +67,14 @@ def moves(s: Scenario) -> set[tuple[str, str]]:
     return expected_visits(s, tuple(s.arrivals)).edges
 
 
-def test_small_components_are_not_cut() -> None:
-    (only,) = components(shared_middle())
-    assert only.stages == ()
+def test_short_runs_are_not_cut() -> None:
+    assert pipeline(shared_middle()) is None
+
+
+def cut_of(s: Scenario) -> Component:
+    part = pipeline(s)
+    assert part is not None
+    return part
 
 
 def test_expected_visits_follow_route_shares() -> None:
@@ -82,7 +87,7 @@ def test_expected_visits_follow_route_shares() -> None:
 @pytest.mark.usefixtures("always_cut")
 def test_cut_is_upstream_closed() -> None:
     s = shared_middle()
-    (part,) = components(s)
+    part = cut_of(s)
     head, tail = part.stages
     assert set(head) | set(tail) == set(part.stations) and not set(head) & set(tail)
     for a, b in moves(s):
@@ -99,8 +104,7 @@ def test_choose_is_decided_in_one_stage() -> None:
         {"choose": [{"p": 0.5, "steps": ["mid"]}, {"p": 0.5, "steps": []}]},
     ]
     s = shared_middle(middle=middle, extra=("x", "y"))
-    (part,) = components(s)
-    assert part.stages
+    part = cut_of(s)
     head, _ = part.stages
     assert ("x" in head) == ("y" in head)
 
@@ -120,10 +124,10 @@ def test_overflow_looks_at_a_station_of_its_own_stage() -> None:
 
 
 @pytest.mark.usefixtures("always_cut")
-def test_staged_run_equals_whole_run() -> None:
-    s = shared_middle(days=6)
-    (part,) = components(s)
-    assert part.stages
+@pytest.mark.parametrize("build", [shared_middle, lanes])
+def test_staged_run_equals_whole_run(build: Any) -> None:
+    s = build(days=6)
+    cut_of(s)
     whole = Replication(s, 0).run()
     staged = simulate(s, 0)
     for counts in (
@@ -168,7 +172,7 @@ def forked_equals_serial() -> None:
     stages.SPLIT_MIN_VISITS = 0
     assert can_fork()
     s = shared_middle(days=5)
-    (part,) = components(s)
+    part = cut_of(s)
     serial = merge_pieces(s, run_stages(s, 2, part, None, fork=False))
     forked = merge_pieces(s, run_stages(s, 2, part, None, fork=True))
     same(serial, forked)
@@ -183,7 +187,7 @@ def forked_failure_is_reported() -> None:
 
     Replication._hand_off = broken  # type: ignore[method-assign]  # this process only
     s = shared_middle()
-    (part,) = components(s)
+    part = cut_of(s)
     with pytest.raises(PipelineError, match="hand-over broke"):
         run_stages(s, 0, part, None, fork=True)
     print("checked")
@@ -214,17 +218,24 @@ def test_a_failing_head_stage_is_raised_serially(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(Replication, "_hand_off", broken)
     s = shared_middle()
-    (part,) = components(s)
+    part = cut_of(s)
     with pytest.raises(RuntimeError, match="hand-over broke"):
         run_stages(s, 0, part, None, fork=False)
 
 
-def test_the_baseline_year_cuts_the_1119_lane_in_two() -> None:
+@pytest.mark.usefixtures("always_cut")
+def test_the_cut_spans_independent_lanes() -> None:
+    head, tail = cut_of(lanes()).stages  # two lanes of two stations each
+    assert {"a1", "b1"} <= set(head) and "a2" in tail  # each lane's first station leads
+
+
+def test_the_baseline_year_is_cut_across_both_lanes() -> None:
     s = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides={"days": 365})
-    hn, tt = components(s)
-    assert not tt.stages  # under the floor: not worth a second process
-    head, _ = hn.stages
-    assert head[0] == "hn_vn_exp_staging" and "hn_cn_imp_staging" in head
-    flow = expected_visits(s, hn.streams)
+    head, tail = cut_of(s).stages
+    for lane in ("hn_", "tt_"):
+        assert any(n.startswith(lane) for n in head) and any(n.startswith(lane) for n in tail)
+    assert {"hn_vn_exp_staging", "hn_cn_imp_staging", "tt_vn_exp_staging"} <= set(head)
+    flow = expected_visits(s, tuple(s.arrivals))
     share = sum(flow.visits[n] for n in head) / sum(flow.visits.values())
-    assert 0.4 < share < 0.6
+    assert 0.45 < share < 0.55
+    assert pipeline(load_scenario(ROOT / "scenarios" / "baseline.yaml")) is None  # 30 days

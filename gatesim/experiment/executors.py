@@ -89,7 +89,7 @@ def run_tasks(
     callback = on_result if on_result is not None else _ignore
     if dask_address is not None:
         return _run_dask(fn, tasks, jobs, dask_address, callback)
-    if jobs == 1 or len(tasks) <= 1:
+    if jobs == 1 or not tasks:  # one task still gets a worker: it may fork (pipeline stages)
         return _run_serial(fn, tasks, callback)
     return _run_pool(fn, tasks, jobs, callback)
 

@@ -24,6 +24,7 @@ from gatesim.experiment.executors import run_tasks
 from gatesim.model.components import components
 from gatesim.model.engine import merge_pieces, simulate, simulate_piece
 from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
+from gatesim.model.stages import pipeline
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
@@ -68,10 +69,17 @@ def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
     return ReplicationOutcome.from_result(simulate(scenario, replication))
 
 
+#: ``run_piece``'s piece number for "the whole replication, its pipeline stages side by side".
+STAGED = -1
+
+
 def run_piece(task: tuple[Scenario, int, int]) -> RunResult:
-    """One component of one replication as a picklable task (see :func:`run_replications`)."""
+    """One component of one replication, or with piece ``STAGED`` the whole replication with
+    its pipeline stages in two processes, as a picklable task (see :func:`run_replications`)."""
     scenario, replication, piece = task
-    return simulate_piece(scenario, replication, piece, fork=True)  # a stage per core
+    if piece == STAGED:
+        return simulate(scenario, replication, fork=True)
+    return simulate_piece(scenario, replication, piece)
 
 
 def run_replications(
@@ -80,22 +88,31 @@ def run_replications(
     dask_address: str | None = None,
     on_result: Callable[[int, ReplicationOutcome], None] | None = None,
 ) -> list[ReplicationOutcome]:
-    """``run_tasks(run_replication, tasks, ...)``, splitting replications into their
-    independent components when there are fewer replications than workers.
+    """``run_tasks(run_replication, tasks, ...)``, splitting replications when there are fewer
+    replications than workers.
 
-    Each (replication, component) piece is then one task; a replication's pieces are merged
-    in component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
+    A replication cut into pipeline stages is then one task that runs its two stages in two
+    processes (process pools only: on Dask the stages alternate in the task); any other is
+    split into its independent components, one task each. A replication's pieces are merged in
+    component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
     called with the task's index. Outcomes are identical to the serial path's.
     """
-    parts = [components(scenario) for scenario, _ in tasks]
-    counts = [len(p) for p in parts]
     parallel = jobs > 1 or dask_address is not None
-    divisible = any(len(p) > 1 or any(c.stages for c in p) for p in parts)
-    if not parallel or len(tasks) >= jobs or not divisible:
+    if not parallel or len(tasks) >= jobs:
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )
-    pieces = [(s, r, i) for (s, r), n in zip(tasks, counts, strict=True) for i in range(n)]
+    staged = [pipeline(scenario) is not None for scenario, _ in tasks]
+    counts = [1 if cut else len(components(s)) for (s, _), cut in zip(tasks, staged, strict=True)]
+    if not any(staged) and max(counts, default=1) <= 1:
+        return run_tasks(
+            run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
+        )
+    pieces = [
+        (s, r, STAGED if cut else i)
+        for (s, r), n, cut in zip(tasks, counts, staged, strict=True)
+        for i in range(n)
+    ]
     owner = [t for t, n in enumerate(counts) for _ in range(n)]
     waiting: list[dict[int, RunResult]] = [{} for _ in tasks]
     outcomes: list[ReplicationOutcome | None] = [None] * len(tasks)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from gatesim.model.stages import split_stations
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 
 __all__ = ["Component", "components"]
@@ -29,7 +28,7 @@ class Component:
     """The stations and arrival streams of one independent part, each in scenario order.
 
     ``stages`` is empty for a part run as one piece, else the stations of its pipeline stages,
-    upstream first (:mod:`gatesim.model.stages`)."""
+    upstream first (:func:`gatesim.model.stages.pipeline`)."""
 
     stations: tuple[str, ...]
     streams: tuple[str, ...]
@@ -80,8 +79,7 @@ def components(scenario: Scenario) -> list[Component]:
         )
         streams = sorted((n for kind, n in nodes if kind == "stream"), key=stream_pos.__getitem__)
         if stations or streams:
-            cut = split_stations(scenario, tuple(stations), tuple(streams)) if streams else None
-            found.append(Component(tuple(stations), tuple(streams), cut or ()))
+            found.append(Component(tuple(stations), tuple(streams)))
 
     def order(c: Component) -> tuple[int, int]:
         if c.streams:

@@ -28,6 +28,7 @@ from gatesim.model.loop import FastEnvironment
 from gatesim.model.network import Network, build_network
 from gatesim.model.randomness import stream
 from gatesim.model.results import RunResult, StreamInfo
+from gatesim.model.stages import pipeline
 from gatesim.model.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 from gatesim.stations.base import Station, StationContext
@@ -629,40 +630,40 @@ def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
     return np.asarray(values, dtype=np.int64)
 
 
-def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:
+def simulate(
+    scenario: Scenario, replication: int = 0, seed: int | None = None, fork: bool = False
+) -> RunResult:
     """Run one replication of ``scenario`` and return its measurements.
 
-    A scenario made of independent parts (:func:`gatesim.model.components.components`) is run
-    one part at a time and the parts merged (:func:`merge_pieces`), exactly as a process pool
-    or Dask runs them side by side, so the result never depends on the executor.
+    A long run is cut into two pipeline stages (:func:`gatesim.model.stages.pipeline`) that
+    advance day by day, serially or, with ``fork``, side by side in two processes
+    (:mod:`gatesim.model.pipeline`). Otherwise a scenario made of independent parts
+    (:func:`gatesim.model.components.components`) is run one part at a time and the parts
+    merged (:func:`merge_pieces`), exactly as a process pool or Dask runs them side by side.
+    Either way the result never depends on the executor.
     """
+    staged = pipeline(scenario)
+    if staged is not None:
+        from gatesim.model.pipeline import run_stages  # it builds on this module
+
+        return merge_pieces(scenario, run_stages(scenario, replication, staged, seed, fork))
     parts = components(scenario)
     count = len(parts)
-    if count == 0 or (count == 1 and not parts[0].stages):
+    if count <= 1:
         return Replication(scenario, replication, seed).run()
     pieces = [simulate_piece(scenario, replication, i, seed) for i in range(count)]
     return merge_pieces(scenario, pieces)
 
 
 def simulate_piece(
-    scenario: Scenario,
-    replication: int,
-    piece: int,
-    seed: int | None = None,
-    fork: bool = False,
+    scenario: Scenario, replication: int, piece: int, seed: int | None = None
 ) -> RunResult:
     """Run component number ``piece`` of one replication alone (its stations and streams).
 
     Its random draws, truck ids and event order (ties included) are those the same trucks
     have in the whole scenario; arrays by stream keep every stream (zero for other parts).
-    A component cut into pipeline stages runs them day by day (``fork``: the head in a child
-    process, see :mod:`gatesim.model.pipeline`) and merges them; the result is the same.
     """
     part = components(scenario)[piece]
-    if part.stages:
-        from gatesim.model.pipeline import run_stages  # it builds on this module
-
-        return merge_pieces(scenario, run_stages(scenario, replication, part, seed, fork))
     run = Replication(scenario, replication, seed, component=part)
     result = run.run()
     run.release()  # the next piece should not find this one's arrivals still held

@@ -10,6 +10,7 @@ the result does not depend on how the stages were run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -28,6 +29,7 @@ from gatesim.scenario.schema import Scenario
 __all__ = ["PipelineError", "can_fork", "run_stages"]
 
 Handoffs = list[tuple[float, Truck]]
+PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process
 
 
 class PipelineError(RuntimeError):
@@ -76,6 +78,7 @@ def _run_forked(
     scenario: Scenario, replication: int, part: Component, seed: int | None
 ) -> list[RunResult]:
     reader, writer = multiprocessing.Pipe(duplex=False)
+    _widen(writer)
     pid = os.fork()
     if pid == 0:  # the child: the head stage; it must never return into the caller's code
         reader.close()
@@ -92,6 +95,15 @@ def _run_forked(
         reader.close()
         os.waitpid(pid, 0)
     return results
+
+
+def _widen(pipe: Connection) -> None:
+    """Let the head run days ahead: a day is ~75 kB pickled and a pipe holds 64 kB, so with
+    the default size every send would wait for the tail (Linux only; else left as it is)."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl  # POSIX only
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _head_child(
@@ -139,9 +151,9 @@ def _pack(handoffs: Handoffs) -> list[_Packed]:
 
 def _unpack(packed: list[_Packed]) -> Handoffs:
     handoffs = []
-    for when, *fields, step, attrs, visit_t in packed:
-        truck = Truck(*fields, attrs)  # type: ignore[arg-type]
-        truck.step, truck.visit_t = step, visit_t
+    for when, i, name, k, lane, direction, cargo, channel, created, node, step, attrs, t in packed:
+        truck = Truck(i, name, k, lane, direction, cargo, channel, created, node, attrs)
+        truck.step, truck.visit_t = step, t
         handoffs.append((when, truck))
     return handoffs
 
