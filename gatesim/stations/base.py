@@ -30,7 +30,7 @@ Random draws must come from ``self.rng`` (the station's own named stream).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from heapq import heappush
 from typing import Any, ClassVar
@@ -71,19 +71,25 @@ class NoParams(BaseModel):
 class Sampler:
     """Draws from a distribution in blocks (one numpy call per block, deterministic per stream)."""
 
-    __slots__ = ("_dist", "_it", "_rng")
+    __slots__ = ("_dist", "_rng", "next")
 
     def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
         self._dist = dist
         self._rng = rng
-        self._it: Iterator[float] = iter(())  # the rest of the current block
+        #: The next draw of the current block, a C call; StopIteration when it is used up
+        #: (then ``refill``). Hot loops call it directly: ``draw`` costs a Python call more.
+        self.next: Callable[[], float] = iter(()).__next__
 
     def draw(self) -> float:
         try:
-            return next(self._it)
-        except StopIteration:  # block used up: the next SAMPLE_BLOCK draws in one numpy call
-            self._it = iter(self._dist.sample_many(self._rng, SAMPLE_BLOCK).tolist())
-            return next(self._it)
+            return self.next()
+        except StopIteration:
+            return self.refill()
+
+    def refill(self) -> float:
+        """Start a new block (the next SAMPLE_BLOCK draws in one numpy call); its first draw."""
+        self.next = iter(self._dist.sample_many(self._rng, SAMPLE_BLOCK).tolist()).__next__
+        return self.next()
 
 
 @dataclass
@@ -169,7 +175,6 @@ class Station:
         self._holds = cls.hold_time is not Station.hold_time
         self._watches_queue = cls.on_queue_change is not Station.on_queue_change
         self._plain_service = cls.service_time is Station.service_time and not self._rules
-        self._draw_service = self._default.draw
         self._done = self._service_done
 
     def reset_statistics(self, now: float) -> None:
@@ -275,7 +280,14 @@ class Station:
             self.wait_n += 1
             if wait > self.wait_max:
                 self.wait_max = wait
-        duration = self._draw_service() if self._plain_service else self.service_time(truck)
+        if self._plain_service:  # self._default.draw(), inlined
+            sampler = self._default
+            try:
+                duration = sampler.next()
+            except StopIteration:
+                duration = sampler.refill()
+        else:
+            duration = self.service_time(truck)
         if measured and self._gated:  # the part of this service after closing time
             end = now + duration
             if self._open and end <= self._hi:
