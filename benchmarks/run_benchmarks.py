@@ -5,6 +5,7 @@ Sections (``--only`` takes a comma-separated list of these names):
 ``tandem``      gatesim vs the bare-SimPy twin on a 4-station M/M/2 tandem (~200,000 customers)
 ``baseline24``  gatesim vs the bare-SimPy twin on the baseline with 24 h calendars (30 days)
 ``year``        baseline (real calendars) for 365 days in a fresh process: wall time, peak RSS
+                (the run on two cores five times, judged on the median)
 ``scaling``     baseline 30 vs 120 days: wall-time ratio (linear would be 4.0)
 ``parallel``    8 replications: serial vs process pool (jobs=2) vs Dask LocalCluster (2 workers);
                 pool and Dask alternate over several pairs (``--quick``: one pair)
@@ -78,6 +79,7 @@ class Settings:
     tandem_days: int
     baseline_days: int
     year_days: int
+    year_repeats: int
     scaling_days: tuple[int, int]
     scaling_repeats: int
     parallel_days: int
@@ -88,10 +90,12 @@ class Settings:
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
         if quick:
-            return cls(True, pairs or 3, 3, 8, 5, 20, (5, 20), 1, 4, 8, 1, 5)
+            return cls(True, pairs or 3, 3, 8, 5, 20, 1, (5, 20), 1, 4, 8, 1, 5)
         # parallel: 120 days keeps the pool's batch above 30 s (about 38 s on an idle 2-core
         # machine), so the Dask target is judged; 60 days (19 s) left it unjudged.
-        return cls(False, pairs or 5, 5, 139, 30, 365, (30, 120), 3, 120, 8, 3, 30)
+        # year: single runs on this VM vary by +-15 %, so the parallel year is run 5 times and
+        # judged on the median.
+        return cls(False, pairs or 5, 5, 139, 30, 365, 5, (30, 120), 3, 120, 8, 3, 30)
 
 
 @dataclass
@@ -427,10 +431,19 @@ def year(cfg: Settings, report: Report) -> None:
         variants.append(("records.trucks off", off, 1))
     variants.append(("records.trucks off, lanes and pipeline stages in parallel, jobs=2", off, 2))
     for label, overrides, jobs in variants:
-        r = fresh_run(BASELINE, overrides, jobs)
+        repeats = cfg.year_repeats if jobs > 1 else 1
+        runs = [fresh_run(BASELINE, overrides, jobs) for _ in range(repeats)]
+        r = sorted(runs, key=lambda run: run["simulate_s"])[len(runs) // 2]  # the median run
+        spread = (
+            f"median of {repeats} runs (all: "
+            + ", ".join(f"{run['simulate_s']:.1f}" for run in runs)
+            + " s); "
+            if repeats > 1
+            else ""
+        )
         report.add(
             f"year {days} d ({label}) wall",
-            f"{r['simulate_s']:.2f} s simulate (CPU {r['simulate_cpu_s']:.2f} s; "
+            f"{spread}{r['simulate_s']:.2f} s simulate (CPU {r['simulate_cpu_s']:.2f} s; "
             f"+{r['load_s']:.2f} s load), "
             f"{r['arrived']} trucks, mean sojourn {r['mean_sojourn_min']:.1f} min",
             f"<= {TARGETS['year_seconds']:.0f} s" if days == 365 else "",
