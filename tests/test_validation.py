@@ -47,18 +47,22 @@ def test_suite_passes() -> None:
 
 
 def _slow_draws(factor: float) -> Callable[[Sampler], float]:
-    """Every service-time draw of the engine silently scaled (the station's sampler)."""
-    original = Sampler.draw
+    """Every service-time draw of the engine silently scaled: each block a station's sampler
+    starts hands out scaled draws (stations call ``Sampler.next`` directly, not ``draw``)."""
+    original = Sampler.refill
 
-    def draw(self: Sampler) -> float:
-        return factor * original(self)
+    def refill(self: Sampler) -> float:
+        first = original(self)
+        unscaled = self.next
+        self.next = lambda: factor * unscaled()  # StopIteration still ends the block
+        return factor * first
 
-    return draw
+    return refill
 
 
 def test_a_wrong_engine_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """Service silently 20 % slower inside the engine: the M/M/1 check must catch it."""
-    monkeypatch.setattr(Sampler, "draw", _slow_draws(1.2))
+    monkeypatch.setattr(Sampler, "refill", _slow_draws(1.2))
     confidence = per_metric_confidence(sum(len(c.metrics) for c in CHECKS))
     results = run_check(get_check("mm1"), replications=10, jobs=1, confidence=confidence)
     verdicts = {r.name: r for r in results}
