@@ -132,3 +132,36 @@ def _assert_equal(x: Any, y: Any, where: str) -> None:
             _assert_equal(u, v, f"{where}[{i}]")
     else:
         assert x == y, f"{where}: {x!r} != {y!r}"
+
+
+#: RunResult fields that count trucks (by stream, day, hour): equal however a run is split.
+COUNT_FIELDS = (
+    "arrived_by_stream",
+    "cleared_by_stream",
+    "lost_by_stream",
+    "in_system_by_stream",
+    "cleared_after_warmup_by_stream",
+    "cleared_by_day_stream",
+    "cleared_by_day_hour",
+    "backlog_at_report",
+    "in_system_by_hour",
+)
+
+
+def assert_same_up_to_order(whole: RunResult, split: RunResult) -> None:
+    """A split run (lanes, pipeline stages) against one environment: counts, station rows and
+    hourly queues are equal; samples and records are the same, in another order."""
+    for counts in COUNT_FIELDS:
+        assert np.array_equal(getattr(whole, counts), getattr(split, counts)), counts
+    assert whole.stations == split.stations  # each station's statistics are exact
+    assert list(whole.queue_by_hour) == list(split.queue_by_hour)
+    for name, hourly in whole.queue_by_hour.items():
+        assert np.array_equal(hourly, split.queue_by_hour[name]), name
+    key = np.lexsort((whole.time_in_system_created_min, whole.time_in_system_min))
+    other = np.lexsort((split.time_in_system_created_min, split.time_in_system_min))
+    assert np.array_equal(whole.time_in_system_min[key], split.time_in_system_min[other])
+    assert np.array_equal(whole.time_in_system_stream[key], split.time_in_system_stream[other])
+    assert whole.trucks is not None and split.trucks is not None
+    assert sorted(map(repr, whole.trucks)) == sorted(map(repr, split.trucks))
+    assert whole.visits is not None and split.visits is not None
+    assert sorted(whole.visits) == sorted(split.visits)
