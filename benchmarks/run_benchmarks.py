@@ -350,15 +350,9 @@ if jobs == 1:
     result = simulate(scenario)
 else:  # the components (lanes) of one replication side by side, as run -r 1 --jobs N does
     from gatesim.experiment.executors import run_tasks
-    from gatesim.experiment.runner import STAGED, run_piece
-    from gatesim.model.components import components
+    from gatesim.experiment.runner import piece_tasks, run_piece
     from gatesim.model.engine import merge_pieces
-    from gatesim.model.stages import pipeline
-    if pipeline(scenario) is not None:  # its two stages in two processes
-        tasks = [(scenario, 0, STAGED)]
-    else:
-        tasks = [(scenario, 0, i) for i in range(len(components(scenario)))]
-    result = merge_pieces(scenario, run_tasks(run_piece, tasks, jobs=jobs))
+    result = merge_pieces(scenario, run_tasks(run_piece, piece_tasks(scenario, 0), jobs=jobs))
 t2, c2 = time.perf_counter(), time.process_time()
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({

@@ -4,11 +4,12 @@ Replication ``r`` draws every random source from ``(scenario.seed, r, source nam
 scenarios run with the same seed see the same trucks (common random numbers), and results do
 not depend on which worker ran which replication.
 
-A replication of a scenario made of independent parts (two lanes that share no station or
-route) is simulated part by part and merged (:func:`gatesim.model.engine.simulate`). When
-there are fewer replications than workers, :func:`run_replications` hands the parts to the
-workers as separate tasks, so ``-r 1 --jobs 2`` runs both lanes at once; the merged result is
-the one the serial path computes.
+A long replication is cut into two pipeline stages, a shorter one of a scenario made of
+independent parts (two lanes that share no station or route) into its parts; either is
+simulated piece by piece and merged (:func:`gatesim.model.engine.simulate`). When there are
+fewer replications than workers, :func:`run_replications` gives the pieces to the workers
+(the two stages as one task that forks), so ``-r 1 --jobs 2`` uses both cores; the merged
+result is the one the serial path computes.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ def run_piece(task: tuple[Scenario, int, int]) -> RunResult:
     return simulate_piece(scenario, replication, piece)
 
 
+def piece_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, int, int]]:
+    """The ``run_piece`` tasks of one replication: the whole replication when it is cut into
+    pipeline stages (its two stages run side by side), else one task per component."""
+    if pipeline(scenario) is not None:
+        return [(scenario, replication, STAGED)]
+    return [(scenario, replication, i) for i in range(len(components(scenario)))]
+
+
 def run_replications(
     tasks: Sequence[tuple[Scenario, int]],
     jobs: int = 1,
@@ -102,17 +111,13 @@ def run_replications(
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )
-    staged = [pipeline(scenario) is not None for scenario, _ in tasks]
-    counts = [1 if cut else len(components(s)) for (s, _), cut in zip(tasks, staged, strict=True)]
-    if not any(staged) and max(counts, default=1) <= 1:
+    split = [piece_tasks(scenario, r) for scenario, r in tasks]
+    if all(len(p) == 1 and p[0][2] != STAGED for p in split):  # nothing to split
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )
-    pieces = [
-        (s, r, STAGED if cut else i)
-        for (s, r), n, cut in zip(tasks, counts, staged, strict=True)
-        for i in range(n)
-    ]
+    pieces = [piece for p in split for piece in p]
+    counts = [len(p) for p in split]
     owner = [t for t, n in enumerate(counts) for _ in range(n)]
     waiting: list[dict[int, RunResult]] = [{} for _ in tasks]
     outcomes: list[ReplicationOutcome | None] = [None] * len(tasks)

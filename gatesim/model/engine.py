@@ -686,7 +686,7 @@ def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
 
     merged: dict[str, Any] = {
         attr: sum((getattr(p, attr) for p in pieces[1:]), getattr(first, attr).copy())
-        for attr in _SUMMED
+        for attr in SUMMED_FIELDS
     }
     merged.update({attr: np.concatenate([getattr(p, attr) for p in pieces]) for attr in _JOINED})
     merged.update(
@@ -700,7 +700,8 @@ def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
 
 
 #: How ``merge_pieces`` combines each RunResult field; the rest are the same in every piece.
-_SUMMED = (
+#: SUMMED_FIELDS are the truck counts (by stream, day, hour), equal however a run is split.
+SUMMED_FIELDS = (
     "arrived_by_stream",
     "cleared_by_stream",
     "lost_by_stream",
@@ -725,7 +726,7 @@ _SHARED = (
     "meta",
 )
 assert {f.name for f in dataclasses.fields(RunResult)} == {
-    *_SUMMED,
+    *SUMMED_FIELDS,
     *_JOINED,
     *_BY_STATION,
     *_RECORDS,
