@@ -2,10 +2,14 @@
 
 gatesim's stations and engine never wait on an event: each of their events is "call this
 function with this truck at time t". :meth:`FastEnvironment.call_in` puts exactly that on
-SimPy's own heap as ``(time, NORMAL, eid, (fn, arg))``, without an ``Event`` object or a
+SimPy's own heap as ``(time, NORMAL, eid, fn, arg)``, without an ``Event`` object or a
 callbacks list. It takes the next event id from SimPy's counter, so it is ordered against
 every other event exactly as ``env.timeout(delay, arg)`` created at the same moment would be:
 results do not change, and SimPy processes (AGV loops, researchers' own processes) still work.
+
+Invariant: every heap entry is ``(time, priority, id, fn, arg)`` and processing it is
+``fn(arg)``; SimPy's own events are scheduled as ``(..., _fire, event)``. (time, priority, id)
+is unique, so a comparison never reaches ``fn``.
 """
 
 from __future__ import annotations
@@ -32,25 +36,28 @@ class FastEnvironment(simpy.Environment):
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        self._heap: list[Any] = self._queue  # SimPy's heap, typed to hold (fn, arg) items too
+        self._heap: list[Any] = self._queue  # SimPy's heap, holding (time, prio, id, fn, arg)
         self.processed = 0  # events taken off the heap by run() (benchmarks count them)
+        self._fire_event = self._fire  # bound once: SimPy schedules every event through it
 
     def call_in(self, delay: float, fn: Callable[[Any], object], arg: Any = None) -> None:
         """Call ``fn(arg)`` at ``now + delay`` (same time arithmetic and order as a Timeout)."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        heappush(self._heap, (self._now + delay, NORMAL, next(self._eid), (fn, arg)))
+        heappush(self._heap, (self._now + delay, NORMAL, next(self._eid), fn, arg))
+
+    def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
+        """SimPy's ``schedule``; the entry names :meth:`_fire` as the function to call."""
+        entry = (self._now + delay, priority, next(self._eid), self._fire_event, event)
+        heappush(self._heap, entry)
 
     def step(self) -> None:
         """Process the next event or plain callback (SimPy's public single step)."""
         try:
-            self._now, _, _, item = heappop(self._queue)
+            self._now, _, _, fn, arg = heappop(self._heap)
         except IndexError:
             raise EmptySchedule from None
-        if type(item) is tuple:
-            item[0](item[1])
-        else:
-            self._fire(item)
+        fn(arg)
 
     def run(self, until: float | Event | None = None) -> Any:
         """As SimPy's ``run``; a numeric horizon runs the inlined loop below."""
@@ -60,18 +67,14 @@ class FastEnvironment(simpy.Environment):
         if at <= self._now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         # The sentinel sits where SimPy puts its until-event: URGENT, so events at `at` stay.
-        heappush(self._heap, (at, URGENT, next(self._eid), (_stop, None)))
-        queue, pop, fire = self._heap, heappop, self._fire
+        heappush(self._heap, (at, URGENT, next(self._eid), _stop, None))
+        queue, pop = self._heap, heappop
         n = 0
         try:
             while queue:
-                self._now, _, _, item = pop(queue)
+                self._now, _, _, fn, arg = pop(queue)
                 n += 1
-                if type(item) is tuple:
-                    fn, arg = item
-                    fn(arg)
-                else:
-                    fire(item)
+                fn(arg)
         except _Stop:
             n -= 1  # the sentinel is not a model event
         except StopSimulation as exc:  # a process stopped the run early, as SimPy allows
@@ -88,7 +91,7 @@ class FastEnvironment(simpy.Environment):
                 callback(event)
         except StopSimulation:
             event.callbacks = callbacks[callbacks.index(callback) + 1 :]
-            self.schedule(event, URGENT - 1)  # type: ignore[arg-type]
+            self.schedule(event, URGENT - 1)
             raise
         if not event._ok and not hasattr(event, "_defused"):
             exc = type(event._value)(*event._value.args)

@@ -305,7 +305,7 @@ class Station:
         if duration < 0:  # env.call_in(duration, self._service_done, truck), inlined
             raise ValueError(f"negative delay {duration}")
         # `now` is env.now here (every caller passes it), and the bound method is made once.
-        heappush(heap, (now + duration, NORMAL, next(self._eid), (self._done, truck)))
+        heappush(heap, (now + duration, NORMAL, next(self._eid), self._done, truck))
 
     def _service_done(self, truck: Truck) -> None:
         now = self.env._now
