@@ -13,6 +13,7 @@ import gc
 import time
 from array import array
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappush
@@ -116,8 +117,8 @@ class _Handoff:
         self.key = key  # the route position ("route/<name>/<step>...") the next stage resumes at
 
 
-#: Heap priority of a taken-over truck: before every other event at the same time (SimPy's
-#: lowest is URGENT - 1), and ordered among themselves by the head's hand-over order.
+#: Heap priority of a taken-over truck's arrival: before every other event at the same time
+#: (SimPy's lowest is URGENT - 1), and ordered among themselves by the head's hand-over order.
 HANDOFF = -2
 
 
@@ -149,6 +150,7 @@ class Replication:
             self._station_types = {n: self._station_types[n] for n in own}
         self.env = FastEnvironment()
         self._call = self.env.call_in
+        self._land = self._clear  # bound once: a road trip to the sink is (..., _land, truck)
         self._heap, self._eid = self.env._heap, self.env._eid  # road trips push directly
         self._abstract = self.network.abstract
         self._travel_min = self.network.travel_min
@@ -184,10 +186,10 @@ class Replication:
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
-        self.in_transit = 0  # trucks on the road to their sink (road trips to stations: _on_road)
         self.handed_out = [0] * n  # trucks handed over to a later pipeline stage
         self.handed_in = [0] * n  # trucks taken over from an earlier stage
         self._handoff_seq = 0
+        self._departures: deque[tuple[float, int]] = deque()  # taken over, not yet counted
         self._wall = 0.0  # seconds spent in advance()
 
     def _build_stations(self) -> None:
@@ -223,7 +225,7 @@ class Replication:
         return {a: m for (a, b), m in self._travel_min.items() if b == target}
 
     def _build_routes(self) -> None:
-        self._road_ends: set[int] = set()  # ids of the _Visit.arrive objects road trips call
+        self._road_ends = {id(self._land)}  # ids of what road trips call (+ each _Visit.arrive)
         self._resume_at: dict[str, _Visit] = {}  # route position -> its visit (for take-overs)
         used = None
         if self.component is not None:
@@ -412,23 +414,19 @@ class Replication:
                 self._hand_off(truck, step.key)
                 return
             else:
-                self._move(truck, step.node, self._clear)
+                self._to_sink(truck, step.node)
                 return
 
-    def _move(self, truck: Truck, target: str, reach: Callable[[Truck], None]) -> None:
-        """Move to ``target`` and call ``reach(truck)`` there: now, or after one road trip."""
-        minutes = 0.0 if self._abstract else self._travel_min[(truck.node, target)]
-        truck.node = target
-        if minutes > 0.0:
-            self.in_transit += 1
-            truck.reach = reach
-            self._call(minutes, self._landed, truck)
+    def _to_sink(self, truck: Truck, sink: str) -> None:
+        """Drive to the route's destination and clear there: now, or after one road trip."""
+        minutes = 0.0 if self._abstract else self._travel_min[(truck.node, sink)]
+        truck.node = sink
+        if minutes > 0.0:  # call_in(minutes, self._land, truck), inlined
+            heappush(
+                self._heap, (self.env._now + minutes, NORMAL, next(self._eid), self._land, truck)
+            )
         else:
-            reach(truck)
-
-    def _landed(self, truck: Truck) -> None:
-        self.in_transit -= 1
-        truck.reach(truck)
+            self._clear(truck)
 
     def _clear(self, truck: Truck) -> None:
         now = self.env._now
@@ -468,20 +466,32 @@ class Replication:
         return trucks
 
     def take(self, handoffs: list[tuple[float, Truck]]) -> None:
-        """Schedule trucks handed over by the stage before (times >= now, in its order)."""
-        heap, take_over = self._heap, self._take_over
-        for when, truck in handoffs:
-            heappush(heap, (when, HANDOFF, self._handoff_seq, take_over, truck))
-            self._handoff_seq += 1
+        """Schedule the trucks handed over by the stage before (departures >= now, in its order).
 
-    def _take_over(self, truck: Truck) -> None:
-        truck.step = self._resume_at[truck.step]
-        k = truck.stream_index
-        self.handed_in[k] += 1
-        self.in_system[k] += 1
-        if self.truck_rows is not None:
-            self.live[truck.id] = truck
-        self.forward(truck)
+        Each truck's road trip to its first station here is one heap entry, at the head of
+        its time (the head's hand-over order breaks ties). It joins this stage's in-system
+        count at its departure, counted when the count is next read (:meth:`_count_taken`).
+        """
+        heap, resume_at, departures = self._heap, self._resume_at, self._departures
+        for departed, truck in handoffs:
+            visit = resume_at[truck.step]
+            truck.step = visit.next
+            arrives = departed + visit.travel[truck.node]
+            truck.node = visit.name
+            heappush(heap, (arrives, HANDOFF, self._handoff_seq, visit.arrive, truck))
+            self._handoff_seq += 1
+            departures.append((departed, truck.stream_index))
+            if self.truck_rows is not None:
+                self.live[truck.id] = truck
+
+    def _count_taken(self, now: float) -> None:
+        """Add the taken-over trucks that left the stage before by ``now`` to the in-system
+        counts (read only by the snapshots and at the end, so counted there, not per truck)."""
+        departures = self._departures
+        while departures and departures[0][0] <= now:
+            k = departures.popleft()[1]
+            self.in_system[k] += 1
+            self.handed_in[k] += 1
 
     def _lose(self, truck: Truck) -> None:
         k = truck.stream_index
@@ -497,6 +507,7 @@ class Replication:
 
     # ------------------------------------------------------------------ observers
     def _report(self, _arg: object) -> None:
+        self._count_taken(self.env.now)
         day = int(self.env.now // MINUTES_PER_DAY)
         self.backlog_at_report[day] = self.in_system
         if day + 1 < self.scenario.days:
@@ -504,6 +515,7 @@ class Replication:
 
     def _hourly_snapshot(self, _arg: object) -> None:
         now = self.env.now
+        self._count_taken(now)
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
         self.in_system_by_hour[day, hour] = sum(self.in_system)
         for name, station in self.stations.items():
@@ -550,6 +562,7 @@ class Replication:
 
     def _collect(self) -> RunResult:
         s, now = self.scenario, self.env.now
+        self._count_taken(now)
         self._check_conservation()
         if self.truck_rows is not None:
             for truck in sorted(self.live.values(), key=lambda t: t.id):
@@ -584,8 +597,8 @@ class Replication:
         )
 
     def _on_road(self) -> int:
-        """Trucks on a road to a station: road trips still on the heap (``forward`` pushes
-        ``(..., _Visit.arrive, truck)`` for each; no other entry holds those bound methods)."""
+        """Trucks on a road: road trips still on the heap (``(..., _Visit.arrive, truck)`` to a
+        station, ``(..., _land, truck)`` to the sink; no other entry holds those methods)."""
         ends = self._road_ends
         return sum(1 for entry in self._heap if entry[4] is not None and id(entry[3]) in ends)
 
@@ -596,7 +609,7 @@ class Replication:
         if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
         present = (
-            self.in_transit + self._on_road() + sum(st.inside() for st in self.stations.values())
+            self._on_road() + sum(st.inside() for st in self.stations.values())
         )
         if present != in_system:
             raise ConservationError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 FIXED_ATTRIBUTES = frozenset(("lane", "direction", "cargo", "channel", "stream"))
@@ -14,8 +13,7 @@ class Truck:
     ``attrs`` holds the stream's categorical attributes (``precleared``, ``eligible``…) and the
     outcomes stations set (``scan_alarm``…); :meth:`get` reads fixed and extra attributes alike.
     ``node`` is the last place the truck physically reached (for travel times), ``step`` its
-    position in the compiled route, ``visit_t`` the time it joined its current station,
-    ``reach`` what to call when it lands at the end of the road it is on (engine-internal).
+    position in the compiled route, ``visit_t`` the time it joined its current station.
     """
 
     __slots__ = (
@@ -27,14 +25,11 @@ class Truck:
         "id",
         "lane",
         "node",
-        "reach",
         "step",
         "stream",
         "stream_index",
         "visit_t",
     )
-
-    reach: Callable[[Truck], None]  # set by the engine when the truck takes a road
 
     def __init__(
         self,
