@@ -117,6 +117,11 @@ class _Handoff:
         self.key = key  # the route position ("route/<name>/<step>...") the next stage resumes at
 
 
+#: A truck handed to a later pipeline stage: (time it left, hourly snapshots and reports the
+#: stage it left had taken by then, the truck).
+Handoff = tuple[float, int, int, Truck]
+_Pending = tuple["deque[tuple[int, int]]", list[int]]
+
 #: Heap priority of a taken-over truck's arrival: before every other event at the same time
 #: (SimPy's lowest is URGENT - 1), and ordered among themselves by the head's hand-over order.
 HANDOFF = -2
@@ -142,7 +147,7 @@ class Replication:
         # A pipeline stage (gatesim.model.stages): stage 0 generates the arrivals and hands
         # trucks for the next stage over to ``outbox``; that stage takes them through ``take``.
         self.stage = stage
-        self.outbox: list[tuple[float, Truck]] = []
+        self.outbox: list[Handoff] = []
         self._station_types = validate_station_specs(scenario)
         self.network = network or build_network(scenario, station_outcomes(self._station_types))
         if component is not None:  # one independent part: its stations and streams only
@@ -189,7 +194,11 @@ class Replication:
         self.handed_out = [0] * n  # trucks handed over to a later pipeline stage
         self.handed_in = [0] * n  # trucks taken over from an earlier stage
         self._handoff_seq = 0
-        self._departures: deque[tuple[float, int]] = deque()  # taken over, not yet counted
+        # Taken-over trucks the stage before still counted at its snapshots / reports: (queue
+        # of (observers it had taken when the truck left, stream), count per stream).
+        self._unseen_by_snapshot: _Pending = (deque(), [0] * n)
+        self._unseen_by_report: _Pending = (deque(), [0] * n)
+        self._snapshots_taken = self._reports_taken = 0
         self._wall = 0.0  # seconds spent in advance()
 
     def _build_stations(self) -> None:
@@ -451,47 +460,59 @@ class Replication:
 
     # ------------------------------------------------------------------ pipeline stages
     def _hand_off(self, truck: Truck, key: str) -> None:
-        """The truck leaves for a later stage, which resumes its route at ``key``."""
+        """The truck leaves for a later stage, which resumes its route at ``key``.
+
+        It goes with how many hourly snapshots and reports this stage has taken: those counted
+        it here, the later stage counts it in the following ones (exact even when it leaves
+        at the very time of a snapshot, before or after it)."""
         k = truck.stream_index
         self.in_system[k] -= 1
         self.handed_out[k] += 1
         truck.step = key
         if self.truck_rows is not None:
             self.live.pop(truck.id, None)
-        self.outbox.append((self.env._now, truck))
+        self.outbox.append((self.env._now, self._snapshots_taken, self._reports_taken, truck))
 
-    def handed_over(self) -> list[tuple[float, Truck]]:
-        """The trucks handed over since the last call, as (time, truck), in hand-over order."""
+    def handed_over(self) -> list[Handoff]:
+        """The trucks handed over since the last call, in hand-over order."""
         trucks, self.outbox = self.outbox, []
         return trucks
 
-    def take(self, handoffs: list[tuple[float, Truck]]) -> None:
+    def take(self, handoffs: list[Handoff]) -> None:
         """Schedule the trucks handed over by the stage before (departures >= now, in its order).
 
         Each truck's road trip to its first station here is one heap entry, at the head of
-        its time (the head's hand-over order breaks ties). It joins this stage's in-system
-        count at its departure, counted when the count is next read (:meth:`_count_taken`).
+        its time (the head's hand-over order breaks ties). It is in this stage's system from
+        now on; the snapshots and reports that the stage before took after it left count it
+        here, the earlier ones subtract it (:meth:`_unseen`).
         """
-        heap, resume_at, departures = self._heap, self._resume_at, self._departures
-        for departed, truck in handoffs:
+        heap, resume_at = self._heap, self._resume_at
+        by_snapshot, by_report = self._unseen_by_snapshot, self._unseen_by_report
+        for departed, snapshots_seen, reports_seen, truck in handoffs:
             visit = resume_at[truck.step]
             truck.step = visit.next
             arrives = departed + visit.travel[truck.node]
             truck.node = visit.name
             heappush(heap, (arrives, HANDOFF, self._handoff_seq, visit.arrive, truck))
             self._handoff_seq += 1
-            departures.append((departed, truck.stream_index))
+            k = truck.stream_index
+            self.in_system[k] += 1
+            self.handed_in[k] += 1
+            by_snapshot[0].append((snapshots_seen, k))
+            by_snapshot[1][k] += 1
+            by_report[0].append((reports_seen, k))
+            by_report[1][k] += 1
             if self.truck_rows is not None:
                 self.live[truck.id] = truck
 
-    def _count_taken(self, now: float) -> None:
-        """Add the taken-over trucks that left the stage before by ``now`` to the in-system
-        counts (read only by the snapshots and at the end, so counted there, not per truck)."""
-        departures = self._departures
-        while departures and departures[0][0] <= now:
-            k = departures.popleft()[1]
-            self.in_system[k] += 1
-            self.handed_in[k] += 1
+    @staticmethod
+    def _unseen(pending: _Pending, taken: int) -> list[int]:
+        """Per stream, the taken-over trucks that the stage before still held at its observer
+        number ``taken`` (0-based: snapshots or reports); the rest are counted here."""
+        queue, unseen = pending
+        while queue and queue[0][0] <= taken:
+            unseen[queue.popleft()[1]] -= 1
+        return unseen
 
     def _lose(self, truck: Truck) -> None:
         k = truck.stream_index
@@ -507,17 +528,19 @@ class Replication:
 
     # ------------------------------------------------------------------ observers
     def _report(self, _arg: object) -> None:
-        self._count_taken(self.env.now)
         day = int(self.env.now // MINUTES_PER_DAY)
-        self.backlog_at_report[day] = self.in_system
+        unseen = self._unseen(self._unseen_by_report, self._reports_taken)
+        self.backlog_at_report[day] = [n - u for n, u in zip(self.in_system, unseen, strict=True)]
+        self._reports_taken += 1
         if day + 1 < self.scenario.days:
             self._call(MINUTES_PER_DAY, self._report)
 
     def _hourly_snapshot(self, _arg: object) -> None:
         now = self.env.now
-        self._count_taken(now)
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
-        self.in_system_by_hour[day, hour] = sum(self.in_system)
+        unseen = self._unseen(self._unseen_by_snapshot, self._snapshots_taken)
+        self.in_system_by_hour[day, hour] = sum(self.in_system) - sum(unseen)
+        self._snapshots_taken += 1
         for name, station in self.stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
         if now + 60.0 < self.scenario.horizon_min:
@@ -562,7 +585,6 @@ class Replication:
 
     def _collect(self) -> RunResult:
         s, now = self.scenario, self.env.now
-        self._count_taken(now)
         self._check_conservation()
         if self.truck_rows is not None:
             for truck in sorted(self.live.values(), key=lambda t: t.id):
@@ -608,9 +630,7 @@ class Replication:
         accounted = sum(self.cleared) + sum(self.lost) + in_system
         if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
-        present = (
-            self._on_road() + sum(st.inside() for st in self.stations.values())
-        )
+        present = self._on_road() + sum(st.inside() for st in self.stations.values())
         if present != in_system:
             raise ConservationError(
                 f"{in_system} trucks in the system but {present} found at stations "

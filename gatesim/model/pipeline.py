@@ -23,14 +23,14 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from gatesim.model.components import Component
-from gatesim.model.engine import MINUTES_PER_DAY, Replication
+from gatesim.model.engine import MINUTES_PER_DAY, Handoff, Replication
 from gatesim.model.results import RunResult
 from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["PipelineError", "can_fork", "run_stages"]
 
-Handoffs = list[tuple[float, Truck]]
+Handoffs = list[Handoff]
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process
 
 
@@ -134,13 +134,17 @@ def _head_child(
 
 # Trucks cross the pipe as tuples of plain values, which marshal can write; pickling Truck
 # objects (slots) costs ~30 us per truck, as much as simulating a visit.
-_Packed = tuple[float, int, str, int, str, str, str, str, float, str, Any, dict[str, str], float]
+_Packed = tuple[
+    float, int, int, int, str, int, str, str, str, str, float, str, Any, dict[str, str], float
+]
 
 
 def _pack(handoffs: Handoffs) -> list[_Packed]:
     return [
         (
             when,
+            snapshots,
+            reports,
             t.id,
             t.stream,
             t.stream_index,
@@ -154,16 +158,19 @@ def _pack(handoffs: Handoffs) -> list[_Packed]:
             t.attrs,
             t.visit_t,
         )
-        for when, t in handoffs
+        for when, snapshots, reports, t in handoffs
     ]
 
 
 def _unpack(packed: list[_Packed]) -> Handoffs:
     handoffs = []
-    for when, i, name, k, lane, direction, cargo, channel, created, node, step, attrs, t in packed:
+    for (
+        when, snapshots, reports, i, name, k, lane, direction, cargo, channel, created, node,
+        step, attrs, t,
+    ) in packed:  # fmt: skip
         truck = Truck(i, name, k, lane, direction, cargo, channel, created, node, attrs)
         truck.step, truck.visit_t = step, t
-        handoffs.append((when, truck))
+        handoffs.append((when, snapshots, reports, truck))
     return handoffs
 
 
