@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable
 
@@ -67,3 +68,26 @@ def test_calendar_stretch() -> None:
         lo, hi, is_open = cal.stretch(t)
         assert lo <= t < hi and is_open == cal.is_open(t)
         assert hi == (cal.next_close(t) if is_open else cal.next_open(t))
+
+
+def test_a_run_freezes_older_objects_and_leaves_the_collector_as_it_was() -> None:
+    from builders import single_station
+
+    from gatesim.model.engine import Replication
+
+    def run_and_look() -> int:
+        run = Replication(single_station([1.0, 2.0], 1.0), 0)
+        seen: list[int] = []
+        run.env.call_in(1.5, lambda _: seen.append(gc.get_freeze_count()))
+        run.run()
+        return seen[0]
+
+    assert gc.get_freeze_count() == 0
+    assert run_and_look() > 0  # during the run the older objects sit in the frozen generation
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()  # a caller's own freeze is neither extended nor undone
+    try:
+        frozen = gc.get_freeze_count()  # may only shrink (frozen objects can still be freed)
+        assert run_and_look() <= frozen and gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

@@ -107,11 +107,7 @@ def run_replications(
     called with the task's index. Outcomes are identical to the serial path's.
     """
     parallel = jobs > 1 or dask_address is not None
-    if not parallel or len(tasks) >= jobs:
-        return run_tasks(
-            run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
-        )
-    split = [piece_tasks(scenario, r) for scenario, r in tasks]
+    split = [piece_tasks(s, r) for s, r in tasks] if parallel and len(tasks) < jobs else []
     if all(len(p) == 1 and p[0][2] != STAGED for p in split):  # nothing to split
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result

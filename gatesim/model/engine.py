@@ -120,7 +120,31 @@ class _Handoff:
 #: A truck handed to a later pipeline stage: (time it left, hourly snapshots and reports the
 #: stage it left had taken by then, the truck).
 Handoff = tuple[float, int, int, Truck]
-_Pending = tuple["deque[tuple[int, int]]", list[int]]
+
+
+class _Observed:
+    """One kind of observer (hourly snapshots or daily reports) of a pipeline stage.
+
+    ``taken`` counts the observers taken here; a hand-over stamps the truck with it. ``pending``
+    and ``unseen`` hold the trucks taken over from the stage before that it still counted at
+    its observer number ``taken`` (the stamp is > ``taken``): this stage leaves them out."""
+
+    __slots__ = ("pending", "taken", "unseen")
+
+    def __init__(self, streams: int) -> None:
+        self.taken = 0
+        self.pending: deque[tuple[int, int]] = deque()  # (stamp, stream), stamps ascending
+        self.unseen = [0] * streams  # per stream: trucks in ``pending``
+
+    def unseen_now(self) -> list[int]:
+        """Per stream, the taken-over trucks the stage before counts at this observer; the
+        observer is then taken."""
+        pending, unseen = self.pending, self.unseen
+        while pending and pending[0][0] <= self.taken:
+            unseen[pending.popleft()[1]] -= 1
+        self.taken += 1
+        return unseen
+
 
 #: Heap priority of a taken-over truck's arrival: before every other event at the same time
 #: (SimPy's lowest is URGENT - 1), and ordered among themselves by the head's hand-over order.
@@ -194,11 +218,7 @@ class Replication:
         self.handed_out = [0] * n  # trucks handed over to a later pipeline stage
         self.handed_in = [0] * n  # trucks taken over from an earlier stage
         self._handoff_seq = 0
-        # Taken-over trucks the stage before still counted at its snapshots / reports: (queue
-        # of (observers it had taken when the truck left, stream), count per stream).
-        self._unseen_by_snapshot: _Pending = (deque(), [0] * n)
-        self._unseen_by_report: _Pending = (deque(), [0] * n)
-        self._snapshots_taken = self._reports_taken = 0
+        self._snapshots, self._reports = _Observed(n), _Observed(n)  # see take()
         self._wall = 0.0  # seconds spent in advance()
 
     def _build_stations(self) -> None:
@@ -471,7 +491,7 @@ class Replication:
         truck.step = key
         if self.truck_rows is not None:
             self.live.pop(truck.id, None)
-        self.outbox.append((self.env._now, self._snapshots_taken, self._reports_taken, truck))
+        self.outbox.append((self.env._now, self._snapshots.taken, self._reports.taken, truck))
 
     def handed_over(self) -> list[Handoff]:
         """The trucks handed over since the last call, in hand-over order."""
@@ -483,11 +503,11 @@ class Replication:
 
         Each truck's road trip to its first station here is one heap entry, at the head of
         its time (the head's hand-over order breaks ties). It is in this stage's system from
-        now on; the snapshots and reports that the stage before took after it left count it
-        here, the earlier ones subtract it (:meth:`_unseen`).
+        now on, but the snapshots and reports that the stage before took while it still held
+        the truck leave it out here (:class:`_Observed`).
         """
         heap, resume_at = self._heap, self._resume_at
-        by_snapshot, by_report = self._unseen_by_snapshot, self._unseen_by_report
+        snapshots, reports = self._snapshots, self._reports
         for departed, snapshots_seen, reports_seen, truck in handoffs:
             visit = resume_at[truck.step]
             truck.step = visit.next
@@ -498,21 +518,12 @@ class Replication:
             k = truck.stream_index
             self.in_system[k] += 1
             self.handed_in[k] += 1
-            by_snapshot[0].append((snapshots_seen, k))
-            by_snapshot[1][k] += 1
-            by_report[0].append((reports_seen, k))
-            by_report[1][k] += 1
+            snapshots.pending.append((snapshots_seen, k))
+            snapshots.unseen[k] += 1
+            reports.pending.append((reports_seen, k))
+            reports.unseen[k] += 1
             if self.truck_rows is not None:
                 self.live[truck.id] = truck
-
-    @staticmethod
-    def _unseen(pending: _Pending, taken: int) -> list[int]:
-        """Per stream, the taken-over trucks that the stage before still held at its observer
-        number ``taken`` (0-based: snapshots or reports); the rest are counted here."""
-        queue, unseen = pending
-        while queue and queue[0][0] <= taken:
-            unseen[queue.popleft()[1]] -= 1
-        return unseen
 
     def _lose(self, truck: Truck) -> None:
         k = truck.stream_index
@@ -529,18 +540,15 @@ class Replication:
     # ------------------------------------------------------------------ observers
     def _report(self, _arg: object) -> None:
         day = int(self.env.now // MINUTES_PER_DAY)
-        unseen = self._unseen(self._unseen_by_report, self._reports_taken)
+        unseen = self._reports.unseen_now()
         self.backlog_at_report[day] = [n - u for n, u in zip(self.in_system, unseen, strict=True)]
-        self._reports_taken += 1
         if day + 1 < self.scenario.days:
             self._call(MINUTES_PER_DAY, self._report)
 
     def _hourly_snapshot(self, _arg: object) -> None:
         now = self.env.now
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
-        unseen = self._unseen(self._unseen_by_snapshot, self._snapshots_taken)
-        self.in_system_by_hour[day, hour] = sum(self.in_system) - sum(unseen)
-        self._snapshots_taken += 1
+        self.in_system_by_hour[day, hour] = sum(self.in_system) - sum(self._snapshots.unseen_now())
         for name, station in self.stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
         if now + 60.0 < self.scenario.horizon_min:
