@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from builders import assert_same_up_to_order, scenario
 
-from gatesim.experiment.runner import run_experiment, run_replications
+from gatesim.experiment.runner import (
+    WHOLE,
+    run_experiment,
+    run_replications,
+    split_plan,
+    submission_order,
+)
 from gatesim.model.components import Component, components
 from gatesim.model.engine import Replication, merge_pieces, simulate, simulate_piece
 from gatesim.model.results import RunResult
@@ -130,3 +136,37 @@ def test_parallel_pieces_match_serial(replications: int) -> None:
             assert a.in_system_by_hour == b.in_system_by_hour
             assert repr(a.trucks) == repr(b.trucks)
             assert a.visits == b.visits
+
+
+def test_batch_ends_on_component_pieces_largest_first() -> None:
+    """5 replications on 2 workers: 3 run whole, the last 2 by lanes, lane A's pieces (100
+    trucks a day through 2 stations) before lane B's (50 a day through 2)."""
+    s = lanes()
+    plan = split_plan([(s, r) for r in range(5)], jobs=2)
+    assert [[piece for _, _, piece in p] for p in plan] == [[WHOLE]] * 3 + [[0, 1], [0, 1]]
+    assert [r for p in plan for _, r, _ in p] == [0, 1, 2, 3, 3, 4, 4]
+    assert submission_order(plan) == [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (3, 1), (4, 1)]
+
+
+def test_linked_lanes_never_split_in_a_batch() -> None:
+    s = lanes(linked=True)
+    plan = split_plan([(s, r) for r in range(3)], jobs=2)
+    assert [[piece for _, _, piece in p] for p in plan] == [[WHOLE]] * 3
+
+
+def test_batch_with_split_tail_matches_serial() -> None:
+    s = lanes()
+    serial = run_replications([(s, r) for r in range(5)])
+    seen: list[int] = []
+    pooled = run_replications(
+        [(s, r) for r in range(5)], jobs=2, on_result=lambda i, _: seen.append(i)
+    )
+    assert sorted(seen) == list(range(5))
+    for a, b in zip(serial, pooled, strict=True):
+        assert (a.replication, a.stations, a.conservation) == (
+            b.replication,
+            b.stations,
+            b.conservation,
+        )
+        assert repr(a.kpis) == repr(b.kpis) and repr(a.trucks) == repr(b.trucks)
+        assert a.visits == b.visits and a.in_system_by_hour == b.in_system_by_hour

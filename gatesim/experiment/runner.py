@@ -8,8 +8,9 @@ A long replication is cut into two pipeline stages, a shorter one of a scenario 
 independent parts (two lanes that share no station or route) into its parts; either is
 simulated piece by piece and merged (:func:`gatesim.model.engine.simulate`). When there are
 fewer replications than workers, :func:`run_replications` gives the pieces to the workers
-(the two stages as one task that forks), so ``-r 1 --jobs 2`` uses both cores; the merged
-result is the one the serial path computes.
+(the two stages as one task that forks), so ``-r 1 --jobs 2`` uses both cores; in a longer
+batch the last replications run by components, largest first, so the workers finish
+together (:func:`split_plan`). The merged result is the one the serial path computes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from gatesim.experiment.executors import run_tasks
 from gatesim.model.components import components
 from gatesim.model.engine import merge_pieces, simulate, simulate_piece
 from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
-from gatesim.model.stages import pipeline
+from gatesim.model.stages import expected_visits, pipeline
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
@@ -72,12 +73,17 @@ def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
 
 #: ``run_piece``'s piece number for "the whole replication, its pipeline stages side by side".
 STAGED = -1
+#: ``run_piece``'s piece number for "the whole replication in this process" (its outcome).
+WHOLE = -2
 
 
-def run_piece(task: tuple[Scenario, int, int]) -> RunResult:
-    """One component of one replication, or with piece ``STAGED`` the whole replication with
-    its pipeline stages in two processes, as a picklable task (see :func:`run_replications`)."""
+def run_piece(task: tuple[Scenario, int, int]) -> RunResult | ReplicationOutcome:
+    """One component of one replication; with piece ``STAGED`` the whole replication with its
+    pipeline stages in two processes; with ``WHOLE`` the whole replication's outcome. A
+    picklable task (see :func:`run_replications`)."""
     scenario, replication, piece = task
+    if piece == WHOLE:
+        return run_replication((scenario, replication))
     if piece == STAGED:
         return simulate(scenario, replication, fork=True)
     return simulate_piece(scenario, replication, piece)
@@ -91,44 +97,94 @@ def piece_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, in
     return [(scenario, replication, i) for i in range(len(components(scenario)))]
 
 
+def _component_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, int, int]]:
+    """One task per component when the serial path runs the replication that way (no pipeline
+    cut, more than one component: the merge is then the serial result), else the whole."""
+    if pipeline(scenario) is None and len(components(scenario)) > 1:
+        return piece_tasks(scenario, replication)
+    return [(scenario, replication, WHOLE)]
+
+
+def _expected_work(task: tuple[Scenario, int, int]) -> float:
+    """Expected station visits of a component task (its streams' share of the scenario)."""
+    scenario, _, piece = task
+    flow = expected_visits(scenario, components(scenario)[piece].streams)
+    return sum(flow.visits.values())
+
+
+def split_plan(
+    tasks: Sequence[tuple[Scenario, int]], jobs: int
+) -> list[list[tuple[Scenario, int, int]]]:
+    """The ``run_piece`` tasks of each replication, in the order they are submitted.
+
+    Fewer replications than workers: every replication is split (:func:`piece_tasks`), so
+    ``-r 1 --jobs 2`` uses both cores. Otherwise the replications run whole, except the last
+    ``jobs``: they run by components (when they have several), largest expected work first,
+    after every whole one, so the batch ends on small pieces and no worker idles for long
+    while another finishes a whole replication. Every piece's result is merged in component
+    order, so the outcome is the serial path's.
+    """
+    if len(tasks) < jobs:
+        return [piece_tasks(s, r) for s, r in tasks]
+    tail = len(tasks) - jobs
+    return [
+        [(s, r, WHOLE)] if t < tail else _component_tasks(s, r) for t, (s, r) in enumerate(tasks)
+    ]
+
+
+def submission_order(plan: list[list[tuple[Scenario, int, int]]]) -> list[tuple[int, int]]:
+    """(replication index, piece index) pairs: whole replications in order, then component
+    pieces by expected work, largest first (ties in plan order)."""
+    whole = [(t, 0) for t, pieces in enumerate(plan) if pieces[0][2] < 0]
+    split = [
+        (t, k) for t, pieces in enumerate(plan) if pieces[0][2] >= 0 for k in range(len(pieces))
+    ]
+    split.sort(key=lambda tk: -_expected_work(plan[tk[0]][tk[1]]))  # stable: ties keep order
+    return whole + split
+
+
 def run_replications(
     tasks: Sequence[tuple[Scenario, int]],
     jobs: int = 1,
     dask_address: str | None = None,
     on_result: Callable[[int, ReplicationOutcome], None] | None = None,
 ) -> list[ReplicationOutcome]:
-    """``run_tasks(run_replication, tasks, ...)``, splitting replications when there are fewer
-    replications than workers.
+    """``run_tasks(run_replication, tasks, ...)``, with replications split into pieces where
+    that keeps the workers busy (:func:`split_plan`).
 
-    A replication cut into pipeline stages is then one task that runs its two stages in two
+    A replication cut into pipeline stages is one task that runs its two stages in two
     processes (process pools only: on Dask the stages alternate in the task); any other is
     split into its independent components, one task each. A replication's pieces are merged in
     component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
     called with the task's index. Outcomes are identical to the serial path's.
     """
     parallel = jobs > 1 or dask_address is not None
-    split = [piece_tasks(s, r) for s, r in tasks] if parallel and len(tasks) < jobs else []
-    if all(len(p) == 1 and p[0][2] != STAGED for p in split):  # nothing to split
+    plan = split_plan(tasks, jobs) if parallel else []
+    if all(p[0][2] == WHOLE or (len(p) == 1 and p[0][2] >= 0) for p in plan):  # nothing split
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )
-    pieces = [piece for p in split for piece in p]
-    counts = [len(p) for p in split]
-    owner = [t for t, n in enumerate(counts) for _ in range(n)]
+    order = submission_order(plan)
     waiting: list[dict[int, RunResult]] = [{} for _ in tasks]
     outcomes: list[ReplicationOutcome | None] = [None] * len(tasks)
 
-    def arrived(index: int, piece: RunResult) -> None:
-        t = owner[index]
-        waiting[t][index] = piece
-        if len(waiting[t]) == counts[t]:
-            parts = [waiting[t][k] for k in sorted(waiting[t])]
-            waiting[t] = {}
-            outcome = ReplicationOutcome.from_result(merge_pieces(tasks[t][0], parts))
-            outcomes[t] = outcome
-            if on_result is not None:
-                on_result(t, outcome)
+    def finished(t: int, outcome: ReplicationOutcome) -> None:
+        outcomes[t] = outcome
+        if on_result is not None:
+            on_result(t, outcome)
 
+    def arrived(index: int, result: RunResult | ReplicationOutcome) -> None:
+        t, k = order[index]
+        if isinstance(result, ReplicationOutcome):
+            finished(t, result)
+            return
+        waiting[t][k] = result
+        if len(waiting[t]) == len(plan[t]):
+            parts = [waiting[t][i] for i in range(len(plan[t]))]
+            waiting[t] = {}
+            finished(t, ReplicationOutcome.from_result(merge_pieces(tasks[t][0], parts)))
+
+    pieces = [plan[t][k] for t, k in order]
     run_tasks(run_piece, pieces, jobs=jobs, dask_address=dask_address, on_result=arrived)
     return [o for o in outcomes if o is not None]
 
