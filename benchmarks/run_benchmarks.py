@@ -448,8 +448,12 @@ def year(cfg: Settings, report: Report) -> None:
             f"{spread}{r['simulate_s']:.2f} s simulate (CPU {r['simulate_cpu_s']:.2f} s; "
             f"+{r['load_s']:.2f} s load), "
             f"{r['arrived']} trucks, mean sojourn {r['mean_sojourn_min']:.1f} min",
-            f"<= {TARGETS['year_seconds']:.0f} s" if days == 365 else "",
-            r["simulate_s"] <= TARGETS["year_seconds"] if days == 365 else None,
+            # The target is seconds on the machine it was set on; the brief measures speed
+            # against bare SimPy in the same run, so the judged row is at_reference_speed's.
+            f"<= {TARGETS['year_seconds']:.0f} s on the targets' machine: judged at its speed below"
+            if days == 365 and jobs > 1
+            else "",
+            None,
         )
         memory = r["peak_rss_mb"] if jobs == 1 else r["tree_pss_mb"]
         report.add(
