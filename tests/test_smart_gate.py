@@ -346,3 +346,21 @@ def test_yes_and_no_stay_strings_in_scenario_files(tmp_path: Any) -> None:
     )
     scenario = validate_raw(load_raw(path), path)
     assert scenario.arrivals["a"].attributes["pre"] == {"yes": 0.5, "no": 0.5}
+
+
+def test_agv_trips_past_closing_count_as_overtime_not_utilisation() -> None:
+    # Open 00:00-00:10 only. The export's trip runs 0-15.2 (lift on 0-4 at VN, drive 4-11.2,
+    # lift off 11.2-15.2 at CN): 10 busy minutes in hours and 5.2 after closing; the AGV then
+    # waits for the next opening (after the horizon) and the 23:50 import waits with it.
+    scenario = agv_scenario([0.0], [1430.0])
+    spec = scenario.model_dump(by_alias=True)
+    spec["calendars"] = {"short": {"hours": [["00:00", "00:10"]]}}
+    spec["stations"]["agv"]["calendar"] = "short"
+    result = simulate(Scenario.model_validate(spec))
+    assert cleared_times(result) == pytest.approx({0: 15.2})
+    stats = result.stations["agv"]
+    assert stats["utilization"] == pytest.approx(10.0 / 10.0)  # in-hours busy / open minutes
+    assert stats["overtime_hours"] == pytest.approx(5.2 / 60.0)
+    assert stats["busy_mean"] == pytest.approx(15.2 / 1440.0)  # all busy time, day long
+    assert stats["crane_utilization_VN"] == pytest.approx(4.0 / 10.0)
+    assert stats["crane_utilization_CN"] == pytest.approx(0.0)  # its lift is all after 00:10

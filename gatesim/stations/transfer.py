@@ -85,6 +85,7 @@ class AgvCrossing(Station):
         self.trip_minutes = 60.0 * p.lane_km / p.speed_kmh
         self.cranes = {side: simpy.Resource(self.env, p.cranes_per_side) for side in OTHER}
         self.crane_busy = {side: TimeWeighted() for side in OTHER}
+        self.crane_overtime = dict.fromkeys(OTHER, 0.0)  # crane-minutes lifting past closing
         self.side_queue = {side: TimeWeighted() for side in OTHER}
         self._lift = Sampler(p.lift_time, ctx.stream("lift"))
         self._repair = Sampler(p.mttr, ctx.stream("repair"))
@@ -174,12 +175,14 @@ class AgvCrossing(Station):
 
     def _carry(self, truck: Truck, side: Side) -> Generator[simpy.Event, Any, None]:
         self.in_service += 1
-        self.set_busy(self.env.now, self._agvs_busy() + 1)
+        start = self.env.now
+        self.set_busy(start, self._agvs_busy() + 1)
         yield from self._lift_at(side)
         yield self.env.timeout(self.trip_minutes)
         yield from self._lift_at(OTHER[side])
         self.in_service -= 1
         self.set_busy(self.env.now, self._agvs_busy() - 1)
+        self.book_overtime(start, self.env.now)  # trips start in hours but may end after
         self.served += 1
         self.departed += 1
         if self._visits is not None:
@@ -192,16 +195,21 @@ class AgvCrossing(Station):
     def _lift_at(self, side: str) -> Generator[simpy.Event, Any, None]:
         with self.cranes[side].request() as request:
             yield request
-            self.crane_busy[side].update(self.env.now, self.cranes[side].count)
+            start = self.env.now
+            self.crane_busy[side].update(start, self.cranes[side].count)
             yield self.env.timeout(self._lift.draw())
         self.crane_busy[side].update(self.env.now, self.cranes[side].count)
+        if start >= self.warmup:
+            self.crane_overtime[side] += self.outside_hours(start, self.env.now)
 
     def _drive_empty(self, target: Side) -> Generator[simpy.Event, Any, None]:
         self.trip_counts["empty"] += 1
         self.en_route[target] += 1
-        self.set_busy(self.env.now, self._agvs_busy() + 1)
+        start = self.env.now
+        self.set_busy(start, self._agvs_busy() + 1)
         yield self.env.timeout(self.trip_minutes)
         self.set_busy(self.env.now, self._agvs_busy() - 1)
+        self.book_overtime(start, self.env.now)
         self.en_route[target] -= 1
 
     def _next_failure(self) -> float:
@@ -220,6 +228,7 @@ class AgvCrossing(Station):
         for monitor in (*self.crane_busy.values(), *self.side_queue.values()):
             monitor.reset(now)
         self.trip_counts = dict.fromkeys(self.trip_counts, 0)
+        self.crane_overtime = dict.fromkeys(OTHER, 0.0)
         self.down_minutes = 0.0
 
     def extra_metrics(self, now: float) -> dict[str, float]:
@@ -236,7 +245,8 @@ class AgvCrossing(Station):
             "availability": 1.0 - self.down_minutes / (self.servers * max(now - self.warmup, 1e-9)),
         }
         for side in OTHER:
-            row[f"crane_utilization_{side}"] = self.crane_busy[side].area(now) / crane_capacity
+            in_hours = self.crane_busy[side].area(now) - self.crane_overtime[side]
+            row[f"crane_utilization_{side}"] = in_hours / crane_capacity
             row[f"queue_mean_{side}"] = self.side_queue[side].mean(now)
             row[f"queue_max_{side}"] = float(self.side_queue[side].max)
         return row
