@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -285,7 +285,11 @@ def run(
             if minutes > 0.0:
                 yield env.timeout(minutes)
             resource = station.resource
-            req = resource.request() if priority is None else resource.request(priority=priority)
+            req = (
+                resource.request()
+                if priority is None
+                else cast(simpy.PriorityResource, resource).request(priority=priority)
+            )
             with req:
                 yield req
                 yield env.timeout(service())
@@ -296,7 +300,7 @@ def run(
         if born >= warmup:
             sojourns.append(env.now - born)
 
-    def categorical(shares: dict[str, float], rng: Any) -> Draw | Callable[[], str]:
+    def categorical(shares: dict[str, float], rng: Any) -> Callable[[], str]:
         items = [(str(k), float(p)) for k, p in shares.items()]
         u = uniform_draw(rng)
 
