@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from gatesim import load_scenario
 from gatesim.cli import main
+from gatesim.experiment.capacity import bottleneck, lane_parts, summary_lines
 from gatesim.experiment.plan import CapacitySearch, Value
 from gatesim.experiment.store import PartialStore, partial_folder
 from gatesim.experiment.targets import (
@@ -56,6 +58,9 @@ def search(dims: list[str], targets: list[str], oracle: Oracle, **kwargs: Any) -
     return CapacitySearch(
         [parse_vary(d) for d in dims], [parse_target(t) for t in targets], oracle, **kwargs
     )
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 
 
 # --------------------------------------------------------------------------- 1-D bisection
@@ -482,3 +487,48 @@ def test_two_dimensions_with_a_cost_file_end_to_end(tmp_path: Path) -> None:
     assert plan["points_evaluated"] < 20  # of the 5 x 4 grid
     assert plan["bottleneck"]["station"] in ("docs", "scan")
     assert [d["cost_per_unit"] for d in plan["dimensions"]] == [1.0, 3.0]
+
+
+def test_bottleneck_names_the_busiest_station_of_each_lane() -> None:
+    rows = [
+        {"station.a1.utilization": 0.50, "station.a1.wait_mean_min": 3.0,
+         "station.a2.utilization": 0.70, "station.a2.wait_mean_min": 1.0,
+         "station.b1.utilization": 0.90, "station.b1.wait_mean_min": 9.0},
+        {"station.a1.utilization": 0.60, "station.a1.wait_mean_min": 5.0,
+         "station.a2.utilization": 0.70, "station.a2.wait_mean_min": 2.0,
+         "station.b1.utilization": 0.80, "station.b1.wait_mean_min": 7.0},
+    ]  # fmt: skip
+    neck = bottleneck(rows, {"A": ("a1", "a2"), "B": ("b1",)})
+    assert neck is not None and neck["station"] == "b1"
+    assert neck["utilization"] == pytest.approx(0.85)
+    assert neck["by_part"] == [
+        {"part": "A", "station": "a2", "utilization": pytest.approx(0.70),
+         "wait_mean_min": pytest.approx(1.5)},
+        {"part": "B", "station": "b1", "utilization": pytest.approx(0.85),
+         "wait_mean_min": pytest.approx(8.0)},
+    ]  # fmt: skip
+    whole = bottleneck(rows)
+    assert whole is not None and whole["by_part"] == []
+
+
+def test_lane_parts_of_the_baseline_are_its_two_lanes() -> None:
+    parts = lane_parts(load_scenario(BASELINE))
+    assert list(parts) == ["1119-1120", "1088/2-1089"]
+    assert all(s.startswith("hn_") for s in parts["1119-1120"])
+    assert all(s.startswith("tt_") for s in parts["1088/2-1089"])
+
+
+def test_plan_on_the_baseline_reports_each_lanes_bottleneck(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["--days", 3, "--warmup-days", 1, "--out", out, "-q"]
+    target = "station.hn_vn_xray.wait_mean_min<=100000"  # holds anywhere: two points only
+    vary = "stations.hn_vn_xray.servers=1:2"
+    assert exit_code("plan", BASELINE, "--target", target, "--vary", vary, *args) == 0
+    plan = read_json(out / "plan.json")
+    parts = plan["bottleneck"]["by_part"]
+    assert [p["part"] for p in parts] == ["1119-1120", "1088/2-1089"]
+    assert parts[0]["station"].startswith("hn_") and parts[1]["station"].startswith("tt_")
+    assert plan["bottleneck"]["station"] in (parts[0]["station"], parts[1]["station"])
+    assert max(p["utilization"] for p in parts) == plan["bottleneck"]["utilization"]
+    lines = summary_lines(plan)
+    assert any(line.startswith("  lane 1088/2-1089: ") for line in lines)

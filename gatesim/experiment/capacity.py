@@ -45,6 +45,7 @@ from gatesim.experiment.targets import (
     parse_target,
     parse_vary,
 )
+from gatesim.model.components import components
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
 from gatesim.scenario.schema import Scenario
@@ -99,15 +100,35 @@ class ScenarioEvaluator:
 
 
 # --------------------------------------------------------------------------- bottleneck
-def bottleneck(rows: Sequence[Row]) -> dict[str, Any] | None:
-    """The station with the highest mean utilisation at a point (and the longest mean wait)."""
+def bottleneck(
+    rows: Sequence[Row], parts: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any] | None:
+    """The station with the highest mean utilisation at a point (and the longest mean wait);
+    with ``parts`` (label -> its stations, e.g. by lane), also the busiest station of each."""
     util = _station_means(rows, "utilization")
     wait = _station_means(rows, "wait_mean_min")
     if not util:
         return None
-    busiest = max(util, key=lambda s: (util[s], wait.get(s, 0.0)))
+
+    def busiest_of(stations: Sequence[str]) -> str:
+        return max(stations, key=lambda s: (util[s], wait.get(s, 0.0)))
+
+    busiest = busiest_of(list(util))
     longest = max(wait, key=lambda s: wait[s]) if wait else busiest
     ranked = sorted(util, key=lambda s: (-util[s], s))[:BUSIEST_SHOWN]
+    by_part = []
+    for label, stations in (parts or {}).items():
+        measured = [s for s in stations if s in util]
+        if measured:
+            neck = busiest_of(measured)
+            by_part.append(
+                {
+                    "part": label,
+                    "station": neck,
+                    "utilization": util[neck],
+                    "wait_mean_min": wait.get(neck),
+                }
+            )
     return {
         "station": busiest,
         "utilization": util[busiest],
@@ -116,7 +137,21 @@ def bottleneck(rows: Sequence[Row]) -> dict[str, Any] | None:
         "busiest": [
             {"station": s, "utilization": util[s], "wait_mean_min": wait.get(s)} for s in ranked
         ],
+        "by_part": by_part,
     }
+
+
+def lane_parts(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """The scenario's independent parts, labelled by the lanes of their streams ("A, B" when
+    one part carries several lanes); empty when the scenario is one part (nothing to add)."""
+    parts = [c for c in components(scenario) if c.streams]
+    if len(parts) < 2:
+        return {}
+    labels = [
+        ", ".join(dict.fromkeys(scenario.arrivals[name].lane for name in part.streams))
+        for part in parts
+    ]
+    return {label: part.stations for label, part in zip(labels, parts, strict=True)}
 
 
 BUSIEST_SHOWN = 5
@@ -176,7 +211,7 @@ def plan_document(
         "chosen": reported if result.found else None,
         "best": None if result.found else reported,
         "failing_neighbours": result.neighbours,
-        "bottleneck": bottleneck(result.point.rows),
+        "bottleneck": bottleneck(result.point.rows, lane_parts(scenario)),
         "simulations": result.simulations,
         "points_evaluated": len(result.evaluations),
         "undecided_treated_as_failing": undecided,
@@ -284,6 +319,11 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
             f"{_fmt(neck['wait_mean_min'])} min); longest wait: {neck['longest_wait']['station']}"
             f" ({_fmt(neck['longest_wait']['wait_mean_min'])} min)"
         )
+        for part in neck.get("by_part", []):
+            lines.append(
+                f"  lane {part['part']}: {part['station']} (utilisation "
+                f"{part['utilization']:.1%}, mean wait {_fmt(part['wait_mean_min'])} min)"
+            )
     if document["undecided_treated_as_failing"]:
         lines.append(
             f"{len(document['undecided_treated_as_failing'])} point(s) still undecided at the "
