@@ -350,12 +350,17 @@ def test_mmc_plan_finds_the_erlang_c_server_count(serial_plan: Path) -> None:
     assert point["stations"]["xray"]["servers"] == c
 
 
-def test_plan_with_two_jobs_is_identical_to_serial(mmc_file: Path, serial_plan: Path) -> None:
-    out = mmc_file.parent / "jobs"
-    args = ["--target", TARGET, "--vary", VARY, "--out", out, "-q", "--jobs", "2"]
+@pytest.mark.parametrize("executor", [["--jobs", "2"], ["--dask", "local", "--jobs", "2"]])
+def test_plan_on_two_workers_is_identical_to_serial(
+    mmc_file: Path, serial_plan: Path, executor: list[str]
+) -> None:
+    out = mmc_file.parent / executor[1]
+    args = ["--target", TARGET, "--vary", VARY, "--out", out, "-q", *executor]
     assert exit_code("plan", mmc_file, *args) == 0
     serial, parallel = read_json(serial_plan / "plan.json"), read_json(out / "plan.json")
-    assert parallel.pop("execution")["jobs"] == 2
+    execution = parallel.pop("execution")
+    assert execution["jobs"] == 2
+    assert execution["dask_address"] == ("local" if "--dask" in executor else None)
     serial.pop("execution")
     assert parallel == serial
     assert (out / "plan_points.csv").read_text() == (serial_plan / "plan_points.csv").read_text()
