@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from gatesim.experiment.executors import run_tasks
 from gatesim.model.components import components
@@ -30,6 +29,9 @@ from gatesim.model.stages import expected_visits, pipeline
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: workers and the CLI start faster
+    import pandas as pd
 
 
 @dataclass
@@ -203,6 +205,8 @@ class ExperimentResult:
 
     def kpi_table(self) -> pd.DataFrame:
         """One row per replication, one column per KPI."""
+        import pandas as pd
+
         rows = [{"replication": o.replication, **o.kpis} for o in self.outcomes]
         return pd.DataFrame(rows).set_index("replication")
 
@@ -213,6 +217,8 @@ class ExperimentResult:
 
     def station_table(self) -> pd.DataFrame:
         """One row per (replication, station) with every station statistic."""
+        import pandas as pd
+
         rows = [
             {"replication": o.replication, "station": name, **stats}
             for o in self.outcomes
@@ -234,6 +240,8 @@ class ExperimentResult:
     def hourly_summary(self) -> pd.DataFrame:
         """Per hour of day, the mean and 95% t-interval across replications of trucks cleared in
         that hour and of trucks in the system (each averaged over the measured days)."""
+        import pandas as pd
+
         series = {"cleared": "cleared_by_hour", "in_system": "in_system_by_hour"}
         rows = []
         for hour in range(24):
@@ -310,6 +318,8 @@ LITTLE_TOLERANCE = 0.05
 def _records(
     outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[str]
 ) -> pd.DataFrame | None:
+    import pandas as pd
+
     frames = []
     for outcome in outcomes:
         rows = getattr(outcome, attr)
