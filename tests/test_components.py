@@ -7,8 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 from builders import assert_same_up_to_order, scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatesim.experiment.runner import (
+    STAGED,
     WHOLE,
     run_experiment,
     run_replications,
@@ -170,3 +173,30 @@ def test_batch_with_split_tail_matches_serial() -> None:
         )
         assert repr(a.kpis) == repr(b.kpis) and repr(a.trucks) == repr(b.trucks)
         assert a.visits == b.visits and a.in_system_by_hour == b.in_system_by_hour
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    linked=st.lists(st.booleans(), min_size=0, max_size=9),
+    jobs=st.integers(1, 6),
+)
+def test_split_plan_runs_every_replication_once_and_whole_ones_first(
+    linked: list[bool], jobs: int
+) -> None:
+    """Any batch: each replication is its whole task or all its components (never both, never
+    a component twice); whole tasks are submitted before any component piece; pieces of a split
+    replication cover its components in order."""
+    two_lanes, one_part = lanes(), lanes(linked=True)
+    tasks = [(one_part if joined else two_lanes, r) for r, joined in enumerate(linked)]
+    plan = split_plan(tasks, jobs)
+    assert len(plan) == len(tasks)
+    for (model, replication), pieces in zip(tasks, plan, strict=True):
+        assert all(s is model and r == replication for s, r, _ in pieces)
+        numbers = [piece for _, _, piece in pieces]
+        assert numbers in ([WHOLE], [STAGED], list(range(len(components(model)))))
+    order = submission_order(plan)
+    assert sorted(order) == sorted((t, k) for t, p in enumerate(plan) for k in range(len(p)))
+    kinds = [plan[t][k][2] < 0 for t, k in order]  # True: a whole replication
+    assert kinds == sorted(kinds, reverse=True)
+    if len(tasks) >= jobs:  # only the last `jobs` replications may be split
+        assert all(p[0][2] == WHOLE for p in plan[: len(tasks) - jobs])
