@@ -584,6 +584,10 @@ def _plan(args: argparse.Namespace, command: list[str]) -> int:
         quiet=args.quiet,
     )
     print(f"results written to {out}")
+    if args.report:  # also when nothing in range fits: the report shows the best point
+        from gatesim.report.html import write_report
+
+        print(f"report written to {write_report(out)}")
     return code
 
 
@@ -591,7 +595,6 @@ PLAN_REFUSED = {
     "target_kpi": "not used by plan (give --target KPI<=VALUE)",
     "target_rel": "not used by plan (replications are added while a verdict is undecided)",
     "records": "not available with plan",
-    "report": "not available with plan",
 }
 
 

@@ -337,3 +337,39 @@ def test_long_run_report_has_the_daily_figure(tmp_path: Path) -> None:
 def test_short_run_report_has_no_daily_figure(folders: dict[str, Path]) -> None:
     page = html.render_report(html.load_results(folders["run"]))
     assert 'id="fig-daily"' not in page and 'id="fig-hourly"' in page
+
+
+# --------------------------------------------------------------------------- plan
+def _plan(root: Path, target: str, out: Path) -> int:
+    args = ["plan", root / "tiny.yaml", "--target", target, "--vary", "stations.a_gate.servers=1:3"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return cli_main([str(a) for a in [*args, *COMMON, "--report", "--out", out]])
+
+
+def test_plan_report_shows_the_search_and_the_chosen_points_run(
+    folders: dict[str, Path],
+) -> None:
+    root = folders["run"].parent
+    out = root / "plan"
+    assert _plan(root, "station.a_gate.wait_mean_min<=1000", out) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    plan = json.loads((out / "plan.json").read_text())
+    assert 'data-report-kind="plan"' in page
+    for anchor in ("plan", *SECTIONS):
+        assert f'<section id="{anchor}">' in page, anchor
+    section = page[page.index('<section id="plan">') : page.index('<section id="scenarios">')]
+    chosen = plan["chosen"]["values"]["stations.a_gate.servers"]
+    assert f"<b>Chosen: stations.a_gate.servers = {chosen}</b>" in section
+    assert section.count("<td>holds</td>") + section.count("<td>fails</td>") == len(plan["points"])
+    for part in plan["bottleneck"]["by_part"]:  # the tiny scenario's two lanes
+        assert f"<td>lane {part['part']}</td><td>{part['station']}</td>" in section
+    assert [p["part"] for p in plan["bottleneck"]["by_part"]] == ["L1", "L2"]
+    _check_self_contained(page)
+
+
+def test_plan_report_when_nothing_fits_shows_the_best_point(folders: dict[str, Path]) -> None:
+    root = folders["run"].parent
+    out = root / "plan_none"
+    assert _plan(root, "station.a_yard.wait_mean_min<=0.001", out) == 1  # the yard always queues
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "no configuration in range meets the target</b>; best point found:" in page

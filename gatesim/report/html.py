@@ -103,12 +103,13 @@ class Member:
 class Results:
     """A result folder: its kind, its members and the group files."""
 
-    kind: str  # "run", "compare" or "sweep"
+    kind: str  # "run", "compare", "sweep" or "plan" (its member: the reported point's run)
     path: Path
     members: list[Member]
     manifest: dict[str, Any]
     comparison: list[dict[str, Any]] | None = None
     sweep: pd.DataFrame | None = None
+    plan: dict[str, Any] | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -149,12 +150,15 @@ def _unique(labels: list[str]) -> list[str]:
 
 
 def load_results(folder: Path | str) -> Results:
-    """Read a run, compare or sweep folder; ValueError when it is not a gatesim result folder."""
+    """Read a run, compare, sweep or plan folder; ValueError when it is not a gatesim result
+    folder."""
     path = Path(folder)
     if not path.is_dir():
         raise ValueError(f"no such result folder: {path}")
     top_manifest = path / "manifest.json"
     manifest = _read_json(top_manifest) if top_manifest.is_file() else {}
+    if (path / "plan.json").is_file():
+        return _load_plan(path, manifest)
     if (path / "comparison.json").is_file():
         comparison = _read_json(path / "comparison.json")
         if not isinstance(comparison, list) or not comparison:
@@ -187,6 +191,19 @@ def load_results(folder: Path | str) -> Results:
     raise ValueError(
         f"not a gatesim result folder (no summary.json, comparison.json or sweep.csv): {path}"
     )
+
+
+def _load_plan(path: Path, manifest: dict[str, Any]) -> Results:
+    """A plan folder: plan.json and the run outputs of its reported point (``point/``)."""
+    plan = _read_json(path / "plan.json")
+    if not isinstance(plan, dict) or plan.get("kind") != "plan":
+        raise ValueError(f"not a gatesim plan: {path / 'plan.json'}")
+    reported = plan.get("chosen") or plan.get("best") or {}
+    values = reported.get("values") or {}
+    label = ", ".join(f"{_short_axis(k)}={v}" for k, v in values.items())
+    member = _member(path / "point", label or None, values=values)
+    member.scenario_file = plan.get("scenario_file")
+    return Results("plan", path, [member], manifest, plan=plan)
 
 
 def extended_sweep(results: Results, keys: Iterable[str]) -> pd.DataFrame:
@@ -446,6 +463,85 @@ def _sweep_section(results: Results) -> str:
     return _section("sweep", "Sweep", body)
 
 
+def _plan_section(results: Results) -> str:
+    """What ``plan`` found: the verdict, every configuration simulated and the bottleneck."""
+    plan = results.plan
+    if plan is None:
+        return ""
+    reported = plan.get("chosen") or plan.get("best") or {}
+    shown = ", ".join(f"{k} = {v}" for k, v in (reported.get("values") or {}).items())
+    cost = _num(reported.get("cost"), 0)
+    verdict = (
+        f"<p><b>Chosen: {_esc(shown)}</b> (cost {cost}), the cheapest configuration that meets "
+        if plan.get("found")
+        else f"<p><b>{_esc(plan.get('result', ''))}</b>; best point found: {_esc(shown)} "
+        f"(cost {cost}), against "
+    )
+    targets = [str(t) for t in plan.get("targets", [])]
+    parts = [
+        verdict
+        + "the targets "
+        + ", ".join(f"<code>{_esc(t)}</code>" for t in targets)
+        + f" with {_num(100 * float(plan.get('confidence_one_sided', 0.95)), 0)} % one-sided "
+        f"confidence; {_num(plan.get('simulations'), 0)} replications over "
+        f"{_num(plan.get('points_evaluated'), 0)} configurations.</p>",
+        _plan_points_table(plan, targets),
+    ]
+    for neighbour in plan.get("failing_neighbours") or []:
+        values = ", ".join(f"{k} = {v}" for k, v in neighbour.get("values", {}).items())
+        how = "simulated" if neighbour.get("evaluated") else "implied by a cheaper failing point"
+        parts.append(
+            f"<p class=note>One step lower in {_esc(neighbour.get('dimension'))}: "
+            f"{_esc(values)} fails ({how}).</p>"
+        )
+    parts.append(_bottleneck_table(plan.get("bottleneck")))
+    return _section("plan", "Capacity search", "\n".join(parts))
+
+
+def _plan_points_table(plan: Mapping[str, Any], targets: Sequence[str]) -> str:
+    dims = [str(d["path"]) for d in plan.get("dimensions", [])]
+    rows = []
+    for point in plan.get("points", []):
+        by_target = {t.get("target"): t for t in point.get("targets", [])}
+        cells = [_num(point.get("order"), 0)]
+        cells += [_esc(point.get("values", {}).get(d)) for d in dims]
+        cells += [_num(point.get("cost"), 0), _num(point.get("replications"), 0)]
+        for target in targets:
+            t = by_target.get(target) or {}
+            cells.append(
+                f"{_num(t.get('mean'), 2)} <small>[{_num(t.get('low'), 2)}, "
+                f"{_num(t.get('high'), 2)}]</small>"
+            )
+        cells.append(_esc(point.get("verdict", "")))
+        rows.append(cells)
+    header = ["#", *map(_esc, dims), "cost", "replications", *map(_esc, targets), "verdict"]
+    return _table(
+        header,
+        rows,
+        caption="Every configuration simulated, in order; each target's mean and one-sided "
+        "95 % bounds [low, high] over the replications.",
+    )
+
+
+def _bottleneck_table(neck: Mapping[str, Any] | None) -> str:
+    if not neck:
+        return ""
+
+    def row(where: str, entry: Mapping[str, Any]) -> list[str]:
+        utilisation, wait = entry["utilization"], entry.get("wait_mean_min")
+        return [_esc(where), _esc(entry["station"]), _num(utilisation, 3), _num(wait, 1)]
+
+    rows = [row("whole gate", neck)] + [
+        row(f"lane {p['part']}", p) for p in neck.get("by_part", [])
+    ]
+    return _table(
+        ["where", "busiest station", "utilisation", "mean wait (min)"],
+        rows,
+        caption="Bottleneck at the reported point: the station with the highest mean "
+        "utilisation, gate-wide and in each independent lane.",
+    )
+
+
 def _station_section(results: Results) -> str:
     parts = [
         "<p>Means over replications with 95 % CIs. Utilisation counts opening hours only; "
@@ -679,7 +775,7 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
                 lambda: plots.sweep_figure(sweep, targets=targets),
             )
         )
-    baseline = labels[0] if results.kind != "run" else None
+    baseline = labels[0] if results.kind in ("compare", "sweep") else None
     specs.append(
         FigureSpec(
             "fig-throughput",
@@ -852,6 +948,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         "run": "single scenario",
         "compare": f"comparison of {len(results.members)} scenarios",
         "sweep": f"sweep of {len(results.members)} points",
+        "plan": "capacity plan (the runs below are its reported point)",
     }[results.kind]
     title = f"gatesim report: {results.path.name}"
     first = results.members[0].summary
@@ -862,6 +959,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
     )
     sections = [
+        ("plan", "Capacity search", _plan_section(results)),
         ("scenarios", "Scenarios and assumptions", _scenarios_section(results)),
         ("kpis", "Key performance indicators", _kpi_section(results)),
         ("differences", "Paired differences", _differences_section(results)),
@@ -894,7 +992,8 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
 def write_report(
     folder: Path | str, out: Path | str | None = None, targets: Mapping[str, float] | None = None
 ) -> Path:
-    """Write the report of a run, compare or sweep folder (default ``folder/report.html``).
+    """Write the report of a run, compare, sweep or plan folder (default
+    ``folder/report.html``).
 
     Raises ValueError (one line) when ``folder`` is not a gatesim result folder.
     """
@@ -931,9 +1030,9 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="Write a self-contained HTML report (figures embedded, opens offline) for "
-        "a result folder of run, compare or sweep.",
+        "a result folder of run, compare, sweep or plan.",
     )
-    parser.add_argument("folder", metavar="DIR", help="result folder (run, compare or sweep)")
+    parser.add_argument("folder", metavar="DIR", help="result folder (run, compare, sweep or plan)")
     parser.add_argument("--out", metavar="FILE", help="report file (default DIR/report.html)")
     parser.add_argument(
         "--target",
