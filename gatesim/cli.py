@@ -584,10 +584,7 @@ def _plan(args: argparse.Namespace, command: list[str]) -> int:
         quiet=args.quiet,
     )
     print(f"results written to {out}")
-    if args.report:  # also when nothing in range fits: the report shows the best point
-        from gatesim.report.html import write_report
-
-        print(f"report written to {write_report(out)}")
+    _report_if_asked(out, args)  # also when nothing in range fits: it shows the best point
     return code
 
 
@@ -605,11 +602,16 @@ def _finish(out: Path, args: argparse.Namespace) -> int:
 
     write_event_log(out)
     print(f"results written to {out}")
+    _report_if_asked(out, args)
+    return 0
+
+
+def _report_if_asked(out: Path, args: argparse.Namespace) -> None:
+    """``--report``: DIR/report.html from the finished result folder."""
     if args.report:
         from gatesim.report.html import write_report
 
         print(f"report written to {write_report(out)}")
-    return 0
 
 
 if __name__ == "__main__":

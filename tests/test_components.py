@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gatesim.experiment.runner import (
     STAGED,
     WHOLE,
+    ReplicationOutcome,
     run_experiment,
     run_replications,
     split_plan,
@@ -128,17 +129,22 @@ def test_parallel_pieces_match_serial(replications: int) -> None:
         [(s, r) for r in range(replications)], jobs=4, on_result=seen.__setitem__
     )
     assert sorted(seen) == list(range(replications))
-    for other in (parallel.outcomes, direct):
-        for a, b in zip(serial.outcomes, other, strict=True):
-            assert a.replication == b.replication
-            assert a.kpis == b.kpis or repr(a.kpis) == repr(b.kpis)
-            assert a.stations == b.stations
-            assert a.conservation == b.conservation
-            assert a.cleared_by_day == b.cleared_by_day
-            assert a.cleared_by_hour == b.cleared_by_hour
-            assert a.in_system_by_hour == b.in_system_by_hour
-            assert repr(a.trucks) == repr(b.trucks)
-            assert a.visits == b.visits
+    same_outcomes(serial.outcomes, parallel.outcomes)
+    same_outcomes(serial.outcomes, direct)
+
+
+def same_outcomes(these: list[ReplicationOutcome], those: list[ReplicationOutcome]) -> None:
+    """Identical replication outcomes, one by one (repr: NaN compares equal to NaN)."""
+    for a, b in zip(these, those, strict=True):
+        assert a.replication == b.replication
+        assert a.kpis == b.kpis or repr(a.kpis) == repr(b.kpis)
+        assert a.stations == b.stations
+        assert a.conservation == b.conservation
+        assert a.cleared_by_day == b.cleared_by_day
+        assert a.cleared_by_hour == b.cleared_by_hour
+        assert a.in_system_by_hour == b.in_system_by_hour
+        assert repr(a.trucks) == repr(b.trucks)
+        assert a.visits == b.visits
 
 
 def test_batch_ends_on_component_pieces_largest_first() -> None:
@@ -165,14 +171,7 @@ def test_batch_with_split_tail_matches_serial() -> None:
         [(s, r) for r in range(5)], jobs=2, on_result=lambda i, _: seen.append(i)
     )
     assert sorted(seen) == list(range(5))
-    for a, b in zip(serial, pooled, strict=True):
-        assert (a.replication, a.stations, a.conservation) == (
-            b.replication,
-            b.stations,
-            b.conservation,
-        )
-        assert repr(a.kpis) == repr(b.kpis) and repr(a.trucks) == repr(b.trucks)
-        assert a.visits == b.visits and a.in_system_by_hour == b.in_system_by_hour
+    same_outcomes(serial, pooled)
 
 
 @settings(max_examples=60, deadline=None)

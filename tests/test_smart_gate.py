@@ -106,12 +106,16 @@ def test_agv_without_backhaul_returns_empty_before_loading() -> None:
     assert cleared_times(result) == pytest.approx({0: 15.2, 1: 44.8})
 
 
-def test_agv_waits_for_operating_hours() -> None:
-    scenario = agv_scenario([0.0], [1400.0])
+def with_agv_hours(scenario: Scenario, opens: str, closes: str) -> Scenario:
+    """The scenario with the AGV crossing open only from ``opens`` to ``closes`` each day."""
     spec = scenario.model_dump(by_alias=True)
-    spec["calendars"] = {"day": {"hours": [["01:00", "24:00"]]}}
-    spec["stations"]["agv"]["calendar"] = "day"
-    result = simulate(Scenario.model_validate(spec))
+    spec["calendars"] = {"agv_hours": {"hours": [[opens, closes]]}}
+    spec["stations"]["agv"]["calendar"] = "agv_hours"
+    return Scenario.model_validate(spec)
+
+
+def test_agv_waits_for_operating_hours() -> None:
+    result = simulate(with_agv_hours(agv_scenario([0.0], [1400.0]), "01:00", "24:00"))
     assert cleared_times(result)[0] == pytest.approx(75.2)  # first trip starts at 01:00
 
 
@@ -328,6 +332,7 @@ def test_truck_attributes_do_not_change_arrival_times_or_channels() -> None:
         "scenarios/s6_backhaul.yaml", {"days": 2, "warmup_days": 0, "replications": 1}
     )
     a, b = simulate(base), simulate(two_way)
+
     def arrivals(result: Any) -> list[tuple[Any, ...]]:  # (stream, channel, created) by truck
         return sorted((row[0], row[1], row[5], row[6]) for row in result.trucks)
 
@@ -352,11 +357,7 @@ def test_agv_trips_past_closing_count_as_overtime_not_utilisation() -> None:
     # Open 00:00-00:10 only. The export's trip runs 0-15.2 (lift on 0-4 at VN, drive 4-11.2,
     # lift off 11.2-15.2 at CN): 10 busy minutes in hours and 5.2 after closing; the AGV then
     # waits for the next opening (after the horizon) and the 23:50 import waits with it.
-    scenario = agv_scenario([0.0], [1430.0])
-    spec = scenario.model_dump(by_alias=True)
-    spec["calendars"] = {"short": {"hours": [["00:00", "00:10"]]}}
-    spec["stations"]["agv"]["calendar"] = "short"
-    result = simulate(Scenario.model_validate(spec))
+    result = simulate(with_agv_hours(agv_scenario([0.0], [1430.0]), "00:00", "00:10"))
     assert cleared_times(result) == pytest.approx({0: 15.2})
     stats = result.stations["agv"]
     assert stats["utilization"] == pytest.approx(10.0 / 10.0)  # in-hours busy / open minutes

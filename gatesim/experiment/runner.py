@@ -162,7 +162,7 @@ def run_replications(
     """
     parallel = jobs > 1 or dask_address is not None
     plan = split_plan(tasks, jobs) if parallel else []
-    if all(p[0][2] == WHOLE or (len(p) == 1 and p[0][2] >= 0) for p in plan):  # nothing split
+    if all(len(p) == 1 and p[0][2] != STAGED for p in plan):  # every replication in one task
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )

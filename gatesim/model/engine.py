@@ -136,6 +136,11 @@ class _Observed:
         self.pending: deque[tuple[int, int]] = deque()  # (stamp, stream), stamps ascending
         self.unseen = [0] * streams  # per stream: trucks in ``pending``
 
+    def expect(self, stamp: int, stream: int) -> None:
+        """A truck taken over with ``stamp`` (observers the stage before had taken)."""
+        self.pending.append((stamp, stream))
+        self.unseen[stream] += 1
+
     def unseen_now(self) -> list[int]:
         """Per stream, the taken-over trucks the stage before counts at this observer; the
         observer is then taken."""
@@ -518,10 +523,8 @@ class Replication:
             k = truck.stream_index
             self.in_system[k] += 1
             self.handed_in[k] += 1
-            snapshots.pending.append((snapshots_seen, k))
-            snapshots.unseen[k] += 1
-            reports.pending.append((reports_seen, k))
-            reports.unseen[k] += 1
+            snapshots.expect(snapshots_seen, k)
+            reports.expect(reports_seen, k)
             if self.truck_rows is not None:
                 self.live[truck.id] = truck
 

@@ -468,31 +468,34 @@ def _plan_section(results: Results) -> str:
     plan = results.plan
     if plan is None:
         return ""
+
+    def show(values: Mapping[str, Any] | None) -> str:
+        return _esc(", ".join(f"{k} = {v}" for k, v in (values or {}).items()))
+
     reported = plan.get("chosen") or plan.get("best") or {}
-    shown = ", ".join(f"{k} = {v}" for k, v in (reported.get("values") or {}).items())
-    cost = _num(reported.get("cost"), 0)
-    verdict = (
-        f"<p><b>Chosen: {_esc(shown)}</b> (cost {cost}), the cheapest configuration that meets "
-        if plan.get("found")
-        else f"<p><b>{_esc(plan.get('result', ''))}</b>; best point found: {_esc(shown)} "
-        f"(cost {cost}), against "
-    )
+    values, cost = show(reported.get("values")), _num(reported.get("cost"), 0)
+    if plan.get("found"):
+        lead = f"<b>Chosen: {values}</b> (cost {cost}), the cheapest configuration that meets"
+    else:
+        lead = f"<b>{_esc(plan.get('result', ''))}</b>; best point found: {values} (cost {cost}),"
+        lead += " against"
     targets = [str(t) for t in plan.get("targets", [])]
+    confidence = _num(100 * float(plan.get("confidence_one_sided", 0.95)), 0)
     parts = [
-        verdict
-        + "the targets "
-        + ", ".join(f"<code>{_esc(t)}</code>" for t in targets)
-        + f" with {_num(100 * float(plan.get('confidence_one_sided', 0.95)), 0)} % one-sided "
-        f"confidence; {_num(plan.get('simulations'), 0)} replications over "
-        f"{_num(plan.get('points_evaluated'), 0)} configurations.</p>",
+        f"<p>{lead} the targets {', '.join(f'<code>{_esc(t)}</code>' for t in targets)} with "
+        f"{confidence} % one-sided confidence; {_num(plan.get('simulations'), 0)} replications "
+        f"over {_num(plan.get('points_evaluated'), 0)} configurations.</p>",
         _plan_points_table(plan, targets),
     ]
     for neighbour in plan.get("failing_neighbours") or []:
-        values = ", ".join(f"{k} = {v}" for k, v in neighbour.get("values", {}).items())
-        how = "simulated" if neighbour.get("evaluated") else "implied by a cheaper failing point"
+        how = (
+            "simulated"
+            if neighbour.get("evaluated")
+            else f"implied by {show(neighbour.get('implied_by'))}, which fails"
+        )
         parts.append(
             f"<p class=note>One step lower in {_esc(neighbour.get('dimension'))}: "
-            f"{_esc(values)} fails ({how}).</p>"
+            f"{show(neighbour.get('values'))} fails ({how}).</p>"
         )
     parts.append(_bottleneck_table(plan.get("bottleneck")))
     return _section("plan", "Capacity search", "\n".join(parts))

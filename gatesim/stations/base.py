@@ -336,20 +336,17 @@ class Station:
         """Record that ``busy`` servers work from ``now`` on (for types with their own loop)."""
         self.busy_monitor.update(now, busy)
 
-    def outside_hours(self, start: float, end: float) -> float:
-        """Minutes of [start, end] outside the station's opening hours."""
-        return (
-            0.0
-            if self.calendar.always_open
-            else (end - start) - self.calendar.open_minutes(start, end)
-        )
+    def overtime_minutes(self, start: float, end: float) -> float:
+        """Minutes of the busy spell [start, end] outside opening hours, as statistics count
+        them: 0 for a spell that began before the warm-up (the base counts its services so)."""
+        if start < self.warmup or self.calendar.always_open:
+            return 0.0
+        return (end - start) - self.calendar.open_minutes(start, end)
 
     def book_overtime(self, start: float, end: float) -> None:
-        """Count a server's busy spell [start, end] past closing as overtime, not utilisation
-        (for types with their own loop; the base books its services as they start). Spells
-        that began before the warm-up are not counted, as the base does not count them."""
-        if start >= self.warmup:
-            self._overtime += self.outside_hours(start, end)
+        """Count a server's busy spell past closing as overtime, not utilisation (for types
+        with their own loop; the base books its services as they start)."""
+        self._overtime += self.overtime_minutes(start, end)
 
     def _pull(self, now: float) -> None:
         """Start waiting trucks while servers are free and the station is open."""

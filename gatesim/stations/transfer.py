@@ -199,8 +199,7 @@ class AgvCrossing(Station):
             self.crane_busy[side].update(start, self.cranes[side].count)
             yield self.env.timeout(self._lift.draw())
         self.crane_busy[side].update(self.env.now, self.cranes[side].count)
-        if start >= self.warmup:
-            self.crane_overtime[side] += self.outside_hours(start, self.env.now)
+        self.crane_overtime[side] += self.overtime_minutes(start, self.env.now)
 
     def _drive_empty(self, target: Side) -> Generator[simpy.Event, Any, None]:
         self.trip_counts["empty"] += 1
