@@ -8,7 +8,9 @@ Sections (``--only`` takes a comma-separated list of these names):
                 (the run on two cores five times, judged on the median)
 ``scaling``     baseline 30 vs 120 days: wall-time ratio (linear would be 4.0)
 ``parallel``    8 replications: serial vs process pool (jobs=2) vs Dask LocalCluster (2 workers),
-                in rounds of all three (``--quick``: one round); ratios within each round
+                in rounds of all three (``--quick``: one round); ratios within each round.
+                Each round also runs 8 tasks of the bare-SimPy tandem twin serially and on
+                two processes: the machine's own ceiling for the speed-up
 ``profile``     cProfile of gatesim on the tandem: where the time goes
 
 Every twin comparison first checks that both give the same mean sojourn and the same number of
@@ -92,16 +94,19 @@ class Settings:
     parallel_replications: int
     parallel_rounds: int
     profile_days: int
+    ceiling_days: int  # per task of the bare-SimPy twin's parallel batch
 
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
         if quick:
-            return cls(True, pairs or 3, 3, 8, 5, 20, 1, (5, 20), 1, 4, 8, 1, 5)
-        # parallel: 120 days keeps the pool's batch above 30 s (about 38 s on an idle 2-core
-        # machine), so the Dask target is judged; 60 days (19 s) left it unjudged.
+            return cls(True, pairs or 3, 3, 8, 5, 20, 1, (5, 20), 1, 4, 8, 1, 5, 2)
+        # parallel: 180 days keeps the pool's batch above 30 s, so the Dask target is judged,
+        # on the fastest VM seen (120 days: 23-26 s on an Intel one, 2026-11-27; 32-43 s on the
+        # AMD one). The twin's batch (8 x 60 tandem days, about 3 s each) is the machine's
+        # own two-process ceiling.
         # year: single runs on this VM vary by +-15 %, so the parallel year is run 5 times and
         # judged on the median.
-        return cls(False, pairs or 5, 5, 139, 30, 365, 5, (30, 120), 5, 120, 8, 3, 30)
+        return cls(False, pairs or 5, 5, 139, 30, 365, 5, (30, 120), 5, 180, 8, 3, 30, 60)
 
 
 @dataclass
@@ -520,6 +525,7 @@ EXECUTORS: dict[str, dict[str, Any]] = {
     "process pool (jobs=2)": {"jobs": 2},
     "Dask LocalCluster (2 workers)": {"jobs": 2, "dask_address": "local"},
 }
+TWIN_JOBS = {"bare-SimPy twin serial": 1, "bare-SimPy twin pool": 2}  # the machine's ceiling
 
 # Each batch runs in a fresh process, as a user's would: in one long-lived process, a Dask run
 # leaves threads behind, so later pools fall back to forkserver (slower start, and workers
@@ -550,6 +556,41 @@ wall = after[0] - before[0]
 ours, busy = (after[1] - before[1]) / wall, (after[2] - before[2]) / wall
 print(json.dumps({"wall": wall, "ours": ours, "busy": busy}))
 """
+
+
+# The machine's own two-process ceiling: the bare-SimPy tandem twin, as many tasks as gatesim's
+# batch, serially and on a two-process pool (fork), each batch in a fresh process like
+# gatesim's. While both vCPUs are busy each process runs slower on this VM (a bare Python loop
+# too), so the twin's speed-up is what any Python model could get here.
+TWIN_PARALLEL_CODE = """
+import concurrent.futures as cf, multiprocessing, sys, time
+import bare_simpy_tandem
+days, n, jobs = (int(x) for x in sys.argv[1:])
+seeds, horizon = range(20_000, 20_000 + n), days * 1440.0
+started = time.perf_counter()
+if jobs == 1:
+    results = [bare_simpy_tandem.run(seed, horizon) for seed in seeds]
+else:
+    ctx = multiprocessing.get_context("fork")
+    with cf.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        results = list(pool.map(bare_simpy_tandem.run, seeds, [horizon] * n))
+print(time.perf_counter() - started)
+"""
+
+
+def run_twin_batch(days: int, n: int, jobs: int) -> float:
+    """Wall seconds of the twin's batch (see TWIN_PARALLEL_CODE) in a fresh process."""
+    args = [str(days), str(n), str(jobs)]
+    done = subprocess.run(
+        [sys.executable, "-c", TWIN_PARALLEL_CODE, *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=HERE,
+        check=True,
+    )
+    wall = float(done.stdout.strip().splitlines()[-1])
+    log(f"  bare-SimPy twin, jobs={jobs}: {wall:.2f} s")
+    return wall
 
 
 @dataclass
@@ -590,11 +631,15 @@ def parallel(cfg: Settings, report: Report) -> None:
     a round and the median of the rounds is judged."""
     n, days = cfg.parallel_replications, cfg.parallel_days
     log(f"[parallel] baseline, {n} replications x {days} days; {cfg.parallel_rounds} rounds")
-    labels = list(EXECUTORS)
-    runs: dict[str, list[ExecutorRun]] = {label: [] for label in labels}
+    labels = [*EXECUTORS, *TWIN_JOBS]
+    runs: dict[str, list[ExecutorRun]] = {label: [] for label in EXECUTORS}
+    twin: dict[str, list[float]] = {label: [] for label in TWIN_JOBS}
     for i in range(cfg.parallel_rounds):
-        for label in labels[i % 3 :] + labels[: i % 3]:
-            runs[label].append(run_executor(label, days, n))
+        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+            if label in TWIN_JOBS:
+                twin[label].append(run_twin_batch(cfg.ceiling_days, n, TWIN_JOBS[label]))
+            else:
+                runs[label].append(run_executor(label, days, n))
     for label, batch in runs.items():
         report.add(
             f"parallel {label} cores (median)",
@@ -602,7 +647,8 @@ def parallel(cfg: Settings, report: Report) -> None:
             f"{statistics.median(r.busy for r in batch):.2f} of {os.cpu_count()}",
         )
     check_identical(runs, report)
-    judge_parallel(runs, n, days, report)
+    ceiling = [a / b for a, b in zip(*twin.values(), strict=True)]
+    judge_parallel(runs, n, days, ceiling, report)
 
 
 def check_identical(runs: dict[str, list[ExecutorRun]], report: Report) -> None:
@@ -621,7 +667,13 @@ def _walls(batch: list[ExecutorRun]) -> str:
     return ", ".join(f"{r.wall:.2f}" for r in batch)
 
 
-def judge_parallel(runs: dict[str, list[ExecutorRun]], n: int, days: int, report: Report) -> None:
+def _ratios(values: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in values)
+
+
+def judge_parallel(
+    runs: dict[str, list[ExecutorRun]], n: int, days: int, ceiling: list[float], report: Report
+) -> None:
     serial_label, pool_label, dask_label = EXECUTORS
     serials, pools, dasks = runs[serial_label], runs[pool_label], runs[dask_label]
     serial = statistics.median(r.wall for r in serials)
@@ -629,11 +681,16 @@ def judge_parallel(runs: dict[str, list[ExecutorRun]], n: int, days: int, report
     report.add(f"parallel serial {n} x {days} d", f"{serial:.2f} s (median of {_walls(serials)})")
     speedups = [s.wall / p.wall for s, p in zip(serials, pools, strict=True)]
     speedup = statistics.median(speedups)
+    report.add(
+        "parallel ceiling: bare-SimPy twin, jobs=2 vs serial",
+        f"{statistics.median(ceiling):.3f}x (median of rounds {_ratios(ceiling)}); "
+        f"gatesim's speed-up / the twin's: {speedup / statistics.median(ceiling):.2f}",
+    )
     judged = serial > 30.0  # shorter batches measure process start-up more than simulation
     report.add(
         "parallel process pool jobs=2",
-        f"{pool:.2f} s (median of {_walls(pools)}), speed-up {speedup:.2f}x (median of rounds "
-        f"{', '.join(f'{x:.2f}' for x in speedups)})",
+        f"{pool:.2f} s (median of {_walls(pools)}), speed-up {speedup:.3f}x (median of rounds "
+        f"{_ratios(speedups)})",
         f">= {TARGETS['pool_speedup']}x" + ("" if judged else " (batch < 30 s: not judged)"),
         speedup >= TARGETS["pool_speedup"] if judged else None,
     )
