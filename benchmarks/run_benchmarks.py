@@ -6,6 +6,10 @@ Sections (``--only`` takes a comma-separated list of these names):
 ``baseline24``  gatesim vs the bare-SimPy twin on the baseline with 24 h calendars (30 days)
 ``year``        baseline (real calendars) for 365 days in a fresh process: wall time, peak RSS
                 (the run on two cores five times, judged on the median)
+``year24``      gatesim vs the bare-SimPy twin on the baseline with 24 h calendars, 365 days
+                (3 seeds each for the equivalence check, 3 timing pairs)
+``executors``   one replication of the baseline (real calendars, streaming statistics), 30 and
+                365 days, on each executor (serial, jobs=2, Dask), fresh processes, in rounds
 ``scaling``     baseline 30 vs 120 days: wall-time ratio (linear would be 4.0)
 ``parallel``    8 replications: serial vs process pool (jobs=2) vs Dask LocalCluster (2 workers),
                 in rounds of all three (``--quick``: one round); ratios within each round.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import gc
 import io
 import json
@@ -60,7 +65,7 @@ ROOT = HERE.parent
 TANDEM = HERE / "scenarios" / "tandem.yaml"
 BASELINE_24H = HERE / "scenarios" / "baseline_24h.yaml"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SECTIONS = ("tandem", "baseline24", "year", "scaling", "parallel", "profile")
+SECTIONS = ("tandem", "baseline24", "year", "year24", "executors", "scaling", "parallel", "profile")
 CONFIDENCE = 0.99
 TANDEM_ANALYTIC_MIN = 4 * (1.6 + 2.56 / 0.9)  # M/M/2, rho 0.8: Wq = 2.844 min per station
 
@@ -95,18 +100,22 @@ class Settings:
     parallel_rounds: int
     profile_days: int
     ceiling_days: int  # per task of the bare-SimPy twin's parallel batch
+    executor_days: tuple[int, int]
+    executor_rounds: int
 
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
         if quick:
-            return cls(True, pairs or 3, 3, 8, 5, 20, 1, (5, 20), 1, 4, 8, 1, 5, 2)
+            return cls(True, pairs or 3, 3, 8, 5, 20, 1, (5, 20), 1, 4, 8, 1, 5, 2, (5, 8), 1)
         # parallel: 180 days keeps the pool's batch above 30 s, so the Dask target is judged,
         # on the fastest VM seen (120 days: 23-26 s on an Intel one, 2026-11-27; 32-43 s on the
         # AMD one). The twin's batch (8 x 60 tandem days, about 3 s each) is the machine's
         # own two-process ceiling.
         # year: single runs on this VM vary by +-15 %, so the parallel year is run 5 times and
         # judged on the median.
-        return cls(False, pairs or 5, 5, 139, 30, 365, 5, (30, 120), 5, 180, 8, 3, 30, 60)
+        return cls(
+            False, pairs or 5, 5, 139, 30, 365, 5, (30, 120), 5, 180, 8, 3, 30, 60, (30, 365), 3
+        )
 
 
 @dataclass
@@ -246,8 +255,9 @@ def tandem_pair(cfg: Settings) -> Pair:
     )
 
 
-def baseline_pair(cfg: Settings) -> Pair:
-    scenario = with_days(BASELINE_24H, cfg.baseline_days)
+def baseline_pair(cfg: Settings, days: int | None = None) -> Pair:
+    days = days or cfg.baseline_days
+    scenario = with_days(BASELINE_24H, days)
 
     def gs(seed: int) -> tuple[float, int, int]:
         r = simulate(scenario, seed)
@@ -255,15 +265,15 @@ def baseline_pair(cfg: Settings) -> Pair:
         return float(tis.mean()), len(tis), int(r.arrived_by_stream.sum())
 
     def twin(seed: int) -> tuple[float, int, int]:
-        r = bare_simpy_baseline.run(10_000 + seed, cfg.baseline_days)
+        r = bare_simpy_baseline.run(10_000 + seed, days)
         return r.mean_sojourn, r.count, r.arrived
 
     def twin_events() -> tuple[int, int]:
-        r = bare_simpy_baseline.run(10_000, cfg.baseline_days, count_events=True)
+        r = bare_simpy_baseline.run(10_000, days, count_events=True)
         return int(r.events or 0), r.arrived
 
     return Pair(
-        f"baseline-24h ({cfg.baseline_days} d)",
+        f"baseline-24h ({days} d)",
         gs,
         twin,
         lambda: gatesim_events(scenario, 0),
@@ -495,6 +505,34 @@ def at_reference_speed(seconds: float, label: str, cfg: Settings, report: Report
     )
 
 
+def year24(cfg: Settings, report: Report) -> None:
+    """gatesim against the twin over a year (24 h calendars, which the twin needs): the
+    equivalence check and the timing pairs at 365 days, with 3 seeds and 3 pairs."""
+    fewer = dataclasses.replace(cfg, pairs=min(cfg.pairs, 3), seeds=min(cfg.seeds, 3))
+    race(baseline_pair(cfg, cfg.year_days), fewer, report)
+
+
+def executors(cfg: Settings, report: Report) -> None:
+    """One replication of the baseline (real calendars, streaming statistics) at each length
+    on every executor, fresh processes, in rounds; a single replication on two workers runs
+    its lanes and pipeline stages side by side (pool) or its lanes (Dask)."""
+    labels = list(EXECUTORS)
+    for days in cfg.executor_days:
+        log(f"[executors] baseline, 1 replication x {days} days; {cfg.executor_rounds} rounds")
+        runs: dict[str, list[ExecutorRun]] = {label: [] for label in labels}
+        for i in range(cfg.executor_rounds):
+            for label in rotated(labels, i):
+                runs[label].append(run_executor(label, days, 1, records=False))
+        check_identical(runs, report, f"one replication, {days} d:")
+        serial, pool, dask = (statistics.median(r.wall for r in runs[label]) for label in labels)
+        report.add(
+            f"one replication, {days} d, streaming statistics",
+            f"serial {serial:.2f} s, jobs=2 {pool:.2f} s ({serial / pool:.2f}x faster), "
+            f"Dask {dask:.2f} s ({dask / pool:.2f}x the pool's time); medians of "
+            f"{cfg.executor_rounds} rounds, incl. process and cluster start-up",
+        )
+
+
 def scaling(cfg: Settings, report: Report) -> None:
     """Pairs of the short and the long run of the same replication (who goes first
     alternates), so a slow spell of the VM and the replication's own load cancel within a pair;
@@ -546,8 +584,8 @@ def counters():  # wall, CPU of this process and its reaped children, machine bu
     cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
     return time.perf_counter(), cpu, busy
 
-path, days, n, kwargs, out = sys.argv[1:]
-scenario = load_scenario(path, overrides={"days": int(days)})
+path, overrides, n, kwargs, out = sys.argv[1:]
+scenario = load_scenario(path, overrides=json.loads(overrides))
 before = counters()
 result = run_experiment(scenario, int(n), **json.loads(kwargs))
 after = counters()
@@ -601,11 +639,20 @@ class ExecutorRun:
     table: Any  # the KPI table, for the equivalence check
 
 
-def run_executor(label: str, days: int, n: int) -> ExecutorRun:
-    """One batch on one executor in a fresh process (see PARALLEL_CODE)."""
+def rotated(labels: list[str], round_: int) -> list[str]:
+    """The round's running order: who goes first rotates, so a slow spell hits every label."""
+    k = round_ % len(labels)
+    return labels[k:] + labels[:k]
+
+
+def run_executor(label: str, days: int, n: int, records: bool = True) -> ExecutorRun:
+    """One batch of the baseline on one executor in a fresh process (see PARALLEL_CODE);
+    ``records=False``: streaming statistics only (no per-truck records)."""
+    overrides: dict[str, Any] = {"days": days} | ({} if records else {"records": {"trucks": False}})
     with tempfile.TemporaryDirectory() as tmp:
         table_path = Path(tmp) / "kpis.pkl"
-        args = [str(BASELINE), str(days), str(n), json.dumps(EXECUTORS[label]), str(table_path)]
+        kwargs = json.dumps(EXECUTORS[label])
+        args = [str(BASELINE), json.dumps(overrides), str(n), kwargs, str(table_path)]
         # PYTHONPATH: this checkout's gatesim, in the batch's process and in the Dask workers
         # it spawns. stderr is not captured: Dask's warnings and any traceback show.
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
@@ -635,7 +682,7 @@ def parallel(cfg: Settings, report: Report) -> None:
     runs: dict[str, list[ExecutorRun]] = {label: [] for label in EXECUTORS}
     twin: dict[str, list[float]] = {label: [] for label in TWIN_JOBS}
     for i in range(cfg.parallel_rounds):
-        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+        for label in rotated(labels, i):
             if label in TWIN_JOBS:
                 twin[label].append(run_twin_batch(cfg.ceiling_days, n, TWIN_JOBS[label]))
             else:
@@ -646,12 +693,12 @@ def parallel(cfg: Settings, report: Report) -> None:
             f"ours {statistics.median(r.ours for r in batch):.2f}, whole machine "
             f"{statistics.median(r.busy for r in batch):.2f} of {os.cpu_count()}",
         )
-    check_identical(runs, report)
+    check_identical(runs, report, "parallel")
     ceiling = [a / b for a, b in zip(*twin.values(), strict=True)]
     judge_parallel(runs, n, days, ceiling, report)
 
 
-def check_identical(runs: dict[str, list[ExecutorRun]], report: Report) -> None:
+def check_identical(runs: dict[str, list[ExecutorRun]], report: Report, what: str) -> None:
     reference = runs[next(iter(runs))][0].table
     same = True
     for label, batch in runs.items():
@@ -660,7 +707,7 @@ def check_identical(runs: dict[str, list[ExecutorRun]], report: Report) -> None:
                 same = False
                 differ = [c for c in run.table.columns if not run.table[c].equals(reference[c])]
                 log(f"  {label} differs from serial in {differ[:8]} (gatesim edited mid-run?)")
-    report.add("parallel results identical on every executor", str(same), "True", same)
+    report.add(f"{what} results identical on every executor", str(same), "True", same)
 
 
 def _walls(batch: list[ExecutorRun]) -> str:
@@ -762,6 +809,10 @@ def main(argv: list[str] | None = None) -> int:
             race(baseline_pair(cfg), cfg, report)
         elif section == "year":
             year(cfg, report)
+        elif section == "year24":
+            year24(cfg, report)
+        elif section == "executors":
+            executors(cfg, report)
         elif section == "scaling":
             scaling(cfg, report)
         elif section == "parallel":
