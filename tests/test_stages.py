@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from builders import assert_same_up_to_order, scenario
-from test_components import lanes, same
+from test_components import lanes, same, same_outcomes
 
 import gatesim.model.stages as stages
-from gatesim.experiment.runner import run_experiment
+from gatesim.experiment.runner import STAGED, run_experiment, run_replications, split_plan
 from gatesim.model.components import Component
-from gatesim.model.engine import Replication, merge_pieces, simulate
+from gatesim.model.engine import Replication, merge_pieces, simulate, simulate_piece
 from gatesim.model.network import build_network
 from gatesim.model.pipeline import PipelineError, can_fork, run_stages
 from gatesim.model.stages import ORIGIN, expected_visits, pipeline, split_stations
@@ -145,6 +145,48 @@ def test_staged_run_with_roads_equals_whole_run() -> None:
     travel = build_network(s).travel_min
     assert any(travel.get((a, b), 0.0) > 0.0 for a in head for b in tail)
     assert_same_up_to_order(Replication(s, 0).run(), simulate(s, 0))
+
+
+@pytest.mark.usefixtures("always_cut")
+@pytest.mark.parametrize("replication", [0, 5])
+def test_a_staged_run_split_by_lanes_merges_to_the_same_result(replication: int) -> None:
+    """Cut into pipeline stages or into its lanes, a replication merges to the same result bit
+    for bit (samples in one order, records by truck), which lets Dask and a batch's last
+    replications split a staged replication by lanes."""
+    s = lanes(days=6)
+    head, tail = cut_of(s).stages
+    assert {"a1", "b1"} <= set(head) and "a2" in tail  # the stages cut across both lanes
+    staged = simulate(s, replication)
+    by_lane = merge_pieces(s, [simulate_piece(s, replication, i) for i in range(2)])
+    assert staged.trucks is not None and staged.visits is not None
+    same(staged, by_lane)
+    ids = [row[0] for row in staged.trucks]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+@pytest.mark.usefixtures("always_cut")
+def test_a_staged_replication_runs_by_stages_on_a_pool_and_by_lanes_on_dask() -> None:
+    s = lanes()
+    pieces = {fork: split_plan([(s, 0)], jobs=2, fork_stages=fork)[0] for fork in (True, False)}
+    assert [piece for _, _, piece in pieces[True]] == [STAGED]
+    assert [piece for _, _, piece in pieces[False]] == [0, 1]
+    tail = split_plan([(s, r) for r in range(3)], jobs=2)  # the batch's last two by lanes
+    assert [[piece for _, _, piece in p] for p in tail[1:]] == [[0, 1], [0, 1]]
+
+
+@pytest.mark.usefixtures("always_cut")
+@pytest.mark.parametrize("dask", [None, "local"])
+@pytest.mark.parametrize("replications", [1, 3])
+def test_staged_replications_match_serial_on_every_executor(
+    dask: str | None, replications: int
+) -> None:
+    """One staged replication on Dask runs by lanes; in a batch of 3 on 2 workers the last
+    two run by lanes (pool workers forked from a process with threads fall back to
+    forkserver and do not see the cut: their whole runs are unstaged, the result the same)."""
+    s = lanes(days=4)
+    tasks = [(s, r) for r in range(replications)]
+    serial = run_replications(tasks)
+    same_outcomes(serial, run_replications(tasks, jobs=2, dask_address=dask))
 
 
 def in_fresh_process(check: str) -> None:

@@ -91,19 +91,24 @@ def run_piece(task: tuple[Scenario, int, int]) -> RunResult | ReplicationOutcome
     return simulate_piece(scenario, replication, piece)
 
 
-def piece_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, int, int]]:
-    """The ``run_piece`` tasks of one replication: the whole replication when it is cut into
-    pipeline stages (its two stages run side by side), else one task per component."""
-    if pipeline(scenario) is not None:
+def piece_tasks(
+    scenario: Scenario, replication: int, fork_stages: bool = True
+) -> list[tuple[Scenario, int, int]]:
+    """The ``run_piece`` tasks of one replication: one task per component, except that a
+    replication cut into pipeline stages is one task running its two stages side by side
+    when the worker may fork (``fork_stages``: process pools) or when it has one component.
+    Either way the merged result is the serial one (see ``engine.merge_pieces``)."""
+    count = len(components(scenario))
+    if pipeline(scenario) is not None and (fork_stages or count == 1):
         return [(scenario, replication, STAGED)]
-    return [(scenario, replication, i) for i in range(len(components(scenario)))]
+    return [(scenario, replication, i) for i in range(count)]
 
 
 def _component_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, int, int]]:
-    """One task per component when the serial path runs the replication that way (no pipeline
-    cut, more than one component: the merge is then the serial result), else the whole."""
-    if pipeline(scenario) is None and len(components(scenario)) > 1:
-        return piece_tasks(scenario, replication)
+    """One task per component when there are several (pipeline cut or not: the merge is the
+    serial result either way), else the whole replication."""
+    if len(components(scenario)) > 1:
+        return piece_tasks(scenario, replication, fork_stages=False)
     return [(scenario, replication, WHOLE)]
 
 
@@ -115,19 +120,20 @@ def _expected_work(task: tuple[Scenario, int, int]) -> float:
 
 
 def split_plan(
-    tasks: Sequence[tuple[Scenario, int]], jobs: int
+    tasks: Sequence[tuple[Scenario, int]], jobs: int, fork_stages: bool = True
 ) -> list[list[tuple[Scenario, int, int]]]:
     """The ``run_piece`` tasks of each replication, in the order they are submitted.
 
-    Fewer replications than workers: every replication is split (:func:`piece_tasks`), so
-    ``-r 1 --jobs 2`` uses both cores. Otherwise the replications run whole, except the last
-    ``jobs``: they run by components (when they have several), largest expected work first,
-    after every whole one, so the batch ends on small pieces and no worker idles for long
-    while another finishes a whole replication. Every piece's result is merged in component
-    order, so the outcome is the serial path's.
+    Fewer replications than workers: every replication is split (:func:`piece_tasks`; on
+    workers that cannot fork, ``fork_stages=False`` as on Dask, a staged replication by its
+    components), so ``-r 1 --jobs 2`` uses both cores. Otherwise the replications run whole,
+    except the last ``jobs``: they run by components (when they have several, pipeline cut or
+    not), largest expected work first, after every whole one, so the batch ends on small
+    pieces and no worker idles for long while another finishes a whole replication. The
+    merged pieces give the serial path's outcome (``engine.merge_pieces``).
     """
     if len(tasks) < jobs:
-        return [piece_tasks(s, r) for s, r in tasks]
+        return [piece_tasks(s, r, fork_stages) for s, r in tasks]
     tail = len(tasks) - jobs
     return [
         [(s, r, WHOLE)] if t < tail else _component_tasks(s, r) for t, (s, r) in enumerate(tasks)
@@ -154,14 +160,14 @@ def run_replications(
     """``run_tasks(run_replication, tasks, ...)``, with replications split into pieces where
     that keeps the workers busy (:func:`split_plan`).
 
-    A replication cut into pipeline stages is one task that runs its two stages in two
-    processes (process pools only: on Dask the stages alternate in the task); any other is
-    split into its independent components, one task each. A replication's pieces are merged in
-    component order as soon as the last one arrives, and ``on_result(index, outcome)`` is
+    On a process pool a replication cut into pipeline stages is one task that runs its two
+    stages in two processes; on Dask (whose workers run threads and cannot fork) it is split
+    into its independent components like any other, when it has several. A replication's
+    pieces are merged as soon as the last one arrives, and ``on_result(index, outcome)`` is
     called with the task's index. Outcomes are identical to the serial path's.
     """
     parallel = jobs > 1 or dask_address is not None
-    plan = split_plan(tasks, jobs) if parallel else []
+    plan = split_plan(tasks, jobs, fork_stages=dask_address is None) if parallel else []
     if all(len(p) == 1 and p[0][2] != STAGED for p in plan):  # every replication in one task
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result

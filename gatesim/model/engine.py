@@ -734,11 +734,14 @@ def simulate_piece(
 
 
 def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
-    """One replication's result from its component pieces, given in component order.
+    """One replication's result from its pieces: its components (lanes) or its pipeline
+    stages, given in component or stage order.
 
     Counts and hourly/daily arrays are summed; station rows follow the scenario's station
-    order. Time-in-system samples, truck records and visit records are the pieces' own, one
-    piece after the other in component order (within a piece, in event order). The merged run
+    order. The merge does not depend on how the replication was cut: time-in-system samples
+    are sorted by creation time, stream and time in system (rows equal in all three are
+    interchangeable), so every sum over them adds in the same order; truck and visit records
+    are sorted by truck id (a stable sort: a truck's visits keep their order). The merged run
     time is the sum of the pieces' run times.
     """
     if len(pieces) == 1:
@@ -751,15 +754,28 @@ def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
         attr: sum((getattr(p, attr) for p in pieces[1:]), getattr(first, attr).copy())
         for attr in SUMMED_FIELDS
     }
-    merged.update({attr: np.concatenate([getattr(p, attr) for p in pieces]) for attr in _JOINED})
+    merged.update(_joined_in_canonical_order(pieces))
     merged.update(
         {attr: {name: getattr(owner[name], attr)[name] for name in order} for attr in _BY_STATION}
     )
     for attr in _RECORDS:  # None when the records were not kept (the same in every piece)
         kept = getattr(first, attr) is not None
-        merged[attr] = [row for p in pieces for row in getattr(p, attr)] if kept else None
+        rows = [row for p in pieces for row in getattr(p, attr)] if kept else None
+        merged[attr] = sorted(rows, key=_truck_id) if rows is not None else None
     merged["wall_seconds"] = sum(p.wall_seconds for p in pieces)
     return dataclasses.replace(first, **merged)
+
+
+def _joined_in_canonical_order(pieces: list[RunResult]) -> dict[str, Any]:
+    """The pieces' time-in-system samples, concatenated and sorted (see merge_pieces)."""
+    joined = {attr: np.concatenate([getattr(p, attr) for p in pieces]) for attr in _JOINED}
+    keys = [joined[attr] for attr in reversed(_JOINED)]  # lexsort: the last key is primary
+    canonical = np.lexsort(keys)
+    return {attr: values[canonical] for attr, values in joined.items()}
+
+
+def _truck_id(row: tuple[Any, ...]) -> Any:
+    return row[0]  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS
 
 
 #: How ``merge_pieces`` combines each RunResult field; the rest are the same in every piece.
@@ -775,6 +791,7 @@ SUMMED_FIELDS = (
     "backlog_at_report",
     "in_system_by_hour",
 )
+#: _JOINED are per-truck samples, sorted by the last column first (see merge_pieces).
 _JOINED = ("time_in_system_min", "time_in_system_stream", "time_in_system_created_min")
 _BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
 _RECORDS = ("trucks", "visits")
