@@ -44,7 +44,13 @@ _PENDING: Any = object()  # sentinel for a result slot not yet filled (None is a
 # than on the process pool. These diagnostics feed the dashboard, which a throw-away cluster
 # does not have, so it runs them rarely. The memory monitor still enforces the workers'
 # memory limit, only up to 1 s later.
+#
+# worker-saturation 1.0: the scheduler hands a single-threaded worker its next task only when
+# it is free (the default 1.1 gives it a second one in advance). A batch ends on small pieces
+# in a chosen order (runner.split_plan); with a task queued in advance, the last piece could
+# wait behind a busy worker while the other idled (1.0 s of a 12 s batch in one timeline).
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
