@@ -112,16 +112,16 @@ class Settings:
                 parallel_days=4, parallel_replications=8, parallel_rounds=1, profile_days=5,
                 ceiling_days=2, executor_days=(5, 8), executor_rounds=1,
             )  # fmt: skip
-        # parallel: 180 days keeps the pool's batch above 30 s, so the Dask target is judged,
-        # on the fastest VM seen (120 days: 23-26 s on an Intel one, 2026-11-27; 32-43 s on the
-        # AMD one). The twin's batch (8 x 40 tandem days, about 2 s each) is the machine's
-        # own two-process ceiling. 5 rounds: single rounds vary by up to 60 %.
+        # parallel: 240 days keeps the pool's batch above 30 s, so the Dask target is judged,
+        # on the fastest VM seen (180 days: 28-38 s on an Intel one, 2026-11-27; 120 days:
+        # 32-43 s on the AMD one). The twin's batch (8 x 40 tandem days, about 2 s each) is
+        # the machine's own two-process ceiling. 5 rounds: single rounds vary by up to 60 %.
         # year: single runs on this VM vary by +-15 %, so the parallel year is run 5 times and
         # judged on the median.
         return cls(
             quick=False, pairs=pairs or 5, seeds=5, tandem_days=139, baseline_days=30,
             year_days=365, year_repeats=5, scaling_days=(30, 120), scaling_repeats=5,
-            parallel_days=180, parallel_replications=8, parallel_rounds=5, profile_days=30,
+            parallel_days=240, parallel_replications=8, parallel_rounds=5, profile_days=30,
             ceiling_days=40, executor_days=(30, 365), executor_rounds=3,
         )  # fmt: skip
 
