@@ -86,44 +86,53 @@ TARGETS = {
 
 @dataclass
 class Settings:
-    quick: bool
-    pairs: int
-    seeds: int
-    tandem_days: int
-    baseline_days: int
-    year_days: int
-    year_repeats: int
-    scaling_days: tuple[int, int]
-    scaling_repeats: int
-    parallel_days: int
-    parallel_replications: int
-    parallel_rounds: int
-    profile_days: int
-    ceiling_days: int  # per task of the bare-SimPy twin's parallel batch
-    executor_days: tuple[int, int]
-    executor_rounds: int
+    """The full run's settings as defaults; ``--quick`` shortens them (QUICK)."""
+
+    quick: bool = False
+    pairs: int = 5
+    seeds: int = 5
+    tandem_days: int = 139
+    baseline_days: int = 30
+    year_days: int = 365
+    # single year runs on this VM vary by +-15 %: the parallel year is judged on a median
+    year_repeats: int = 5
+    scaling_days: tuple[int, int] = (30, 120)
+    scaling_repeats: int = 5
+    # 240 days keeps the pool's batch above 30 s, so the Dask target is judged, on the
+    # fastest VM seen (180 days: 28-38 s on an Intel one, 2026-11-27; 120 days: 32-43 s on
+    # the AMD one); 5 rounds, as single rounds vary by up to 60 %
+    parallel_days: int = 240
+    parallel_replications: int = 8
+    parallel_rounds: int = 5
+    profile_days: int = 30
+    # per task of the bare-SimPy twin's batch (8 x 40 tandem days, about 2 s each): the
+    # machine's own two-process ceiling
+    ceiling_days: int = 40
+    executor_days: tuple[int, int] = (30, 365)
+    executor_rounds: int = 3
 
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
         if quick:
-            return cls(
-                quick=True, pairs=pairs or 3, seeds=3, tandem_days=8, baseline_days=5,
-                year_days=20, year_repeats=1, scaling_days=(5, 20), scaling_repeats=1,
-                parallel_days=4, parallel_replications=8, parallel_rounds=1, profile_days=5,
-                ceiling_days=2, executor_days=(5, 8), executor_rounds=1,
-            )  # fmt: skip
-        # parallel: 240 days keeps the pool's batch above 30 s, so the Dask target is judged,
-        # on the fastest VM seen (180 days: 28-38 s on an Intel one, 2026-11-27; 120 days:
-        # 32-43 s on the AMD one). The twin's batch (8 x 40 tandem days, about 2 s each) is
-        # the machine's own two-process ceiling. 5 rounds: single rounds vary by up to 60 %.
-        # year: single runs on this VM vary by +-15 %, so the parallel year is run 5 times and
-        # judged on the median.
-        return cls(
-            quick=False, pairs=pairs or 5, seeds=5, tandem_days=139, baseline_days=30,
-            year_days=365, year_repeats=5, scaling_days=(30, 120), scaling_repeats=5,
-            parallel_days=240, parallel_replications=8, parallel_rounds=5, profile_days=30,
-            ceiling_days=40, executor_days=(30, 365), executor_rounds=3,
-        )  # fmt: skip
+            return cls(quick=True, pairs=pairs or 3, **QUICK)
+        return cls(pairs=pairs or 5)
+
+
+QUICK: dict[str, Any] = {
+    "seeds": 3,
+    "tandem_days": 8,
+    "baseline_days": 5,
+    "year_days": 20,
+    "year_repeats": 1,
+    "scaling_days": (5, 20),
+    "scaling_repeats": 1,
+    "parallel_days": 4,
+    "parallel_rounds": 1,
+    "profile_days": 5,
+    "ceiling_days": 2,
+    "executor_days": (5, 8),
+    "executor_rounds": 1,
+}
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappush
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -760,8 +761,8 @@ def merge_pieces(scenario: Scenario, pieces: list[RunResult]) -> RunResult:
     )
     for attr in _RECORDS:  # None when the records were not kept (the same in every piece)
         kept = getattr(first, attr) is not None
-        rows = [row for p in pieces for row in getattr(p, attr)] if kept else None
-        merged[attr] = sorted(rows, key=_truck_id) if rows is not None else None
+        rows = (row for p in pieces for row in getattr(p, attr))
+        merged[attr] = sorted(rows, key=_TRUCK_ID) if kept else None
     merged["wall_seconds"] = sum(p.wall_seconds for p in pieces)
     return dataclasses.replace(first, **merged)
 
@@ -772,10 +773,6 @@ def _joined_in_canonical_order(pieces: list[RunResult]) -> dict[str, Any]:
     keys = [joined[attr] for attr in reversed(_JOINED)]  # lexsort: the last key is primary
     canonical = np.lexsort(keys)
     return {attr: values[canonical] for attr, values in joined.items()}
-
-
-def _truck_id(row: tuple[Any, ...]) -> Any:
-    return row[0]  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS
 
 
 #: How ``merge_pieces`` combines each RunResult field; the rest are the same in every piece.
@@ -795,6 +792,7 @@ SUMMED_FIELDS = (
 _JOINED = ("time_in_system_min", "time_in_system_stream", "time_in_system_created_min")
 _BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
 _RECORDS = ("trucks", "visits")
+_TRUCK_ID = itemgetter(0)  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS
 _SHARED = (
     "scenario",
     "replication",
