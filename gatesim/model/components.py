@@ -13,12 +13,12 @@ per piece and :func:`gatesim.model.engine.merge_pieces` adds the pieces up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import networkx as nx
 
-from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
+from gatesim.model.routes import stations_in
+from gatesim.scenario.schema import Scenario
 
 __all__ = ["Component", "components"]
 
@@ -35,25 +35,6 @@ class Component:
     stages: tuple[tuple[str, ...], ...] = ()
 
 
-def _stations_in(steps: list[Step]) -> Iterator[str]:
-    """Every station a list of route steps may visit or look at, in any branch."""
-    for step in steps:
-        if isinstance(step, str):
-            yield step
-        elif isinstance(step, BranchStep):
-            for sub in step.cases.values():
-                yield from _stations_in(sub)
-            if step.default is not None:
-                yield from _stations_in(step.default)
-        elif isinstance(step, ChooseStep):
-            for option in step.choose:
-                yield from _stations_in(option.steps)
-        elif isinstance(step, OverflowStep):
-            yield step.if_queue_above.station
-            yield from _stations_in(step.then)
-            yield from _stations_in(step.else_)
-
-
 def components(scenario: Scenario) -> list[Component]:
     """The scenario's independent components, in a fixed order.
 
@@ -66,7 +47,7 @@ def components(scenario: Scenario) -> list[Component]:
     graph.add_nodes_from(("stream", name) for name in scenario.arrivals)
     for name, route in scenario.routes.items():
         graph.add_node(("route", name))
-        for station in _stations_in(route.steps):
+        for station in stations_in(route.steps):
             graph.add_edge(("route", name), ("station", station))
     for name, arrival in scenario.arrivals.items():
         graph.add_edge(("stream", name), ("route", arrival.route))

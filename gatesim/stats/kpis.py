@@ -52,12 +52,26 @@ def _groups(result: RunResult) -> dict[str, list[int]]:
 
 
 def _throughput(result: RunResult) -> dict[str, float]:
+    """Cleared and offered per measured day, and the share of the offered that cleared
+    (below 1 when trucks are lost or the backlog grows; above 1 when a warm-up backlog clears)."""
     days = result.measured_days
     cleared = result.cleared_after_warmup_by_stream
-    return {
-        f"throughput_per_day{key}": float(cleared[ix].sum()) / days
-        for key, ix in _groups(result).items()
-    }
+    offered = result.arrived_after_warmup_by_stream
+    row: dict[str, float] = {}
+    for key, ix in _groups(result).items():
+        out, came = float(cleared[ix].sum()), float(offered[ix].sum())
+        row[f"throughput_per_day{key}"] = out / days
+        row[f"offered_per_day{key}"] = came / days
+        row[f"cleared_share{key}"] = out / came if came > 0 else math.nan
+    return row
+
+
+def growth_slope(daily: FloatArray) -> float:
+    """Least-squares slope (per day) of a daily series; NaN with fewer than 3 days."""
+    if daily.size < 3:
+        return math.nan
+    days = np.arange(daily.size, dtype=float)
+    return float(np.polyfit(days, daily.astype(float), 1)[0])
 
 
 def _time_in_system(result: RunResult) -> dict[str, float]:
@@ -91,6 +105,10 @@ def _backlog(result: RunResult) -> dict[str, float]:
         daily = at_report[:, ix].sum(axis=1) if len(at_report) else np.zeros(1)
         row[f"backlog_at_report_mean{key}"] = float(daily.mean())
         row[f"backlog_at_report_max{key}"] = float(daily.max())
+        # The trend of the report-time backlog over the measured days: the saturation test
+        # (gatesim.stats.saturation) and the capacity ramp judge its interval across
+        # replications.
+        row[f"backlog_growth_per_day{key}"] = growth_slope(daily) if len(at_report) else math.nan
     return row
 
 
