@@ -26,7 +26,17 @@ if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command nee
     from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("run", "compare", "sweep", "plan", "validate", "types", "validate-model", "report")
+COMMANDS = (
+    "run",
+    "compare",
+    "sweep",
+    "plan",
+    "capacity",
+    "validate",
+    "types",
+    "validate-model",
+    "report",
+)
 #: Commands whose options belong to another module's own parser.
 PASSTHROUGH = {"validate-model": "gatesim.validation.suite", "report": "gatesim.report.html"}
 
@@ -44,6 +54,8 @@ commands:
   plan SCENARIO.yaml --target "KPI<=X" --vary FIELD.PATH=LO:HI
                           capacity search: the cheapest configuration whose targets
                           hold with 95 % confidence
+  capacity SCENARIO.yaml  what each lane and direction can carry (trucks/day with 95 % CI),
+                          by saturated entry and by demand ramp, and what binds it
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
   validate-model          check the engine against closed-form queueing results
@@ -148,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare scenarios under common random numbers (paired differences)"
     )
     compare.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml")
+    compare.add_argument(
+        "--capacity",
+        action="store_true",
+        help="also measure each scenario's capacity (saturated entry) with paired differences",
+    )
     _add_experiment_options(compare)
     sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file")
@@ -162,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_experiment_options(sweep)
     _add_plan_parser(commands)
+    _add_capacity_parser(commands)
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
@@ -274,6 +292,70 @@ def _add_plan_parser(commands: Any) -> None:
         action.help = argparse.SUPPRESS if hidden else PLAN_HELP.get(action.dest, action.help)
 
 
+def _add_capacity_parser(commands: Any) -> None:
+    capacity = commands.add_parser(
+        "capacity", help="capacity per lane and direction: saturated entry and demand ramp"
+    )
+    capacity.add_argument("scenario", type=Path, help="scenario YAML file")
+    capacity.add_argument("--days", type=positive_int, help="simulated days (overrides the file)")
+    capacity.add_argument(
+        "--replications",
+        "-r",
+        type=_integer_at_least(2, "at least 2"),
+        help="replications per load (the file's count; at least 2 for an interval)",
+    )
+    capacity.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
+    capacity.add_argument("--year", type=positive_int, help="planning year (sets demand.year)")
+    capacity.add_argument("--lane", help="measure this lane only (the others get no trucks)")
+    capacity.add_argument(
+        "--method",
+        choices=("both", "saturated", "ramp"),
+        default="both",
+        help="saturated entry, demand ramp, or both (default; they check each other)",
+    )
+    capacity.add_argument(
+        "--resolution",
+        type=fraction_arg,
+        default=0.05,
+        help="ramp: stop when the growing factor is within this fraction of the stable (0.05)",
+    )
+    capacity.add_argument(
+        "--scale-range",
+        type=_scale_range,
+        default=(0.02, 100.0),
+        metavar="LOW:HIGH",
+        help="ramp: demand factors the search may try (0.02:100, relative to the file)",
+    )
+    capacity.add_argument(
+        "--set",
+        dest="assignments",
+        type=assignment,
+        action="append",
+        default=[],
+        metavar="FIELD.PATH=VALUE",
+        help="override any scenario field",
+    )
+    for flag, text in (("--out", "output folder (default results/capacity-<name>-<time>)"),):
+        capacity.add_argument(flag, type=Path, help=text)
+    capacity.add_argument("--force", action="store_true", help="replace an existing output folder")
+    capacity.add_argument(
+        "--jobs", "-j", type=positive_int, default=1, help="worker processes (same results)"
+    )
+    capacity.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster ('local')")
+    capacity.add_argument("--quiet", "-q", action="store_true", help="print only the folder")
+
+
+def _scale_range(text: str) -> tuple[float, float]:
+    low, sep, high = text.partition(":")
+    try:
+        bounds = (float(low), float(high))
+    except ValueError:
+        bounds = (math.nan, math.nan)
+    if not sep or not all(math.isfinite(b) for b in bounds) or not 0 < bounds[0] < bounds[1]:
+        raise argparse.ArgumentTypeError(f"needs LOW:HIGH with 0 < LOW < HIGH, got '{text}'")
+    return bounds
+
+
 PLAN_HELP = {
     "replications": "replications per configuration to start with (at least 2)",
     "max_replications": "cap on replications per configuration while undecided (40)",
@@ -334,6 +416,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _sweep(args, command)
     if args.command == "plan":
         return _plan(args, command)
+    if args.command == "capacity":
+        return _capacity(args, command)
     return _run(args, command)
 
 
@@ -559,8 +643,8 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
 
 
 def _plan(args: argparse.Namespace, command: list[str]) -> int:
-    """Capacity search (gatesim/experiment/capacity.py); exit 1 when nothing in range fits."""
-    from gatesim.experiment.capacity import plan_inputs, run_plan
+    """Capacity search (gatesim/experiment/planning.py); exit 1 when nothing in range fits."""
+    from gatesim.experiment.planning import plan_inputs, run_plan
     from gatesim.experiment.study import Execution
 
     for flag, refused in PLAN_REFUSED.items():
@@ -586,6 +670,56 @@ def _plan(args: argparse.Namespace, command: list[str]) -> int:
     print(f"results written to {out}")
     _report_if_asked(out, args)  # also when nothing in range fits: it shows the best point
     return code
+
+
+def _capacity(args: argparse.Namespace, command: list[str]) -> int:
+    """Capacity per lane and direction (gatesim/experiment/capacity.py)."""
+    from gatesim.experiment.capacity import CapacityOptions, check_measurable
+    from gatesim.experiment.capacity_run import capacity_scenario, run_capacity
+    from gatesim.experiment.output import check_output_folder
+    from gatesim.experiment.study import Execution
+    from gatesim.scenario.loader import load_scenario
+
+    overrides: dict[str, Any] = dict(args.assignments)
+    for flag in ("days", "seed", "replications"):
+        if getattr(args, flag) is not None:
+            overrides[flag] = getattr(args, flag)
+    if args.year is not None:
+        overrides["demand.year"] = args.year
+    scenario = load_scenario(args.scenario, overrides)
+    methods = ("saturated", "ramp") if args.method == "both" else (args.method,)
+    options = CapacityOptions(
+        replications=scenario.replications,
+        resolution=args.resolution,
+        scale_range=args.scale_range,
+        methods=methods,
+        lane=args.lane,
+    )
+    if options.replications < 2:
+        raise ScenarioError(
+            args.scenario,
+            "replications",
+            "capacity needs at least 2 (give -r)",
+            options.replications,
+        )
+    try:
+        check_measurable(capacity_scenario(scenario), options)
+    except ScenarioError as exc:
+        raise (exc.with_file(args.scenario) if exc.field == "arrivals" else exc) from None
+    out = args.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_output_folder(out, args.force)
+    run_capacity(
+        scenario,
+        args.scenario,
+        options,
+        Execution(jobs=args.jobs, dask_address=args.dask),
+        out,
+        command,
+        force=args.force,
+        quiet=args.quiet,
+    )
+    print(f"results written to {out}")
+    return 0
 
 
 PLAN_REFUSED = {

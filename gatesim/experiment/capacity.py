@@ -1,422 +1,426 @@
-"""``run_sim.py plan``: the capacity search (``plan.py``) run on gatesim scenarios.
+"""What a scenario can carry: capacity per lane and direction, measured two ways.
 
-Each point is the scenario file with ``--set`` overrides and the point's values applied through
-the loader (so a bad path or value is the loader's one-line error), run under the scenario's
-seed: replication r of every point sees the same trucks (common random numbers). Replications
-go through :class:`ReplicationRunner` (serial, ``--jobs`` or ``--dask``; identical results).
+Capacity is the largest sustained clearance rate (trucks per day) of a lane and direction under
+the scenario's calendars, cargo and channel mix, fleets, caps and yards:
+
+* **Saturated entry.** Every stream of the flow arrives far faster than the flow can clear
+  (flat over the day, the stream's share of the flow's mix, no seasons), and its entry
+  stations take an unlimited queue, so the entry never runs dry. The flow's cleared trucks
+  per measured day is its capacity in each replication; the 95 % t-interval is across
+  replications. A flow counts as saturated only when its backlog grows (the saturation
+  test); one that does not is fed four times faster and the batch run again.
+* **Demand ramp.** Each flow's demand, with its own hourly profile and calendar, is scaled by
+  its own factor, bracketed by a stable factor (the backlog does not grow) and a growing one
+  (the growth test's interval lies above 0), and the bracket halved until it is narrower than
+  ``resolution``. The capacity is the clearance rate at the largest stable factor.
+
+All flows are loaded at once in both methods (a station two flows share splits its work as
+its discipline says); a flow's bracket starts around its saturated capacity, and moves when
+the saturated answer was wrong, so the two are checked against each other, not tied.
+Replications go through :class:`ReplicationRunner` (serial, ``--jobs`` or ``--dask``;
+identical results) with common random numbers across every batch.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+import numpy as np
 
-from gatesim.experiment.output import (
-    environment,
-    json_safe,
-    scenario_document,
-    scenario_hash,
-    staged_folder,
-    write_experiment_files,
-    write_json,
-)
-from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
-from gatesim.experiment.progress import ProgressBar, progress_wanted
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
-from gatesim.experiment.store import PartialStore, partial_folder
-from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
-from gatesim.experiment.targets import (
-    CONFIDENCE,
-    UNDECIDED,
-    Cost,
-    Dimension,
-    Target,
-    check_dimensions,
-    load_costs,
-    parse_target,
-    parse_vary,
-)
-from gatesim.model.components import components
+from gatesim.experiment.study import ReplicationRunner
+from gatesim.model.arrivals import hourly_means
+from gatesim.model.routes import entry_stations, group_key, stations_by_group
 from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
-from gatesim.scenario.schema import Scenario
+from gatesim.scenario.schema import ArrivalSpec, DemandSpec, Scenario
+from gatesim.stats.intervals import t_interval
+from gatesim.stats.saturation import Growth, backlog_growth
 
-EXIT_FOUND, EXIT_NONE_IN_RANGE = 0, 1
-NONE_IN_RANGE = "no configuration in range meets the target"
-DEFAULT_MAX_REPLICATIONS = 40
-NO_RECORDS = {"trucks": False, "visits": False}
+__all__ = [
+    "CapacityOptions",
+    "FlowCapacity",
+    "measure_capacity",
+    "offered_per_day",
+    "ramp_scenario",
+    "saturated_scenario",
+]
+
+MINUTES_PER_DAY = 1440.0
+#: The first saturated feed is this multiple of the flow's offered demand (at least FLOOR/day);
+#: a flow whose backlog does not grow is fed ESCALATION times faster in the next batch.
+FIRST_FEED, FEED_FLOOR, ESCALATION = 2.0, 50.0, 4.0
+#: Utilisation in opening hours from which a station is named as binding.
+BINDING_UTILIZATION = 0.9
+Row = Mapping[str, float]
+Interval = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class CapacityOptions:
+    """How the measurement runs; ``lane`` restricts it to one lane (others get no trucks)."""
+
+    replications: int = 5
+    resolution: float = 0.05
+    scale_range: tuple[float, float] = (0.02, 100.0)
+    methods: tuple[str, ...] = ("saturated", "ramp")
+    lane: str | None = None
+    max_batches: int = 8
 
 
 @dataclass
-class ScenarioEvaluator:
-    """``evaluate(point, replications)`` for the search: KPI rows of real replications."""
+class FlowCapacity:
+    """The capacity of one lane and direction, by each method, and what binds it."""
 
-    path: Path
-    overrides: Mapping[str, Any]
-    runner: ReplicationRunner
-    raw: dict[str, Any] = field(init=False)
-    _scenarios: dict[tuple[tuple[str, Value], ...], Scenario] = field(default_factory=dict)
+    group: str
+    offered_per_day: float
+    saturated: Interval | None = None
+    saturated_growth: Growth | None = None
+    saturated_rows: list[Row] = field(default_factory=list)
+    ramp: Interval | None = None
+    ramp_bracket: tuple[float, float] | None = None
+    ramp_growing_offered: Interval | None = None
+    ramp_note: str = ""
+    binding: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.raw = load_raw(self.path)
+    @property
+    def lane(self) -> str:
+        return self.group.rpartition(".")[0]
 
-    def scenario(self, point: Mapping[str, Value]) -> Scenario:
-        """The point's scenario; a value the schema refuses is a one-line ``--vary`` error."""
-        key = tuple(point.items())
-        if key not in self._scenarios:
-            try:
-                tree = apply_overrides(self.raw, {**self.overrides, **point}, self.path)
-                self._scenarios[key] = validate_raw(tree, self.path)
-            except ScenarioError as exc:
-                raise ScenarioError(None, "--vary", exc.line()) from None
-        return self._scenarios[key]
-
-    def outcomes(self, point: Mapping[str, Value], count: int) -> list[ReplicationOutcome]:
-        label = ", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in point.items())
-        return self.runner.outcomes([self.scenario(point)], [count], label)[0]
-
-    def __call__(self, point: dict[str, Value], replications: Sequence[int]) -> list[Row]:
-        outcomes = self.outcomes(point, max(replications) + 1)
-        return [outcomes[r].kpis for r in replications]
-
-    def check(self, dimensions: Sequence[Dimension]) -> None:
-        """Build every value of every dimension (the others at their lowest) and the largest
-        corner before simulating, so a bad path or value fails at once."""
-        validate_raw(apply_overrides(self.raw, self.overrides, self.path), self.path)  # --set
-        low = {d.path: d.low for d in dimensions}
-        for dim in dimensions:
-            for value in dim.values:
-                self.scenario({**low, dim.path: value})
-        self.scenario({d.path: d.values[-1] for d in dimensions})
+    @property
+    def direction(self) -> str:
+        return self.group.rpartition(".")[2]
 
 
-# --------------------------------------------------------------------------- bottleneck
-def bottleneck(
-    rows: Sequence[Row], parts: Mapping[str, Sequence[str]] | None = None
-) -> dict[str, Any] | None:
-    """The station with the highest mean utilisation at a point (and the longest mean wait);
-    with ``parts`` (label -> its stations, e.g. by lane), also the busiest station of each."""
-    util = _station_means(rows, "utilization")
-    wait = _station_means(rows, "wait_mean_min")
-    if not util:
-        return None
-
-    def busiest_of(stations: Sequence[str]) -> str:
-        return max(stations, key=lambda s: (util[s], wait.get(s, 0.0)))
-
-    busiest = busiest_of(list(util))
-    longest = max(wait, key=lambda s: wait[s]) if wait else busiest
-    ranked = sorted(util, key=lambda s: (-util[s], s))[:BUSIEST_SHOWN]
-    by_part = []
-    for label, stations in (parts or {}).items():
-        measured = [s for s in stations if s in util]
-        if measured:
-            neck = busiest_of(measured)
-            by_part.append(
-                {
-                    "part": label,
-                    "station": neck,
-                    "utilization": util[neck],
-                    "wait_mean_min": wait.get(neck),
-                }
-            )
-    return {
-        "station": busiest,
-        "utilization": util[busiest],
-        "wait_mean_min": wait.get(busiest),
-        "longest_wait": {"station": longest, "wait_mean_min": wait.get(longest)},
-        "busiest": [
-            {"station": s, "utilization": util[s], "wait_mean_min": wait.get(s)} for s in ranked
-        ],
-        "by_part": by_part,
-    }
+# --------------------------------------------------------------------------- offered demand
+def offered_per_day(scenario: Scenario) -> dict[str, float]:
+    """Expected arrivals per measured day of each lane and direction (the scenario's demand)."""
+    measured = (scenario.horizon_min - scenario.warmup_min) / MINUTES_PER_DAY
+    first_hour = int(scenario.warmup_min // 60.0)
+    rates: dict[str, float] = {}
+    for arrival in scenario.arrivals.values():
+        key = group_key(arrival.lane, arrival.direction)
+        rates[key] = rates.get(key, 0.0) + _stream_offered(scenario, arrival, first_hour) / measured
+    return rates
 
 
-def lane_parts(scenario: Scenario) -> dict[str, tuple[str, ...]]:
-    """The scenario's independent parts, labelled by the lanes of their streams ("A, B" when
-    one part carries several lanes); empty when the scenario is one part (nothing to add)."""
-    parts = [c for c in components(scenario) if c.streams]
-    if len(parts) < 2:
-        return {}
-    labels = [
-        ", ".join(dict.fromkeys(scenario.arrivals[name].lane for name in part.streams))
-        for part in parts
-    ]
-    return {label: part.stations for label, part in zip(labels, parts, strict=True)}
+def _stream_offered(scenario: Scenario, arrival: ArrivalSpec, first_hour: int) -> float:
+    if arrival.trace is not None:
+        times = np.asarray(arrival.trace.times)
+        return float(((times >= scenario.warmup_min) & (times < scenario.horizon_min)).sum())
+    return float(hourly_means(scenario, arrival)[first_hour:].sum())
 
 
-BUSIEST_SHOWN = 5
+def _trace_profile(scenario: Scenario, arrival: ArrivalSpec) -> ArrivalSpec:
+    """A replayed stream as a Poisson stream with the trace's mean rate and hour-of-day shape
+    (the only form that can be scaled or saturated)."""
+    if arrival.trace is None:
+        return arrival
+    times = np.asarray(arrival.trace.times)
+    times = times[times < scenario.horizon_min]
+    hours = np.bincount(((times % MINUTES_PER_DAY) // 60.0).astype(int), minlength=24)
+    profile = [float(h) for h in hours[:24]] if hours.sum() else [1.0] * 24
+    per_day = len(times) / scenario.days
+    return arrival.model_copy(update={"trace": None, "profile": profile, "per_day": per_day})
 
 
-def _station_means(rows: Sequence[Row], stat: str) -> dict[str, float]:
-    means: dict[str, float] = {}
-    for key in rows[0]:
-        if key.startswith("station.") and key.endswith(f".{stat}"):
-            values = [float(r[key]) for r in rows]
-            if all(math.isfinite(v) for v in values):
-                means[key[len("station.") : -len(stat) - 1]] = sum(values) / len(values)
-    return means
-
-
-# --------------------------------------------------------------------------- documents
-def point_document(result: PlanResult, point: Evaluation) -> dict[str, Any]:
-    return {
-        "order": point.order,
-        "values": point.values,
-        "cost": result.cost(point.values),
-        "replications": point.replications,
-        "batches": point.batches,
-        "verdict": point.verdict,
-        "treated_as_failing": point.verdict == UNDECIDED,
-        "targets": point.targets,
-    }
-
-
-def plan_document(
-    result: PlanResult, scenario: Scenario, scenario_file: Path, execution: dict[str, Any]
-) -> dict[str, Any]:
-    """The ``plan.json`` document."""
-    reported = point_document(result, result.point)
-    undecided = [e.values for e in result.evaluations if e.verdict == UNDECIDED]
-    document: dict[str, Any] = {
-        "kind": "plan",
-        "scenario": scenario.name,
-        "scenario_file": str(scenario_file),
-        "seed": scenario.seed,
-        "days": scenario.days,
-        "warmup_days": scenario.warmup_days,
-        "targets": [str(t) for t in result.targets],
-        "confidence_one_sided": CONFIDENCE,
-        "dimensions": [
-            {
-                "path": d.path,
-                "values": list(d.values),
-                "cost_per_unit": result.costs[d.path].per_unit,
-                "cost_fixed": result.costs[d.path].fixed,
-            }
-            for d in result.dimensions
-        ],
-        "main_dimension": result.main_dimension,
-        "found": result.found,
-        "result": "found" if result.found else NONE_IN_RANGE,
-        "chosen": reported if result.found else None,
-        "best": None if result.found else reported,
-        "failing_neighbours": result.neighbours,
-        "bottleneck": bottleneck(result.point.rows, lane_parts(scenario)),
-        "simulations": result.simulations,
-        "points_evaluated": len(result.evaluations),
-        "undecided_treated_as_failing": undecided,
-        "execution": execution,
-        "points": [point_document(result, e) for e in result.evaluations],
-    }
-    safe: dict[str, Any] = json_safe(document)
-    return safe
-
-
-def points_table(result: PlanResult) -> pd.DataFrame:
-    """One row per evaluated point: values, cost, replications, verdict, target KPI stats."""
-    rows = []
-    for e in result.evaluations:
-        row: dict[str, Any] = {"order": e.order, **e.values, "cost": result.cost(e.values)}
-        row.update({"replications": e.replications, "verdict": e.verdict})
-        for target, report in zip(result.targets, e.targets, strict=True):
-            row[f"{target.kpi}_mean"] = report["mean"]
-            row[f"{target.kpi}_low95"] = report["low"]
-            row[f"{target.kpi}_high95"] = report["high"]
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def write_plan(
-    out: Path,
-    document: dict[str, Any],
-    table: pd.DataFrame,
-    point: ExperimentResult,
-    wall_seconds: float,
-    command: list[str],
-    force: bool,
-    resumed: int = 0,
-) -> None:
-    """``plan.json``, ``plan_points.csv``, ``manifest.json`` and ``point/`` (the usual run
-    outputs of the chosen point, or of the best point when none meets the target), atomically."""
-    with staged_folder(out, force) as folder:
-        write_json(folder / "plan.json", document)
-        table.to_csv(folder / "plan_points.csv", index=False)
-        write_json(
-            folder / "manifest.json",
-            {
-                "kind": "plan",
-                **environment(),
-                **document["execution"],
-                "wall_seconds": round(wall_seconds, 3),
-                "command": command,
-                "simulations": document["simulations"],
-                "resumed_replications": resumed,
-                "point_scenario_hash": scenario_hash(point.scenario),
-                "resolved_scenario": scenario_document(point.scenario),
-            },
+# --------------------------------------------------------------------------- the two loads
+def saturated_scenario(scenario: Scenario, feed: Mapping[str, float]) -> Scenario:
+    """Every flow fed at ``feed[group]`` trucks/day, flat, in its own mix, no seasons; its
+    entry stations take an unlimited queue. Flows not in ``feed`` get no trucks."""
+    shares = _mix_shares(scenario)
+    arrivals, entries = {}, set()
+    for name, arrival in scenario.arrivals.items():
+        key = group_key(arrival.lane, arrival.direction)
+        rate = feed.get(key, 0.0) * shares[name]
+        arrivals[name] = _trace_profile(scenario, arrival).model_copy(
+            update={"per_day": rate, "profile": "flat", "multipliers": []}
         )
-        (folder / "point").mkdir()
-        write_experiment_files(folder / "point", point, wall_seconds, command)
-
-
-# --------------------------------------------------------------------------- console
-def _fmt(x: Any) -> str:
-    return "-" if x is None else f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
-
-
-def plan_table(document: dict[str, Any]) -> Table:
-    paths = [d["path"] for d in document["dimensions"]]
-    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
-    for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
-        table.add_column(column, justify="right")
-    reported = (document["chosen"] or document["best"])["order"]
-    for point in document["points"]:
-        cells = [str(point["order"]), *(str(point["values"][p]) for p in paths)]
-        cells += [f"{point['cost']:g}", str(point["replications"])]
-        cells += [
-            f"{_fmt(t['mean'])} [{_fmt(t['low'])}, {_fmt(t['high'])}]" for t in point["targets"]
-        ]
-        verdict = point["verdict"] + (" (as fails)" if point["treated_as_failing"] else "")
-        style = "bold green" if point["order"] == reported and document["found"] else None
-        table.add_row(*cells, verdict, style=style)
-    return table
-
-
-def summary_lines(document: dict[str, Any]) -> list[str]:
-    lines = []
-
-    def show(values: Mapping[str, Any]) -> str:
-        return ", ".join(f"{k}={v}" for k, v in values.items())
-
-    if document["found"]:
-        chosen = document["chosen"]
-        lines.append(f"chosen: {show(chosen['values'])} (cost {chosen['cost']:g})")
-        for n in document["failing_neighbours"]:
-            how = "simulated" if n["evaluated"] else f"implied by {show(n['implied_by'])}"
-            lines.append(f"  one step lower in {n['dimension']}: {show(n['values'])} fails ({how})")
-    else:
-        best = document["best"]
-        lines.append(f"{NONE_IN_RANGE}; best point found: {show(best['values'])}")
-        for t in best["targets"]:
-            lines.append(
-                f"  {t['target']}: mean {_fmt(t['mean'])}, one-sided 95 % bounds "
-                f"[{_fmt(t['low'])}, {_fmt(t['high'])}]"
-            )
-    neck = document["bottleneck"]
-    if neck:
-        lines.append(
-            f"bottleneck: {neck['station']} (utilisation {neck['utilization']:.1%}, mean wait "
-            f"{_fmt(neck['wait_mean_min'])} min); longest wait: {neck['longest_wait']['station']}"
-            f" ({_fmt(neck['longest_wait']['wait_mean_min'])} min)"
-        )
-        for part in neck.get("by_part", []):
-            lines.append(
-                f"  lane {part['part']}: {part['station']} (utilisation "
-                f"{part['utilization']:.1%}, mean wait {_fmt(part['wait_mean_min'])} min)"
-            )
-    if document["undecided_treated_as_failing"]:
-        lines.append(
-            f"{len(document['undecided_treated_as_failing'])} point(s) still undecided at the "
-            "replication cap were treated as failing (conservative)"
-        )
-    lines.append(
-        f"simulations: {document['simulations']} replications over "
-        f"{document['points_evaluated']} configurations"
+        if rate > 0:
+            entries |= entry_stations(scenario.routes[arrival.route].steps)
+    stations = {
+        name: spec.model_copy(update={"queue_capacity": None}) if name in entries else spec
+        for name, spec in scenario.stations.items()
+    }
+    return scenario.model_copy(
+        update={
+            "arrivals": arrivals,
+            "stations": stations,
+            "demand": DemandSpec(),
+            "demand_scale": 1.0,
+        }
     )
-    return lines
 
 
-def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
-    console.print(plan_table(document))
-    for line in summary_lines(document):
-        console.print(line, highlight=False)
+def ramp_scenario(scenario: Scenario, scales: Mapping[str, float]) -> Scenario:
+    """Each flow's demand times ``scales[group]`` (its profile, calendar and mix kept);
+    flows not in ``scales`` get no trucks."""
+    arrivals = {}
+    for name, arrival in scenario.arrivals.items():
+        spec = _trace_profile(scenario, arrival)
+        scale = scales.get(group_key(arrival.lane, arrival.direction), 0.0)
+        arrivals[name] = spec.model_copy(update={"per_day": spec.per_day * scale})
+    return scenario.model_copy(update={"arrivals": arrivals})
 
 
-# --------------------------------------------------------------------------- the command
-@dataclass(frozen=True)
-class PlanInputs:
-    dimensions: list[Dimension]
-    targets: list[Target]
-    costs: dict[str, Cost]
-    max_replications: int
+def _mix_shares(scenario: Scenario) -> dict[str, float]:
+    """Each stream's share of its flow's offered trucks (equal shares in a flow with none)."""
+    first_hour = int(scenario.warmup_min // 60.0)
+    offered = {n: _stream_offered(scenario, a, first_hour) for n, a in scenario.arrivals.items()}
+    totals: dict[str, float] = {}
+    members: dict[str, int] = {}
+    for name, arrival in scenario.arrivals.items():
+        key = group_key(arrival.lane, arrival.direction)
+        totals[key] = totals.get(key, 0.0) + offered[name]
+        members[key] = members.get(key, 0) + 1
+    shares = {}
+    for name, arrival in scenario.arrivals.items():
+        key = group_key(arrival.lane, arrival.direction)
+        shares[name] = offered[name] / totals[key] if totals[key] > 0 else 1.0 / members[key]
+    return shares
 
 
-def plan_inputs(
-    targets: Sequence[str],
-    varies: Sequence[str],
-    cost_file: Path | None,
-    fixed: Mapping[str, Any],
-    max_replications: int | None,
-) -> PlanInputs:
-    """Parse and check the plan arguments (one-line ScenarioError on bad input)."""
-    parsed = [parse_target(t) for t in targets]
-    dimensions = [parse_vary(v) for v in varies]
-    check_dimensions(dimensions, fixed)
-    costs = load_costs(cost_file, dimensions)
-    return PlanInputs(dimensions, parsed, costs, max_replications or DEFAULT_MAX_REPLICATIONS)
+# --------------------------------------------------------------------------- measuring
+Evaluate = Callable[[Sequence[Scenario], str], list[list[Row]]]
 
 
-def run_plan(
-    scenario_file: Path,
-    inputs: PlanInputs,
-    overrides: Mapping[str, Any],
-    execution: Execution,
-    out: Path,
-    command: list[str],
-    *,
-    force: bool = False,
-    resume: bool = False,
-    quiet: bool = False,
-) -> tuple[int, dict[str, Any]]:
-    """Search, write ``out`` atomically, print the table; (exit code, plan document)."""
-    started = time.perf_counter()
-    overrides = {**overrides, "records": NO_RECORDS}  # KPIs only: bounded memory over points
-    store = PartialStore(partial_folder(out))
-    evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
-    evaluator.check(inputs.dimensions)  # before a Dask cluster is started
-    base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
-    with (
-        ProgressBar(progress_wanted(quiet), None) as bar,
-        scheduler_address(execution) as address,
-    ):
-        runner = ReplicationRunner(execution, address, store, resume, bar)
-        evaluator.runner = runner
-        search = CapacitySearch(
-            inputs.dimensions,
-            inputs.targets,
-            evaluator,
-            inputs.costs,
-            initial_replications=base.replications,
-            max_replications=inputs.max_replications,
+def replication_rows(runner: ReplicationRunner, replications: int) -> Evaluate:
+    """Evaluate loads through the runner: the KPI rows of ``replications`` replications of
+    each scenario (one batch, so a process pool or Dask runs them side by side)."""
+
+    def evaluate(scenarios: Sequence[Scenario], label: str) -> list[list[Row]]:
+        batches = runner.outcomes(scenarios, [replications] * len(scenarios), label)
+        return [[o.kpis for o in outcomes] for outcomes in batches]
+
+    return evaluate
+
+
+def measure_capacity(
+    scenario: Scenario, evaluate: Evaluate, options: CapacityOptions
+) -> list[FlowCapacity]:
+    """Capacity of every lane and direction (or of ``options.lane``'s) by the chosen methods."""
+    offered = check_measurable(scenario, options)
+    flows = {g: FlowCapacity(g, rate) for g, rate in offered.items()}
+    if "saturated" in options.methods:
+        _measure_saturated(scenario, evaluate, flows, options)
+    if "ramp" in options.methods:
+        _measure_ramp(scenario, evaluate, flows, options)
+    by_group = stations_by_group(scenario)
+    for flow in flows.values():
+        flow.binding = binding_stations(flow.saturated_rows, by_group[flow.group])
+    return list(flows.values())
+
+
+def check_measurable(scenario: Scenario, options: CapacityOptions) -> dict[str, float]:
+    """The offered trucks per day of the flows to measure; one-line errors before any
+    simulation for an unknown lane, a scenario without arrivals, a range that cannot be
+    searched."""
+    offered = offered_per_day(scenario)
+    lanes = sorted({a.lane for a in scenario.arrivals.values()})
+    if options.lane is not None and options.lane not in lanes:
+        raise ScenarioError(
+            None,
+            "--lane",
+            f"no arrival stream uses this lane (lanes: {', '.join(lanes)})",
+            options.lane,
         )
-        try:
-            result = search.run()
-        except ScenarioError:  # e.g. an unknown KPI: bad input leaves nothing behind
-            runner.discard_store()
-            raise
-        point = ExperimentResult(
-            scenario=evaluator.scenario(result.point.values).model_copy(
-                update={"replications": result.point.replications}
-            ),
-            outcomes=evaluator.outcomes(result.point.values, result.point.replications),
-            executor=execution.executor,
+    offered = {g: r for g, r in offered.items() if options.lane in (None, g.rpartition(".")[0])}
+    if not any(rate > 0 for rate in offered.values()):
+        raise ScenarioError(
+            None, "arrivals", "no trucks arrive after the warm-up: nothing to measure"
         )
-    wall = time.perf_counter() - started
-    document = plan_document(result, base, scenario_file, execution.describe())
-    table = points_table(result)
-    write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
-    runner.discard_store()
-    if not quiet:
-        print_plan(document)
-    return (EXIT_FOUND if result.found else EXIT_NONE_IN_RANGE), document
+    low, high = options.scale_range
+    if not 0 < low < high or not math.isfinite(high):
+        raise ScenarioError(None, "--scale-range", "needs 0 < LOW < HIGH", f"{low}:{high}")
+    if not 0 < options.resolution < 1:
+        raise ScenarioError(None, "--resolution", "needs a value in (0, 1)", options.resolution)
+    return offered
+
+
+def _measure_saturated(
+    scenario: Scenario, evaluate: Evaluate, flows: dict[str, FlowCapacity], options: CapacityOptions
+) -> None:
+    """Feed every flow until its backlog grows; the last batch (every flow saturated) counts."""
+    feed = {g: max(FIRST_FEED * f.offered_per_day, FEED_FLOOR) for g, f in flows.items()}
+    for batch in range(options.max_batches):
+        rows = evaluate([saturated_scenario(scenario, feed)], f"saturated entry {batch + 1}")[0]
+        growth = {g: backlog_growth(rows, g) for g in flows}
+        starved = [g for g in flows if not growth[g].grows]
+        if not starved or batch == options.max_batches - 1:
+            break
+        for g in starved:
+            feed[g] *= ESCALATION
+    for g, flow in flows.items():
+        flow.saturated = t_interval([row[f"throughput_per_day.{g}"] for row in rows])
+        flow.saturated_growth = growth[g]
+        flow.saturated_rows = rows
+
+
+# --------------------------------------------------------------------------- the ramp
+@dataclass
+class _Bracket:
+    """A flow's demand factors: ``stable`` does not grow, ``growing`` does (None: not yet)."""
+
+    low: float
+    high: float
+    stable: float | None = None
+    growing: float | None = None
+    stable_rows: list[Row] = field(default_factory=list)
+    growing_rows: list[Row] = field(default_factory=list)
+    note: str = ""
+
+    def next_point(self, resolution: float, bounds: tuple[float, float]) -> float | None:
+        """The next factor to try, or None when the bracket is narrow enough or hit a bound.
+        Without a bracket the search steps out by four resolutions past its last point."""
+        if self.stable is not None and self.growing is not None:
+            if self.growing / self.stable - 1.0 <= resolution:
+                return None
+            return math.sqrt(self.stable * self.growing)
+        if self.stable is None:  # every factor tried grows: go down
+            if self.growing is not None and self.growing <= bounds[0]:
+                self.note = "capacity below the searched range"
+                return None
+            return max(
+                self.low if self.growing is None else self.growing / (1 + 4 * resolution), bounds[0]
+            )
+        if self.stable >= bounds[1]:
+            self.note = "capacity above the searched range"
+            return None
+        return min(self.stable * (1 + 4 * resolution), bounds[1])
+
+    def record(self, factor: float, rows: list[Row], grows: bool) -> None:
+        if grows and (self.growing is None or factor < self.growing):
+            self.growing, self.growing_rows = factor, rows
+        elif not grows and (self.stable is None or factor > self.stable):
+            self.stable, self.stable_rows = factor, rows
+
+
+def _start_brackets(
+    flows: Mapping[str, FlowCapacity], options: CapacityOptions
+) -> dict[str, _Bracket]:
+    """Around the saturated capacity (± 2 resolutions) when known, else around today's load."""
+    brackets = {}
+    width = 2 * options.resolution
+    for g, flow in flows.items():
+        centre = 1.0
+        if flow.saturated is not None and flow.offered_per_day > 0:
+            centre = max(flow.saturated[0], 1e-9) / flow.offered_per_day
+        low, high = options.scale_range
+        brackets[g] = _Bracket(
+            low=min(max(centre * (1 - width / 2), low), high),
+            high=max(min(centre * (1 + width / 2), high), low),
+        )
+    return brackets
+
+
+def _measure_ramp(
+    scenario: Scenario, evaluate: Evaluate, flows: dict[str, FlowCapacity], options: CapacityOptions
+) -> None:
+    """Move every flow's bracket at once: each batch loads each open flow at its next factor
+    (a flow already bracketed stays at its stable factor)."""
+    active = {g: f for g, f in flows.items() if f.offered_per_day > 0}
+    brackets = _start_brackets(active, options)
+    loads = [{g: b.low for g, b in brackets.items()}, {g: b.high for g, b in brackets.items()}]
+    probed = set(brackets)
+    for batch in range(options.max_batches):
+        scenarios = [ramp_scenario(scenario, scales) for scales in loads]
+        results = evaluate(scenarios, f"demand ramp {batch + 1}")
+        for scales, rows in zip(loads, results, strict=True):
+            for g in probed:
+                brackets[g].record(scales[g], rows, backlog_growth(rows, g).grows)
+        points = {
+            g: b.next_point(options.resolution, options.scale_range) for g, b in brackets.items()
+        }
+        probed = {g for g, p in points.items() if p is not None}
+        if not probed:
+            break
+        # a settled flow stays at its last factor, so the load on stations it shares is real
+        loads = [{g: _next_or_resting(points[g], b) for g, b in brackets.items()}]
+    for g, bracket in brackets.items():
+        _ramp_result(flows[g], bracket, options)
+
+
+def _next_or_resting(point: float | None, bracket: _Bracket) -> float:
+    if point is not None:
+        return point
+    resting = bracket.stable if bracket.stable is not None else bracket.growing
+    return resting if resting is not None else bracket.low
+
+
+def _ramp_result(flow: FlowCapacity, bracket: _Bracket, options: CapacityOptions) -> None:
+    g = flow.group
+    if bracket.stable is not None:
+        flow.ramp = t_interval([row[f"throughput_per_day.{g}"] for row in bracket.stable_rows])
+    if bracket.growing is not None:
+        flow.ramp_growing_offered = t_interval(
+            [row[f"offered_per_day.{g}"] for row in bracket.growing_rows]
+        )
+    if bracket.stable is not None and bracket.growing is not None:
+        flow.ramp_bracket = (bracket.stable, bracket.growing)
+        if bracket.growing / bracket.stable - 1.0 > options.resolution:
+            flow.ramp_note = (
+                f"bracket still wider than {options.resolution:.0%} after the batch limit"
+            )
+    flow.ramp_note = flow.ramp_note or bracket.note
+
+
+# --------------------------------------------------------------------------- reading results
+def binding_stations(rows: Sequence[Row], stations: Sequence[str]) -> list[dict[str, Any]]:
+    """The flow's stations by utilisation in opening hours (busiest first), with their share
+    of arrivals turned away (full) and days a daily cap was reached; those at or above
+    ``BINDING_UTILIZATION``, or capped on any measured day, bind (the busiest always shown)."""
+    if not rows:
+        return []
+    found: list[dict[str, Any]] = []
+    for name in stations:
+        util = _mean(rows, f"station.{name}.utilization")
+        if math.isnan(util):
+            continue
+        capped = _mean(rows, f"station.{name}.capped_days")
+        found.append(
+            {
+                "station": name,
+                "utilization": util,
+                "blocking_share": _mean(rows, f"station.{name}.blocking_share"),
+                "wait_mean_min": _mean(rows, f"station.{name}.wait_mean_min"),
+                "capped_days": 0.0 if math.isnan(capped) else capped,
+            }
+        )
+    found.sort(key=lambda s: -float(s["utilization"]))
+    return [
+        s
+        for i, s in enumerate(found)
+        if i == 0 or float(s["utilization"]) >= BINDING_UTILIZATION or float(s["capped_days"]) > 0
+    ]
+
+
+def _mean(rows: Sequence[Row], key: str) -> float:
+    values = [row[key] for row in rows if key in row and not math.isnan(row[key])]
+    return math.fsum(values) / len(values) if values else math.nan
+
+
+def agreement(flow: FlowCapacity) -> tuple[bool | None, str]:
+    """Whether the saturated interval meets the ramp's: [lower bound at the largest stable
+    load, upper bound of the offered load at the smallest growing one]."""
+    if flow.saturated is None or flow.ramp is None or flow.ramp_growing_offered is None:
+        return None, flow.ramp_note or "one method has no answer"
+    _, sat_lo, sat_hi = flow.saturated
+    ramp_lo = _finite_or(flow.ramp[1], flow.ramp[0])
+    ramp_hi = _finite_or(flow.ramp_growing_offered[2], flow.ramp_growing_offered[0])
+    sat_lo, sat_hi = _finite_or(sat_lo, flow.saturated[0]), _finite_or(sat_hi, flow.saturated[0])
+    if sat_hi < ramp_lo:
+        return False, (
+            "the ramp sustains more than saturated entry clears: hours, caps or priorities bind "
+            "differently under a flat, unlimited entry queue than under the scenario's profile"
+        )
+    if sat_lo > ramp_hi:
+        return False, (
+            "the backlog grows below the saturated rate: the scenario's arrival profile or "
+            "calendar leaves capacity unused (peaks queue while quiet hours idle)"
+        )
+    return True, "the saturated interval meets the ramp's bracket"
+
+
+def _finite_or(x: float, fallback: float) -> float:
+    return x if math.isfinite(x) else fallback

@@ -1,0 +1,361 @@
+"""``run_sim.py capacity`` and ``compare --capacity``: the capacity measurement
+(:mod:`gatesim.experiment.capacity`) bound to executors, output folders and the console.
+
+``capacity.json`` holds, per lane and direction, today's offered trucks per day, the capacity
+by saturated entry and by demand ramp (mean and 95 % interval), whether the two agree (and
+why not), the load ratio (offered / capacity) and the binding stations; the gate-wide
+capacity is the sum over lanes and directions.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from gatesim.experiment.capacity import (
+    CapacityOptions,
+    FlowCapacity,
+    agreement,
+    measure_capacity,
+    replication_rows,
+)
+from gatesim.experiment.output import (
+    environment,
+    json_safe,
+    scenario_document,
+    scenario_hash,
+    staged_folder,
+    write_json,
+)
+from gatesim.experiment.progress import ProgressBar, progress_wanted
+from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+from gatesim.scenario.schema import Scenario
+from gatesim.stats.intervals import paired_difference, t_interval
+
+NO_RECORDS = {"trucks": False, "visits": False}
+Stat = dict[str, Any]
+
+
+def capacity_scenario(scenario: Scenario) -> Scenario:
+    """The scenario as measured: KPIs only (bounded memory), a warm-up of at least one day
+    (the saturated entry starts empty and needs the downstream stations filled)."""
+    warmup = max(scenario.warmup_days, 1.0) if scenario.days > 2 else scenario.warmup_days
+    return scenario.model_copy(
+        update={"records": scenario.records.model_copy(update=NO_RECORDS), "warmup_days": warmup}
+    )
+
+
+def stat(interval: tuple[float, float, float] | None) -> Stat | None:
+    if interval is None:
+        return None
+    mean, lo, hi = interval
+    return {"mean": mean, "ci95": [lo, hi]}
+
+
+# --------------------------------------------------------------------------- the document
+def flow_document(flow: FlowCapacity) -> dict[str, Any]:
+    agree, why = agreement(flow)
+    capacity = capacity_estimate(flow)
+    g = flow.saturated_growth
+    return {
+        "lane": flow.lane,
+        "direction": flow.direction,
+        "offered_per_day": flow.offered_per_day,
+        "saturated": stat(flow.saturated),
+        "saturated_backlog_growth_per_day": None if g is None else stat((g.mean, g.lo, g.hi)),
+        "ramp": stat(flow.ramp),
+        "ramp_factors": list(flow.ramp_bracket) if flow.ramp_bracket else None,
+        "ramp_growing_offered": stat(flow.ramp_growing_offered),
+        "ramp_note": flow.ramp_note,
+        "agree": agree,
+        "agreement": why,
+        "capacity": capacity,
+        "load_ratio": flow.offered_per_day / capacity if capacity else None,
+        "binding": flow.binding,
+    }
+
+
+def capacity_estimate(flow: FlowCapacity) -> float | None:
+    """The headline capacity: saturated entry when measured, else the ramp's."""
+    chosen = flow.saturated or flow.ramp
+    return chosen[0] if chosen else None
+
+
+def gate_document(flows: Sequence[FlowCapacity]) -> dict[str, Any]:
+    """Gate-wide: the saturated capacity summed per replication (one batch, so its interval is
+    exact); the ramp's sums the flows' bounds (conservative: flows stop in different batches)."""
+    gate: dict[str, Any] = {"offered_per_day": math.fsum(f.offered_per_day for f in flows)}
+    rows = next((f.saturated_rows for f in flows if f.saturated_rows), [])
+    if rows:
+        totals = [math.fsum(row[f"throughput_per_day.{f.group}"] for f in flows) for row in rows]
+        gate["saturated"] = stat(t_interval(totals))
+    ramps = [f.ramp for f in flows if f.ramp is not None]
+    if flows and len(ramps) == len(flows):
+        mean, lo, hi = (math.fsum(r[i] for r in ramps) for i in range(3))
+        gate["ramp"] = stat((mean, lo, hi))
+    return gate
+
+
+def capacity_document(
+    scenario: Scenario,
+    flows: Sequence[FlowCapacity],
+    options: CapacityOptions,
+    scenario_file: Path,
+    execution: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ``capacity.json`` document."""
+    document = {
+        "kind": "capacity",
+        "scenario": scenario.name,
+        "scenario_file": str(scenario_file),
+        "days": scenario.days,
+        "warmup_days": scenario.warmup_days,
+        "replications": options.replications,
+        "seed": scenario.seed,
+        "methods": list(options.methods),
+        "resolution": options.resolution,
+        "scale_range": list(options.scale_range),
+        "lane": options.lane,
+        "execution": dict(execution),
+        "flows": [flow_document(f) for f in flows],
+        "gate": gate_document(flows),
+    }
+    safe: dict[str, Any] = json_safe(document)
+    return safe
+
+
+# --------------------------------------------------------------------------- console
+def _ci(s: Stat | None) -> str:
+    if not s or s.get("mean") is None:
+        return "-"
+    lo, hi = s["ci95"]
+    if lo is None or hi is None:
+        return f"{s['mean']:,.0f}"
+    return f"{s['mean']:,.0f} [{lo:,.0f}, {hi:,.0f}]"
+
+
+def capacity_table(document: Mapping[str, Any]) -> Table:
+    table = Table(title=f"Capacity of {document['scenario']} (trucks/day, mean [95% CI])")
+    for column in (
+        "lane",
+        "direction",
+        "offered",
+        "saturated entry",
+        "demand ramp",
+        "agree",
+        "load",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for flow in document["flows"]:
+        ratio = flow["load_ratio"]
+        agree = {True: "yes", False: "NO", None: "-"}[flow["agree"]]
+        table.add_row(
+            flow["lane"],
+            flow["direction"],
+            f"{flow['offered_per_day']:,.0f}",
+            _ci(flow["saturated"]),
+            _ci(flow["ramp"]),
+            agree,
+            "-" if ratio is None else f"{ratio:.0%}",
+            ", ".join(_binding_label(b) for b in flow["binding"]),
+        )
+    gate = document["gate"]
+    table.add_row(
+        "gate",
+        "both",
+        f"{gate['offered_per_day']:,.0f}",
+        _ci(gate.get("saturated")),
+        _ci(gate.get("ramp")),
+        "",
+        "",
+        "",
+    )
+    return table
+
+
+def _binding_label(station: Mapping[str, Any]) -> str:
+    capped = station.get("capped_days") or 0
+    extra = f", capped {capped:.0f} d" if capped else ""
+    return f"{station['station']} ({station['utilization']:.0%}{extra})"
+
+
+def disagreement_lines(document: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for flow in document["flows"]:
+        if flow["agree"] is False or flow["ramp_note"]:
+            lines.append(
+                f"{flow['lane']} {flow['direction']}: {flow['agreement']}"
+                + (f" ({flow['ramp_note']})" if flow["ramp_note"] else "")
+            )
+    return lines
+
+
+def print_capacity(document: Mapping[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console.print(capacity_table(document))
+    for line in disagreement_lines(document):
+        console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
+
+
+# --------------------------------------------------------------------------- the command
+def run_capacity(
+    scenario: Scenario,
+    scenario_file: Path,
+    options: CapacityOptions,
+    execution: Execution,
+    out: Path,
+    command: list[str],
+    *,
+    force: bool = False,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Measure, write ``out`` atomically (capacity.json, capacity.csv, manifest.json), print."""
+    started = time.perf_counter()
+    measured = capacity_scenario(scenario)
+    with (
+        ProgressBar(progress_wanted(quiet), None) as bar,
+        scheduler_address(execution) as address,
+    ):
+        runner = ReplicationRunner(execution, address, progress=bar)
+        flows = measure_capacity(measured, replication_rows(runner, options.replications), options)
+    document = capacity_document(measured, flows, options, scenario_file, execution.describe())
+    wall = time.perf_counter() - started
+    with staged_folder(out, force) as folder:
+        write_json(folder / "capacity.json", document)
+        write_capacity_csv(folder / "capacity.csv", [document])
+        write_json(
+            folder / "manifest.json",
+            {
+                "kind": "capacity",
+                **environment(),
+                **execution.describe(),
+                "wall_seconds": round(wall, 3),
+                "command": command,
+                "scenario_hash": scenario_hash(measured),
+                "resolved_scenario": scenario_document(measured),
+            },
+        )
+    if not quiet:
+        print_capacity(document)
+    return document
+
+
+def write_capacity_csv(path: Path, documents: Sequence[Mapping[str, Any]]) -> None:
+    """One row per scenario, lane and direction."""
+    import pandas as pd
+
+    rows = []
+    for document in documents:
+        for flow in document["flows"]:
+            row = {
+                "scenario": document["scenario"],
+                "lane": flow["lane"],
+                "direction": flow["direction"],
+                "offered_per_day": flow["offered_per_day"],
+            }
+            for method in ("saturated", "ramp"):
+                s = flow[method] or {"mean": None, "ci95": [None, None]}
+                row[f"{method}_mean"], (row[f"{method}_lo"], row[f"{method}_hi"]) = (
+                    s["mean"],
+                    s["ci95"],
+                )
+            row.update(
+                {
+                    "agree": flow["agree"],
+                    "load_ratio": flow["load_ratio"],
+                    "binding": ";".join(b["station"] for b in flow["binding"]),
+                }
+            )
+            rows.append(row)
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+# --------------------------------------------------------------------------- compare --capacity
+def compared_capacities(
+    scenarios: Sequence[Scenario], runner: ReplicationRunner
+) -> list[list[FlowCapacity]]:
+    """Saturated-entry capacity of every scenario (replication r of each shares its seed, so
+    differences are paired)."""
+    options = CapacityOptions(replications=scenarios[0].replications, methods=("saturated",))
+    evaluate = replication_rows(runner, options.replications)
+    return [measure_capacity(capacity_scenario(s), evaluate, options) for s in scenarios]
+
+
+def capacity_entries(
+    flows_by_scenario: Sequence[Sequence[FlowCapacity]],
+    offered: Sequence[Mapping[str, float]],
+) -> list[dict[str, Any]]:
+    """Per scenario: ``capacity`` by lane and direction (with the load ratio of the offered
+    trucks its run measured) and, after the first, paired ``capacity_diff_vs_first``."""
+    first = {f.group: f for f in flows_by_scenario[0]}
+    entries = []
+    for i, flows in enumerate(flows_by_scenario):
+        entry: dict[str, Any] = {"capacity": {}, "capacity_diff_vs_first": {}}
+        for flow in flows:
+            capacity = capacity_estimate(flow)
+            came = offered[i].get(flow.group, flow.offered_per_day)
+            entry["capacity"][flow.group] = {
+                **(stat(flow.saturated) or {}),
+                "offered_per_day": came,
+                "load_ratio": came / capacity if capacity else None,
+                "binding": [b["station"] for b in flow.binding],
+            }
+            base = first.get(flow.group)
+            if i > 0 and base is not None and base.saturated_rows and flow.saturated_rows:
+                key = f"throughput_per_day.{flow.group}"
+                diff = paired_difference(
+                    [r[key] for r in base.saturated_rows], [r[key] for r in flow.saturated_rows]
+                )
+                entry["capacity_diff_vs_first"][flow.group] = stat(diff)
+        entries.append(entry)
+    safe: list[dict[str, Any]] = json_safe(entries)
+    return safe
+
+
+def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
+    """Console: capacity per lane and direction of each scenario, and the paired difference
+    against the first."""
+    table = Table(title="Capacity by saturated entry (trucks/day, mean [95% CI])")
+    for column in (
+        "scenario",
+        "lane",
+        "direction",
+        "offered",
+        "capacity",
+        "load",
+        "vs first (paired)",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for name, entry in zip(names, entries, strict=True):
+        for group, cap in entry["capacity"].items():
+            lane, _, direction = group.rpartition(".")
+            ratio = cap["load_ratio"]
+            table.add_row(
+                name,
+                lane,
+                direction,
+                f"{cap['offered_per_day']:,.0f}",
+                _ci(cap),
+                "-" if ratio is None else f"{ratio:.0%}",
+                _diff(entry["capacity_diff_vs_first"].get(group)),
+                ", ".join(cap["binding"][:2]),
+            )
+    return table
+
+
+def _diff(s: Stat | None) -> str:
+    if not s or s.get("mean") is None:
+        return "-"
+    lo, hi = s["ci95"]
+    if lo is None or hi is None:
+        return f"{s['mean']:+,.0f}"
+    return f"{s['mean']:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]"

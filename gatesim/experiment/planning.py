@@ -1,0 +1,422 @@
+"""``run_sim.py plan``: the capacity search (``plan.py``) run on gatesim scenarios.
+
+Each point is the scenario file with ``--set`` overrides and the point's values applied through
+the loader (so a bad path or value is the loader's one-line error), run under the scenario's
+seed: replication r of every point sees the same trucks (common random numbers). Replications
+go through :class:`ReplicationRunner` (serial, ``--jobs`` or ``--dask``; identical results).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from gatesim.experiment.output import (
+    environment,
+    json_safe,
+    scenario_document,
+    scenario_hash,
+    staged_folder,
+    write_experiment_files,
+    write_json,
+)
+from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
+from gatesim.experiment.progress import ProgressBar, progress_wanted
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
+from gatesim.experiment.store import PartialStore, partial_folder
+from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+from gatesim.experiment.targets import (
+    CONFIDENCE,
+    UNDECIDED,
+    Cost,
+    Dimension,
+    Target,
+    check_dimensions,
+    load_costs,
+    parse_target,
+    parse_vary,
+)
+from gatesim.model.components import components
+from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
+from gatesim.scenario.schema import Scenario
+
+EXIT_FOUND, EXIT_NONE_IN_RANGE = 0, 1
+NONE_IN_RANGE = "no configuration in range meets the target"
+DEFAULT_MAX_REPLICATIONS = 40
+NO_RECORDS = {"trucks": False, "visits": False}
+
+
+@dataclass
+class ScenarioEvaluator:
+    """``evaluate(point, replications)`` for the search: KPI rows of real replications."""
+
+    path: Path
+    overrides: Mapping[str, Any]
+    runner: ReplicationRunner
+    raw: dict[str, Any] = field(init=False)
+    _scenarios: dict[tuple[tuple[str, Value], ...], Scenario] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.raw = load_raw(self.path)
+
+    def scenario(self, point: Mapping[str, Value]) -> Scenario:
+        """The point's scenario; a value the schema refuses is a one-line ``--vary`` error."""
+        key = tuple(point.items())
+        if key not in self._scenarios:
+            try:
+                tree = apply_overrides(self.raw, {**self.overrides, **point}, self.path)
+                self._scenarios[key] = validate_raw(tree, self.path)
+            except ScenarioError as exc:
+                raise ScenarioError(None, "--vary", exc.line()) from None
+        return self._scenarios[key]
+
+    def outcomes(self, point: Mapping[str, Value], count: int) -> list[ReplicationOutcome]:
+        label = ", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in point.items())
+        return self.runner.outcomes([self.scenario(point)], [count], label)[0]
+
+    def __call__(self, point: dict[str, Value], replications: Sequence[int]) -> list[Row]:
+        outcomes = self.outcomes(point, max(replications) + 1)
+        return [outcomes[r].kpis for r in replications]
+
+    def check(self, dimensions: Sequence[Dimension]) -> None:
+        """Build every value of every dimension (the others at their lowest) and the largest
+        corner before simulating, so a bad path or value fails at once."""
+        validate_raw(apply_overrides(self.raw, self.overrides, self.path), self.path)  # --set
+        low = {d.path: d.low for d in dimensions}
+        for dim in dimensions:
+            for value in dim.values:
+                self.scenario({**low, dim.path: value})
+        self.scenario({d.path: d.values[-1] for d in dimensions})
+
+
+# --------------------------------------------------------------------------- bottleneck
+def bottleneck(
+    rows: Sequence[Row], parts: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any] | None:
+    """The station with the highest mean utilisation at a point (and the longest mean wait);
+    with ``parts`` (label -> its stations, e.g. by lane), also the busiest station of each."""
+    util = _station_means(rows, "utilization")
+    wait = _station_means(rows, "wait_mean_min")
+    if not util:
+        return None
+
+    def busiest_of(stations: Sequence[str]) -> str:
+        return max(stations, key=lambda s: (util[s], wait.get(s, 0.0)))
+
+    busiest = busiest_of(list(util))
+    longest = max(wait, key=lambda s: wait[s]) if wait else busiest
+    ranked = sorted(util, key=lambda s: (-util[s], s))[:BUSIEST_SHOWN]
+    by_part = []
+    for label, stations in (parts or {}).items():
+        measured = [s for s in stations if s in util]
+        if measured:
+            neck = busiest_of(measured)
+            by_part.append(
+                {
+                    "part": label,
+                    "station": neck,
+                    "utilization": util[neck],
+                    "wait_mean_min": wait.get(neck),
+                }
+            )
+    return {
+        "station": busiest,
+        "utilization": util[busiest],
+        "wait_mean_min": wait.get(busiest),
+        "longest_wait": {"station": longest, "wait_mean_min": wait.get(longest)},
+        "busiest": [
+            {"station": s, "utilization": util[s], "wait_mean_min": wait.get(s)} for s in ranked
+        ],
+        "by_part": by_part,
+    }
+
+
+def lane_parts(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """The scenario's independent parts, labelled by the lanes of their streams ("A, B" when
+    one part carries several lanes); empty when the scenario is one part (nothing to add)."""
+    parts = [c for c in components(scenario) if c.streams]
+    if len(parts) < 2:
+        return {}
+    labels = [
+        ", ".join(dict.fromkeys(scenario.arrivals[name].lane for name in part.streams))
+        for part in parts
+    ]
+    return {label: part.stations for label, part in zip(labels, parts, strict=True)}
+
+
+BUSIEST_SHOWN = 5
+
+
+def _station_means(rows: Sequence[Row], stat: str) -> dict[str, float]:
+    means: dict[str, float] = {}
+    for key in rows[0]:
+        if key.startswith("station.") and key.endswith(f".{stat}"):
+            values = [float(r[key]) for r in rows]
+            if all(math.isfinite(v) for v in values):
+                means[key[len("station.") : -len(stat) - 1]] = sum(values) / len(values)
+    return means
+
+
+# --------------------------------------------------------------------------- documents
+def point_document(result: PlanResult, point: Evaluation) -> dict[str, Any]:
+    return {
+        "order": point.order,
+        "values": point.values,
+        "cost": result.cost(point.values),
+        "replications": point.replications,
+        "batches": point.batches,
+        "verdict": point.verdict,
+        "treated_as_failing": point.verdict == UNDECIDED,
+        "targets": point.targets,
+    }
+
+
+def plan_document(
+    result: PlanResult, scenario: Scenario, scenario_file: Path, execution: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``plan.json`` document."""
+    reported = point_document(result, result.point)
+    undecided = [e.values for e in result.evaluations if e.verdict == UNDECIDED]
+    document: dict[str, Any] = {
+        "kind": "plan",
+        "scenario": scenario.name,
+        "scenario_file": str(scenario_file),
+        "seed": scenario.seed,
+        "days": scenario.days,
+        "warmup_days": scenario.warmup_days,
+        "targets": [str(t) for t in result.targets],
+        "confidence_one_sided": CONFIDENCE,
+        "dimensions": [
+            {
+                "path": d.path,
+                "values": list(d.values),
+                "cost_per_unit": result.costs[d.path].per_unit,
+                "cost_fixed": result.costs[d.path].fixed,
+            }
+            for d in result.dimensions
+        ],
+        "main_dimension": result.main_dimension,
+        "found": result.found,
+        "result": "found" if result.found else NONE_IN_RANGE,
+        "chosen": reported if result.found else None,
+        "best": None if result.found else reported,
+        "failing_neighbours": result.neighbours,
+        "bottleneck": bottleneck(result.point.rows, lane_parts(scenario)),
+        "simulations": result.simulations,
+        "points_evaluated": len(result.evaluations),
+        "undecided_treated_as_failing": undecided,
+        "execution": execution,
+        "points": [point_document(result, e) for e in result.evaluations],
+    }
+    safe: dict[str, Any] = json_safe(document)
+    return safe
+
+
+def points_table(result: PlanResult) -> pd.DataFrame:
+    """One row per evaluated point: values, cost, replications, verdict, target KPI stats."""
+    rows = []
+    for e in result.evaluations:
+        row: dict[str, Any] = {"order": e.order, **e.values, "cost": result.cost(e.values)}
+        row.update({"replications": e.replications, "verdict": e.verdict})
+        for target, report in zip(result.targets, e.targets, strict=True):
+            row[f"{target.kpi}_mean"] = report["mean"]
+            row[f"{target.kpi}_low95"] = report["low"]
+            row[f"{target.kpi}_high95"] = report["high"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_plan(
+    out: Path,
+    document: dict[str, Any],
+    table: pd.DataFrame,
+    point: ExperimentResult,
+    wall_seconds: float,
+    command: list[str],
+    force: bool,
+    resumed: int = 0,
+) -> None:
+    """``plan.json``, ``plan_points.csv``, ``manifest.json`` and ``point/`` (the usual run
+    outputs of the chosen point, or of the best point when none meets the target), atomically."""
+    with staged_folder(out, force) as folder:
+        write_json(folder / "plan.json", document)
+        table.to_csv(folder / "plan_points.csv", index=False)
+        write_json(
+            folder / "manifest.json",
+            {
+                "kind": "plan",
+                **environment(),
+                **document["execution"],
+                "wall_seconds": round(wall_seconds, 3),
+                "command": command,
+                "simulations": document["simulations"],
+                "resumed_replications": resumed,
+                "point_scenario_hash": scenario_hash(point.scenario),
+                "resolved_scenario": scenario_document(point.scenario),
+            },
+        )
+        (folder / "point").mkdir()
+        write_experiment_files(folder / "point", point, wall_seconds, command)
+
+
+# --------------------------------------------------------------------------- console
+def _fmt(x: Any) -> str:
+    return "-" if x is None else f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
+
+
+def plan_table(document: dict[str, Any]) -> Table:
+    paths = [d["path"] for d in document["dimensions"]]
+    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
+    for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
+        table.add_column(column, justify="right")
+    reported = (document["chosen"] or document["best"])["order"]
+    for point in document["points"]:
+        cells = [str(point["order"]), *(str(point["values"][p]) for p in paths)]
+        cells += [f"{point['cost']:g}", str(point["replications"])]
+        cells += [
+            f"{_fmt(t['mean'])} [{_fmt(t['low'])}, {_fmt(t['high'])}]" for t in point["targets"]
+        ]
+        verdict = point["verdict"] + (" (as fails)" if point["treated_as_failing"] else "")
+        style = "bold green" if point["order"] == reported and document["found"] else None
+        table.add_row(*cells, verdict, style=style)
+    return table
+
+
+def summary_lines(document: dict[str, Any]) -> list[str]:
+    lines = []
+
+    def show(values: Mapping[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in values.items())
+
+    if document["found"]:
+        chosen = document["chosen"]
+        lines.append(f"chosen: {show(chosen['values'])} (cost {chosen['cost']:g})")
+        for n in document["failing_neighbours"]:
+            how = "simulated" if n["evaluated"] else f"implied by {show(n['implied_by'])}"
+            lines.append(f"  one step lower in {n['dimension']}: {show(n['values'])} fails ({how})")
+    else:
+        best = document["best"]
+        lines.append(f"{NONE_IN_RANGE}; best point found: {show(best['values'])}")
+        for t in best["targets"]:
+            lines.append(
+                f"  {t['target']}: mean {_fmt(t['mean'])}, one-sided 95 % bounds "
+                f"[{_fmt(t['low'])}, {_fmt(t['high'])}]"
+            )
+    neck = document["bottleneck"]
+    if neck:
+        lines.append(
+            f"bottleneck: {neck['station']} (utilisation {neck['utilization']:.1%}, mean wait "
+            f"{_fmt(neck['wait_mean_min'])} min); longest wait: {neck['longest_wait']['station']}"
+            f" ({_fmt(neck['longest_wait']['wait_mean_min'])} min)"
+        )
+        for part in neck.get("by_part", []):
+            lines.append(
+                f"  lane {part['part']}: {part['station']} (utilisation "
+                f"{part['utilization']:.1%}, mean wait {_fmt(part['wait_mean_min'])} min)"
+            )
+    if document["undecided_treated_as_failing"]:
+        lines.append(
+            f"{len(document['undecided_treated_as_failing'])} point(s) still undecided at the "
+            "replication cap were treated as failing (conservative)"
+        )
+    lines.append(
+        f"simulations: {document['simulations']} replications over "
+        f"{document['points_evaluated']} configurations"
+    )
+    return lines
+
+
+def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
+    console.print(plan_table(document))
+    for line in summary_lines(document):
+        console.print(line, highlight=False)
+
+
+# --------------------------------------------------------------------------- the command
+@dataclass(frozen=True)
+class PlanInputs:
+    dimensions: list[Dimension]
+    targets: list[Target]
+    costs: dict[str, Cost]
+    max_replications: int
+
+
+def plan_inputs(
+    targets: Sequence[str],
+    varies: Sequence[str],
+    cost_file: Path | None,
+    fixed: Mapping[str, Any],
+    max_replications: int | None,
+) -> PlanInputs:
+    """Parse and check the plan arguments (one-line ScenarioError on bad input)."""
+    parsed = [parse_target(t) for t in targets]
+    dimensions = [parse_vary(v) for v in varies]
+    check_dimensions(dimensions, fixed)
+    costs = load_costs(cost_file, dimensions)
+    return PlanInputs(dimensions, parsed, costs, max_replications or DEFAULT_MAX_REPLICATIONS)
+
+
+def run_plan(
+    scenario_file: Path,
+    inputs: PlanInputs,
+    overrides: Mapping[str, Any],
+    execution: Execution,
+    out: Path,
+    command: list[str],
+    *,
+    force: bool = False,
+    resume: bool = False,
+    quiet: bool = False,
+) -> tuple[int, dict[str, Any]]:
+    """Search, write ``out`` atomically, print the table; (exit code, plan document)."""
+    started = time.perf_counter()
+    overrides = {**overrides, "records": NO_RECORDS}  # KPIs only: bounded memory over points
+    store = PartialStore(partial_folder(out))
+    evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
+    evaluator.check(inputs.dimensions)  # before a Dask cluster is started
+    base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
+    with (
+        ProgressBar(progress_wanted(quiet), None) as bar,
+        scheduler_address(execution) as address,
+    ):
+        runner = ReplicationRunner(execution, address, store, resume, bar)
+        evaluator.runner = runner
+        search = CapacitySearch(
+            inputs.dimensions,
+            inputs.targets,
+            evaluator,
+            inputs.costs,
+            initial_replications=base.replications,
+            max_replications=inputs.max_replications,
+        )
+        try:
+            result = search.run()
+        except ScenarioError:  # e.g. an unknown KPI: bad input leaves nothing behind
+            runner.discard_store()
+            raise
+        point = ExperimentResult(
+            scenario=evaluator.scenario(result.point.values).model_copy(
+                update={"replications": result.point.replications}
+            ),
+            outcomes=evaluator.outcomes(result.point.values, result.point.replications),
+            executor=execution.executor,
+        )
+    wall = time.perf_counter() - started
+    document = plan_document(result, base, scenario_file, execution.describe())
+    table = points_table(result)
+    write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
+    runner.discard_store()
+    if not quiet:
+        print_plan(document)
+    return (EXIT_FOUND if result.found else EXIT_NONE_IN_RANGE), document
