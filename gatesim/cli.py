@@ -572,17 +572,56 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     results, wall, runner = _experiment(scenarios, args, out, design, "scenarios")
     folders = unique_folders([s.name for s in scenarios])
     document = comparison_document(results, folders, [str(p) for p in args.scenarios])
+    if args.capacity:
+        for entry, capacity in zip(document, _compared_capacity(results, args), strict=True):
+            entry.update(capacity)
     manifest = group_manifest("compare", results, folders, wall, command, runner, design)
-    _write_members(
-        args,
-        out,
-        (folders, results, wall, command, runner, design),
-        lambda folder: write_comparison_files(folder, document, manifest),
-    )
+
+    def write_files(folder: Path) -> None:
+        write_comparison_files(folder, document, manifest)
+        if args.capacity:
+            from gatesim.experiment.capacity_run import write_compared_capacity_csv
+
+            write_compared_capacity_csv(folder / "capacity.csv", document)
+
+    _write_members(args, out, (folders, results, wall, command, runner, design), write_files)
     if not args.quiet:
         Console().print(comparison_table(document))
+        if args.capacity:
+            from gatesim.experiment.capacity_run import capacity_comparison_table
+
+            names = [entry["scenario"] for entry in document]
+            wide = Console(width=None if sys.stdout.isatty() else 160)
+            wide.print(capacity_comparison_table(names, document))
         print_lines(design_lines(results[-1].summary()))
     return _finish(out, args)
+
+
+def _compared_capacity(
+    results: list[ExperimentResult], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """``compare --capacity``: each scenario's saturated-entry capacity, paired by seed."""
+    from gatesim.experiment.capacity_run import (
+        capacity_entries,
+        compared_capacities,
+        offered_by_flow,
+    )
+    from gatesim.experiment.executors import ExecutorError
+    from gatesim.experiment.progress import ProgressBar, progress_wanted
+    from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+
+    execution = Execution(jobs=args.jobs, dask_address=args.dask)
+    scenarios = [r.scenario.model_copy(update={"replications": len(r.outcomes)}) for r in results]
+    try:
+        with (
+            ProgressBar(progress_wanted(args.quiet), "capacity") as bar,
+            scheduler_address(execution) as address,
+        ):
+            runner = ReplicationRunner(execution, address, progress=bar)
+            flows = compared_capacities(scenarios, runner)
+    except ExecutorError as exc:
+        raise ScenarioError(None, "--dask", str(exc)) from None
+    return capacity_entries(flows, [offered_by_flow(r) for r in results])
 
 
 def _write_members(

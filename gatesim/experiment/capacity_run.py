@@ -35,7 +35,9 @@ from gatesim.experiment.output import (
     write_json,
 )
 from gatesim.experiment.progress import ProgressBar, progress_wanted
+from gatesim.experiment.runner import ExperimentResult
 from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+from gatesim.model.routes import group_key
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import paired_difference, t_interval
 
@@ -359,3 +361,45 @@ def _diff(s: Stat | None) -> str:
     if lo is None or hi is None:
         return f"{s['mean']:+,.0f}"
     return f"{s['mean']:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]"
+
+
+def offered_by_flow(result: ExperimentResult) -> dict[str, float]:
+    """Mean offered trucks per day of each lane and direction in a finished run."""
+    groups = {group_key(a.lane, a.direction) for a in result.scenario.arrivals.values()}
+    rows = [o.kpis for o in result.outcomes]
+    return {
+        g: math.fsum(row[f"offered_per_day.{g}"] for row in rows) / len(rows)
+        for g in groups
+        if rows
+    }
+
+
+def write_compared_capacity_csv(path: Path, document: Sequence[Mapping[str, Any]]) -> None:
+    """``compare --capacity``'s capacity.csv: one row per scenario, lane and direction."""
+    import pandas as pd
+
+    rows = []
+    for entry in document:
+        for group, cap in entry["capacity"].items():
+            lane, _, direction = group.rpartition(".")
+            diff = entry["capacity_diff_vs_first"].get(group) or {
+                "mean": None,
+                "ci95": [None, None],
+            }
+            rows.append(
+                {
+                    "scenario": entry["scenario"],
+                    "lane": lane,
+                    "direction": direction,
+                    "offered_per_day": cap["offered_per_day"],
+                    "capacity_mean": cap.get("mean"),
+                    "capacity_lo": (cap.get("ci95") or [None, None])[0],
+                    "capacity_hi": (cap.get("ci95") or [None, None])[1],
+                    "load_ratio": cap["load_ratio"],
+                    "diff_vs_first_mean": diff["mean"],
+                    "diff_vs_first_lo": diff["ci95"][0],
+                    "diff_vs_first_hi": diff["ci95"][1],
+                    "binding": ";".join(cap["binding"]),
+                }
+            )
+    pd.DataFrame(rows).to_csv(path, index=False)

@@ -1,0 +1,234 @@
+"""Capacity per lane and direction: closed forms, the two methods against each other, the CLI.
+
+Closed forms used (trucks per day, a station open H hours with c servers, saturated entry):
+* deterministic service s dividing 60·H: exactly c·60·H/s (the last start ends at closing);
+* exponential service of mean s: c·(60·H/s + 1). The c·60·H/s trucks of the opening hours
+  plus, by memorylessness, one more per server: the service in progress at closing
+  finishes in overtime;
+* a tandem: the minimum over its stations; a daily cap: the cap;
+* open 24 h, two classes with shares p_i and deterministic means s_i: 1440 / Σ p_i·s_i
+  (the mix-weighted harmonic rate).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import det, scenario
+
+from gatesim.cli import main
+from gatesim.experiment.capacity import (
+    CapacityOptions,
+    FlowCapacity,
+    agreement,
+    measure_capacity,
+    offered_per_day,
+    ramp_scenario,
+    replication_rows,
+    saturated_scenario,
+)
+from gatesim.experiment.study import ReplicationRunner
+from gatesim.scenario.schema import Scenario
+
+GROUP = "L.export"
+REPLICATIONS = 5
+
+
+def _stream(per_day: float, cargo: str = "c") -> dict[str, Any]:
+    return {"lane": "L", "direction": "export", "cargo": cargo, "route": "r", "per_day": per_day}
+
+
+def _line(
+    stations: dict[str, Any], steps: list[str], streams: dict[str, Any], hours: str | None = None
+) -> Scenario:
+    calendars = {"open": {"hours": [hours.split("-")]}} if hours else {}
+    if hours:
+        stations = {name: {**spec, "calendar": "open"} for name, spec in stations.items()}
+    return scenario(
+        stations,
+        {"r": {"origin": "src", "steps": steps, "destination": "out"}},
+        streams,
+        days=20,
+        warmup_days=2,
+        replications=REPLICATIONS,
+        records=False,
+        calendars=calendars,
+    )
+
+
+def _measure(s: Scenario, methods: tuple[str, ...] = ("saturated", "ramp")) -> FlowCapacity:
+    evaluate = replication_rows(ReplicationRunner(), REPLICATIONS)
+    [flow] = measure_capacity(
+        s, evaluate, CapacityOptions(replications=REPLICATIONS, methods=methods)
+    )
+    return flow
+
+
+def _assert_ramp_agrees(flow: FlowCapacity, capacity: float) -> None:
+    """The ramp brackets the closed form: stable below it, growing above it (allowing the
+    ramp's resolution), and the two methods' intervals meet."""
+    assert flow.ramp is not None and flow.ramp_growing_offered is not None, flow.ramp_note
+    assert flow.ramp_bracket is not None
+    assert flow.ramp[0] <= capacity * 1.02
+    assert flow.ramp[0] >= capacity * 0.85
+    assert flow.ramp_growing_offered[0] >= capacity * 0.97
+    assert flow.ramp_growing_offered[0] <= capacity * 1.15
+    assert agreement(flow)[0] is True, agreement(flow)[1]
+
+
+# --------------------------------------------------------------------------- closed forms
+def test_deterministic_station_with_hours_is_exact() -> None:
+    s = _line({"s": {"servers": 2, "service": det(10)}}, ["s"], {"a": _stream(60)}, "08:00-16:00")
+    flow = _measure(s)
+    assert flow.saturated == (96.0, 96.0, 96.0)  # 2 * 480 / 10, every day of every replication
+    assert flow.saturated_growth is not None and flow.saturated_growth.grows
+    assert [b["station"] for b in flow.binding] == ["s"]
+    assert flow.binding[0]["utilization"] == pytest.approx(1.0)
+    _assert_ramp_agrees(flow, 96.0)
+
+
+def test_exponential_station_with_hours_inside_the_interval() -> None:
+    expo = {"dist": "exponential", "mean": 20}
+    s = _line({"s": {"servers": 3, "service": expo}}, ["s"], {"a": _stream(80)}, "07:00-19:00")
+    flow = _measure(s)
+    expected = 3 * (720 / 20 + 1)  # 111: 108 in hours + one overtime completion per server
+    assert flow.saturated is not None
+    _, lo, hi = flow.saturated
+    assert lo <= expected <= hi
+    assert hi - lo < 0.05 * expected  # tight enough that a wrong model cannot pass by luck
+    assert not lo <= 3 * 720 / 20 - 3 <= hi  # and distinguishable from a capacity 3 lower
+    _assert_ramp_agrees(flow, expected)
+
+
+def test_tandem_capacity_is_the_slowest_station() -> None:
+    stations = {"a": {"servers": 2, "service": det(10)}, "b": {"service": det(6)}}
+    s = _line(stations, ["a", "b"], {"x": _stream(50)}, "08:00-16:00")
+    flow = _measure(s)
+    assert flow.saturated == (80.0, 80.0, 80.0)  # min(2*480/10 = 96, 480/6 = 80)
+    assert flow.binding[0]["station"] == "b"
+    _assert_ramp_agrees(flow, 80.0)
+
+
+def test_daily_cap_is_the_capacity() -> None:
+    stations = {"cap": {"type": "daily_cap", "service": det(1), "params": {"per_day": 50}}}
+    s = _line(stations, ["cap"], {"x": _stream(30)})
+    flow = _measure(s)
+    assert flow.saturated == (50.0, 50.0, 50.0)
+    assert flow.binding[0]["capped_days"] >= 18  # capped on every measured day
+    _assert_ramp_agrees(flow, 50.0)
+
+
+def test_two_class_mix_gives_the_harmonic_rate() -> None:
+    station = {
+        "service": det(10),
+        "service_when": [{"when": {"cargo": "slow"}, "service": det(20)}],
+    }
+    streams = {"fast": _stream(60, "fast"), "slow": _stream(20, "slow")}
+    s = _line({"s": station}, ["s"], streams)
+    flow = _measure(s)
+    expected = 1440 / (0.75 * 10 + 0.25 * 20)  # 115.2
+    assert flow.saturated is not None
+    _, lo, hi = flow.saturated
+    assert lo <= expected <= hi and hi - lo < 0.05 * expected
+    assert not lo <= 1440 / 15 <= hi  # the unweighted mean of the two rates would be wrong
+    _assert_ramp_agrees(flow, expected)
+
+
+# --------------------------------------------------------------------------- the two loads
+def test_saturated_load_keeps_the_mix_and_opens_the_entry_queue() -> None:
+    streams = {"fast": _stream(60, "fast"), "slow": _stream(20, "slow")}
+    s = _line({"s": {"service": det(5), "queue_capacity": 3}}, ["s"], streams)
+    fed = saturated_scenario(s, {GROUP: 400.0})
+    assert fed.arrivals["fast"].per_day == pytest.approx(300.0)
+    assert fed.arrivals["slow"].per_day == pytest.approx(100.0)
+    assert fed.stations["s"].queue_capacity is None
+    assert offered_per_day(fed)[GROUP] == pytest.approx(400.0)
+
+
+def test_ramp_load_scales_only_its_flow() -> None:
+    streams = {"x": _stream(60), "y": {**_stream(40), "direction": "import"}}
+    s = _line({"s": {"service": det(5)}}, ["s"], streams)
+    scaled = ramp_scenario(s, {GROUP: 1.5})
+    assert offered_per_day(scaled) == pytest.approx({GROUP: 90.0, "L.import": 0.0})
+
+
+# --------------------------------------------------------------------------- the CLI
+def test_capacity_command_on_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both methods agree on every lane and direction of the baseline (shortened run)."""
+    out = tmp_path / "cap"
+    code = main(
+        [
+            "capacity",
+            "scenarios/baseline.yaml",
+            "--days",
+            "20",
+            "-r",
+            "4",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
+    assert code == 0
+    document = json.loads((out / "capacity.json").read_text())
+    flows = {(f["lane"], f["direction"]): f for f in document["flows"]}
+    assert set(flows) == {
+        (lane, d) for lane in ("1119-1120", "1088/2-1089") for d in ("export", "import")
+    }
+    for flow in flows.values():
+        assert flow["agree"] is True, flow["agreement"]
+        assert flow["saturated"]["mean"] > flow["offered_per_day"]  # headroom at today's load
+        assert 0 < flow["load_ratio"] < 1
+        assert flow["binding"]
+    # 1119-1120 imports: 3 dispatch lanes, 3.5 min headway, CN hours 07:00-19:00 VN time
+    assert flows[("1119-1120", "import")]["saturated"]["mean"] == pytest.approx(
+        3 * 720 / 3.5, rel=0.01
+    )
+    total = sum(f["saturated"]["mean"] for f in flows.values())
+    assert document["gate"]["saturated"]["mean"] == pytest.approx(total)
+    assert (out / "capacity.csv").exists() and (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lane", "9999"], "--lane: no arrival stream uses this lane"),
+        (["--scale-range", "3:1"], "--scale-range"),
+        (["--resolution", "0"], "--resolution"),
+        (["-r", "1"], "--replications"),
+    ],
+)
+def test_bad_capacity_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    out = tmp_path / "never"
+    assert _exit_code(["capacity", "scenarios/baseline.yaml", "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def _exit_code(argv: list[str]) -> int | str | None:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own one-line errors
+        return exc.code
+
+
+def test_scenario_without_arrivals_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "never"
+    argv = ["capacity", "scenarios/baseline.yaml", "--set", "demand_scale=0", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: scenarios/baseline.yaml: arrivals: "
+        "no trucks arrive after the warm-up: nothing to measure"
+    )
+    assert not out.exists()
