@@ -15,6 +15,8 @@ Sections (``--only`` takes a comma-separated list of these names):
                 in rounds of all three (``--quick``: one round); ratios within each round.
                 Each round also runs 8 tasks of the bare-SimPy tandem twin serially and on
                 two processes: the machine's own ceiling for the speed-up
+``capacity``    ``run_sim.py capacity scenarios/baseline.yaml`` in a fresh process (both methods),
+                serial and --jobs 2, median of 3, against the twin timed in the same sitting
 ``profile``     cProfile of gatesim on the tandem: where the time goes
 
 Every twin comparison first checks that both give the same mean sojourn and the same number of
@@ -65,7 +67,17 @@ ROOT = HERE.parent
 TANDEM = HERE / "scenarios" / "tandem.yaml"
 BASELINE_24H = HERE / "scenarios" / "baseline_24h.yaml"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SECTIONS = ("tandem", "baseline24", "year", "year24", "executors", "scaling", "parallel", "profile")
+SECTIONS = (
+    "tandem",
+    "baseline24",
+    "year",
+    "year24",
+    "executors",
+    "scaling",
+    "parallel",
+    "capacity",
+    "profile",
+)
 CONFIDENCE = 0.99
 TANDEM_ANALYTIC_MIN = 4 * (1.6 + 2.56 / 0.9)  # M/M/2, rho 0.8: Wq = 2.844 min per station
 
@@ -81,6 +93,7 @@ TARGETS = {
     "scaling_ratio": 4.4,
     "pool_speedup": 1.8,
     "dask_vs_pool": 1.15,
+    "capacity_seconds": 60.0,
 }
 
 
@@ -110,6 +123,7 @@ class Settings:
     ceiling_days: int = 40
     executor_days: tuple[int, int] = (30, 365)
     executor_rounds: int = 3
+    capacity_repeats: int = 3
 
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
@@ -132,6 +146,7 @@ QUICK: dict[str, Any] = {
     "ceiling_days": 2,
     "executor_days": (5, 8),
     "executor_rounds": 1,
+    "capacity_repeats": 1,
 }
 
 
@@ -783,6 +798,37 @@ def judge_parallel(
     )
 
 
+def capacity(cfg: Settings, report: Report) -> None:
+    """``run_sim.py capacity scenarios/baseline.yaml`` as a user runs it (a fresh process,
+    imports included; both methods, the file's 30 days and 5 replications), serial and with
+    --jobs 2, against the bare-SimPy tandem twin timed in the same sitting."""
+    pair = tandem_pair(cfg)
+    twin = report.twin_seconds.get(pair.name)
+    if twin is None:
+        twin = statistics.median(timed(lambda: pair.twin(300 + i))[0] for i in range(3))  # noqa: B023
+    reference = REFERENCE_TWIN_S_PER_DAY * cfg.tandem_days
+    days = [] if not cfg.quick else ["--days", "8"]
+    for jobs in (1, 2):
+        walls = []
+        for _ in range(cfg.capacity_repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                command = [sys.executable, "run_sim.py", "capacity", str(BASELINE), *days]
+                command += ["--jobs", str(jobs), "--out", str(Path(tmp) / "cap"), "-q"]
+                started = time.perf_counter()
+                subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
+                walls.append(time.perf_counter() - started)
+        wall = statistics.median(walls)
+        scaled = wall * reference / twin
+        report.add(
+            f"capacity baseline.yaml, --jobs {jobs} (whole process)",
+            f"median of {len(walls)}: {wall:.1f} s (all: {', '.join(f'{w:.1f}' for w in walls)});"
+            f" {wall / twin:.2f} x the bare-SimPy tandem twin ({twin:.2f} s in this sitting);"
+            f" {scaled:.1f} s at the targets' machine speed",
+            f"<= {TARGETS['capacity_seconds']:.0f} s on this machine" if not cfg.quick else "",
+            wall <= TARGETS["capacity_seconds"] if not cfg.quick else None,
+        )
+
+
 def profile(cfg: Settings, report: Report) -> None:
     days = cfg.profile_days
     log(f"[profile] cProfile of gatesim on the tandem, {days} days")
@@ -845,6 +891,8 @@ def main(argv: list[str] | None = None) -> int:
             scaling(cfg, report)
         elif section == "parallel":
             parallel(cfg, report)
+        elif section == "capacity":
+            capacity(cfg, report)
         elif section == "profile":
             profile(cfg, report)
     log("\n" + "=" * 100)

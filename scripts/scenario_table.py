@@ -30,6 +30,12 @@ TODAY = [
     "s6_backhaul",
 ]
 TARGETS = {"1119-1120": (2000, 2500), "1088/2-1089": (800, 1200)}  # domain.md rows 7-8
+#: Observed loaded trucks per day: ordinary days (rows 22-23) and the Huu Nghi routes' yearly
+#: mean of 2025 (row 29, ~1,190-1,203/day; it covers the whole Huu Nghi pair, not 1119-1120).
+OBSERVED = {
+    "1119-1120": "750–800 [s 22, 23]; ~1,190 mean 2025, whole pair [s 29]",
+    "1088/2-1089": "~350 [s 23]",
+}
 LANES = ("1119-1120", "1088/2-1089")
 
 
@@ -135,6 +141,47 @@ def target_rows(entries: list[dict[str, Any]], folders: dict[str, Path]) -> list
     return rows
 
 
+def capacity_rows(entries: list[dict[str, Any]]) -> list[str]:
+    """Saturated-entry capacity per lane and direction, the load ratio at the run's demand,
+    the lane's total against what is observed today and the 2027 target, and what binds."""
+    rows = [
+        "| scenario | lane | export capacity/day | import capacity/day | lane total"
+        " | observed today | 2027 target | reaches target | binding (export; import) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in entries:
+        capacity = entry.get("capacity") or {}
+        for lane in LANES:
+            exp, imp = capacity.get(f"{lane}.export"), capacity.get(f"{lane}.import")
+            if exp is None or imp is None:
+                continue
+            total = exp["mean"] + imp["mean"]
+            low, high = TARGETS[lane]
+            binding = f"{', '.join(exp['binding'][:2])}; {', '.join(imp['binding'][:2])}"
+            rows.append(
+                f"| {entry['scenario']} | {lane} | {fmt(exp, 0)} (load {exp['load_ratio']:.0%})"
+                f" | {fmt(imp, 0)} (load {imp['load_ratio']:.0%}) | {total:,.0f}"
+                f" | {OBSERVED[lane]} | {low:,}–{high:,} | {'yes' if total >= low else 'no'}"
+                f" | {binding} |"
+            )
+    return rows
+
+
+def capacity_difference_rows(entries: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| scenario | lane | Δ export capacity/day | Δ import capacity/day |",
+        "|---|---|---|---|",
+    ]
+    for entry in entries[1:]:
+        diff = entry.get("capacity_diff_vs_first") or {}
+        for lane in LANES:
+            rows.append(
+                f"| {entry['scenario']} | {lane} | {fmt(diff.get(f'{lane}.export'), 0)}"
+                f" | {fmt(diff.get(f'{lane}.import'), 0)} |"
+            )
+    return rows
+
+
 def sweep_rows(folder: Path) -> list[str]:
     rows = [
         "| AGVs on 1119-1120 | cleared/day 1119-1120 | time in system p95 (h) | AGV util. |",
@@ -181,9 +228,11 @@ def main() -> int:
 
 def simulate_studies(work: Path, args: argparse.Namespace) -> None:
     common = ["--days", str(args.days), "--jobs", str(args.jobs), "--force", "--quiet"]
-    cli("compare", *[f"scenarios/{n}.yaml" for n in TODAY], "--out", str(work / "today"), *common)
+    today = [f"scenarios/{n}.yaml" for n in TODAY]
+    cli("compare", *today, "--capacity", "--out", str(work / "today"), *common)
     cli(
         "compare",
+        "--capacity",
         "scenarios/s4_2027_demand.yaml",
         "scenarios/s4_2027_expanded.yaml",
         "-r",
@@ -235,7 +284,24 @@ def render(
         " --out results/cmp",
         "```",
         "",
+        "## What each scenario can carry (capacity, saturated entry)",
+        "",
+        "Capacity is the largest sustained clearance rate of a lane and direction: every "
+        "stream fed faster than it can clear, in its own cargo and channel mix, under the "
+        "scenario's calendars, fleets, caps and yards (`run_sim.py capacity`, docs/"
+        "experiments.md). Load = today's offered trucks / capacity. `run_sim.py capacity "
+        "FILE` also runs the demand ramp, which checks this figure independently.",
+        "",
+        *capacity_rows(today),
+        "",
+        "Paired capacity differences against the baseline:",
+        "",
+        *capacity_difference_rows(today),
+        "",
         "## Throughput, time in system, spill-back, AGVs (today's demand)",
+        "",
+        "At today's demand every scenario clears what arrives, so cleared/day is the same "
+        "in all of them; the capacity table above is what separates them.",
         "",
         *scenario_rows(today),
         "",
@@ -250,6 +316,10 @@ def render(
         "the first run showed to be binding (see its comments).",
         "",
         *target_rows(y2027, folders),
+        "",
+        "Capacity of the two 2027 variants (saturated entry):",
+        "",
+        *capacity_rows(y2027),
         "",
         "## AGV fleet on 1119-1120 at 2027 demand (s4_2027_expanded)",
         "",
