@@ -16,8 +16,8 @@ import pytest
 
 from gatesim import load_scenario
 from gatesim.cli import main
-from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
 from gatesim.experiment.plan import CapacitySearch, Value
+from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
 from gatesim.experiment.store import PartialStore, partial_folder
 from gatesim.experiment.targets import (
     FAILS,

@@ -25,8 +25,10 @@ from gatesim.experiment.executors import run_tasks
 from gatesim.model.components import components
 from gatesim.model.engine import merge_pieces, simulate, simulate_piece
 from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
+from gatesim.model.routes import stations_by_group
 from gatesim.model.stages import expected_visits, pipeline
 from gatesim.scenario.schema import Scenario
+from gatesim.stats import saturation
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
 
@@ -281,30 +283,43 @@ class ExperimentResult:
         }
         if self.replication_control is not None:
             document["replication_control"] = self.replication_control
+        stations = self.station_summary()
         document.update(
             {
                 "headline": list(HEADLINE),
                 "kpis": self.kpi_summary(),
-                "stations": self.station_summary(),
+                "stations": stations,
                 "conservation": self.conservation(),
-                "checks": self.checks(),
+                "checks": self.checks(stations),
+                "warnings": [w.document() for w in self.lane_warnings(stations)],
             }
         )
         return document
 
-    def checks(self) -> dict[str, Any]:
+    def lane_warnings(
+        self, stations: dict[str, dict[str, float]] | None = None
+    ) -> list[saturation.LaneWarning]:
+        """Saturated lanes and directions: a growing backlog, or Little's law failing at one
+        of their stations (``stations``: the station summary, computed when not given)."""
+        stations = self.station_summary() if stations is None else stations
+        return saturation.lane_warnings(
+            [o.kpis for o in self.outcomes],
+            littles_law_failures(stations),
+            stations_by_group(self.scenario),
+        )
+
+    def checks(self, stations: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
         """Invariants verified on every run, and Little's-law warnings (reported, not fatal).
 
         Conservation and timestamp order are enforced inside each replication (a violation
         raises); Little's law L = λW per station is exact only when the queue is empty at both
         ends of the measured period, so a gap above the tolerance is a warning.
         """
-        stations = self.station_summary()
+        stations = self.station_summary() if stations is None else stations
         warnings = [
-            f"{name}: Little's law off by {row['littles_law_gap']:.1%} "
-            f"(queue mean {row['queue_mean']:.1f})"
-            for name, row in stations.items()
-            if row.get("littles_law_gap", 0.0) > LITTLE_TOLERANCE and row["queue_mean"] >= 1.0
+            f"{name}: Little's law off by {stations[name]['littles_law_gap']:.1%} "
+            f"(queue mean {stations[name]['queue_mean']:.1f})"
+            for name in littles_law_failures(stations)
         ]
         return {
             "conservation": "ok",
@@ -319,6 +334,16 @@ class ExperimentResult:
 
 #: Relative L vs λW gap above which a station is flagged (end effects make small gaps normal).
 LITTLE_TOLERANCE = 0.05
+
+
+def littles_law_failures(stations: dict[str, dict[str, float]]) -> list[str]:
+    """Stations whose L and λW differ beyond ``LITTLE_TOLERANCE`` with a queue of at least one
+    truck on average (below that the relative gap of a near-empty queue is noise)."""
+    return [
+        name
+        for name, row in stations.items()
+        if row.get("littles_law_gap", 0.0) > LITTLE_TOLERANCE and row["queue_mean"] >= 1.0
+    ]
 
 
 def _records(

@@ -7,6 +7,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from gatesim.report.saturation import (
+    GROWS_NOTE,
+    grows_with_run_length,
+    saturated_groups,
+    warning_messages,
+)
 
 HEADLINE_LABELS = {
     "throughput_per_day": "Trucks cleared per day",
@@ -27,62 +35,114 @@ def format_ci(stat: dict[str, Any] | None, digits: int = 1) -> str:
     return mean if lo is None or hi is None else f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]"
 
 
+def format_percent(stat: dict[str, Any] | None, digits: int = 1) -> str:
+    """A share (0-1) as percent: '72.3 [68.0, 76.7]'."""
+    if not stat or stat.get("mean") is None:
+        return "-"
+    ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
+    return format_ci({"mean": 100 * stat["mean"], "ci95": ci}, digits)
+
+
+#: The mark on time-in-system cells of saturated lanes; the table caption explains it.
+GROWS_MARK = " †"
+GROWS_CAPTION = f"† {GROWS_NOTE} (saturated lane)"
+
+
 def print_summary(
     summary: dict[str, Any], wall_seconds: float, console: Console | None = None
 ) -> None:
     # Piped output (make run, logs) gets a wide table instead of rich's 80-column default.
     console = console or Console(width=None if sys.stdout.isatty() else 140)
     kpis = summary["kpis"]
+    saturated = saturated_groups(summary)
     console.print(
         f"[bold]{summary['scenario']}[/bold]: {summary['days']} days "
         f"(warm-up {summary['warmup_days']}), {summary['replications']} replication(s), "
         f"seed {summary['seed']}, {wall_seconds:.1f} s"
     )
-    console.print(_headline_table(kpis))
-    console.print(_breakdown_table(kpis))
+    console.print(_headline_table(kpis, saturated))
+    # Two breakdown tables: one would not fit 140 columns with every interval.
+    suffixes = lane_direction_suffixes(kpis)
+    console.print(_flow_table(kpis, suffixes))
+    console.print(_time_table(kpis, suffixes, saturated))
     console.print(_station_table(summary["stations"]))
     c = summary["conservation"]
     console.print(
         f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
         f" + in system {c['in_system']}"
     )
+    # Text, not markup: a message holds brackets; soft wrap keeps one warning on one line.
+    for message in warning_messages(summary):
+        console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
 
 
-def _headline_table(kpis: dict[str, Any]) -> Table:
-    table = Table(title="KPIs (mean [95% CI] over replications)")
+def _time_in_system(kpis: dict[str, Any], key: str, saturated: list[str]) -> str:
+    """A time-in-system cell, marked when it grows with the run length."""
+    text = format_ci(kpis.get(key), 2)
+    return text + GROWS_MARK if grows_with_run_length(key, saturated) else text
+
+
+def _headline_table(kpis: dict[str, Any], saturated: list[str]) -> Table:
+    table = Table(
+        title="KPIs (mean [95% CI] over replications)",
+        caption=GROWS_CAPTION if saturated else None,
+    )
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key, label in HEADLINE_LABELS.items():
         if key in kpis:
-            table.add_row(label, format_ci(kpis[key], 2 if key.endswith("_h") else 1))
+            value = (
+                _time_in_system(kpis, key, saturated)
+                if key.endswith("_h")
+                else format_ci(kpis[key], 1)
+            )
+            table.add_row(label, value)
     return table
 
 
-def _breakdown_table(kpis: dict[str, Any]) -> Table:
-    table = Table(title="By lane and direction")
-    for column in (
-        "lane",
-        "direction",
-        "cleared/day",
-        "time in system mean (h)",
-        "p95 (h)",
-        "backlog at report",
-    ):
+def lane_direction_suffixes(kpis: dict[str, Any]) -> list[str]:
+    """The ``<lane>.<direction>`` breakdown suffixes of a summary's KPIs, sorted."""
+    suffixes = []
+    for key in kpis:
+        base, _, suffix = key.partition(".")
+        if base != "throughput_per_day" or suffix.count(".") != 1:
+            continue
+        if not suffix.startswith(("direction.", "cargo.", "season.")):
+            suffixes.append(suffix)
+    return sorted(suffixes)
+
+
+def _flow_table(kpis: dict[str, Any], suffixes: list[str]) -> Table:
+    """Offered against cleared per lane and direction: a cleared share below 100 % with a
+    growing backlog is a lane short of capacity."""
+    table = Table(title="By lane and direction: offered against cleared (mean [95% CI])")
+    columns = ("lane", "direction", "offered/day", "cleared/day", "cleared share (%)")
+    for column in (*columns, "backlog growth/day"):
         table.add_column(column, justify="left" if column in ("lane", "direction") else "right")
-    for key in sorted(kpis):
-        parts = key.split(".", 1)
-        if parts[0] != "throughput_per_day" or len(parts) < 2 or parts[1].count(".") != 1:
-            continue
-        suffix = parts[1]
-        if suffix.startswith(("direction.", "cargo.")):
-            continue
-        lane, direction = suffix.rsplit(".", 1)
+    for suffix in suffixes:
         table.add_row(
-            lane,
-            direction,
-            format_ci(kpis[key]),
-            format_ci(kpis.get(f"time_in_system_mean_h.{suffix}"), 2),
-            format_ci(kpis.get(f"time_in_system_p95_h.{suffix}"), 2),
+            *suffix.rsplit(".", 1),
+            format_ci(kpis.get(f"offered_per_day.{suffix}")),
+            format_ci(kpis.get(f"throughput_per_day.{suffix}")),
+            format_percent(kpis.get(f"cleared_share.{suffix}")),
+            format_ci(kpis.get(f"backlog_growth_per_day.{suffix}")),
+        )
+    return table
+
+
+def _time_table(kpis: dict[str, Any], suffixes: list[str], saturated: list[str]) -> Table:
+    table = Table(
+        title="By lane and direction: time in system (mean [95% CI])",
+        caption=GROWS_CAPTION if saturated else None,
+    )
+    columns = ("lane", "direction", "time in system mean (h)", "p95 (h)", "backlog at report")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("lane", "direction") else "right")
+    for suffix in suffixes:
+        table.add_row(
+            *suffix.rsplit(".", 1),
+            _time_in_system(kpis, f"time_in_system_mean_h.{suffix}", saturated),
+            _time_in_system(kpis, f"time_in_system_p95_h.{suffix}", saturated),
             format_ci(kpis.get(f"backlog_at_report_mean.{suffix}")),
         )
     return table

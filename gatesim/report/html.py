@@ -29,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from gatesim.report import plots
+from gatesim.report.saturation import (
+    GROWS_NOTE,
+    grows_with_run_length,
+    saturated_groups,
+    warning_messages,
+)
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
@@ -92,6 +98,11 @@ class Member:
     @property
     def measured_days(self) -> float:
         return float(self.summary.get("days", 0)) - float(self.summary.get("warmup_days", 0))
+
+    @property
+    def saturated(self) -> list[str]:
+        """The ``<lane>.<direction>`` groups the run warns about as saturated."""
+        return saturated_groups(self.summary)
 
     @property
     def resolved(self) -> dict[str, Any] | None:
@@ -252,7 +263,7 @@ def _digits(key: str) -> int:
     base = key.split(".", 1)[0]
     if base.endswith("_h") or key.endswith(("_km_max", "_km_mean", "co2_t_per_day")):
         return 2
-    if key.endswith(("utilization", "blocking_share")):
+    if key.endswith(("utilization", "blocking_share")) or base == "cleared_share":
         return 3
     return 1
 
@@ -279,6 +290,24 @@ def _ci(stat: Mapping[str, Any] | None, digits: int) -> str:
     if ci[0] is None or ci[1] is None:
         return mean
     return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]</small>"
+
+
+def _percent_ci(stat: Mapping[str, Any] | None) -> str:
+    """A share (0-1) as a percentage with its interval."""
+    if not stat or stat.get("mean") is None:
+        return "–"
+    ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
+    return _ci({"mean": 100 * stat["mean"], "ci95": ci}, 1)
+
+
+GROWS_MARK = f'<sup class="grows" title="{GROWS_NOTE}">†</sup>'
+
+
+def _marked(cell: str, key: str, *saturated: Sequence[str]) -> str:
+    """``cell`` with the † mark when ``key`` grows with the run length in any of the runs
+    whose saturated groups are given."""
+    grows = any(grows_with_run_length(key, groups) for groups in saturated)
+    return cell + GROWS_MARK if grows else cell
 
 
 def _excludes_zero(stat: Mapping[str, Any] | None) -> bool:
@@ -313,9 +342,48 @@ def _kpi_rows(results: Results, keys: Sequence[str]) -> list[list[str]]:
             continue
         rows.append(
             [_esc(plots.kpi_label(key))]
-            + [_ci(m.kpis.get(key), _digits(key)) for m in results.members]
+            + [
+                _marked(_ci(m.kpis.get(key), _digits(key)), key, m.saturated)
+                for m in results.members
+            ]
         )
     return rows
+
+
+def _flow_table(results: Results) -> str:
+    """Offered against cleared per lane and direction, one row per scenario of each."""
+    groups: list[str] = []
+    for member in results.members:
+        for key in plots.lane_direction_keys(member.kpis):
+            group = key[len("throughput_per_day.") :]
+            if group not in groups:
+                groups.append(group)
+    several = len(results.members) > 1
+    rows = []
+    for group in groups:
+        lane, _, direction = group.rpartition(".")
+        for member in results.members:
+            if f"throughput_per_day.{group}" not in member.kpis:
+                continue
+            rows.append(
+                [_esc(lane), _esc(direction)]
+                + ([_esc(member.label)] if several else [])
+                + [
+                    _ci(member.kpis.get(f"offered_per_day.{group}"), 1),
+                    _ci(member.kpis.get(f"throughput_per_day.{group}"), 1),
+                    _percent_ci(member.kpis.get(f"cleared_share.{group}")),
+                    _ci(member.kpis.get(f"backlog_growth_per_day.{group}"), 1),
+                    "<b>saturated</b>" if group in member.saturated else "",
+                ]
+            )
+    header = ["lane", "direction", *(["scenario"] if several else [])]
+    header += ["offered / day", "cleared / day", "cleared share (%)", "backlog growth / day", ""]
+    return _table(
+        header,
+        rows,
+        "kpi flow several" if several else "kpi flow",
+        "Offered against cleared, by lane and direction",
+    )
 
 
 def _lane_keys(results: Results) -> list[str]:
@@ -360,13 +428,23 @@ def _kpi_section(results: Results) -> str:
         "interval in brackets. Throughput and backlogs count the measured days after the "
         "warm-up.</p>",
         _table(header, _kpi_rows(results, HEADLINE), "kpi", "Headline KPIs"),
+        _flow_table(results),
         _table(header, _kpi_rows(results, _lane_keys(results)), "kpi", "By lane and direction"),
         _table(header, _kpi_rows(results, EXTRA_KPIS), "kpi", "Distribution tails and costs"),
     ]
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))
+    if any(m.saturated for m in results.members):
+        parts.append(GROWS_FOOTNOTE)
     return _section("kpis", "Key performance indicators", "\n".join(parts))
+
+
+GROWS_FOOTNOTE = (
+    f"<p class=note>† {GROWS_NOTE}: the figure counts trucks of a saturated lane and "
+    "direction (see the warning at the top), whose queue has no steady state, so its value "
+    "depends on how long the run was.</p>"
+)
 
 
 def _diff_keys(entry: Mapping[str, Any]) -> list[str]:
@@ -385,7 +463,8 @@ def _differences_section(results: Results) -> str:
     comparison = results.comparison or []
     if len(comparison) < 2:
         return ""
-    first = results.labels[0]
+    base = results.members[0]
+    first = base.label
     others = list(zip(results.labels[1:], comparison[1:], strict=True))
     header = ["KPI"] + [f"{_esc(label)} − {_esc(first)}" for label, _ in others]
     keys: list[str] = []
@@ -396,10 +475,11 @@ def _differences_section(results: Results) -> str:
         out = []
         for key in selected:
             cells = [_esc(plots.kpi_label(key))]
-            for _, entry in others:
+            for member, (_, entry) in zip(results.members[1:], others, strict=True):
                 stat = (entry.get("diff_vs_first") or {}).get(key)
                 text = _ci(stat, _digits(key))
-                cells.append(f"<b>{text}</b>" if _excludes_zero(stat) else text)
+                text = f"<b>{text}</b>" if _excludes_zero(stat) else text
+                cells.append(_marked(text, key, member.saturated, base.saturated))
             out.append(cells)
         return out
 
@@ -444,7 +524,7 @@ def _sweep_section(results: Results) -> str:
     header = ["point", *(_esc(a) for a in axes), "replications"]
     header += [_esc(plots.kpi_label(k)) for k in kpis]
     rows = []
-    for _, row in sweep.iterrows():
+    for member, (_, row) in zip(results.members, sweep.iterrows(), strict=True):
         cells = [_esc(row["point"]), *(_esc(_plain(row[a])) for a in axes)]
         cells.append(_esc(row.get("replications", "")))
         for kpi in kpis:
@@ -453,12 +533,13 @@ def _sweep_section(results: Results) -> str:
                 "mean": None if pd.isna(stat["mean"]) else stat["mean"],
                 "ci95": [None if pd.isna(v) else v for v in stat["ci95"]],
             }
-            cells.append(_ci(stat, _digits(kpi)))
+            cells.append(_marked(_ci(stat, _digits(kpi)), kpi, member.saturated))
         rows.append(cells)
     body = (
         f"<p>Full-factorial sweep over {', '.join(f'<code>{_esc(a)}</code>' for a in axes)}; "
         "all points share the seed (common random numbers). Mean [95 % CI].</p>"
         + _table(header, rows, "kpi", "sweep.csv")
+        + (GROWS_FOOTNOTE if any(m.saturated for m in results.members) else "")
     )
     return _section("sweep", "Sweep", body)
 
@@ -784,7 +865,8 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             "fig-throughput",
             "Throughput",
             "Trucks cleared per day (measured days), all lanes and by lane and direction, "
-            "with 95 % confidence intervals"
+            "with 95 % confidence intervals; the dark dashes mark the trucks offered per day "
+            "(mean), so a bar below its dash is a lane that does not clear its demand"
             + (
                 f"; the first scenario ({_esc(baseline)}) is the baseline, hatched."
                 if baseline
@@ -913,6 +995,37 @@ def _render_figure(spec: FigureSpec) -> str:
 
 
 # --------------------------------------------------------------------------- page
+def _warnings_banner(results: Results) -> str:
+    """The saturated lanes at the top of the page: per scenario (or sweep point) when the
+    folder holds several."""
+    flagged = [(m.label, warning_messages(m.summary)) for m in results.members]
+    flagged = [(label, messages) for label, messages in flagged if messages]
+    if not flagged:
+        return ""
+
+    def items(messages: Sequence[str]) -> str:
+        return "".join(f"<li>{_esc(text)}</li>" for text in messages)
+
+    if len(results.members) == 1:
+        listing = f"<ul>{items(flagged[0][1])}</ul>"
+    else:
+        listing = (
+            "<ul>"
+            + "".join(
+                f"<li><b>{_esc(label)}</b><ul>{items(messages)}</ul></li>"
+                for label, messages in flagged
+            )
+            + "</ul>"
+        )
+    return (
+        '<div class="warning-banner" role="alert" id="saturation-warnings">'
+        "<p><b>Warning: saturated lanes.</b> Demand exceeds what these lanes clear, so their "
+        "queues grow through the run and their times in system grow with run length (marked "
+        "† in the tables): they describe this run length only. The throughput figure shows "
+        f"the trucks offered beside those cleared.</p>{listing}</div>\n"
+    )
+
+
 CSS = """
 :root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #d9d9d9; --band: #f5f6f7; }
 * { box-sizing: border-box; }
@@ -940,6 +1053,11 @@ details { margin: .5rem 0; }
 summary { cursor: pointer; font-weight: bold; }
 code { font-size: .85em; }
 .note { color: var(--muted); font-size: .9rem; }
+.warning-banner { background: #fff4d6; border: 1px solid #e6b400; border-left: 6px solid #E69F00;
+  padding: .4rem 1rem; margin: 1rem 0; }
+.warning-banner p { margin: .4rem 0; }
+sup.grows { color: #a05a00; font-weight: bold; }
+table.flow td:nth-child(2), table.flow.several td:nth-child(3) { text-align: left; }
 @media print { nav { display: none; } details { display: block; } }
 """
 
@@ -985,7 +1103,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n"
         f'<body data-report-kind="{results.kind}">\n'
         f"<header><h1>{_esc(title)}</h1><p class=sub>{_esc(subtitle)}</p></header>\n"
-        f"<nav><ol>{nav}</ol></nav>\n{body}\n"
+        f"{_warnings_banner(results)}<nav><ol>{nav}</ol></nav>\n{body}\n"
         "<footer><p class=note>Self-contained report written by gatesim from the result files "
         "of this folder; it needs no network access.</p></footer>\n"
         "</body>\n</html>\n"

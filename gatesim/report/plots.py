@@ -22,6 +22,7 @@ import matplotlib
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -94,6 +95,9 @@ KPI_LABELS: dict[str, str] = {
     "arrived": "Trucks arrived (whole run)",
     "cleared": "Trucks cleared (whole run)",
     "lost": "Trucks lost (whole run)",
+    "offered_per_day": "Trucks offered per day",
+    "cleared_share": "Share of offered trucks cleared",
+    "backlog_growth_per_day": "Backlog growth at report time (trucks per day)",
 }
 STATION_STAT_LABELS: dict[str, str] = {
     "utilization": "utilisation",
@@ -107,6 +111,9 @@ STATION_STAT_LABELS: dict[str, str] = {
 }
 KPI_UNITS: dict[str, str] = {
     "throughput_per_day": "trucks per day",
+    "offered_per_day": "trucks per day",
+    "cleared_share": "share of offered",
+    "backlog_growth_per_day": "trucks per day",
     "backlog_end": "trucks",
     "backlog_at_report_mean": "trucks",
     "backlog_at_report_max": "trucks",
@@ -225,13 +232,20 @@ def _group_label(key: str, prefix: str) -> str:
 
 
 # --------------------------------------------------------------------------- throughput
+#: The trucks offered per day: a dark dash with a white halo, visible on the black baseline bar.
+OFFERED_COLOUR = "#333333"
+OFFERED_LABEL = "offered per day (mean)"
+
+
 def throughput_figure(
     kpis: Mapping[str, Mapping[str, Any]],
     baseline: str | None = None,
     colors: Mapping[str, str] | None = None,
     target: float | None = None,
 ) -> Figure:
-    """Trucks cleared per day by scenario (left) and by lane and direction (right), 95 % CIs.
+    """Trucks cleared per day by scenario (left) and by lane and direction (right), 95 % CIs,
+    and a dash on each bar at the trucks offered per day (``offered_per_day``, when the summary
+    has it): a bar below its dash did not clear its demand.
 
     ``kpis`` maps scenario name to its summary ``kpis``; ``baseline`` (default: the first) is
     drawn hatched with a dashed reference line at its mean.
@@ -251,22 +265,59 @@ def throughput_figure(
         ncols=2,
         gridspec_kw={"width_ratios": [left, right]},
     )
+    _total_panel(ax_total, kpis, colors, baseline, target)
+    if groups:
+        _lane_panel(ax_lane, kpis, groups, colors, baseline)
+    else:
+        ax_lane.set_axis_off()
+    legend: dict[str, Any] = {}  # label -> handle: the offered dash appears in both panels
+    for ax in (ax_lane, ax_total):
+        handles, labels = ax.get_legend_handles_labels()
+        legend.update((label, h) for h, label in zip(handles, labels, strict=True))
+    fig.legend(
+        list(legend.values()),
+        list(legend),
+        loc="outside lower center",
+        ncols=min(6, max(1, len(legend))),
+        frameon=False,
+    )
+    return fig
+
+
+def _bar_style(name: str, baseline: str | None, colour: str) -> dict[str, Any]:
+    """The baseline hatched (white hatch lines on its colour), the others plain."""
+    is_base = name == baseline
+    return {
+        "color": colour,
+        "hatch": "//" if is_base else None,
+        "edgecolor": "white" if is_base else colour,
+    }
+
+
+def _total_panel(
+    ax: Any,
+    kpis: Mapping[str, Mapping[str, Any]],
+    colors: Mapping[str, str],
+    baseline: str | None,
+    target: float | None,
+) -> None:
+    names = list(kpis)
     x = np.arange(len(names))
     stats = np.array([kpi_stat(kpis[n], "throughput_per_day") for n in names]).reshape(-1, 3)
     for i, name in enumerate(names):
         mean, lo, hi = stats[i]
-        ax_total.bar(
+        ax.bar(
             x[i],
             mean,
-            color=colors[name],
-            hatch="//" if name == baseline else None,
-            edgecolor="white" if name == baseline else colors[name],
             yerr=[[mean - lo], [hi - mean]],
             capsize=4,
             error_kw={"elinewidth": 1.2, "ecolor": "#444444"},
+            **_bar_style(name, baseline, colors[name]),
         )
+    offered = [kpi_stat(kpis[n], "offered_per_day")[0] for n in names]
+    _offered_marks(ax, x, offered, 0.8)
     if baseline is not None:
-        ax_total.axhline(
+        ax.axhline(
             kpi_stat(kpis[baseline], "throughput_per_day")[0],
             color="#444444",
             linestyle="--",
@@ -274,47 +325,60 @@ def throughput_figure(
             label="baseline mean",
         )
     if target is not None:
-        ax_total.axhline(
-            target, color=SPILLBACK_COLOUR, linestyle=":", label=f"target {target:,.0f}"
-        )
-    ax_total.set_xticks(x, names, rotation=30 if len(names) > 2 else 0, ha="right")
-    ax_total.set_ylabel("trucks cleared per day")
-    ax_total.set_title("Throughput, all lanes (95 % CI)")
-    ax_total.set_ylim(bottom=0)
+        ax.axhline(target, color=SPILLBACK_COLOUR, linestyle=":", label=f"target {target:,.0f}")
+    ax.set_xticks(x, names, rotation=30 if len(names) > 2 else 0, ha="right")
+    ax.set_ylabel("trucks per day")
+    ax.set_title("Throughput, all lanes (95 % CI)")
+    ax.set_ylim(bottom=0)
 
-    if groups:
-        bar = 0.8 / max(1, len(names))
-        gx = np.arange(len(groups))
-        for i, name in enumerate(names):
-            s = np.array([kpi_stat(kpis[name], g) for g in groups]).reshape(-1, 3)
-            ax_lane.bar(
-                gx - 0.4 + bar * (i + 0.5),
-                s[:, 0],
-                bar,
-                color=colors[name],
-                hatch="//" if name == baseline else None,
-                edgecolor="white" if name == baseline else colors[name],
-                yerr=[s[:, 0] - s[:, 1], s[:, 2] - s[:, 0]],
-                capsize=2,
-                error_kw={"elinewidth": 1, "ecolor": "#444444"},
-                label=name + (" (baseline)" if name == baseline and name != "baseline" else ""),
-            )
-        ax_lane.set_xticks(gx, [_group_label(g, "throughput_per_day") for g in groups])
-        ax_lane.set_ylabel("trucks cleared per day")
-        ax_lane.set_title("By lane and direction (95 % CI)")
-        ax_lane.set_ylim(bottom=0)
-    else:
-        ax_lane.set_axis_off()
-    handles, labels = ax_lane.get_legend_handles_labels() if groups else ([], [])
-    extra = ax_total.get_legend_handles_labels()
-    fig.legend(
-        handles + extra[0],
-        labels + extra[1],
-        loc="outside lower center",
-        ncols=min(6, len(handles) + len(extra[0])),
-        frameon=False,
+
+def _lane_panel(
+    ax: Any,
+    kpis: Mapping[str, Mapping[str, Any]],
+    groups: Sequence[str],
+    colors: Mapping[str, str],
+    baseline: str | None,
+) -> None:
+    names = list(kpis)
+    bar = 0.8 / max(1, len(names))
+    gx = np.arange(len(groups))
+    for i, name in enumerate(names):
+        s = np.array([kpi_stat(kpis[name], g) for g in groups]).reshape(-1, 3)
+        xs = gx - 0.4 + bar * (i + 0.5)
+        ax.bar(
+            xs,
+            s[:, 0],
+            bar,
+            yerr=[s[:, 0] - s[:, 1], s[:, 2] - s[:, 0]],
+            capsize=2,
+            error_kw={"elinewidth": 1, "ecolor": "#444444"},
+            label=name + (" (baseline)" if name == baseline and name != "baseline" else ""),
+            **_bar_style(name, baseline, colors[name]),
+        )
+        offered = [kpi_stat(kpis[name], "offered" + g[len("throughput") :])[0] for g in groups]
+        _offered_marks(ax, xs, offered, bar)
+    ax.set_xticks(gx, [_group_label(g, "throughput_per_day") for g in groups])
+    ax.set_ylabel("trucks per day")
+    ax.set_title("By lane and direction (95 % CI)")
+    ax.set_ylim(bottom=0)
+
+
+def _offered_marks(ax: Any, xs: Any, offered: Sequence[float], width: float) -> None:
+    """A dash across each bar at its offered trucks per day (none where unknown)."""
+    points = [(x, y) for x, y in zip(xs, offered, strict=True) if math.isfinite(y)]
+    if not points:
+        return
+    half = 0.45 * width
+    ax.hlines(
+        [y for _, y in points],
+        [x - half for x, _ in points],
+        [x + half for x, _ in points],
+        colors=OFFERED_COLOUR,
+        linewidth=2.4,
+        path_effects=[patheffects.withStroke(linewidth=4.5, foreground="white")],
+        label=OFFERED_LABEL,
+        zorder=3,
     )
-    return fig
 
 
 # --------------------------------------------------------------------------- hourly profiles
