@@ -339,6 +339,9 @@ def _add_capacity_parser(commands: Any) -> None:
         capacity.add_argument(flag, type=Path, help=text)
     capacity.add_argument("--force", action="store_true", help="replace an existing output folder")
     capacity.add_argument(
+        "--report", action="store_true", help="also write DIR/report.html (one self-contained page)"
+    )
+    capacity.add_argument(
         "--jobs", "-j", type=positive_int, default=1, help="worker processes (same results)"
     )
     capacity.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster ('local')")
@@ -715,6 +718,7 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
     """Capacity per lane and direction (gatesim/experiment/capacity.py)."""
     from gatesim.experiment.capacity import CapacityOptions, check_measurable
     from gatesim.experiment.capacity_run import capacity_scenario, run_capacity
+    from gatesim.experiment.executors import ExecutorError
     from gatesim.experiment.output import check_output_folder
     from gatesim.experiment.study import Execution
     from gatesim.scenario.loader import load_scenario
@@ -747,17 +751,22 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
         raise (exc.with_file(args.scenario) if exc.field == "arrivals" else exc) from None
     out = args.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_output_folder(out, args.force)
-    run_capacity(
-        scenario,
-        args.scenario,
-        options,
-        Execution(jobs=args.jobs, dask_address=args.dask),
-        out,
-        command,
-        force=args.force,
-        quiet=args.quiet,
-    )
+    execution = Execution(jobs=args.jobs, dask_address=args.dask)
+    try:
+        run_capacity(
+            scenario,
+            args.scenario,
+            options,
+            execution,
+            out,
+            command,
+            force=args.force,
+            quiet=args.quiet,
+        )
+    except ExecutorError as exc:
+        raise ScenarioError(None, "--dask", str(exc)) from None
     print(f"results written to {out}")
+    _report_if_asked(out, args)
     return 0
 
 
