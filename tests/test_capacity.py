@@ -24,6 +24,7 @@ from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
     agreement,
+    headline,
     measure_capacity,
     offered_per_day,
     ramp_scenario,
@@ -232,3 +233,13 @@ def test_scenario_without_arrivals_is_refused(
         "no trucks arrive after the warm-up: nothing to measure"
     )
     assert not out.exists()
+
+
+def test_headline_is_the_ramp_when_it_sustains_less() -> None:
+    flow = FlowCapacity(GROUP, 100.0, saturated=(200.0, 195.0, 205.0))
+    flow.ramp, flow.ramp_growing_offered = (150.0, 147.0, 153.0), (160.0, 155.0, 165.0)
+    assert agreement(flow)[0] is False and "grows below the saturated rate" in agreement(flow)[1]
+    assert headline(flow) == flow.ramp
+    flow.ramp_growing_offered = (210.0, 200.0, 220.0)  # the bracket now reaches 195-205
+    assert agreement(flow)[0] is True and headline(flow) == flow.saturated
+    assert headline(FlowCapacity(GROUP, 100.0, ramp=(90.0, 85.0, 95.0))) == (90.0, 85.0, 95.0)

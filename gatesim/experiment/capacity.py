@@ -416,10 +416,21 @@ def agreement(flow: FlowCapacity) -> tuple[bool | None, str]:
         )
     if sat_lo > ramp_hi:
         return False, (
-            "the backlog grows below the saturated rate: the scenario's arrival profile or "
-            "calendar leaves capacity unused (peaks queue while quiet hours idle)"
+            "the backlog grows below the saturated rate: under the scenario's own arrival "
+            "pattern some capacity goes unused (peaks queue while quiet hours idle), or its "
+            "routes split trucks differently when the entry is not saturated (queue rules, "
+            "shared stations); the ramp's figure is what this demand pattern sustains"
         )
     return True, "the saturated interval meets the ramp's bracket"
+
+
+def headline(flow: FlowCapacity) -> Interval | None:
+    """The capacity to quote: saturated entry, unless the ramp (the scenario's own demand
+    pattern) sustains less or is all there is."""
+    agree, _ = agreement(flow)
+    if flow.ramp is not None and (flow.saturated is None or agree is False):
+        return flow.ramp
+    return flow.saturated
 
 
 def _finite_or(x: float, fallback: float) -> float:

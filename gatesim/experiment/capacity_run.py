@@ -23,6 +23,7 @@ from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
     agreement,
+    headline,
     measure_capacity,
     replication_rows,
 )
@@ -85,8 +86,8 @@ def flow_document(flow: FlowCapacity) -> dict[str, Any]:
 
 
 def capacity_estimate(flow: FlowCapacity) -> float | None:
-    """The headline capacity: saturated entry when measured, else the ramp's."""
-    chosen = flow.saturated or flow.ramp
+    """The headline capacity (:func:`gatesim.experiment.capacity.headline`)."""
+    chosen = headline(flow)
     return chosen[0] if chosen else None
 
 
