@@ -243,3 +243,36 @@ def test_headline_is_the_ramp_when_it_sustains_less() -> None:
     flow.ramp_growing_offered = (210.0, 200.0, 220.0)  # the bracket now reaches 195-205
     assert agreement(flow)[0] is True and headline(flow) == flow.saturated
     assert headline(FlowCapacity(GROUP, 100.0, ramp=(90.0, 85.0, 95.0))) == (90.0, 85.0, 95.0)
+
+
+def _two_paths(steps: list[Any], stations: dict[str, Any]) -> Scenario:
+    """Half the trucks take path a (one server, 10 min: 144/day), half path b (5 min: 288)."""
+    stream = {**_stream(100), "attributes": {"path": {"a": 0.5, "b": 0.5}}}
+    stations = {"a": {"service": det(10)}, "b": {"service": det(5)}, **stations}
+    return _line(stations, steps, {"x": stream})
+
+
+SPLIT = {"branch": "path", "cases": {"a": ["a"], "b": ["b"]}}
+
+
+def test_paths_that_clear_in_another_mix_quote_the_ramp() -> None:
+    """Behind one fast entry (2 min: 720/day) the two paths would clear 144 + 288 = 432/day
+    under saturated entry, but the offered half-and-half mix sustains only 2 x 144 = 288."""
+    flow = _measure(_two_paths(["e", SPLIT], {"e": {"service": det(2)}}))
+    assert flow.saturated is not None and flow.saturated[0] == pytest.approx(432, abs=2)
+    assert flow.behind[0][0] == "a" and flow.behind[0][1] == pytest.approx(0.4, abs=0.01)
+    agree, why = agreement(flow)
+    assert agree is False and "a serves only 40%" in why
+    assert headline(flow) == flow.ramp and flow.ramp is not None
+    # path a grows by 0.5 x offered - 144 a day, which the growth test counts only from 1 % of
+    # the offered trucks: stable up to 144 / 0.49 = 293.9 a day (2 % above 288)
+    assert 288 * 0.9 <= flow.ramp[0] <= 144 / 0.49 + 1
+
+
+def test_parallel_entries_in_another_mix_quote_the_ramp() -> None:
+    """The same split taken at the origin: a and b are both entries."""
+    flow = _measure(_two_paths([SPLIT], {}))
+    assert flow.behind and flow.behind[0][0] == "a"
+    assert flow.behind[0][1] == pytest.approx(0.5, abs=0.02)  # 144 of 288's pace
+    assert headline(flow) == flow.ramp and flow.ramp is not None
+    assert 288 * 0.9 <= flow.ramp[0] <= 144 / 0.49 + 1  # as above

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.experiment.runner import ReplicationOutcome
 from gatesim.experiment.study import ReplicationRunner
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.routes import entry_stations, group_key, stations_by_group
@@ -53,6 +54,11 @@ MINUTES_PER_DAY = 1440.0
 FIRST_FEED, FEED_FLOOR, ESCALATION = 2.0, 50.0, 4.0
 #: Utilisation in opening hours from which a station is named as binding.
 BINDING_UTILIZATION = 0.9
+#: A station that starts fewer services than this share of its arrivals over the measured
+#: period falls behind under saturated entry (a queue left overnight at either end of the
+#: period is a far smaller share of a month's arrivals).
+KEEPS_UP = 0.98
+LEDGER = ("arrived_measured", "started")
 Row = Mapping[str, float]
 Interval = tuple[float, float, float]
 
@@ -78,6 +84,9 @@ class FlowCapacity:
     saturated: Interval | None = None
     saturated_growth: Growth | None = None
     saturated_rows: list[Row] = field(default_factory=list)
+    #: stations past the entry that fell behind under saturated entry: (name, started/arrived)
+    behind: list[tuple[str, float]] = field(default_factory=list)
+    ramp_rows: list[Row] = field(default_factory=list)
     ramp: Interval | None = None
     ramp_bracket: tuple[float, float] | None = None
     ramp_growing_offered: Interval | None = None
@@ -191,9 +200,18 @@ def replication_rows(runner: ReplicationRunner, replications: int) -> Evaluate:
 
     def evaluate(scenarios: Sequence[Scenario], label: str) -> list[list[Row]]:
         batches = runner.outcomes(scenarios, [replications] * len(scenarios), label)
-        return [[o.kpis for o in outcomes] for outcomes in batches]
+        return [[_row(o) for o in outcomes] for outcomes in batches]
 
     return evaluate
+
+
+def _row(outcome: ReplicationOutcome) -> dict[str, float]:
+    """The KPIs plus each station's measured arrivals and service starts (the mix check)."""
+    row = dict(outcome.kpis)
+    for name, stats in outcome.stations.items():
+        for key in LEDGER:
+            row[f"station.{name}.{key}"] = stats[key]
+    return row
 
 
 def measure_capacity(
@@ -251,10 +269,54 @@ def _measure_saturated(
             break
         for g in starved:
             feed[g] *= ESCALATION
+    by_group = stations_by_group(scenario)
     for g, flow in flows.items():
         flow.saturated = t_interval([row[f"throughput_per_day.{g}"] for row in rows])
         flow.saturated_growth = growth[g]
         flow.saturated_rows = rows
+        entries = flow_entries(scenario, g)
+        internal = [k for k in by_group[g] if k not in entries]
+        behind = falling_behind(rows, internal) + unbalanced_entries(rows, sorted(entries))
+        flow.behind = sorted(behind, key=lambda item: item[1])
+
+
+def flow_entries(scenario: Scenario, group: str) -> set[str]:
+    """The stations the flow's trucks may visit first."""
+    entries: set[str] = set()
+    for arrival in scenario.arrivals.values():
+        if group_key(arrival.lane, arrival.direction) == group:
+            entries |= entry_stations(scenario.routes[arrival.route].steps)
+    return entries
+
+
+def unbalanced_entries(rows: Sequence[Row], entries: Sequence[str]) -> list[tuple[str, float]]:
+    """Entry stations that pass a smaller share of their (saturated) arrivals than the flow's
+    best entry, by less than ``KEEPS_UP`` of it: the flow's paths then clear in another mix
+    than the one offered. Values are shares relative to the best entry."""
+    passed = {name: _started_share(rows, name) for name in entries}
+    known = {name: share for name, share in passed.items() if not math.isnan(share)}
+    if len(known) < 2:
+        return []
+    best = max(known.values())
+    return [(n, share / best) for n, share in known.items() if share < KEEPS_UP * best]
+
+
+def _started_share(rows: Sequence[Row], name: str) -> float:
+    shares = [
+        row[f"station.{name}.started"] / row[f"station.{name}.arrived_measured"]
+        for row in rows
+        if row.get(f"station.{name}.arrived_measured", 0.0) > 0
+    ]
+    return math.fsum(shares) / len(shares) if shares else math.nan
+
+
+def falling_behind(rows: Sequence[Row], stations: Sequence[str]) -> list[tuple[str, float]]:
+    """Stations that started fewer than ``KEEPS_UP`` of their measured arrivals (mean share
+    over replications), most behind first. Past a saturated entry such a station lets its
+    path's trucks pile up while other paths keep clearing: the cleared mix is then not the
+    offered one, and the cleared rate overstates what the offered mix can sustain."""
+    found = [(name, _started_share(rows, name)) for name in stations]
+    return sorted(((n, s) for n, s in found if s < KEEPS_UP), key=lambda item: item[1])
 
 
 # --------------------------------------------------------------------------- the ramp
@@ -352,6 +414,7 @@ def _ramp_result(flow: FlowCapacity, bracket: _Bracket, options: CapacityOptions
     g = flow.group
     if bracket.stable is not None:
         flow.ramp = t_interval([row[f"throughput_per_day.{g}"] for row in bracket.stable_rows])
+        flow.ramp_rows = bracket.stable_rows
     if bracket.growing is not None:
         flow.ramp_growing_offered = t_interval(
             [row[f"offered_per_day.{g}"] for row in bracket.growing_rows]
@@ -414,6 +477,13 @@ def agreement(flow: FlowCapacity) -> tuple[bool | None, str]:
             "the ramp sustains more than saturated entry clears: hours, caps or priorities bind "
             "differently under a flat, unlimited entry queue than under the scenario's profile"
         )
+    if sat_lo > ramp_hi and flow.behind:
+        name, share = flow.behind[0]
+        return False, (
+            f"under saturated entry {name} serves only {share:.0%} of the trucks sent its way, "
+            "so its path's trucks pile up while other paths keep clearing: the cleared mix is "
+            "not the offered one; the ramp keeps the scenario's mix"
+        )
     if sat_lo > ramp_hi:
         return False, (
             "the backlog grows below the saturated rate: under the scenario's own arrival "
@@ -426,11 +496,28 @@ def agreement(flow: FlowCapacity) -> tuple[bool | None, str]:
 
 def headline(flow: FlowCapacity) -> Interval | None:
     """The capacity to quote: saturated entry, unless the ramp (the scenario's own demand
-    pattern) sustains less or is all there is."""
+    pattern) sustains less, or saturated entry changed the cleared mix, or there is no
+    saturated figure."""
+    return _chosen(flow)[0]
+
+
+def headline_values(flow: FlowCapacity) -> list[float]:
+    """The quoted method's capacity in each replication (for paired differences)."""
+    return [row[f"throughput_per_day.{flow.group}"] for row in _chosen(flow)[1]]
+
+
+def headline_method(flow: FlowCapacity) -> str | None:
+    return _chosen(flow)[2]
+
+
+def _chosen(flow: FlowCapacity) -> tuple[Interval | None, list[Row], str | None]:
     agree, _ = agreement(flow)
-    if flow.ramp is not None and (flow.saturated is None or agree is False):
-        return flow.ramp
-    return flow.saturated
+    ramp_first = flow.saturated is None or agree is False or bool(flow.behind)
+    if flow.ramp is not None and ramp_first:
+        return flow.ramp, flow.ramp_rows, "ramp"
+    if flow.saturated is not None:
+        return flow.saturated, flow.saturated_rows, "saturated"
+    return None, [], None
 
 
 def _finite_or(x: float, fallback: float) -> float:

@@ -24,6 +24,8 @@ from gatesim.experiment.capacity import (
     FlowCapacity,
     agreement,
     headline,
+    headline_method,
+    headline_values,
     measure_capacity,
     replication_rows,
 )
@@ -80,6 +82,10 @@ def flow_document(flow: FlowCapacity) -> dict[str, Any]:
         "agree": agree,
         "agreement": why,
         "capacity": capacity,
+        "capacity_method": headline_method(flow),
+        "behind_under_saturation": [
+            {"station": name, "started_share": share} for name, share in flow.behind
+        ],
         "load_ratio": flow.offered_per_day / capacity if capacity else None,
         "binding": flow.binding,
     }
@@ -285,9 +291,9 @@ def write_capacity_csv(path: Path, documents: Sequence[Mapping[str, Any]]) -> No
 def compared_capacities(
     scenarios: Sequence[Scenario], runner: ReplicationRunner
 ) -> list[list[FlowCapacity]]:
-    """Saturated-entry capacity of every scenario (replication r of each shares its seed, so
-    differences are paired)."""
-    options = CapacityOptions(replications=scenarios[0].replications, methods=("saturated",))
+    """Capacity of every scenario by both methods (replication r of each shares its seed, so
+    differences of the quoted figures are paired)."""
+    options = CapacityOptions(replications=scenarios[0].replications)
     evaluate = replication_rows(runner, options.replications)
     return [measure_capacity(capacity_scenario(s), evaluate, options) for s in scenarios]
 
@@ -306,17 +312,19 @@ def capacity_entries(
             capacity = capacity_estimate(flow)
             came = offered[i].get(flow.group, flow.offered_per_day)
             entry["capacity"][flow.group] = {
-                **(stat(flow.saturated) or {}),
+                **(stat(headline(flow)) or {}),
+                "method": headline_method(flow),
+                "saturated": stat(flow.saturated),
+                "ramp": stat(flow.ramp),
+                "agreement": agreement(flow)[1],
                 "offered_per_day": came,
                 "load_ratio": came / capacity if capacity else None,
                 "binding": [b["station"] for b in flow.binding],
             }
             base = first.get(flow.group)
-            if i > 0 and base is not None and base.saturated_rows and flow.saturated_rows:
-                key = f"throughput_per_day.{flow.group}"
-                diff = paired_difference(
-                    [r[key] for r in base.saturated_rows], [r[key] for r in flow.saturated_rows]
-                )
+            ours, theirs = headline_values(flow), headline_values(base) if base else []
+            if i > 0 and ours and len(ours) == len(theirs):
+                diff = paired_difference(theirs, ours)
                 entry["capacity_diff_vs_first"][flow.group] = stat(diff)
         entries.append(entry)
     safe: list[dict[str, Any]] = json_safe(entries)
@@ -326,7 +334,9 @@ def capacity_entries(
 def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
     """Console: capacity per lane and direction of each scenario, and the paired difference
     against the first."""
-    table = Table(title="Capacity by saturated entry (trucks/day, mean [95% CI])")
+    table = Table(
+        title="Capacity (trucks/day, mean [95% CI]; by saturated entry unless marked 'ramp')"
+    )
     for column in (
         "scenario",
         "lane",
@@ -347,7 +357,7 @@ def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[st
                 lane,
                 direction,
                 f"{cap['offered_per_day']:,.0f}",
-                _ci(cap),
+                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
                 "-" if ratio is None else f"{ratio:.0%}",
                 _diff(entry["capacity_diff_vs_first"].get(group)),
                 ", ".join(cap["binding"][:2]),
