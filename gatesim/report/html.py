@@ -1,12 +1,15 @@
 """One self-contained HTML report per result folder: ``report.html`` beside the results.
 
-``write_report(folder)`` reads a result folder written by ``run``, ``compare`` or ``sweep``
-(detected from the files present: ``comparison.json``, ``sweep.csv`` or ``summary.json``) and
-writes ``folder/report.html``: the scenario descriptions and assumptions, the KPI tables with
-95 % confidence intervals, the paired differences (compare) or the sweep table (sweep), every
-figure the folder's data allows (embedded as base64 PNG) and the manifest (versions, seeds,
-hashes, git commit). The page has no scripts, no external style sheets, fonts or images: it
-opens offline. ``main(argv)`` is the ``report DIR [--out FILE]`` command.
+``write_report(folder)`` reads a result folder written by ``run``, ``compare``, ``sweep``,
+``plan`` or ``capacity`` (detected from the files present: ``plan.json``, ``comparison.json``,
+``sweep.csv``, ``capacity.json`` or ``summary.json``) and writes ``folder/report.html``: the
+scenario descriptions and assumptions, the KPI tables with 95 % confidence intervals, the paired
+differences (compare; with ``compare --capacity`` also each scenario's capacity) or the sweep
+table (sweep), every figure the folder's data allows (embedded as base64 PNG) and the manifest
+(versions, seeds, hashes, git commit). A capacity folder has no runs: its page shows the
+capacity of each lane and direction by each method, the gate and one capacity figure. The
+page has no scripts, no external style sheets, fonts or images: it opens offline.
+``main(argv)`` is the ``report DIR [--out FILE]`` command.
 """
 
 from __future__ import annotations
@@ -114,13 +117,15 @@ class Member:
 class Results:
     """A result folder: its kind, its members and the group files."""
 
-    kind: str  # "run", "compare", "sweep" or "plan" (its member: the reported point's run)
+    kind: str  # "run", "compare", "sweep", "plan" (its member: the reported point's run)
+    # or "capacity" (no members: capacity.json only)
     path: Path
     members: list[Member]
     manifest: dict[str, Any]
     comparison: list[dict[str, Any]] | None = None
     sweep: pd.DataFrame | None = None
     plan: dict[str, Any] | None = None
+    capacity: dict[str, Any] | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -161,8 +166,8 @@ def _unique(labels: list[str]) -> list[str]:
 
 
 def load_results(folder: Path | str) -> Results:
-    """Read a run, compare, sweep or plan folder; ValueError when it is not a gatesim result
-    folder."""
+    """Read a run, compare, sweep, plan or capacity folder; ValueError when it is not a
+    gatesim result folder."""
     path = Path(folder)
     if not path.is_dir():
         raise ValueError(f"no such result folder: {path}")
@@ -193,6 +198,8 @@ def load_results(folder: Path | str) -> Results:
         if not members:
             raise ValueError(f"empty sweep table: {path / 'sweep.csv'}")
         return Results("sweep", path, members, manifest, sweep=sweep)
+    if (path / "capacity.json").is_file():
+        return _load_capacity(path, manifest)
     if (path / "summary.json").is_file():
         member = _member(path)
         member.scenario_file = _scenario_file_from_command(
@@ -200,8 +207,21 @@ def load_results(folder: Path | str) -> Results:
         )
         return Results("run", path, [member], member.manifest)
     raise ValueError(
-        f"not a gatesim result folder (no summary.json, comparison.json or sweep.csv): {path}"
+        "not a gatesim result folder (no summary.json, comparison.json, sweep.csv or "
+        f"capacity.json): {path}"
     )
+
+
+def _load_capacity(path: Path, manifest: dict[str, Any]) -> Results:
+    """A capacity folder (``run_sim.py capacity``): capacity.json, no runs."""
+    document = _read_json(path / "capacity.json")
+    if (
+        not isinstance(document, dict)
+        or document.get("kind") != "capacity"
+        or not isinstance(document.get("flows"), list)
+    ):
+        raise ValueError(f"not a gatesim capacity document: {path / 'capacity.json'}")
+    return Results("capacity", path, [], manifest, capacity=document)
 
 
 def _load_plan(path: Path, manifest: dict[str, Any]) -> Results:
@@ -515,6 +535,91 @@ def _differences_section(results: Results) -> str:
     return _section("differences", "Paired differences", "\n".join(body))
 
 
+# --------------------------------------------------------------------------- capacity
+CAPACITY_TITLE = "What each scenario can carry (capacity)"
+
+
+def _compared_capacity(results: Results) -> dict[str, dict[str, Any]]:
+    """``compare --capacity``: scenario label -> its ``capacity`` by ``<lane>.<direction>``;
+    {} for a comparison run without it."""
+    comparison = results.comparison or []
+    if not any(entry.get("capacity") for entry in comparison):
+        return {}
+    return {
+        label: dict(entry.get("capacity") or {})
+        for label, entry in zip(results.labels, comparison, strict=True)
+    }
+
+
+def _ratio(value: Any) -> str:
+    """A load ratio (offered / capacity) in percent, bold from 100 %."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    text = _num(100 * float(value), 0)
+    return f"<b>{text}</b>" if float(value) >= 1 else text
+
+
+def _method_tag(method: Any, why: Any = None) -> str:
+    """' <small>ramp</small>' after a capacity quoted from the demand ramp (its reason as the
+    tooltip); nothing for saturated entry, the default."""
+    if method != "ramp":
+        return ""
+    title = f' title="{_esc(why)}"' if why else ""
+    return f' <small class="method"{title}>ramp</small>'
+
+
+def _capacity_section(results: Results) -> str:
+    """The quoted capacity per scenario, lane and direction, with the load ratio, the paired
+    difference against the first scenario and the binding stations."""
+    capacity = _compared_capacity(results)
+    if not capacity:
+        return ""
+    diffs = [entry.get("capacity_diff_vs_first") or {} for entry in results.comparison or []]
+    groups: list[str] = []
+    for flows in capacity.values():
+        groups += [g for g in flows if g not in groups]
+    rows = []
+    for group in groups:
+        lane, _, direction = group.rpartition(".")
+        for i, label in enumerate(results.labels):
+            cap = capacity[label].get(group)
+            if cap is None:
+                continue
+            diff = diffs[i].get(group)
+            text = _ci(diff, 1) if i else "–"
+            rows.append(
+                [
+                    _esc(lane),
+                    _esc(direction),
+                    _esc(label),
+                    _num(cap.get("offered_per_day"), 1),
+                    _ci(cap, 1) + _method_tag(cap.get("method"), cap.get("agreement")),
+                    _ratio(cap.get("load_ratio")),
+                    f"<b>{text}</b>" if _excludes_zero(diff) else text,
+                    ", ".join(f"<code>{_esc(b)}</code>" for b in cap.get("binding") or []),
+                ]
+            )
+    first = _esc(results.labels[0])
+    header = ["lane", "direction", "scenario", "offered / day", "capacity / day"]
+    header += ["load ratio (%)", f"difference vs {first} (paired)", "binding stations"]
+    body = [
+        "<p>Capacity by <b>saturated entry</b>: every stream of a lane and direction arrives "
+        "far faster than it can clear (flat over the day, in its own mix) into an unlimited "
+        "entry queue, and the trucks it clears per measured day are its capacity (mean "
+        "[95 % CI] across replications). A figure marked <small>ramp</small> is the "
+        "<b>demand ramp</b>'s instead (the flow's own demand scaled up until its backlog "
+        "grows), quoted where the two methods disagree; the reason shows on hovering over the "
+        "mark, and <code>run_sim.py capacity</code> gives both. Load ratio: the trucks offered "
+        "per day in the "
+        "scenario's run over its capacity (bold from 100 %: demand at or above capacity). "
+        f"The difference against <b>{first}</b> is paired (common random numbers); "
+        "<b>bold</b>: the 95 % interval excludes 0. Binding stations: utilisation of 90 % or "
+        "more, or a daily cap reached (the busiest always named).</p>",
+        _table(header, rows, "kpi capacity-cmp", "Capacity by lane and direction (trucks/day)"),
+    ]
+    return _section("capacity", CAPACITY_TITLE, "\n".join(body))
+
+
 def _sweep_section(results: Results) -> str:
     sweep = results.sweep
     if sweep is None:
@@ -722,32 +827,36 @@ def _scenarios_section(results: Results) -> str:
         "file",
     ]
     body = [_table(header, rows, "scenarios")]
+    body += _assumption_blocks([m.scenario_file or "" for m in results.members])
+    return _section("scenarios", "Scenarios and assumptions", "\n".join(body))
+
+
+def _assumption_blocks(scenario_files: Sequence[str]) -> list[str]:
+    """A collapsible list of the ``[a]`` lines of each scenario file (once per file), and the
+    note on where they come from."""
     roots = [Path.cwd(), Path(__file__).resolve().parents[2]]
-    seen_files: set[str] = set()
-    for member in results.members:
-        if not member.scenario_file or member.scenario_file in seen_files:
-            continue
-        seen_files.add(member.scenario_file)
-        lines = _assumption_lines(member.scenario_file, roots)
+    blocks = []
+    for scenario_file in dict.fromkeys(f for f in scenario_files if f):
+        lines = _assumption_lines(scenario_file, roots)
         if not lines:
             continue
         items = "".join(f"<li><code>{_esc(f)}</code>: {_esc(t)}</li>" for f, t in lines)
-        body.append(
-            f"<details><summary>Assumed values ([a]) in <code>{_esc(member.scenario_file)}"
+        blocks.append(
+            f"<details><summary>Assumed values ([a]) in <code>{_esc(scenario_file)}"
             f"</code> and the files it extends ({len(lines)})</summary><ul>{items}</ul>"
             "</details>"
         )
-    body.append(
+    blocks.append(
         "<p class=note>The [a] lines are read from the scenario files as they are on disk "
         "when the report is written; the resolved scenario stored in each manifest is the "
         f"authoritative input of the run. {_esc(MODEL_NOTE)}</p>"
     )
-    return _section("scenarios", "Scenarios and assumptions", "\n".join(body))
+    return blocks
 
 
 def _manifest_section(results: Results) -> str:
     top = results.manifest
-    env_keys = (
+    env_keys: tuple[tuple[str, Any], ...] = (
         ("kind", results.kind),
         ("gatesim version", top.get("gatesim_version")),
         ("libraries", ", ".join(f"{k} {v}" for k, v in (top.get("versions") or {}).items())),
@@ -759,9 +868,28 @@ def _manifest_section(results: Results) -> str:
         ("command", " ".join(str(c) for c in top.get("command") or [])),
         ("design", json.dumps(top.get("design"))),
     )
+    if results.kind == "capacity":  # no runs: no design, one scenario hash
+        env_keys = (*env_keys[:-1], ("scenario hash", top.get("scenario_hash")))
     body = [_table(["field", "value"], [[_esc(k), _esc(v)] for k, v in env_keys], "manifest")]
+    body.append(_member_manifest_table(results.members))
+    files = sorted(
+        p.relative_to(results.path).as_posix()
+        for p in results.path.rglob("*")
+        if p.is_file() and p.name != REPORT_NAME
+    )
+    body.append(
+        "<details><summary>Files in the result folder</summary><ul>"
+        + "".join(f"<li><code>{_esc(f)}</code></li>" for f in files)
+        + "</ul></details>"
+    )
+    return _section("manifest", "Reproducibility (manifest)", "\n".join(body))
+
+
+def _member_manifest_table(members: Sequence[Member]) -> str:
+    """Per scenario: hash, seed, replications and their seed material, warm-up, replication
+    control and resumed replications ("" for a folder without runs)."""
     rows = []
-    for member in results.members:
+    for member in members:
         m = member.manifest
         seeds = m.get("replication_seeds") or []
         seed_text = ", ".join(
@@ -781,33 +909,11 @@ def _manifest_section(results: Results) -> str:
                 _esc(m.get("resumed_replications", "")),
             ]
         )
-    body.append(
-        _table(
-            [
-                "scenario",
-                "scenario hash (SHA-256 of the resolved scenario)",
-                "seed",
-                "replications",
-                "replication seed material",
-                "warm-up",
-                "replication control",
-                "resumed",
-            ],
-            rows,
-            "manifest",
-        )
-    )
-    files = sorted(
-        p.relative_to(results.path).as_posix()
-        for p in results.path.rglob("*")
-        if p.is_file() and p.name != REPORT_NAME
-    )
-    body.append(
-        "<details><summary>Files in the result folder</summary><ul>"
-        + "".join(f"<li><code>{_esc(f)}</code></li>" for f in files)
-        + "</ul></details>"
-    )
-    return _section("manifest", "Reproducibility (manifest)", "\n".join(body))
+    if not rows:
+        return ""
+    header = ["scenario", "scenario hash (SHA-256 of the resolved scenario)", "seed"]
+    header += ["replications", "replication seed material", "warm-up", "replication control"]
+    return _table([*header, "resumed"], rows, "manifest")
 
 
 # --------------------------------------------------------------------------- figures
@@ -818,6 +924,13 @@ class FigureSpec:
     caption: str
     build: Callable[[], Any]
 
+
+CAPACITY_CAPTION = (
+    "; the hollow dash-outlined bars reach each scenario's capacity by saturated entry "
+    "(dotted outline: the demand ramp's, where that is the figure quoted), with its 95 % CI "
+    "whisker right of the bar centre (all lanes: the sum of the flows' capacities, no "
+    "interval), so the gap between a bar and its outline is the headroom"
+)
 
 #: Runs shorter than this show no per-day figure (the hourly profile says more).
 DAILY_FIGURE_MIN_DAYS = 28
@@ -860,6 +973,7 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             )
         )
     baseline = labels[0] if results.kind in ("compare", "sweep") else None
+    capacity = _compared_capacity(results)
     specs.append(
         FigureSpec(
             "fig-throughput",
@@ -867,6 +981,7 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             "Trucks cleared per day (measured days), all lanes and by lane and direction, "
             "with 95 % confidence intervals; the dark dashes mark the trucks offered per day "
             "(mean), so a bar below its dash is a lane that does not clear its demand"
+            + (CAPACITY_CAPTION if capacity else "")
             + (
                 f"; the first scenario ({_esc(baseline)}) is the baseline, hatched."
                 if baseline
@@ -877,6 +992,7 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
                 baseline=baseline,
                 colors=colors,
                 target=targets.get("throughput_per_day"),
+                capacity=capacity or None,
             ),
         )
     )
@@ -994,6 +1110,147 @@ def _render_figure(spec: FigureSpec) -> str:
     )
 
 
+# --------------------------------------------------------------------------- capacity folder
+CAPACITY_METHOD_NOTE = (
+    "<p><b>Saturated entry</b>: every stream of the lane and direction arrives far faster than "
+    "it can clear (flat over the day, in its own mix, no seasons) into an unlimited entry "
+    "queue; the trucks cleared per measured day are the capacity. <b>Demand ramp</b>: the "
+    "flow's own demand (profile and calendar kept) is scaled up until its backlog grows; the "
+    "capacity is the clearance rate at the largest load that does not grow (the factors "
+    "bracket it, × today's demand). Both are mean [95 % CI] across replications, with every "
+    "flow loaded at once. <b>Agree</b>: the saturated interval meets the ramp's bracket. "
+    "<b>Quoted</b>: the capacity <code>capacity.json</code> quotes, by saturated entry unless "
+    "marked <small>ramp</small> (the ramp's where it is the only answer or the methods "
+    "disagree; docs/experiments.md gives the rule); whole gate: the sum of the flows'. Load "
+    "ratio: today's offered trucks over the quoted capacity (bold from 100 %). "
+    "Binding stations: utilisation in opening hours of 90 % or more, or a daily cap reached "
+    "(the busiest always named). The gate's saturated interval comes from the per-replication "
+    "sums; its ramp interval sums the flows' bounds (conservative).</p>"
+)
+
+
+def _capacity_page(results: Results) -> str:
+    """The page of a capacity folder: the capacity table, its figure, the scenario and the
+    manifest."""
+    document = results.capacity or {}
+    scenario = str(document.get("scenario", results.path.name))
+    methods = ", ".join(str(m) for m in document.get("methods") or [])
+    subtitle = (
+        f"capacity measurement in {results.path.name} · {document.get('days', '?')} days, "
+        f"warm-up {document.get('warmup_days', '?')} days, "
+        f"{document.get('replications', '?')} replications, seed {document.get('seed', '?')}, "
+        f"methods: {methods or '?'} · {_written()}"
+    )
+    figure = _render_figure(
+        FigureSpec(
+            "fig-capacity",
+            "Capacity by method",
+            "Capacity of the whole gate and of each lane and direction by saturated entry "
+            "(blue) and demand ramp (orange, hatched), mean with 95 % CI whiskers; the dark "
+            "dash marks the trucks offered per day today. <i>no answer</i>: the method was "
+            "not run or found no load that does not grow.",
+            lambda: plots.capacity_figure(document),
+        )
+    )
+    sections = [
+        ("capacity", "Capacity by lane and direction", _capacity_flows_section(document)),
+        ("figures", "Figures", _section("figures", "Figures", figure)),
+        ("scenarios", "Scenario and assumptions", _capacity_scenario_section(results)),
+        ("manifest", "Reproducibility (manifest)", _manifest_section(results)),
+    ]
+    return _page(results, f"gatesim report: capacity of {scenario}", subtitle, sections)
+
+
+def _capacity_flows_section(document: Mapping[str, Any]) -> str:
+    header = ["lane", "direction", "offered / day", "saturated entry", "demand ramp", "agree"]
+    header += ["quoted", "load ratio (%)", "binding stations (utilisation)", "note"]
+    flows = document.get("flows") or []
+    rows = [_capacity_flow_row(flow) for flow in flows]
+    gate = document.get("gate") or {}
+    offered = gate.get("offered_per_day")
+    quoted = [flow.get("capacity") for flow in flows]
+    total = math.fsum(quoted) if quoted and None not in quoted else None
+    ratio = offered / total if offered is not None and total else None
+    gate_cells = [_ci(gate.get("saturated"), 1), _ci(gate.get("ramp"), 1), ""]
+    gate_cells += [_num(total, 1), _ratio(ratio), "", ""]
+    rows.append(["<b>whole gate</b>", "both", _num(offered, 1), *gate_cells])
+    lane = document.get("lane")
+    restricted = f"<p class=note>Lane {_esc(lane)} only: the others got no trucks.</p>"
+    return _section(
+        "capacity",
+        "Capacity by lane and direction",
+        CAPACITY_METHOD_NOTE
+        + (restricted if lane else "")
+        + _table(header, rows, "kpi capacity", "Capacity (trucks per day, mean [95 % CI])"),
+    )
+
+
+def _capacity_flow_row(flow: Mapping[str, Any]) -> list[str]:
+    """One lane and direction of ``capacity.json`` as table cells."""
+    ramp = _ci(flow.get("ramp"), 1)
+    factors = flow.get("ramp_factors")
+    if factors and len(factors) == 2:
+        ramp += f"<br><small>stable at ×{_num(factors[0], 2)}, grows at ×{_num(factors[1], 2)}"
+        ramp += "</small>"
+    agree = {"True": "yes", "False": "<b>no</b>"}.get(str(flow.get("agree")), "–")
+    notes = []
+    if flow.get("agree") is False:
+        notes.append(str(flow.get("agreement", "")))
+    if flow.get("ramp_note") and flow.get("ramp_note") not in notes:
+        notes.append(str(flow["ramp_note"]))
+    behind = [
+        f"{b.get('station')} {_num(100 * float(b.get('started_share', math.nan)), 0)} %"
+        for b in flow.get("behind_under_saturation") or []
+    ]
+    if behind:
+        notes.append("share of arrivals started under saturated entry: " + ", ".join(behind))
+    return [
+        _esc(flow.get("lane", "")),
+        _esc(flow.get("direction", "")),
+        _num(flow.get("offered_per_day"), 1),
+        _ci(flow.get("saturated"), 1),
+        ramp,
+        agree,
+        _num(flow.get("capacity"), 1) + _method_tag(flow.get("capacity_method")),
+        _ratio(flow.get("load_ratio")),
+        "<br>".join(_binding_cell(b) for b in flow.get("binding") or []),
+        "<br>".join(_esc(n) for n in notes if n),
+    ]
+
+
+def _binding_cell(station: Mapping[str, Any]) -> str:
+    utilisation = station.get("utilization")
+    text = f"<code>{_esc(station.get('station', ''))}</code>"
+    if utilisation is not None:
+        text += f" {_num(100 * float(utilisation), 0)} %"
+    capped = station.get("capped_days") or 0
+    return text + (f", capped on {_num(capped, 1)} days" if capped else "")
+
+
+def _capacity_scenario_section(results: Results) -> str:
+    """The measured scenario: its settings, description and assumed values."""
+    document = results.capacity or {}
+    resolved = results.manifest.get("resolved_scenario") or {}
+    scale = document.get("scale_range") or []
+    fields = (
+        ("scenario", document.get("scenario")),
+        ("description", resolved.get("description") if isinstance(resolved, dict) else None),
+        ("file", document.get("scenario_file")),
+        ("days", document.get("days")),
+        ("warm-up (days)", document.get("warmup_days")),
+        ("replications", document.get("replications")),
+        ("seed", document.get("seed")),
+        ("methods", ", ".join(str(m) for m in document.get("methods") or [])),
+        ("ramp resolution", document.get("resolution")),
+        ("ramp factor range", " – ".join(str(v) for v in scale)),
+        ("lane", document.get("lane") or "all"),
+    )
+    rows = [[_esc(k), _esc(v)] for k, v in fields if v not in (None, "")]
+    body = [_table(["field", "value"], rows, "scenarios")]
+    body += _assumption_blocks([str(document.get("scenario_file") or "")])
+    return _section("scenarios", "Scenario and assumptions", "\n".join(body))
+
+
 # --------------------------------------------------------------------------- page
 def _warnings_banner(results: Results) -> str:
     """The saturated lanes at the top of the page: per scenario (or sweep point) when the
@@ -1058,12 +1315,18 @@ code { font-size: .85em; }
 .warning-banner p { margin: .4rem 0; }
 sup.grows { color: #a05a00; font-weight: bold; }
 table.flow td:nth-child(2), table.flow.several td:nth-child(3) { text-align: left; }
+table.capacity td:nth-child(-n+2), table.capacity td:nth-last-child(-n+2),
+table.capacity-cmp td:nth-child(-n+3), table.capacity-cmp td:last-child { text-align: left; }
+table.capacity td:last-child, table.capacity-cmp td:last-child { white-space: normal;
+  min-width: 14rem; }
 @media print { nav { display: none; } details { display: block; } }
 """
 
 
 def render_report(results: Results, targets: Mapping[str, float] | None = None) -> str:
     """The complete HTML page for a loaded result folder."""
+    if results.kind == "capacity":
+        return _capacity_page(results)
     targets = dict(targets or {})
     kind_text = {
         "run": "single scenario",
@@ -1076,13 +1339,13 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     subtitle = (
         f"{kind_text} · {first.get('days', '?')} days, warm-up "
         f"{first.get('warmup_days', '?')} days, {first.get('replications', '?')} replications, "
-        f"seed {first.get('seed', '?')} · written "
-        f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+        f"seed {first.get('seed', '?')} · {_written()}"
     )
     sections = [
         ("plan", "Capacity search", _plan_section(results)),
         ("scenarios", "Scenarios and assumptions", _scenarios_section(results)),
         ("kpis", "Key performance indicators", _kpi_section(results)),
+        ("capacity", CAPACITY_TITLE, _capacity_section(results)),
         ("differences", "Paired differences", _differences_section(results)),
         ("sweep", "Sweep", _sweep_section(results)),
     ]
@@ -1090,6 +1353,13 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     sections.append(("figures", "Figures", _section("figures", "Figures", figures)))
     sections.append(("stations", "Stations", _station_section(results)))
     sections.append(("manifest", "Reproducibility (manifest)", _manifest_section(results)))
+    return _page(results, title, subtitle, sections)
+
+
+def _page(
+    results: Results, title: str, subtitle: str, sections: Sequence[tuple[str, str, str]]
+) -> str:
+    """The HTML page around the sections (anchor, name, HTML; empty ones are left out)."""
     nav = "".join(
         f'<li><a href="#{anchor}">{_esc(name)}</a></li>' for anchor, name, body in sections if body
     )
@@ -1110,10 +1380,14 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     )
 
 
+def _written() -> str:
+    return f"written {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+
+
 def write_report(
     folder: Path | str, out: Path | str | None = None, targets: Mapping[str, float] | None = None
 ) -> Path:
-    """Write the report of a run, compare, sweep or plan folder (default
+    """Write the report of a run, compare, sweep, plan or capacity folder (default
     ``folder/report.html``).
 
     Raises ValueError (one line) when ``folder`` is not a gatesim result folder.
@@ -1151,9 +1425,11 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="Write a self-contained HTML report (figures embedded, opens offline) for "
-        "a result folder of run, compare, sweep or plan.",
+        "a result folder of run, compare, sweep, plan or capacity.",
     )
-    parser.add_argument("folder", metavar="DIR", help="result folder (run, compare, sweep or plan)")
+    parser.add_argument(
+        "folder", metavar="DIR", help="result folder (run, compare, sweep, plan or capacity)"
+    )
     parser.add_argument("--out", metavar="FILE", help="report file (default DIR/report.html)")
     parser.add_argument(
         "--target",

@@ -204,7 +204,12 @@ def _metadata(fmt: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- helpers
 def kpi_stat(kpis: Mapping[str, Any], key: str) -> tuple[float, float, float]:
     """(mean, lo, hi) of a KPI from a summary's ``kpis``; NaN where missing or undefined."""
-    stat = kpis.get(key)
+    return stat_triplet(kpis.get(key))
+
+
+def stat_triplet(stat: Mapping[str, Any] | None) -> tuple[float, float, float]:
+    """(mean, lo, hi) of a ``{"mean": m, "ci95": [lo, hi]}`` entry; NaN when it is missing
+    or has no mean, the mean for an undefined bound."""
     if not stat or stat.get("mean") is None:
         return math.nan, math.nan, math.nan
     lo, hi = stat.get("ci95") or (None, None)
@@ -242,13 +247,17 @@ def throughput_figure(
     baseline: str | None = None,
     colors: Mapping[str, str] | None = None,
     target: float | None = None,
+    capacity: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> Figure:
     """Trucks cleared per day by scenario (left) and by lane and direction (right), 95 % CIs,
     and a dash on each bar at the trucks offered per day (``offered_per_day``, when the summary
     has it): a bar below its dash did not clear its demand.
 
     ``kpis`` maps scenario name to its summary ``kpis``; ``baseline`` (default: the first) is
-    drawn hatched with a dashed reference line at its mean.
+    drawn hatched with a dashed reference line at its mean. ``capacity`` (``compare
+    --capacity``) maps scenario name to its ``{"<lane>.<direction>": {"mean", "ci95"}}``: each
+    bar then gets a hollow dash-outlined bar up to the flow's capacity with its 95 % CI whisker
+    (all lanes: the sum of the flows' means, no interval), and the y-axis reaches it.
     """
     names = list(kpis)
     colors = _colors(names, colors)
@@ -270,18 +279,25 @@ def throughput_figure(
         _lane_panel(ax_lane, kpis, groups, colors, baseline)
     else:
         ax_lane.set_axis_off()
-    legend: dict[str, Any] = {}  # label -> handle: the offered dash appears in both panels
-    for ax in (ax_lane, ax_total):
+    if capacity:
+        _capacity_layers(ax_total, ax_lane, kpis, groups, capacity)
+    _shared_legend(fig, (ax_lane, ax_total))
+    return fig
+
+
+def _shared_legend(fig: Figure, axes: Sequence[Any], max_columns: int = 6) -> None:
+    """One legend below the panels, each label once (the offered dash is in every panel)."""
+    legend: dict[str, Any] = {}  # label -> handle
+    for ax in axes:
         handles, labels = ax.get_legend_handles_labels()
         legend.update((label, h) for h, label in zip(handles, labels, strict=True))
     fig.legend(
         list(legend.values()),
         list(legend),
         loc="outside lower center",
-        ncols=min(6, max(1, len(legend))),
+        ncols=min(max_columns, max(1, len(legend))),
         frameon=False,
     )
-    return fig
 
 
 def _bar_style(name: str, baseline: str | None, colour: str) -> dict[str, Any]:
@@ -326,7 +342,8 @@ def _total_panel(
         )
     if target is not None:
         ax.axhline(target, color=SPILLBACK_COLOUR, linestyle=":", label=f"target {target:,.0f}")
-    ax.set_xticks(x, names, rotation=30 if len(names) > 2 else 0, ha="right")
+    tilt = len(names) > 2 or max((len(n) for n in names), default=0) > 10
+    ax.set_xticks(x, names, rotation=30 if tilt else 0, ha="right" if tilt else "center")
     ax.set_ylabel("trucks per day")
     ax.set_title("Throughput, all lanes (95 % CI)")
     ax.set_ylim(bottom=0)
@@ -379,6 +396,190 @@ def _offered_marks(ax: Any, xs: Any, offered: Sequence[float], width: float) -> 
         label=OFFERED_LABEL,
         zorder=3,
     )
+
+
+#: A flow's capacity (saturated entry): a hollow bar outlined in dashes from 0 to the capacity
+#: (white halo, visible on the black baseline) and its 95 % CI whisker right of the bar centre.
+CAPACITY_COLOUR = "#1b1b1b"
+CAPACITY_LABEL = "capacity (saturated entry)"
+#: A capacity quoted from the demand ramp (``"method": "ramp"``): the same bar, dotted.
+RAMP_CAPACITY_LABEL = "capacity (demand ramp)"
+CAPACITY_DASHES: dict[str, Any] = {CAPACITY_LABEL: (0, (3, 2)), RAMP_CAPACITY_LABEL: (0, (1, 1.5))}
+_HALO = [patheffects.withStroke(linewidth=3.4, foreground="white")]
+
+
+def _capacity_layers(
+    ax_total: Any,
+    ax_lane: Any,
+    kpis: Mapping[str, Mapping[str, Any]],
+    groups: Sequence[str],
+    capacity: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> None:
+    """The capacity markers over the throughput bars: the gate's per scenario (left), each
+    flow's per scenario in its lane bar's slot (right), dotted where the figure is the
+    demand ramp's (``"method": "ramp"``)."""
+    names = list(kpis)
+    totals = [_total_capacity(capacity.get(n), kpis[n]) for n in names]
+    _capacity_marks(ax_total, np.arange(len(names)), totals, 0.8)
+    bar = 0.8 / max(1, len(names))
+    nan = (math.nan, math.nan, math.nan)
+    for i, name in enumerate(names):
+        flows = [(capacity.get(name) or {}).get(g[len("throughput_per_day.") :]) for g in groups]
+        xs = np.arange(len(groups)) - 0.4 + bar * (i + 0.5)
+        for label, ramp in ((CAPACITY_LABEL, False), (RAMP_CAPACITY_LABEL, True)):
+            stats = [
+                stat_triplet(f) if f and (f.get("method") == "ramp") == ramp else nan for f in flows
+            ]
+            _capacity_marks(ax_lane, xs, stats, bar, label)
+
+
+def _total_capacity(
+    flows: Mapping[str, Mapping[str, Any]] | None, kpis: Mapping[str, Any]
+) -> tuple[float, float, float]:
+    """The gate's capacity in a comparison entry: the sum of its flows' means (no interval:
+    ``comparison.json`` does not hold the per-replication sums); NaN when a lane and direction
+    of the run (``kpis``) has none."""
+    groups = [k[len("throughput_per_day.") :] for k in lane_direction_keys(kpis)]
+    means = [stat_triplet((flows or {}).get(g))[0] for g in groups]
+    if not means or not all(math.isfinite(m) for m in means):
+        return math.nan, math.nan, math.nan
+    return math.fsum(means), math.nan, math.nan
+
+
+def _capacity_marks(
+    ax: Any,
+    xs: Any,
+    stats: Sequence[tuple[float, float, float]],
+    width: float,
+    label: str = CAPACITY_LABEL,
+) -> None:
+    """A hollow dashed bar up to each finite capacity, a whisker where its CI is known, and
+    the y-axis raised to include both (none drawn where the capacity is unknown)."""
+    rows = [(x, *s) for x, s in zip(xs, stats, strict=True) if math.isfinite(s[0])]
+    if not rows:
+        return
+    x, mean, lo, hi = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    ax.bar(
+        x,
+        mean,
+        0.86 * width,
+        fill=False,
+        edgecolor=CAPACITY_COLOUR,
+        linestyle=CAPACITY_DASHES[label],
+        linewidth=1.4,
+        path_effects=_HALO,
+        label=label,
+        zorder=2.6,
+    )
+    known = np.isfinite(lo) & np.isfinite(hi)
+    if known.any():
+        whiskers = ax.errorbar(
+            x[known] + 0.22 * width,
+            mean[known],
+            yerr=[mean[known] - lo[known], hi[known] - mean[known]],
+            fmt="none",
+            ecolor=CAPACITY_COLOUR,
+            elinewidth=1.3,
+            capsize=2.5,
+            zorder=2.7,
+        )
+        for artist in whiskers.get_children():
+            artist.set_path_effects(_HALO)
+    top = float(np.nanmax(np.where(known, hi, mean)))
+    _, current = ax.get_ylim()
+    ax.set_ylim(0, max(current, 1.06 * top))
+
+
+# --------------------------------------------------------------------------- capacity folder
+#: Label, colour and hatch of each capacity method's bars.
+CAPACITY_METHODS: dict[str, tuple[str, str, str | None]] = {
+    "saturated": ("saturated entry", "#0072B2", None),
+    "ramp": ("demand ramp", "#E69F00", "//"),
+}
+
+
+def capacity_figure(document: Mapping[str, Any]) -> Figure:
+    """A ``capacity.json`` document: per lane and direction (right) and for the whole gate
+    (left), one bar per method (saturated entry, demand ramp) with its 95 % CI whisker and a
+    dash at the trucks offered per day. A method without an answer for a flow (not run, or
+    no stable load found) gets no bar but a "no answer" note; flows whose methods disagree
+    are marked."""
+    flows = list(document.get("flows") or [])
+    run = document.get("methods") or list(CAPACITY_METHODS)
+    methods = [m for m in CAPACITY_METHODS if m in run]
+    left = 1.4 + 0.5 * len(methods)
+    right = 1.2 + max(1, len(flows)) * (0.9 + 0.4 * len(methods))
+    scale = min(1.0, 22.0 / (left + right))
+    fig, (ax_gate, ax_flow) = _figure(
+        max(9.0, (left + right) * scale),
+        5.2,
+        ncols=2,
+        gridspec_kw={"width_ratios": [left, right]},
+    )
+    _method_bars(ax_gate, [document.get("gate") or {}], methods)
+    ax_gate.set_xticks([0], ["whole gate"])
+    ax_gate.set_title("Whole gate (95 % CI)")
+    _method_bars(ax_flow, flows, methods)
+    ax_flow.set_xticks(
+        np.arange(len(flows)),
+        [_group_label(f"capacity.{f['lane']}.{f['direction']}", "capacity") for f in flows],
+    )
+    ax_flow.set_title("By lane and direction (95 % CI)")
+    for ax in (ax_gate, ax_flow):
+        ax.set_ylabel("trucks per day")
+    _shared_legend(fig, (ax_flow, ax_gate))
+    fig.suptitle(f"Capacity of {document.get('scenario', '?')}: trucks cleared per day")
+    return fig
+
+
+def _method_bars(ax: Any, entries: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> None:
+    """One bar per method and entry (a flow or the gate) with CI whiskers; offered dashes."""
+    bar = 0.8 / max(1, len(methods))
+    gx = np.arange(len(entries))
+    tops = [0.0]
+    for i, method in enumerate(methods):
+        label, colour, hatch = CAPACITY_METHODS[method]
+        for x, entry in zip(gx - 0.4 + bar * (i + 0.5), entries, strict=True):
+            mean, lo, hi = stat_triplet(entry.get(method))
+            if not math.isfinite(mean):
+                ax.text(
+                    x,
+                    0,
+                    "no answer",
+                    rotation=90,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color="#5a5a5a",
+                )
+                continue
+            ax.bar(
+                x,
+                mean,
+                bar,
+                yerr=[[mean - lo], [hi - mean]],
+                capsize=3,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white" if hatch else colour,
+                label=label,
+                error_kw={"elinewidth": 1.1, "ecolor": "#444444"},
+            )
+            tops.append(hi)
+    offered = [float(e.get("offered_per_day", math.nan)) for e in entries]
+    _offered_marks(ax, gx, offered, 0.8)
+    tops += [y for y in offered if math.isfinite(y)]
+    for x, entry in zip(gx, entries, strict=True):
+        if entry.get("agree") is False:
+            ax.annotate(
+                "methods disagree",
+                (x, max(tops)),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=SPILLBACK_COLOUR,
+            )
+    ax.set_ylim(0, 1.12 * max(tops) if max(tops) > 0 else 1.0)
 
 
 # --------------------------------------------------------------------------- hourly profiles
