@@ -748,7 +748,7 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
     try:
         check_measurable(capacity_scenario(scenario), options)
     except ScenarioError as exc:
-        raise (exc.with_file(args.scenario) if exc.field == "arrivals" else exc) from None
+        raise (exc.with_file(args.scenario) if exc.field in ("arrivals", "days") else exc) from None
     out = args.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_output_folder(out, args.force)
     execution = Execution(jobs=args.jobs, dask_address=args.dask)

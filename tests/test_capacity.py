@@ -242,7 +242,24 @@ def test_headline_is_the_ramp_when_it_sustains_less() -> None:
     assert headline(flow) == flow.ramp
     flow.ramp_growing_offered = (210.0, 200.0, 220.0)  # the bracket now reaches 195-205
     assert agreement(flow)[0] is True and headline(flow) == flow.saturated
-    assert headline(FlowCapacity(GROUP, 100.0, ramp=(90.0, 85.0, 95.0))) == (90.0, 85.0, 95.0)
+    ramp_only = FlowCapacity(GROUP, 100.0, ramp=(90.0, 85.0, 95.0))
+    assert headline(ramp_only) is None  # a stable load without a growing one: a lower bound
+    ramp_only.ramp_growing_offered = (95.0, 93.0, 97.0)
+    assert headline(ramp_only) == (90.0, 85.0, 95.0)
+
+
+def test_a_flow_that_cannot_be_saturated_has_no_answer() -> None:
+    """1,000 servers of one minute: the feed (50, then 200, 800, 3,200 a day) never makes the
+    backlog grow, so there is no saturated figure; the ramp doubles its factor up to the top
+    of the searched range (100 x) without the backlog growing."""
+    s = _line({"s": {"servers": 1000, "service": det(1)}}, ["s"], {"x": _stream(10)})
+    flow = _measure(s)
+    assert flow.saturated is None and "3,200 trucks/day" in flow.saturated_note
+    assert flow.ramp_growing_offered is None and flow.ramp_note == (
+        "capacity above the searched range"
+    )
+    assert flow.ramp_bracket is None and flow.ramp is not None
+    assert headline(flow) is None
 
 
 def _two_paths(steps: list[Any], stations: dict[str, Any]) -> Scenario:

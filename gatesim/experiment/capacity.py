@@ -51,7 +51,9 @@ __all__ = [
 MINUTES_PER_DAY = 1440.0
 #: The first saturated feed is this multiple of the flow's offered demand (at least FLOOR/day);
 #: a flow whose backlog does not grow is fed ESCALATION times faster in the next batch.
-FIRST_FEED, FEED_FLOOR, ESCALATION = 2.0, 50.0, 4.0
+FIRST_FEED, FEED_FLOOR, ESCALATION, MAX_ESCALATIONS = 2.0, 50.0, 4.0, 3
+#: The growth test fits a trend through the daily backlog: fewer days cannot show one.
+MIN_MEASURED_DAYS = 5
 #: Utilisation in opening hours from which a station is named as binding.
 BINDING_UTILIZATION = 0.9
 #: A station that starts fewer services than this share of its arrivals over the measured
@@ -72,6 +74,7 @@ class CapacityOptions:
     scale_range: tuple[float, float] = (0.02, 100.0)
     methods: tuple[str, ...] = ("saturated", "ramp")
     lane: str | None = None
+    #: demand-ramp batches at most (the saturated entry escalates its feed MAX_ESCALATIONS times)
     max_batches: int = 8
 
 
@@ -84,6 +87,7 @@ class FlowCapacity:
     saturated: Interval | None = None
     saturated_growth: Growth | None = None
     saturated_rows: list[Row] = field(default_factory=list)
+    saturated_note: str = ""
     #: stations past the entry that fell behind under saturated entry: (name, started/arrived)
     behind: list[tuple[str, float]] = field(default_factory=list)
     ramp_rows: list[Row] = field(default_factory=list)
@@ -248,6 +252,15 @@ def check_measurable(scenario: Scenario, options: CapacityOptions) -> dict[str, 
         raise ScenarioError(
             None, "arrivals", "no trucks arrive after the warm-up: nothing to measure"
         )
+    measured = scenario.days - scenario.warmup_days
+    if measured < MIN_MEASURED_DAYS:
+        raise ScenarioError(
+            None,
+            "days",
+            f"capacity needs at least {MIN_MEASURED_DAYS} measured days after the warm-up of "
+            f"{scenario.warmup_days:g} days (give --days)",
+            scenario.days,
+        )
     low, high = options.scale_range
     if not 0 < low < high or not math.isfinite(high):
         raise ScenarioError(None, "--scale-range", "needs 0 < LOW < HIGH", f"{low}:{high}")
@@ -261,16 +274,22 @@ def _measure_saturated(
 ) -> None:
     """Feed every flow until its backlog grows; the last batch (every flow saturated) counts."""
     feed = {g: max(FIRST_FEED * f.offered_per_day, FEED_FLOOR) for g, f in flows.items()}
-    for batch in range(options.max_batches):
+    for batch in range(1 + MAX_ESCALATIONS):
         rows = evaluate([saturated_scenario(scenario, feed)], f"saturated entry {batch + 1}")[0]
         growth = {g: backlog_growth(rows, g) for g in flows}
         starved = [g for g in flows if not growth[g].grows]
-        if not starved or batch == options.max_batches - 1:
+        if not starved or batch == MAX_ESCALATIONS:
             break
         for g in starved:
             feed[g] *= ESCALATION
     by_group = stations_by_group(scenario)
     for g, flow in flows.items():
+        if not growth[g].grows:  # no answer rather than the feed itself
+            flow.saturated_note = (
+                f"the backlog did not grow at a feed of {feed[g]:,.0f} trucks/day: the entry "
+                "was never saturated (capacity above that, or the growth test has too few days)"
+            )
+            continue
         flow.saturated = t_interval([row[f"throughput_per_day.{g}"] for row in rows])
         flow.saturated_growth = growth[g]
         flow.saturated_rows = rows
@@ -331,10 +350,13 @@ class _Bracket:
     stable_rows: list[Row] = field(default_factory=list)
     growing_rows: list[Row] = field(default_factory=list)
     note: str = ""
+    #: the factor of each step out while unbracketed (four resolutions near a saturated
+    #: answer; doubling without one)
+    step: float = 2.0
 
     def next_point(self, resolution: float, bounds: tuple[float, float]) -> float | None:
         """The next factor to try, or None when the bracket is narrow enough or hit a bound.
-        Without a bracket the search steps out by four resolutions past its last point."""
+        Without a bracket the search steps out by ``step`` past its last point."""
         if self.stable is not None and self.growing is not None:
             if self.growing / self.stable - 1.0 <= resolution:
                 return None
@@ -343,13 +365,11 @@ class _Bracket:
             if self.growing is not None and self.growing <= bounds[0]:
                 self.note = "capacity below the searched range"
                 return None
-            return max(
-                self.low if self.growing is None else self.growing / (1 + 4 * resolution), bounds[0]
-            )
+            return max(self.low if self.growing is None else self.growing / self.step, bounds[0])
         if self.stable >= bounds[1]:
             self.note = "capacity above the searched range"
             return None
-        return min(self.stable * (1 + 4 * resolution), bounds[1])
+        return min(self.stable * self.step, bounds[1])
 
     def record(self, factor: float, rows: list[Row], grows: bool) -> None:
         if grows and (self.growing is None or factor < self.growing):
@@ -365,13 +385,15 @@ def _start_brackets(
     brackets = {}
     width = 2 * options.resolution
     for g, flow in flows.items():
-        centre = 1.0
+        centre, step = 1.0, 2.0
         if flow.saturated is not None and flow.offered_per_day > 0:
             centre = max(flow.saturated[0], 1e-9) / flow.offered_per_day
+            step = 1 + 4 * options.resolution
         low, high = options.scale_range
         brackets[g] = _Bracket(
             low=min(max(centre * (1 - width / 2), low), high),
             high=max(min(centre * (1 + width / 2), high), low),
+            step=step,
         )
     return brackets
 
@@ -425,6 +447,9 @@ def _ramp_result(flow: FlowCapacity, bracket: _Bracket, options: CapacityOptions
             flow.ramp_note = (
                 f"bracket still wider than {options.resolution:.0%} after the batch limit"
             )
+    if not bracket.note and (bracket.stable is None or bracket.growing is None):
+        side = "no stable load" if bracket.stable is None else "no growing load"
+        bracket.note = f"{side} found within the batch limit"
     flow.ramp_note = flow.ramp_note or bracket.note
 
 
@@ -513,7 +538,8 @@ def headline_method(flow: FlowCapacity) -> str | None:
 def _chosen(flow: FlowCapacity) -> tuple[Interval | None, list[Row], str | None]:
     agree, _ = agreement(flow)
     ramp_first = flow.saturated is None or agree is False or bool(flow.behind)
-    if flow.ramp is not None and ramp_first:
+    bracketed = flow.ramp_growing_offered is not None  # a stable load alone is a lower bound
+    if flow.ramp is not None and bracketed and ramp_first:
         return flow.ramp, flow.ramp_rows, "ramp"
     if flow.saturated is not None:
         return flow.saturated, flow.saturated_rows, "saturated"

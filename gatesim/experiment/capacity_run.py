@@ -75,6 +75,7 @@ def flow_document(flow: FlowCapacity) -> dict[str, Any]:
         "offered_per_day": flow.offered_per_day,
         "saturated": stat(flow.saturated),
         "saturated_backlog_growth_per_day": None if g is None else stat((g.mean, g.lo, g.hi)),
+        "saturated_note": flow.saturated_note,
         "ramp": stat(flow.ramp),
         "ramp_factors": list(flow.ramp_bracket) if flow.ramp_bracket else None,
         "ramp_growing_offered": stat(flow.ramp_growing_offered),
@@ -199,6 +200,8 @@ def _binding_label(station: Mapping[str, Any]) -> str:
 def disagreement_lines(document: Mapping[str, Any]) -> list[str]:
     lines = []
     for flow in document["flows"]:
+        if flow.get("saturated_note"):
+            lines.append(f"{flow['lane']} {flow['direction']}: {flow['saturated_note']}")
         if flow["agree"] is False or flow["ramp_note"]:
             lines.append(
                 f"{flow['lane']} {flow['direction']}: {flow['agreement']}"
@@ -279,6 +282,8 @@ def write_capacity_csv(path: Path, documents: Sequence[Mapping[str, Any]]) -> No
             row.update(
                 {
                     "agree": flow["agree"],
+                    "capacity": flow["capacity"],
+                    "capacity_method": flow["capacity_method"],
                     "load_ratio": flow["load_ratio"],
                     "binding": ";".join(b["station"] for b in flow["binding"]),
                 }
@@ -403,6 +408,7 @@ def write_compared_capacity_csv(path: Path, document: Sequence[Mapping[str, Any]
                     "lane": lane,
                     "direction": direction,
                     "offered_per_day": cap["offered_per_day"],
+                    "capacity_method": cap.get("method"),
                     "capacity_mean": cap.get("mean"),
                     "capacity_lo": (cap.get("ci95") or [None, None])[0],
                     "capacity_hi": (cap.get("ci95") or [None, None])[1],
