@@ -163,12 +163,17 @@ def capacity_rows(entries: list[dict[str, Any]]) -> list[str]:
             low, high = TARGETS[lane]
             binding = f"{', '.join(exp['binding'][:2])}; {', '.join(imp['binding'][:2])}"
             rows.append(
-                f"| {entry['scenario']} | {lane} | {fmt(exp, 0)} (load {exp['load_ratio']:.0%})"
-                f" | {fmt(imp, 0)} (load {imp['load_ratio']:.0%}) | {total:,.0f}"
+                f"| {entry['scenario']} | {lane} | {quoted(exp)} (load {exp['load_ratio']:.0%})"
+                f" | {quoted(imp)} (load {imp['load_ratio']:.0%}) | {total:,.0f}"
                 f" | {OBSERVED[lane]} | {low:,}–{high:,} | {'yes' if total >= low else 'no'}"
                 f" | {binding} |"
             )
     return rows
+
+
+def quoted(capacity: dict[str, Any]) -> str:
+    """The quoted capacity, marked *r* when it is the demand ramp's."""
+    return fmt(capacity, 0) + (" *r*" if capacity.get("method") == "ramp" else "")
 
 
 def capacity_difference_rows(entries: list[dict[str, Any]]) -> list[str]:
@@ -289,17 +294,13 @@ def render(
         " --out results/cmp",
         "```",
         "",
-        "## What each scenario can carry (capacity, saturated entry)",
+        "## What each scenario can carry (capacity)",
         "",
-        "Capacity is the largest sustained clearance rate of a lane and direction: every "
-        "stream fed faster than it can clear, in its own cargo and channel mix, under the "
-        "scenario's calendars, fleets, caps and yards (`run_sim.py capacity`, docs/"
-        "experiments.md). Load = today's offered trucks / capacity. `run_sim.py capacity "
-        "FILE` also runs the demand ramp, which checks this figure independently. Where "
-        "routes split trucks between a smart and a conventional path (S3, S4), the ramp "
-        "sustains less than saturated entry (S4 on 1119-1120: 501 exports and 1,409 imports "
-        "a day against 588 and 1,712, 20 days, 3 replications): read these rows as upper "
-        "bounds, and `capacity FILE` quotes the lower figure when the two disagree.",
+        "Capacity is the largest sustained clearance rate of a lane and direction in the "
+        "scenario's own cargo, channel and path mix, under its calendars, fleets, caps and "
+        "yards (`run_sim.py capacity`, docs/experiments.md): by saturated entry, or by the "
+        "demand ramp (*r*) where a saturated entry would clear in another mix than the offered "
+        "one or the two methods disagree. Load = today's offered trucks / capacity.",
         "",
         *capacity_rows(today),
         "",
@@ -326,7 +327,7 @@ def render(
         "",
         *target_rows(y2027, folders),
         "",
-        "Capacity of the two 2027 variants (saturated entry):",
+        "Capacity of the two 2027 variants:",
         "",
         *capacity_rows(y2027),
         "",
