@@ -4,6 +4,7 @@ The public API is what ``__all__`` lists (documented in docs/api.md; writing sta
 docs/extending.md); everything else may change between versions.
 """
 
+from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
 from gatesim.model.calendar import Calendar
 from gatesim.model.distributions import (
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Calendar",
+    "CapacityOptions",
     "ConservationError",
     "Deterministic",
     "Distribution",
@@ -39,6 +41,7 @@ __all__ = [
     "Erlang",
     "ExperimentResult",
     "Exponential",
+    "FlowCapacity",
     "Gamma",
     "Lognormal",
     "Mixture",
@@ -59,6 +62,7 @@ __all__ = [
     "parse_distribution",
     "register_station",
     "run_experiment",
+    "scenario_capacity",
     "simulate",
     "station_types",
 ]

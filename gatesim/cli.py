@@ -716,8 +716,8 @@ def _plan(args: argparse.Namespace, command: list[str]) -> int:
 
 def _capacity(args: argparse.Namespace, command: list[str]) -> int:
     """Capacity per lane and direction (gatesim/experiment/capacity.py)."""
-    from gatesim.experiment.capacity import CapacityOptions, check_measurable
-    from gatesim.experiment.capacity_run import capacity_scenario, run_capacity
+    from gatesim.experiment.capacity import CapacityOptions, capacity_scenario, check_measurable
+    from gatesim.experiment.capacity_run import run_capacity
     from gatesim.experiment.executors import ExecutorError
     from gatesim.experiment.output import check_output_folder
     from gatesim.experiment.study import Execution

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from builders import det, scenario
 
+import gatesim
 from gatesim.cli import main
 from gatesim.experiment.capacity import (
     CapacityOptions,
@@ -293,3 +294,11 @@ def test_parallel_entries_in_another_mix_quote_the_ramp() -> None:
     assert flow.behind[0][1] == pytest.approx(0.5, abs=0.02)  # 144 of 288's pace
     assert headline(flow) == flow.ramp and flow.ramp is not None
     assert 288 * 0.9 <= flow.ramp[0] <= 144 / 0.49 + 1  # as above
+
+
+def test_the_public_api_measures_without_files(tmp_path: Path) -> None:
+    s = _line({"s": {"servers": 2, "service": det(10)}}, ["s"], {"a": _stream(60)}, "08:00-16:00")
+    options = CapacityOptions(replications=3, methods=("saturated",))
+    [flow] = gatesim.scenario_capacity(s, options, jobs=2)
+    assert flow.saturated == (96.0, 96.0, 96.0) and flow.ramp is None
+    assert list(tmp_path.iterdir()) == []

@@ -26,12 +26,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gatesim.experiment.runner import ReplicationOutcome
-from gatesim.experiment.study import ReplicationRunner
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.routes import entry_stations, group_key, stations_by_group
 from gatesim.scenario.errors import ScenarioError
@@ -39,13 +38,18 @@ from gatesim.scenario.schema import ArrivalSpec, DemandSpec, Scenario
 from gatesim.stats.intervals import t_interval
 from gatesim.stats.saturation import Growth, backlog_growth
 
+if TYPE_CHECKING:  # the study layer imports pandas; a caller that only measures need not
+    from gatesim.experiment.study import ReplicationRunner
+
 __all__ = [
     "CapacityOptions",
     "FlowCapacity",
+    "capacity_scenario",
     "measure_capacity",
     "offered_per_day",
     "ramp_scenario",
     "saturated_scenario",
+    "scenario_capacity",
 ]
 
 MINUTES_PER_DAY = 1440.0
@@ -61,6 +65,7 @@ BINDING_UTILIZATION = 0.9
 #: period is a far smaller share of a month's arrivals).
 KEEPS_UP = 0.98
 LEDGER = ("arrived_measured", "started")
+NO_RECORDS = {"trucks": False, "visits": False}
 Row = Mapping[str, float]
 Interval = tuple[float, float, float]
 
@@ -104,6 +109,15 @@ class FlowCapacity:
     @property
     def direction(self) -> str:
         return self.group.rpartition(".")[2]
+
+
+def capacity_scenario(scenario: Scenario) -> Scenario:
+    """The scenario as measured: KPIs only (bounded memory), a warm-up of at least one day
+    (the saturated entry starts empty and needs the downstream stations filled)."""
+    warmup = max(scenario.warmup_days, 1.0)
+    return scenario.model_copy(
+        update={"records": scenario.records.model_copy(update=NO_RECORDS), "warmup_days": warmup}
+    )
 
 
 # --------------------------------------------------------------------------- offered demand
@@ -548,3 +562,22 @@ def _chosen(flow: FlowCapacity) -> tuple[Interval | None, list[Row], str | None]
 
 def _finite_or(x: float, fallback: float) -> float:
     return x if math.isfinite(x) else fallback
+
+
+def scenario_capacity(
+    scenario: Scenario,
+    options: CapacityOptions | None = None,
+    jobs: int = 1,
+    dask_address: str | None = None,
+) -> list[FlowCapacity]:
+    """Capacity of every lane and direction of ``scenario`` (the Python face of
+    ``run_sim.py capacity``, without files): ``options`` default to the scenario's replication
+    count and both methods; results are identical on every executor."""
+    from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+
+    chosen = options or CapacityOptions(replications=scenario.replications)
+    execution = Execution(jobs=jobs, dask_address=dask_address)
+    with scheduler_address(execution) as address:
+        runner = ReplicationRunner(execution, address)
+        evaluate = replication_rows(runner, chosen.replications)
+        return measure_capacity(capacity_scenario(scenario), evaluate, chosen)

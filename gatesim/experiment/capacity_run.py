@@ -23,6 +23,7 @@ from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
     agreement,
+    capacity_scenario,
     headline,
     headline_method,
     headline_values,
@@ -44,17 +45,7 @@ from gatesim.model.routes import group_key
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import paired_difference, t_interval
 
-NO_RECORDS = {"trucks": False, "visits": False}
 Stat = dict[str, Any]
-
-
-def capacity_scenario(scenario: Scenario) -> Scenario:
-    """The scenario as measured: KPIs only (bounded memory), a warm-up of at least one day
-    (the saturated entry starts empty and needs the downstream stations filled)."""
-    warmup = max(scenario.warmup_days, 1.0) if scenario.days > 2 else scenario.warmup_days
-    return scenario.model_copy(
-        update={"records": scenario.records.model_copy(update=NO_RECORDS), "warmup_days": warmup}
-    )
 
 
 def stat(interval: tuple[float, float, float] | None) -> Stat | None:
