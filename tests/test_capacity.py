@@ -296,9 +296,8 @@ def test_parallel_entries_in_another_mix_quote_the_ramp() -> None:
     assert 288 * 0.9 <= flow.ramp[0] <= 144 / 0.49 + 1  # as above
 
 
-def test_the_public_api_measures_without_files(tmp_path: Path) -> None:
+def test_the_public_api_measures() -> None:
     s = _line({"s": {"servers": 2, "service": det(10)}}, ["s"], {"a": _stream(60)}, "08:00-16:00")
     options = CapacityOptions(replications=3, methods=("saturated",))
     [flow] = gatesim.scenario_capacity(s, options, jobs=2)
     assert flow.saturated == (96.0, 96.0, 96.0) and flow.ramp is None
-    assert list(tmp_path.iterdir()) == []
