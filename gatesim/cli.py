@@ -188,19 +188,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--warmup-days", type=float, help="days discarded before measuring")
+    _add_set_option(run, "override any scenario field, e.g. stations.vn_xray_1119.servers=3")
     run.add_argument(
+        "--records",
+        action="store_true",
+        help="also write per-truck and per-visit records (Parquet)",
+    )
+
+
+def _add_set_option(cmd: argparse.ArgumentParser, text: str) -> None:
+    cmd.add_argument(
         "--set",
         dest="assignments",
         type=assignment,
         action="append",
         default=[],
         metavar="FIELD.PATH=VALUE",
-        help="override any scenario field, e.g. stations.vn_xray_1119.servers=3",
-    )
-    run.add_argument(
-        "--records",
-        action="store_true",
-        help="also write per-truck and per-visit records (Parquet)",
+        help=text,
     )
 
 
@@ -326,17 +330,10 @@ def _add_capacity_parser(commands: Any) -> None:
         metavar="LOW:HIGH",
         help="ramp: demand factors the search may try (0.02:100, relative to the file)",
     )
+    _add_set_option(capacity, "override any scenario field")
     capacity.add_argument(
-        "--set",
-        dest="assignments",
-        type=assignment,
-        action="append",
-        default=[],
-        metavar="FIELD.PATH=VALUE",
-        help="override any scenario field",
+        "--out", type=Path, help="output folder (default results/capacity-<name>-<time>)"
     )
-    for flag, text in (("--out", "output folder (default results/capacity-<name>-<time>)"),):
-        capacity.add_argument(flag, type=Path, help=text)
     capacity.add_argument("--force", action="store_true", help="replace an existing output folder")
     capacity.add_argument(
         "--report", action="store_true", help="also write DIR/report.html (one self-contained page)"

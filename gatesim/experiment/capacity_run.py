@@ -133,13 +133,16 @@ def capacity_document(
 
 
 # --------------------------------------------------------------------------- console
-def _ci(s: Stat | None) -> str:
+def _ci(s: Stat | None, signed: bool = False) -> str:
+    """'812 [798, 826]' (with signs for a difference), or the mean alone without bounds."""
     if not s or s.get("mean") is None:
         return "-"
+    form = "+,.0f" if signed else ",.0f"
     lo, hi = s["ci95"]
+    mean = format(s["mean"], form)
     if lo is None or hi is None:
-        return f"{s['mean']:,.0f}"
-    return f"{s['mean']:,.0f} [{lo:,.0f}, {hi:,.0f}]"
+        return mean
+    return f"{mean} [{format(lo, form)}, {format(hi, form)}]"
 
 
 def capacity_table(document: Mapping[str, Any]) -> Table:
@@ -355,19 +358,10 @@ def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[st
                 f"{cap['offered_per_day']:,.0f}",
                 _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
                 "-" if ratio is None else f"{ratio:.0%}",
-                _diff(entry["capacity_diff_vs_first"].get(group)),
+                _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
                 ", ".join(cap["binding"][:2]),
             )
     return table
-
-
-def _diff(s: Stat | None) -> str:
-    if not s or s.get("mean") is None:
-        return "-"
-    lo, hi = s["ci95"]
-    if lo is None or hi is None:
-        return f"{s['mean']:+,.0f}"
-    return f"{s['mean']:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]"
 
 
 def offered_by_flow(result: ExperimentResult) -> dict[str, float]:
