@@ -242,6 +242,17 @@ OFFERED_COLOUR = "#333333"
 OFFERED_LABEL = "offered per day (mean)"
 
 
+def _two_panels(left: float, right: float, min_width: float, height: float) -> Any:
+    """A whole-gate panel beside a per-flow panel, widths in proportion, at most 22 in wide."""
+    scale = min(1.0, 22.0 / (left + right))
+    return _figure(
+        max(min_width, (left + right) * scale),
+        height,
+        ncols=2,
+        gridspec_kw={"width_ratios": [left, right]},
+    )
+
+
 def throughput_figure(
     kpis: Mapping[str, Mapping[str, Any]],
     baseline: str | None = None,
@@ -265,14 +276,8 @@ def throughput_figure(
     groups: list[str] = []
     for name in names:
         groups += [k for k in lane_direction_keys(kpis[name]) if k not in groups]
-    left = 1.6 + 0.5 * len(names)
-    right = 1.2 + max(1, len(groups)) * (0.9 + 0.28 * len(names))
-    scale = min(1.0, 22.0 / (left + right))
-    fig, (ax_total, ax_lane) = _figure(
-        max(10.0, (left + right) * scale),
-        5.4,
-        ncols=2,
-        gridspec_kw={"width_ratios": [left, right]},
+    fig, (ax_total, ax_lane) = _two_panels(
+        1.6 + 0.5 * len(names), 1.2 + max(1, len(groups)) * (0.9 + 0.28 * len(names)), 10.0, 5.4
     )
     _total_panel(ax_total, kpis, colors, baseline, target)
     if groups:
@@ -507,14 +512,8 @@ def capacity_figure(document: Mapping[str, Any]) -> Figure:
     flows = list(document.get("flows") or [])
     run = document.get("methods") or list(CAPACITY_METHODS)
     methods = [m for m in CAPACITY_METHODS if m in run]
-    left = 1.4 + 0.5 * len(methods)
-    right = 1.2 + max(1, len(flows)) * (0.9 + 0.4 * len(methods))
-    scale = min(1.0, 22.0 / (left + right))
-    fig, (ax_gate, ax_flow) = _figure(
-        max(9.0, (left + right) * scale),
-        5.2,
-        ncols=2,
-        gridspec_kw={"width_ratios": [left, right]},
+    fig, (ax_gate, ax_flow) = _two_panels(
+        1.4 + 0.5 * len(methods), 1.2 + max(1, len(flows)) * (0.9 + 0.4 * len(methods)), 9.0, 5.2
     )
     _method_bars(ax_gate, [document.get("gate") or {}], methods)
     ax_gate.set_xticks([0], ["whole gate"])
