@@ -35,6 +35,8 @@ docs: $(STAMP)
 	$(PY) scripts/scenario_table.py
 	$(PY) scripts/make_doc_plots.py
 	$(PY) scripts/planning_walkthrough.py
+	$(PY) scripts/calibration_table.py
+	$(PY) scripts/sources_table.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
