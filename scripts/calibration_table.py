@@ -30,8 +30,15 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 MODEL_DOC = ROOT / "docs" / "model.md"
 START, END = "<!-- calibration-table:start -->", "<!-- calibration-table:end -->"
 HN, TT = "1119-1120", "1088/2-1089"
-#: Hours of a day before the April 2025 agreement: VN 07:00-19:00 (since Mar 2023) [s 48].
+#: Hours of a day before the April 2025 agreement: VN 07:00-19:00 (since Mar 2023), CN
+#: 08:00-20:00 Beijing time (the baseline's) [s 48]; and the same day extended to 22:00 on
+#: both sides, as peak days were [s 48: "peak extensions to 22:00-23:00"; a: for that day].
 HOURS_2024 = {"calendars.vn_hours.hours": [["07:00", "19:00"]]}
+HOURS_2024_TO_22 = {
+    "calendars.vn_hours.hours": [["07:00", "22:00"]],
+    "calendars.cn_hours.hours": [["08:00", "23:00"]],
+}
+DIRECTIONS = ("export", "import")
 #: 22 Aug 2024 shares of the province's exports and imports on each road [s 21-23].
 SHARE = {
     (HN, "export"): 220 / 328,
@@ -42,6 +49,7 @@ SHARE = {
 APRIL_2025 = {"export": 570, "import": 1336}  # province, 25-26 Apr 2025 [s 27, 89]
 TOLERANCE = 0.10
 Interval = tuple[float, float, float]
+Flows = dict[str, FlowCapacity]
 
 
 @dataclass(frozen=True)
@@ -61,32 +69,52 @@ def capacities(overrides: dict[str, Any], replications: int, jobs: int) -> dict[
     return {flow.group: flow for flow in flows}
 
 
-def capacity_rows(hours_2024: dict[str, FlowCapacity], today: dict[str, FlowCapacity]) -> list[Row]:
+#: 29 Aug 2024 [s 88]: (what, scope, observed, flow).
+PEAKS_2024 = (
+    ("Hữu Nghị exports", "Hữu Nghị, loaded exports, VN count", 244, f"{HN}.export"),
+    ("1088/2–1089 exports", "road 1088/2–1089, exports, VN count", 135, f"{TT}.export"),
+    (
+        "1088/2–1089 imports",
+        "road 1088/2–1089, vehicles (437) less exports, VN count",
+        302,
+        f"{TT}.import",
+    ),
+)
+#: Official capacity of each road today [s 7, 8], both directions.
+OFFICIAL = ((HN, 800, "s 7"), (TT, 400, "s 8"))
+
+
+def peak_rows(regular: Flows, extended: Flows) -> list[Row]:
+    """29 Aug 2024 against capacity in that year's hours, and if the day ran to 22:00."""
+    rows = []
+    for what, scope, observed, flow in PEAKS_2024:
+        for flows, hours in ((regular, "2024 hours"), (extended, "2024 hours to 22:00 [a]")):
+            rows.append(
+                Row(
+                    f"29 Aug 2024, {what} [s 88]",
+                    scope,
+                    observed,
+                    f"{observed}",
+                    headline(flows[flow]),
+                    f"capacity {flow.replace('.', ' ')}s, {hours}",
+                )
+            )
+    return rows
+
+
+def capacity_rows(today: Flows) -> list[Row]:
+    """The official capacities, the April 2025 record (scaled) and row 10, against capacity
+    in the baseline's hours."""
     rows = [
         Row(
-            "29 Aug 2024, Hữu Nghị exports [s 88]",
-            "Hữu Nghị, loaded exports, VN count",
-            244,
-            "244",
-            headline(hours_2024[f"{HN}.export"]),
-            "capacity 1119-1120 exports, 2024 hours",
-        ),
-        Row(
-            "29 Aug 2024, 1088/2–1089 exports [s 88]",
-            "road 1088/2–1089, exports, VN count",
-            135,
-            "135",
-            headline(hours_2024[f"{TT}.export"]),
-            "capacity 1088/2-1089 exports, 2024 hours",
-        ),
-        Row(
-            "29 Aug 2024, 1088/2–1089 imports [s 88]",
-            "road 1088/2–1089, vehicles (437) less exports, VN count",
-            302,
-            "302",
-            headline(hours_2024[f"{TT}.import"]),
-            "capacity 1088/2-1089 imports, 2024 hours",
-        ),
+            f"Official capacity of the road today [{row}]",
+            "road, both directions",
+            observed,
+            f"{observed:,}",
+            _sum(headline(today[f"{lane}.{d}"]) for d in DIRECTIONS),
+            f"capacity {lane}, both directions, baseline hours (bounds summed)",
+        )
+        for lane, observed, row in OFFICIAL
     ]
     for (lane, direction), share in SHARE.items():
         observed = APRIL_2025[direction] * share
@@ -225,9 +253,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     started = time.perf_counter()
-    old = capacities(HOURS_2024, args.replications, args.jobs)
+    regular = capacities(HOURS_2024, args.replications, args.jobs)
+    extended = capacities(HOURS_2024_TO_22, args.replications, args.jobs)
     today = capacities({}, args.replications, args.jobs)
-    rows = capacity_rows(old, today) + run_rows(args.replications, args.jobs)
+    rows = peak_rows(regular, extended) + capacity_rows(today)
+    rows += run_rows(args.replications, args.jobs)
     table = render(rows, args.replications, time.perf_counter() - started)
     text = MODEL_DOC.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
