@@ -21,8 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = [
     "baseline",
+    "s0_six_lanes",
     "s1_preclearance",
     "s2_preclearance_24h",
+    "s3_as_piloted",
     "s3_smart_lane_pilot",
     "s4_full_smart_gate",
     "s5_peak_season_stress",
@@ -37,6 +39,70 @@ OBSERVED = {
     "1088/2-1089": "~350 [s 23]",
 }
 LANES = ("1119-1120", "1088/2-1089")
+
+
+#: What each shipped scenario describes: in operation, planned, or hypothetical (with sources).
+STATUS = (
+    ("baseline", "operating", "today's conventional operation, 2024-25 [s 21-23, 48]"),
+    (
+        "s0_six_lanes",
+        "operating",
+        "1119-1120 widened to 6 lanes on 27 Nov 2025 [s 12, 95]; "
+        "the split of the lanes between directions is assumed",
+    ),
+    ("s0_extra_xray", "hypothetical", "one more scanner at 1119 (a CRN example)"),
+    (
+        "s1_preclearance",
+        "partly operating",
+        "the digital border-gate platform is in daily use "
+        "[s 53]; full pre-arrival clearance, auto-gates and 15 s checks are not",
+    ),
+    (
+        "s2_preclearance_24h",
+        "hypothetical",
+        "24 h opening is a bilateral decision not taken; peak days run to 22:00-23:00 [s 48]",
+    ),
+    (
+        "s3_as_piloted",
+        "operating (trial)",
+        "1088/2-1089, China to Vietnam, 18:30-20:00, six "
+        "driverless trucks into the VN yard [s 15, 16, 93, 94]",
+    ),
+    (
+        "s3_smart_lane_pilot",
+        "planned",
+        "Vietnamese pilot operations due Q3 2026 [s 6, 96]; "
+        "both lanes, both directions, 24 h and every number of the smart lane are assumed",
+    ),
+    (
+        "s4_full_smart_gate",
+        "planned / hypothetical",
+        "14 lanes at 1119-1120 in phase 2 [s 12]; fleet, cranes and eligible share assumed",
+    ),
+    ("s4_2027_demand, s4_2027_expanded", "hypothetical", "S4 at the 2027 target volumes [s 7, 8]"),
+    (
+        "s5_peak_season_stress(_cn_cap)",
+        "hypothetical",
+        "a fruit-season surge, with a Chinese acceptance cap as in Feb 2022 [s 42, 43]",
+    ),
+    (
+        "s6_backhaul",
+        "operating, modelled loosely",
+        "the two-way pilot runs 10 Dec 2025 - 9 Dec "
+        "2026 [s 38]; the model's 35 % 'unload only' trucks are not its design",
+    ),
+    (
+        "year_2025, plan_2027, plan_2030",
+        "planning",
+        "today's operation over 2025; S4 in the spring peaks of 2027 and 2030 with assumed growth",
+    ),
+)
+
+
+def status_rows() -> list[str]:
+    rows = ["| scenario | status | what and sources |", "|---|---|---|"]
+    rows += [f"| {name} | {status} | {text} |" for name, status, text in STATUS]
+    return rows
 
 
 def cli(*args: str) -> None:
@@ -293,6 +359,10 @@ def render(
         " scenarios/s2_preclearance_24h.yaml scenarios/s4_full_smart_gate.yaml --jobs 2"
         " --out results/cmp",
         "```",
+        "",
+        "## What each scenario describes",
+        "",
+        *status_rows(),
         "",
         "## What each scenario can carry (capacity)",
         "",
