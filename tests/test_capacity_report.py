@@ -246,7 +246,7 @@ def test_throughput_figure_marks_capacity_and_reaches_it() -> None:
     total_ax, lane_ax = fig.axes[:2]
     assert plots.CAPACITY_LABEL in _legend_labels(fig)
     assert _bar_heights(lane_ax, plots.CAPACITY_LABEL) == pytest.approx([900.0, 101.0])
-    assert _bar_heights(total_ax, plots.CAPACITY_LABEL) == pytest.approx([1001.0])
+    assert _bar_heights(total_ax, plots.TOTAL_CAPACITY_LABEL) == pytest.approx([1001.0])
     hollow = next(c for c in lane_ax.containers if c.get_label() == plots.CAPACITY_LABEL)
     assert all(not patch.get_fill() for patch in hollow.patches)
     assert lane_ax.get_ylim()[1] >= 920.0  # the capacity whisker, far above the cleared bars

@@ -300,9 +300,16 @@ def _shared_legend(fig: Figure, axes: Sequence[Any], max_columns: int = 6) -> No
         list(legend.values()),
         list(legend),
         loc="outside lower center",
-        ncols=min(max_columns, max(1, len(legend))),
+        ncols=_legend_columns(list(legend), fig.get_figwidth(), max_columns),
         frameon=False,
     )
+
+
+def _legend_columns(labels: Sequence[str], width_in: float, most: int) -> int:
+    """As many columns as fit the figure's width: a row as wide as its widest entries (about
+    0.075 in a character at the legend's font size, plus the handle and gap)."""
+    entry = 0.9 + 0.075 * max((len(label) for label in labels), default=1)
+    return max(1, min(most, len(labels), int(width_in // entry)))
 
 
 def _bar_style(name: str, baseline: str | None, colour: str) -> dict[str, Any]:
@@ -409,7 +416,13 @@ CAPACITY_COLOUR = "#1b1b1b"
 CAPACITY_LABEL = "capacity (saturated entry)"
 #: A capacity quoted from the demand ramp (``"method": "ramp"``): the same bar, dotted.
 RAMP_CAPACITY_LABEL = "capacity (demand ramp)"
-CAPACITY_DASHES: dict[str, Any] = {CAPACITY_LABEL: (0, (3, 2)), RAMP_CAPACITY_LABEL: (0, (1, 1.5))}
+#: The gate's capacity in a comparison: the sum of its flows' quoted figures (either method).
+TOTAL_CAPACITY_LABEL = "capacity, sum of the lanes"
+CAPACITY_DASHES: dict[str, Any] = {
+    CAPACITY_LABEL: (0, (3, 2)),
+    RAMP_CAPACITY_LABEL: (0, (1, 1.5)),
+    TOTAL_CAPACITY_LABEL: (0, (6, 2, 1, 2)),
+}
 _HALO = [patheffects.withStroke(linewidth=3.4, foreground="white")]
 
 
@@ -425,7 +438,7 @@ def _capacity_layers(
     demand ramp's (``"method": "ramp"``)."""
     names = list(kpis)
     totals = [_total_capacity(capacity.get(n), kpis[n]) for n in names]
-    _capacity_marks(ax_total, np.arange(len(names)), totals, 0.8)
+    _capacity_marks(ax_total, np.arange(len(names)), totals, 0.8, TOTAL_CAPACITY_LABEL)
     bar = 0.8 / max(1, len(names))
     nan = (math.nan, math.nan, math.nan)
     for i, name in enumerate(names):
