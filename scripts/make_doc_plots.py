@@ -1,9 +1,10 @@
 """Regenerate docs/plots/*.png: one example of every figure type, from the shipped scenarios.
 
-    .venv/bin/python scripts/make_doc_plots.py [--days 6] [--replications 3] [--jobs 2]
+    .venv/bin/python scripts/make_doc_plots.py [--days 8] [--replications 3] [--jobs 2]
                                                [--work DIR] [--reuse]
 
-Runs two short studies through the ordinary CLI (a compare of four scenarios, a sweep of the
+Runs two short studies through the ordinary CLI (a compare of four scenarios with their
+capacities, a sweep of the
 AGV fleet on 1119-1120 under 2027 demand), then draws the figures from their result files with
 ``gatesim.report.plots`` - the same functions the HTML report uses. Short horizons: the
 figures show what the plots look like, not final numbers (docs/scenarios.md has those).
@@ -52,7 +53,7 @@ def save(fig: plots.Figure, out: Path, name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=6)
+    parser.add_argument("--days", type=int, default=8)  # capacity needs 5 measured days
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--replications", "-r", type=int, default=3)
     parser.add_argument("--jobs", "-j", type=int, default=2)
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     cmp_dir, sweep_dir = work / "compare", work / "sweep"
     if not (args.reuse and (cmp_dir / "comparison.json").is_file()):
-        cli("compare", *(f"scenarios/{s}.yaml" for s in COMPARE), *common, "--out", str(cmp_dir))
+        scenarios = (f"scenarios/{s}.yaml" for s in COMPARE)
+        cli("compare", *scenarios, "--capacity", *common, "--out", str(cmp_dir))
     if not (args.reuse and (sweep_dir / "sweep.csv").is_file()):
         cli(
             "sweep", f"scenarios/{SWEEP_SCENARIO}.yaml", "--set", f"{SWEEP_FIELD}={SWEEP_VALUES}",
