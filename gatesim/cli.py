@@ -289,6 +289,12 @@ def _add_plan_parser(commands: Any) -> None:
     plan.add_argument(
         "--cost", type=Path, metavar="FILE", help="YAML: cost per unit (and fixed) per path"
     )
+    plan.add_argument(
+        "--side",
+        choices=("VN", "CN", "bilateral"),
+        help="vary only the levers of one side of the border (stations of that side, its "
+        "calendars and roads); plan.json names the side of every varied field",
+    )
     _add_run_options(plan)
     _add_experiment_options(plan)
     for action in plan._actions:  # shared options that mean something else here, or are refused
@@ -693,7 +699,9 @@ def _plan(args: argparse.Namespace, command: list[str]) -> int:
         option = "--replications" if args.replications == "auto" else "--warmup"
         raise ScenarioError(None, option, "plan needs a fixed value ('auto' is not available)")
     overrides = run_overrides(args)
-    inputs = plan_inputs(args.targets, args.varies, args.cost, overrides, args.max_replications)
+    inputs = plan_inputs(
+        args.targets, args.varies, args.cost, overrides, args.max_replications, args.side
+    )
     out = _prepare_out(args, f"plan-{args.scenario.stem}")
     code, _ = run_plan(
         args.scenario,

@@ -16,6 +16,7 @@ import pytest
 
 from gatesim import load_scenario
 from gatesim.cli import main
+from gatesim.experiment.levers import lever_side
 from gatesim.experiment.plan import CapacitySearch, Value
 from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
 from gatesim.experiment.store import PartialStore, partial_folder
@@ -537,3 +538,45 @@ def test_plan_on_the_baseline_reports_each_lanes_bottleneck(tmp_path: Path) -> N
     assert max(p["utilization"] for p in parts) == plan["bottleneck"]["utilization"]
     lines = summary_lines(plan)
     assert any(line.startswith("  lane 1088/2-1089: ") for line in lines)
+
+
+def test_levers_belong_to_the_side_that_runs_them() -> None:
+    scenario = load_scenario(BASELINE)
+    assert lever_side(scenario, "stations.hn_vn_xray.servers") == "VN"
+    assert lever_side(scenario, "stations.hn_cn_inspection.servers") == "CN"
+    assert lever_side(scenario, "calendars.vn_hours.hours") == "VN"
+    assert lever_side(scenario, "calendars.cn_hours.hours") == "CN"
+    assert lever_side(scenario, "calendars.yards_24h.hours") == "bilateral"  # both sides' yards
+    assert lever_side(scenario, "roads.hn_zero_line.lanes") == "bilateral"
+    assert lever_side(scenario, "roads.hn_vn_yard_road.lanes") == "VN"
+    assert lever_side(scenario, "demand_scale") == "neither side"
+
+
+def test_a_vn_plan_refuses_a_cn_lever_and_names_the_side_of_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    target = "station.hn_vn_xray.wait_mean_min<=100000"  # holds anywhere: two points only
+    args = ["--target", target, "--side", "VN", "--days", 3, "--warmup-days", 1, "-q"]
+    cn = "stations.hn_cn_inspection.servers=6:7"
+    assert exit_code("plan", BASELINE, "--vary", cn, *args, "--out", out) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --vary: stations.hn_cn_inspection.servers is a lever of CN; "
+        "--side VN varies only VN levers"
+    )
+    assert not out.exists() and not partial_folder(out).exists()
+    vn = "stations.hn_vn_xray.servers=1:2"
+    assert exit_code("plan", BASELINE, "--vary", vn, *args, "--out", out) == 0
+    plan = read_json(out / "plan.json")
+    assert plan["side"] == "VN"
+    assert [(d["path"], d["side"]) for d in plan["dimensions"]] == [
+        ("stations.hn_vn_xray.servers", "VN")
+    ]
+    point = read_json(out / "point" / "manifest.json")["resolved_scenario"]["stations"]
+    base = read_json(out / "point" / "manifest.json")["resolved_scenario"]
+    base_stations = load_scenario(BASELINE).model_dump(mode="json", by_alias=True)["stations"]
+    cn = [name for name, spec in base_stations.items() if spec["side"] == "CN"]
+    assert len(cn) == 16 and all(point[name] == base_stations[name] for name in cn)
+    assert base["stations"]["hn_vn_xray"]["servers"] in (1, 2)
+    assert any("(VN)" in line for line in summary_lines(plan))

@@ -20,6 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from gatesim.experiment.levers import check_sides, lever_side
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -182,7 +183,11 @@ def point_document(result: PlanResult, point: Evaluation) -> dict[str, Any]:
 
 
 def plan_document(
-    result: PlanResult, scenario: Scenario, scenario_file: Path, execution: dict[str, Any]
+    result: PlanResult,
+    scenario: Scenario,
+    scenario_file: Path,
+    execution: dict[str, Any],
+    side: str | None = None,
 ) -> dict[str, Any]:
     """The ``plan.json`` document."""
     reported = point_document(result, result.point)
@@ -196,9 +201,11 @@ def plan_document(
         "warmup_days": scenario.warmup_days,
         "targets": [str(t) for t in result.targets],
         "confidence_one_sided": CONFIDENCE,
+        "side": side,
         "dimensions": [
             {
                 "path": d.path,
+                "side": lever_side(scenario, d.path),
                 "values": list(d.values),
                 "cost_per_unit": result.costs[d.path].per_unit,
                 "cost_fixed": result.costs[d.path].fixed,
@@ -301,6 +308,10 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     if document["found"]:
         chosen = document["chosen"]
         lines.append(f"chosen: {show(chosen['values'])} (cost {chosen['cost']:g})")
+        sides = {d["path"]: d.get("side") for d in document["dimensions"]}
+        lines.append(
+            "  levers: " + ", ".join(f"{path} ({sides.get(path)})" for path in chosen["values"])
+        )
         for n in document["failing_neighbours"]:
             how = "simulated" if n["evaluated"] else f"implied by {show(n['implied_by'])}"
             lines.append(f"  one step lower in {n['dimension']}: {show(n['values'])} fails ({how})")
@@ -350,6 +361,7 @@ class PlanInputs:
     targets: list[Target]
     costs: dict[str, Cost]
     max_replications: int
+    side: str | None = None
 
 
 def plan_inputs(
@@ -358,13 +370,15 @@ def plan_inputs(
     cost_file: Path | None,
     fixed: Mapping[str, Any],
     max_replications: int | None,
+    side: str | None = None,
 ) -> PlanInputs:
     """Parse and check the plan arguments (one-line ScenarioError on bad input)."""
     parsed = [parse_target(t) for t in targets]
     dimensions = [parse_vary(v) for v in varies]
     check_dimensions(dimensions, fixed)
     costs = load_costs(cost_file, dimensions)
-    return PlanInputs(dimensions, parsed, costs, max_replications or DEFAULT_MAX_REPLICATIONS)
+    limit = max_replications or DEFAULT_MAX_REPLICATIONS
+    return PlanInputs(dimensions, parsed, costs, limit, side)
 
 
 def run_plan(
@@ -382,10 +396,11 @@ def run_plan(
     """Search, write ``out`` atomically, print the table; (exit code, plan document)."""
     started = time.perf_counter()
     overrides = {**overrides, "records": NO_RECORDS}  # KPIs only: bounded memory over points
-    store = PartialStore(partial_folder(out))
     evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
     evaluator.check(inputs.dimensions)  # before a Dask cluster is started
     base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
+    check_sides(base, inputs.dimensions, inputs.side)
+    store = PartialStore(partial_folder(out))
     with (
         ProgressBar(progress_wanted(quiet), None) as bar,
         scheduler_address(execution) as address,
@@ -413,7 +428,7 @@ def run_plan(
             executor=execution.executor,
         )
     wall = time.perf_counter() - started
-    document = plan_document(result, base, scenario_file, execution.describe())
+    document = plan_document(result, base, scenario_file, execution.describe(), inputs.side)
     table = points_table(result)
     write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
     runner.discard_store()
