@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"figures into {args.out}")
     save(
-        plots.throughput_figure({m.label: m.kpis for m in results.members}, colors=colors),
+        plots.throughput_figure(
+            {m.label: m.kpis for m in results.members},
+            colors=colors,
+            capacity=html.compared_capacity(results) or None,
+        ),
         args.out,
         "throughput",
     )

@@ -539,7 +539,7 @@ def _differences_section(results: Results) -> str:
 CAPACITY_TITLE = "What each scenario can carry (capacity)"
 
 
-def _compared_capacity(results: Results) -> dict[str, dict[str, Any]]:
+def compared_capacity(results: Results) -> dict[str, dict[str, Any]]:
     """``compare --capacity``: scenario label -> its ``capacity`` by ``<lane>.<direction>``;
     {} for a comparison run without it."""
     comparison = results.comparison or []
@@ -571,7 +571,7 @@ def _method_tag(method: Any, why: Any = None) -> str:
 def _capacity_section(results: Results) -> str:
     """The quoted capacity per scenario, lane and direction, with the load ratio, the paired
     difference against the first scenario and the binding stations."""
-    capacity = _compared_capacity(results)
+    capacity = compared_capacity(results)
     if not capacity:
         return ""
     diffs = [entry.get("capacity_diff_vs_first") or {} for entry in results.comparison or []]
@@ -973,7 +973,7 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             )
         )
     baseline = labels[0] if results.kind in ("compare", "sweep") else None
-    capacity = _compared_capacity(results)
+    capacity = compared_capacity(results)
     specs.append(
         FigureSpec(
             "fig-throughput",
