@@ -334,6 +334,30 @@ def simulate_studies(work: Path, args: argparse.Namespace) -> None:
     )
 
 
+def capacity_section(today: list[dict[str, Any]]) -> list[str]:
+    """The status of every scenario, then its capacity and the paired differences."""
+    return [
+        "## What each scenario describes",
+        "",
+        *status_rows(),
+        "",
+        "## What each scenario can carry (capacity)",
+        "",
+        "Capacity is the largest sustained clearance rate of a lane and direction in the "
+        "scenario's own cargo, channel and path mix, under its calendars, fleets, caps and "
+        "yards (`run_sim.py capacity`, docs/experiments.md): by saturated entry, or by the "
+        "demand ramp (*r*) where a saturated entry would clear in another mix than the offered "
+        "one or the two methods disagree. Load = today's offered trucks / capacity.",
+        "",
+        *capacity_rows(today),
+        "",
+        "Paired capacity differences against the baseline:",
+        "",
+        *capacity_difference_rows(today),
+        "",
+    ]
+
+
 def render(
     today: list[dict[str, Any]],
     y2027: list[dict[str, Any]],
@@ -360,24 +384,7 @@ def render(
         " --out results/cmp",
         "```",
         "",
-        "## What each scenario describes",
-        "",
-        *status_rows(),
-        "",
-        "## What each scenario can carry (capacity)",
-        "",
-        "Capacity is the largest sustained clearance rate of a lane and direction in the "
-        "scenario's own cargo, channel and path mix, under its calendars, fleets, caps and "
-        "yards (`run_sim.py capacity`, docs/experiments.md): by saturated entry, or by the "
-        "demand ramp (*r*) where a saturated entry would clear in another mix than the offered "
-        "one or the two methods disagree. Load = today's offered trucks / capacity.",
-        "",
-        *capacity_rows(today),
-        "",
-        "Paired capacity differences against the baseline:",
-        "",
-        *capacity_difference_rows(today),
-        "",
+        *capacity_section(today),
         "## Throughput, time in system, spill-back, AGVs (today's demand)",
         "",
         "At today's demand every scenario clears what arrives, so cleared/day is the same "
