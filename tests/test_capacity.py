@@ -182,14 +182,21 @@ def test_capacity_command_on_baseline(tmp_path: Path, capsys: pytest.CaptureFixt
     assert set(flows) == {
         (lane, d) for lane in ("1119-1120", "1088/2-1089") for d in ("export", "import")
     }
-    for flow in flows.values():
-        assert flow["agree"] is True, flow["agreement"]
+    for (_lane, direction), flow in flows.items():
+        if direction == "export" and not flow["agree"]:
+            # fruit first at export dispatch: an unlimited queue of fruit starves other cargo,
+            # so saturated entry clears another mix; the ramp's figure is quoted
+            assert flow["agreement"].startswith("the entry serves cargo fruit first")
+            assert flow["capacity_method"] == "ramp"
+            assert flow["saturated"]["mean"] < flow["ramp"]["mean"]
+        else:
+            assert flow["agree"] is True, flow["agreement"]
         assert flow["saturated"]["mean"] > flow["offered_per_day"]  # headroom at today's load
         assert 0 < flow["load_ratio"] < 1
         assert flow["binding"]
-    # 1119-1120 imports: 3 dispatch lanes, 3.5 min headway, CN hours 07:00-19:00 VN time
+    # 1119-1120 imports: 3 dispatch lanes, 3.5 min headway, CN hours 07:00-20:00 VN time
     assert flows[("1119-1120", "import")]["saturated"]["mean"] == pytest.approx(
-        3 * 720 / 3.5, rel=0.01
+        3 * 780 / 3.5, rel=0.01
     )
     total = sum(f["saturated"]["mean"] for f in flows.values())
     assert document["gate"]["saturated"]["mean"] == pytest.approx(total)

@@ -206,9 +206,10 @@ def test_seasonal_year_truck_counts() -> None:
         assert abs(counts[days].sum() - mu) < 4 * math.sqrt(mu) + 1, season.name
     # the Tet closure days run at 0.2 of an ordinary day (Tue 28 - Fri 31 Jan 2025)
     assert expected[27:31] == pytest.approx([1100 * 0.2] * 4)
-    # Sat 3 May 2025 (day 122): fruit_season x1.3 on fruit (147 + 68), spring_peak x1.3 on all,
-    # weekend x1.05; Wed 20 Aug (day 231): durian_autumn x1.2 on fruit only
-    fruit, rest = 147 + 68, 1100 - 147 - 68
+    # Sat 3 May 2025 (day 122): fruit_season x1.3 on fruit (132.3 + 90.2), spring_peak x1.3
+    # on all, weekend x1.05; Wed 20 Aug (day 231): durian_autumn x1.2 on fruit only
+    fruit = 132.3 + 90.2
+    rest = 1100 - fruit
     assert expected[122] == pytest.approx((fruit * 1.3 + rest) * 1.3 * 1.05)
     assert expected[231] == pytest.approx(fruit * 1.2 + rest)
     assert expected[0] == pytest.approx(1100)  # Wed 1 Jan: no season

@@ -93,6 +93,8 @@ class FlowCapacity:
     saturated_growth: Growth | None = None
     saturated_rows: list[Row] = field(default_factory=list)
     saturated_note: str = ""
+    #: what an entry station serves first (its priority), '' when none
+    entry_priority: str = ""
     #: stations past the entry that fell behind under saturated entry: (name, started/arrived)
     behind: list[tuple[str, float]] = field(default_factory=list)
     ramp_rows: list[Row] = field(default_factory=list)
@@ -311,6 +313,16 @@ def _measure_saturated(
         internal = [k for k in by_group[g] if k not in entries]
         behind = falling_behind(rows, internal) + unbalanced_entries(rows, sorted(entries))
         flow.behind = sorted(behind, key=lambda item: item[1])
+        flow.entry_priority = entry_priority(scenario, entries)
+
+
+def entry_priority(scenario: Scenario, entries: set[str]) -> str:
+    """The classes an entry station serves first (``"cargo fruit"``), or '' without one."""
+    for name in sorted(entries):
+        spec = scenario.stations[name]
+        if spec.discipline == "priority" and spec.priority is not None:
+            return f"{spec.priority.by} {', '.join(spec.priority.order)}"
+    return ""
 
 
 def flow_entries(scenario: Scenario, group: str) -> set[str]:
@@ -511,6 +523,12 @@ def agreement(flow: FlowCapacity) -> tuple[bool | None, str]:
     ramp_lo = _finite_or(flow.ramp[1], flow.ramp[0])
     ramp_hi = _finite_or(flow.ramp_growing_offered[2], flow.ramp_growing_offered[0])
     sat_lo, sat_hi = _finite_or(sat_lo, flow.saturated[0]), _finite_or(sat_hi, flow.saturated[0])
+    if sat_hi < ramp_lo and flow.entry_priority:
+        return False, (
+            f"the entry serves {flow.entry_priority} first: an unlimited entry queue never runs "
+            "out of them, so saturated entry starves the rest and clears another mix than the "
+            "offered one; the ramp keeps the scenario's mix"
+        )
     if sat_hi < ramp_lo:
         return False, (
             "the ramp sustains more than saturated entry clears: hours, caps or priorities bind "
