@@ -31,9 +31,12 @@ MODEL_DOC = ROOT / "docs" / "model.md"
 START, END = "<!-- calibration-table:start -->", "<!-- calibration-table:end -->"
 HN, TT = "1119-1120", "1088/2-1089"
 #: Hours of a day before the April 2025 agreement: VN 07:00-19:00 (since Mar 2023), CN
-#: 08:00-20:00 Beijing time (the baseline's) [s 48]; and the same day extended to 22:00 on
-#: both sides, as peak days were [s 48: "peak extensions to 22:00-23:00"; a: for that day].
-HOURS_2024 = {"calendars.vn_hours.hours": [["07:00", "19:00"]]}
+#: 08:00-20:00 Beijing time [s 48]; and the same day extended to 22:00 on both sides, as peak
+#: days were [s 48: "peak extensions to 22:00-23:00"; a: for that day].
+HOURS_2024 = {
+    "calendars.vn_hours.hours": [["07:00", "19:00"]],
+    "calendars.cn_hours.hours": [["08:00", "20:00"]],
+}
 HOURS_2024_TO_22 = {
     "calendars.vn_hours.hours": [["07:00", "22:00"]],
     "calendars.cn_hours.hours": [["08:00", "23:00"]],
@@ -125,7 +128,7 @@ def capacity_rows(today: Flows) -> list[Row]:
                 observed,
                 f"≈ {observed:,.0f}",
                 headline(today[f"{lane}.{direction}"]),
-                f"capacity {lane} {direction}s, baseline hours (CN to 19:00 VN time) [s 48]",
+                f"capacity {lane} {direction}s, baseline hours (2025) [s 89]",
             )
         )
     gate = _sum(headline(f) for f in today.values())
