@@ -100,10 +100,20 @@ def assignment(text: str) -> tuple[str, Any]:
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
         raise argparse.ArgumentTypeError(f"expected FIELD.PATH=VALUE (got {text!r})")
+    _check_field_path(path.strip(), text)
     try:
         return path.strip(), yaml.safe_load(raw)
     except yaml.YAMLError:
         raise argparse.ArgumentTypeError(f"cannot read the value in {text!r}") from None
+
+
+def _check_field_path(path: str, text: str) -> None:
+    """A field path is names joined by dots (``stations.xray.servers``): no empty part."""
+    if not all(part.strip() for part in path.split(".")):
+        raise argparse.ArgumentTypeError(
+            f"FIELD.PATH must be field names joined by '.', e.g. stations.NAME.servers "
+            f"(got {text!r})"
+        )
 
 
 def replications_arg(text: str) -> int | str:
@@ -140,9 +150,11 @@ def axis_arg(text: str) -> Axis:
     from gatesim.experiment.sweep import parse_axis
 
     try:
-        return parse_axis(text)
+        axis = parse_axis(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    _check_field_path(axis.path, text)
+    return axis
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -798,7 +810,10 @@ def _report_if_asked(out: Path, args: argparse.Namespace) -> None:
     if args.report:
         from gatesim.report.html import write_report
 
-        print(f"report written to {write_report(out)}")
+        try:
+            print(f"report written to {write_report(out)}")
+        except ValueError as exc:  # the results are written; only the report failed
+            raise ScenarioError(None, "--report", str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -30,28 +30,75 @@ from gatesim.scenario.schema import Scenario
 
 
 def check_output_folder(out: Path, force: bool) -> None:
-    """Fail early (before simulating) when the output folder exists and ``force`` is off."""
-    if out.exists() and not force:
+    """Fail early (before simulating) when the output folder cannot be used: it exists and
+    ``force`` is off, it holds the current folder (replacing it would delete the user's files),
+    or its parent cannot be written (checked by creating and removing a probe folder)."""
+    try:
+        _refuse_enclosing_folder(out)
+        if out.exists() and not force:
+            raise ScenarioError(
+                None, "--out", "output folder already exists; use --force to replace it", str(out)
+            )
+        if out.exists() and not out.is_dir():
+            raise ScenarioError(None, "--out", "exists and is not a folder", str(out))
+        ancestor = next((p for p in out.absolute().parents if p.exists()), None)
+        if ancestor is not None and not ancestor.is_dir():
+            raise ScenarioError(None, "--out", f"'{ancestor}' is a file, not a folder", str(out))
+        _probe_writable(ancestor or out.absolute().parent, out)
+    except OSError as exc:
+        raise _write_error(out, exc, "cannot use the output folder") from None
+
+
+def _refuse_enclosing_folder(out: Path) -> None:
+    """``--out .``, ``--out ..`` or ``--out /`` with ``--force`` would delete the user's folder."""
+    target, here = Path(os.path.realpath(out)), Path(os.path.realpath(os.getcwd()))
+    if target == here or target in here.parents or target.parent == target:
         raise ScenarioError(
-            None, "--out", "output folder already exists; use --force to replace it", str(out)
+            None,
+            "--out",
+            "is the current folder, a folder containing it or the root; results replace the "
+            "whole --out folder, so give a new folder (e.g. results/run1)",
+            str(out),
         )
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(None, "--out", "exists and is not a folder", str(out))
-    ancestor = next((p for p in out.absolute().parents if p.exists()), None)
-    if ancestor is not None and not ancestor.is_dir():
-        raise ScenarioError(None, "--out", f"'{ancestor}' is a file, not a folder", str(out))
+
+
+def _probe_writable(folder: Path, out: Path) -> None:
+    """Create and remove an empty folder in ``folder`` (where the results will be staged)."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".gatesim-probe-", suffix=".tmp", dir=folder))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ScenarioError(
+            None, "--out", f"cannot write in '{folder}': {reason}", str(out)
+        ) from None
+
+
+def _write_error(out: Path, exc: OSError, what: str) -> ScenarioError:
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+    return ScenarioError(None, "--out", f"{what}: {reason}{where}", str(out))
 
 
 @contextmanager
 def staged_folder(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; on success it atomically becomes ``out``."""
+    """Yield a temporary folder beside ``out``; on success it atomically becomes ``out``.
+
+    Any OSError (a full disk, a folder made read-only meanwhile) becomes one ``--out`` error;
+    the staging folder is removed and an existing ``out`` is left as it was.
+    """
     check_output_folder(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
+    except OSError as exc:
+        raise _write_error(out, exc, "cannot write the results") from None
     try:
         yield staging
         _replace(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _write_error(out, exc, "cannot write the results") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -67,7 +114,11 @@ def _replace(staging: Path, out: Path) -> None:
     if out.exists():
         trash = out.with_name(f".{out.name}.old-{os.getpid()}")
         out.rename(trash)
-        staging.rename(out)
+        try:
+            staging.rename(out)
+        except OSError:
+            trash.rename(out)  # put the old results back
+            raise
         shutil.rmtree(trash, ignore_errors=True)
     else:
         staging.rename(out)

@@ -62,13 +62,19 @@ def utc_offset_minutes(tz: str, on: date) -> float:
         return float(fixed)
     try:
         zone = ZoneInfo(tz.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'Asia' is a tzdata folder
         raise ValueError(
             f"unknown timezone {tz!r}: use 'UTC+HH:MM' or an IANA name like 'Asia/Shanghai'"
         ) from None
     offset = datetime.combine(on, time(12), tzinfo=zone).utcoffset()
     assert offset is not None  # ZoneInfo always yields an offset
     return offset.total_seconds() / 60
+
+
+def check_timezone(tz: str) -> str:
+    """``tz`` if it is a known time zone; ValueError naming it otherwise (for validators)."""
+    utc_offset_minutes(tz, date(2000, 1, 1))
+    return tz
 
 
 def parse_hhmm(s: str, *, allow_24: bool) -> int:
@@ -135,8 +141,7 @@ class CalendarSpec(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, tz: str) -> str:
-        utc_offset_minutes(tz, date(2000, 1, 1))  # raises ValueError if unknown
-        return tz
+        return check_timezone(tz)
 
     @field_validator("hours")
     @classmethod

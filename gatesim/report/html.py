@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import html
 import json
@@ -1390,16 +1391,32 @@ def write_report(
     """Write the report of a run, compare, sweep, plan or capacity folder (default
     ``folder/report.html``).
 
-    Raises ValueError (one line) when ``folder`` is not a gatesim result folder.
+    Raises ValueError (one line) when ``folder`` is not a gatesim result folder or the report
+    cannot be written there (nothing is left behind then).
     """
     results = load_results(folder)
-    page = render_report(results, targets)
     target = Path(out) if out is not None else results.path / REPORT_NAME
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    if target.is_dir():
+        raise ValueError(f"--out: '{target}' is a folder; give a file name such as report.html")
+    page = render_report(results, targets)
+    _write_page(target, page)
     return target
+
+
+def _write_page(target: Path, page: str) -> None:
+    """Write through a temporary file beside ``target``; on failure remove it and say why."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        if exc.filename and str(exc.filename) not in (str(target), str(tmp)):
+            reason += f": '{exc.filename}'"
+        raise ValueError(f"--out: cannot write the report '{target}': {reason}") from None
 
 
 # --------------------------------------------------------------------------- command

@@ -106,8 +106,12 @@ def _resolve_existing(
         raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", str(path))
     try:
         resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (FileNotFoundError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         raise ScenarioError(where, field, "file not found", str(path)) from None
+    except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
+        raise ScenarioError(where, field, f"cannot open: {exc.strerror}", str(path)) from None
+    except ValueError:  # the OS refuses the path itself (an embedded NUL byte)
+        raise ScenarioError(where, field, "not a valid file path", str(path)) from None
     if not resolved.is_file():
         raise ScenarioError(where, field, "not a regular file", str(path))
     return resolved
@@ -126,6 +130,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", "file is not UTF-8 text") from None
     try:
         tree = yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass: no object tags
+    except DuplicateKeyError as exc:
+        raise ScenarioError(path, "", str(exc)) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(path, "", _yaml_problem(exc)) from None
     except RecursionError:
@@ -146,9 +152,42 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(
 )  # libyaml if present
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping repeats a key (YAML would silently keep the last value)."""
+
+    def __init__(self, key: Any, first_line: int, second_line: int) -> None:
+        super().__init__(
+            f"duplicate key {repr(key)[:80]} at lines {first_line} and {second_line} "
+            "(a key may appear only once in a mapping)"
+        )
+        self.key = key
+
+
 class _Yaml12Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader with YAML 1.2 core scalars: only true/false are booleans (``precleared: {yes:
-    0.2, no: 0.8}`` must not turn into True/False keys) and dates are left to the schema."""
+    0.2, no: 0.8}`` must not turn into True/False keys) and dates are left to the schema.
+    A key repeated in one mapping is an error (``<<`` merge keys may still be overridden)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            _refuse_duplicate_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _refuse_duplicate_keys(loader: Any, node: yaml.MappingNode) -> None:
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys merged in by '<<: *anchor' may be overridden: that is their purpose
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        try:
+            seen = first_line.get(key)
+        except TypeError:
+            continue  # an unhashable key: the base constructor reports it
+        if seen is not None:
+            raise DuplicateKeyError(key, seen, line)
+        first_line[key] = line
 
 
 _NOT_IMPLICIT = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
@@ -218,6 +257,8 @@ def apply_overrides(
     tree = copy.deepcopy(raw)
     for dotted, value in overrides.items():
         keys = dotted.split(".")
+        if not all(keys):
+            raise ScenarioError(path, dotted, "empty part in the field path (write it as a.b.c)")
         node: Any = tree
         for depth, key in enumerate(keys[:-1]):
             node = _descend(node, key, keys[: depth + 1], path)
@@ -308,7 +349,7 @@ def _read_csv_column(file: Path, where: str, ref: Any, column: Any) -> list[floa
         raise ScenarioError(file, field, "csv and column must be strings", ref)
     csv_path = _resolve_existing(file.parent / ref, (".csv",), file, field)
     try:
-        with csv_path.open(newline="", encoding="utf-8") as handle:
+        with csv_path.open(newline="", encoding="utf-8-sig") as handle:  # "CSV UTF-8" has a BOM
             return _numeric_column(csv.DictReader(handle), file, field, column, ref)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ScenarioError(file, field, f"cannot read CSV: {exc}", ref) from None

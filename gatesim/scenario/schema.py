@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -23,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from gatesim.model.calendar import CalendarSpec
+from gatesim.model.calendar import CalendarSpec, check_timezone
 from gatesim.model.dates import DateSpan
 from gatesim.model.distributions import Distribution
 
@@ -41,6 +43,19 @@ class Frozen(BaseModel):
 
 
 Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")]
+_LABEL = re.compile(r"[A-Za-z0-9_.\-]{1,120}")
+
+
+def _not_bool(value: Any) -> Any:
+    """YAML ``true``/``false`` where a number is expected is a mistake, not 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+#: int and float that refuse booleans (pydantic would read ``servers: true`` as 1 server).
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
 
 
 def _check_probabilities(probabilities: list[float], where: str) -> None:
@@ -66,9 +81,9 @@ class RoadSpec(Frozen):
 
     from_: Name = Field(alias="from")
     to: Name
-    length_km: float = Field(gt=0, le=1000)
-    speed_kmh: float = Field(gt=0, le=200)
-    lanes: int = Field(1, ge=1, le=64)
+    length_km: Float = Field(gt=0, le=1000)
+    speed_kmh: Float = Field(gt=0, le=200)
+    lanes: Int = Field(1, ge=1, le=64)
     two_way: bool = False
 
     model_config = ConfigDict(
@@ -105,7 +120,7 @@ class StationSpec(Frozen):
     type: str = "station"
     label: str = ""
     side: Literal["VN", "CN"] = "VN"
-    servers: int = Field(1, ge=1, le=100_000)
+    servers: Int = Field(1, ge=1, le=100_000)
     service: Distribution = Field(
         default_factory=lambda: _deterministic_zero(), validate_default=False
     )
@@ -113,7 +128,7 @@ class StationSpec(Frozen):
     discipline: Literal["fifo", "lifo", "priority"] = "fifo"
     priority: PrioritySpec | None = None
     calendar: Name | None = None
-    queue_capacity: int | None = Field(None, ge=0, le=10_000_000)
+    queue_capacity: Int | None = Field(None, ge=0, le=10_000_000)
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -139,7 +154,7 @@ class BranchStep(Frozen):
 
 
 class ChoiceOption(Frozen):
-    p: float = Field(ge=0, le=1)
+    p: Float = Field(ge=0, le=1)
     steps: list[Step] = Field(default_factory=list)
 
 
@@ -157,7 +172,7 @@ class ChooseStep(Frozen):
 
 class QueueCondition(Frozen):
     station: Name
-    waiting: int = Field(ge=0, le=10_000_000)
+    waiting: Int = Field(ge=0, le=10_000_000)
 
 
 class OverflowStep(Frozen):
@@ -216,9 +231,9 @@ class RouteSpec(Frozen):
 class Multiplier(Frozen):
     """Scale a stream's volume on days [from_day, to_day) (0-based model days)."""
 
-    from_day: int = Field(ge=0)
-    to_day: int = Field(gt=0)
-    factor: float = Field(ge=0, le=1000)
+    from_day: Int = Field(ge=0)
+    to_day: Int = Field(gt=0)
+    factor: Float = Field(ge=0, le=1000)
 
     @model_validator(mode="after")
     def _ordered(self) -> Multiplier:
@@ -234,11 +249,11 @@ class TraceSpec(Frozen):
     (relative to the file) and inlines it here, so a Scenario never refers to other files.
     """
 
-    times: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=5_000_000)
+    times: list[Annotated[Float, Field(ge=0)]] = Field(min_length=1, max_length=5_000_000)
 
 
 HourlyProfile = Annotated[
-    list[Annotated[float, Field(ge=0, le=1e9)]], Field(min_length=24, max_length=24)
+    list[Annotated[Float, Field(ge=0, le=1e9)]], Field(min_length=24, max_length=24)
 ]
 
 
@@ -249,10 +264,10 @@ class ArrivalSpec(Frozen):
     direction: Literal["export", "import"]
     cargo: Name
     route: Name
-    per_day: float = Field(0.0, ge=0, le=1e7)
+    per_day: Float = Field(0.0, ge=0, le=1e7)
     profile: Name | HourlyProfile = "flat"
-    channels: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
-    attributes: dict[Name, dict[str, float]] = Field(default_factory=dict)
+    channels: dict[str, Float] = Field(default_factory=lambda: {"green": 1.0})
+    attributes: dict[Name, dict[str, Float]] = Field(default_factory=dict)
     multipliers: list[Multiplier] = Field(default_factory=list)
     trace: TraceSpec | None = None
 
@@ -293,10 +308,10 @@ class RecordsSpec(Frozen):
 class CostSpec(Frozen):
     """Factors for the cost and emission KPIs (per queued truck-hour and per transshipment)."""
 
-    idle_fuel_l_per_truck_h: float = Field(3.0, ge=0, le=100)  # [a] heavy truck idling ~0.8 gal/h
-    co2_kg_per_l: float = Field(2.70, ge=0, le=10)  # diesel, US EPA 10.21 kg CO2 per gallon
-    transshipment_cny_per_truck: float = Field(900.0, ge=0, le=1e6)  # domain row 58: 800-1,000
-    idling_share: float = Field(1.0, ge=0, le=1)  # [a] share of queued time with engine running
+    idle_fuel_l_per_truck_h: Float = Field(3.0, ge=0, le=100)  # [a] heavy truck idling ~0.8 gal/h
+    co2_kg_per_l: Float = Field(2.70, ge=0, le=10)  # diesel, US EPA 10.21 kg CO2 per gallon
+    transshipment_cny_per_truck: Float = Field(900.0, ge=0, le=1e6)  # domain row 58: 800-1,000
+    idling_share: Float = Field(1.0, ge=0, le=1)  # [a] share of queued time with engine running
 
 
 # --------------------------------------------------------------------------- demand calendar
@@ -325,7 +340,7 @@ class SeasonSpec(DateSpan):
     end (``12-01`` to ``01-15``); ``YYYY-MM-DD`` bounds are one absolute period."""
 
     name: Name
-    factor: float = Field(ge=0, le=1000)
+    factor: Float = Field(ge=0, le=1000)
     where: Where = Field(default_factory=Where)
 
 
@@ -333,23 +348,23 @@ class WeekdayRule(Frozen):
     """A day-of-week factor for the matching streams (``days``: mon ... sun)."""
 
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
-    factor: float = Field(ge=0, le=1000)
+    factor: Float = Field(ge=0, le=1000)
     where: Where = Field(default_factory=Where)
 
     def weekday_numbers(self) -> set[int]:
         return {WEEKDAYS.index(day) for day in self.days}
 
 
-Year = Annotated[int, Field(ge=1900, le=2200)]
+Year = Annotated[Int, Field(ge=1900, le=2200)]
 
 
 class GrowthSpec(Frozen):
     """Demand growth to the planning year: ``annual_rate`` compounds from ``base_year``, or
     ``by_year`` lists factors by year (geometric interpolation between listed years)."""
 
-    annual_rate: float | None = Field(None, ge=-0.5, le=10)
-    base_year: int = Field(2025, ge=1900, le=2200)
-    by_year: dict[Year, Annotated[float, Field(gt=0, le=1000)]] | None = Field(None, min_length=1)
+    annual_rate: Float | None = Field(None, ge=-0.5, le=10)
+    base_year: Int = Field(2025, ge=1900, le=2200)
+    by_year: dict[Year, Annotated[Float, Field(gt=0, le=1000)]] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _one_way(self) -> GrowthSpec:
@@ -419,22 +434,22 @@ class TradeValueSpec(Frozen):
     """Value of the goods on one loaded truck, by cargo class, for the trade-value KPIs."""
 
     currency: Literal["USD"] = "USD"
-    per_truck: dict[Name, Annotated[float, Field(ge=0, le=1e9)]] = Field(min_length=1)
+    per_truck: dict[Name, Annotated[Float, Field(ge=0, le=1e9)]] = Field(min_length=1)
 
 
 class Scenario(Frozen):
     """A complete, validated scenario. Times are minutes from local midnight (VN side) of day 0."""
 
-    name: Name
+    name: str
     description: str = ""
     start_date: dt.date = dt.date(2025, 5, 1)
     timezone: str = "UTC+07:00"
-    days: int = Field(30, ge=1, le=3660)
-    warmup_days: float = Field(0.0, ge=0)
-    replications: int = Field(1, ge=1, le=100_000)
-    seed: int = Field(20250501, ge=0, le=2**63 - 1)
+    days: Int = Field(30, ge=1, le=3660)
+    warmup_days: Float = Field(0.0, ge=0)
+    replications: Int = Field(1, ge=1, le=100_000)
+    seed: Int = Field(20250501, ge=0, le=2**63 - 1)
     report_time: str = Field("20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    demand_scale: float = Field(1.0, ge=0, le=1000)
+    demand_scale: Float = Field(1.0, ge=0, le=1000)
     calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     profiles: dict[Name, HourlyProfile] = Field(default_factory=dict)
     nodes: dict[Name, NodeSpec]
@@ -446,6 +461,22 @@ class Scenario(Frozen):
     costs: CostSpec = Field(default_factory=CostSpec)
     demand: DemandSpec = Field(default_factory=DemandSpec)
     trade_value: TradeValueSpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_label(cls, name: str) -> str:
+        """The name labels result folders (``results/<name>-<time>``): never a path."""
+        if not _LABEL.fullmatch(name) or ".." in name or not name.strip("."):
+            raise ValueError(
+                "must be a label of letters, digits, '_', '-' and '.' "
+                "(not a path: no '/', '\\', '..' or control characters)"
+            )
+        return name
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, tz: str) -> str:
+        return check_timezone(tz)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
