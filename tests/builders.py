@@ -13,6 +13,15 @@ from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.scenario.schema import Scenario
 
 SOURCE_SINK = {"src": {"kind": "source"}, "out": {"kind": "sink"}}
+#: The smallest valid scenario file: one exponential station, 100 trucks a day for 2 days.
+TINY_YAML = """\
+name: tiny
+days: 2
+nodes: {src: {kind: source}, out: {kind: sink}}
+stations: {s1: {servers: 1, service: {dist: exponential, mean: 1.0}}}
+routes: {r: {origin: src, steps: [s1], destination: out}}
+arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 100}}
+"""
 
 
 def det(value: float) -> dict[str, Any]:

@@ -23,20 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from builders import TINY_YAML as GOOD
 
 from gatesim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_SIM = ROOT / "run_sim.py"
-
-GOOD = """\
-name: tiny
-days: 2
-nodes: {src: {kind: source}, out: {kind: sink}}
-stations: {s1: {servers: 1, service: {dist: exponential, mean: 1.0}}}
-routes: {r: {origin: src, steps: [s1], destination: out}}
-arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 100}}
-"""
 
 
 def good(old: str = "", new: str = "", append: str = "") -> str:
@@ -238,20 +230,32 @@ case(
 case(
     "cli_year_outside_growth_table",
     {"s.yaml": good(append="demand: {growth: {by_year: {2025: 1.0, 2030: 2.6}}}\n")},
-    Case({}, ["run", "{d}/s.yaml", "--year", "2024", "--out", "{d}/out"], "s.yaml",
-         ["demand.year", "year 2024 is outside the growth.by_year table (2025-2030)"]),
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--year", "2024", "--out", "{d}/out"],
+        "s.yaml",
+        ["demand.year", "year 2024 is outside the growth.by_year table (2025-2030)"],
+    ),
 )
 case(
     "cli_year_before_base_year",
     {"s.yaml": good(append="demand: {growth: {annual_rate: 0.1, base_year: 2025}}\n")},
-    Case({}, ["run", "{d}/s.yaml", "--year", "2020", "--out", "{d}/out"], "s.yaml",
-         ["demand.year", "before growth.base_year 2025"]),
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--year", "2020", "--out", "{d}/out"],
+        "s.yaml",
+        ["demand.year", "before growth.base_year 2025"],
+    ),
 )
 case(
     "cli_year_without_growth",
     {"s.yaml": GOOD},
-    Case({}, ["run", "{d}/s.yaml", "--year", "2030", "--out", "{d}/out"], "s.yaml",
-         ["demand.year", "needs a growth rate"]),
+    Case(
+        {},
+        ["run", "{d}/s.yaml", "--year", "2030", "--out", "{d}/out"],
+        "s.yaml",
+        ["demand.year", "needs a growth rate"],
+    ),
 )
 case(
     "trade_value_unknown_cargo",
@@ -271,8 +275,11 @@ case(
 )
 case(
     "extends_list_loop",
-    {"a.yaml": "extends: [b.yaml]\nname: a\n", "b.yaml": "extends: [base.yaml, a.yaml]\n",
-     "base.yaml": GOOD},
+    {
+        "a.yaml": "extends: [b.yaml]\nname: a\n",
+        "b.yaml": "extends: [base.yaml, a.yaml]\n",
+        "base.yaml": GOOD,
+    },
     run_case("a.yaml", "extends loop: a.yaml -> b.yaml -> a.yaml", command="validate"),
 )
 

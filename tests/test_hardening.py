@@ -20,21 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import TINY_YAML as GOOD
 
 import gatesim.cli
 import gatesim.experiment.capacity_run
 import gatesim.experiment.output
 from gatesim.cli import main
 from gatesim.scenario.loader import load_scenario
-
-GOOD = """\
-name: tiny
-days: 2
-nodes: {src: {kind: source}, out: {kind: sink}}
-stations: {s1: {servers: 1, service: {dist: exponential, mean: 1.0}}}
-routes: {r: {origin: src, steps: [s1], destination: out}}
-arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 100}}
-"""
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 ROOT_IGNORES_MODES = "running as root: root writes into read-only (chmod 555) folders anyway"
