@@ -30,6 +30,7 @@ from gatesim.experiment.capacity import (
     measure_capacity,
     replication_rows,
 )
+from gatesim.experiment.compare import interval_document
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -49,10 +50,8 @@ Stat = dict[str, Any]
 
 
 def stat(interval: tuple[float, float, float] | None) -> Stat | None:
-    if interval is None:
-        return None
-    mean, lo, hi = interval
-    return {"mean": mean, "ci95": [lo, hi]}
+    """``{"mean", "ci95"}`` as every result document writes an interval; None for no answer."""
+    return None if interval is None else interval_document(interval)
 
 
 # --------------------------------------------------------------------------- the document
@@ -367,11 +366,9 @@ def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[st
 def offered_by_flow(result: ExperimentResult) -> dict[str, float]:
     """Mean offered trucks per day of each lane and direction in a finished run."""
     groups = {group_key(a.lane, a.direction) for a in result.scenario.arrivals.values()}
-    rows = [o.kpis for o in result.outcomes]
+    summary = result.kpi_summary([f"offered_per_day.{g}" for g in groups])
     return {
-        g: math.fsum(row[f"offered_per_day.{g}"] for row in rows) / len(rows)
-        for g in groups
-        if rows
+        key.partition(".")[2]: mean for key, s in summary.items() if (mean := s["mean"]) is not None
     }
 
 
