@@ -410,6 +410,10 @@ def test_warmup_excludes_early_trucks_from_time_in_system() -> None:
     assert result.cleared_after_warmup_by_stream.tolist() == [3]
     kpis = replication_kpis(result)
     assert kpis["throughput_per_day"] == 3.0  # 3 trucks over 1 measured day
+    # offered: only truck 3 arrives after the warm-up, so the share cleared is 3 (the
+    # warm-up's queue clears in the measured day)
+    assert result.arrived_after_warmup_by_stream.tolist() == [1]
+    assert (kpis["offered_per_day"], kpis["cleared_share"]) == (1.0, 3.0)
     assert kpis["time_in_system_mean_h"] == 50.0 / 60
     st = result.stations["s1"]
     assert (st["started"], st["wait_mean_min"], st["wait_max_min"]) == (2, 24.5, 49.0)

@@ -319,7 +319,6 @@ class Replication:
         included, are those of the whole scenario; arrivals of other streams only schedule
         the next arrival."""
         s = self.scenario
-        self.arrived_by_day = np.zeros((s.days, len(s.arrivals)), dtype=np.int64)
         self.arrived_after_warmup = np.zeros(len(s.arrivals), dtype=np.int64)
         if self.stage:  # a later pipeline stage: its trucks come from the stage before
             self._arrival_times, self._arrival_stream = [], []
@@ -362,17 +361,12 @@ class Replication:
         self._schedule_next_arrival()
 
     def _count_offered(self, times: list[npt.NDArray[np.float64]]) -> None:
-        """Arrivals offered by each own stream, per model day and after the warm-up, counted
-        from the generated times (every one of them arrives: nothing is lost before the
-        route's first step), so the hot path carries no extra counter."""
+        """Arrivals each own stream offers at or after the warm-up, counted from the generated
+        times (every one of them arrives: nothing is lost before the route's first step), so
+        the hot path carries no extra counter."""
         for k, stream_times in enumerate(times):
-            if not self._active[k] or not len(stream_times):
-                continue
-            days = (stream_times // 1440.0).astype(np.int64)
-            self.arrived_by_day[:, k] = np.bincount(days, minlength=self.scenario.days)[
-                : self.scenario.days
-            ]
-            self.arrived_after_warmup[k] = int((stream_times >= self._warmup).sum())
+            if self._active[k]:
+                self.arrived_after_warmup[k] = int((stream_times >= self._warmup).sum())
 
     def _substreams(self, station: str) -> Callable[[str], np.random.Generator]:
         return lambda sub: self._rng(f"station/{station}/{sub}")
@@ -631,7 +625,6 @@ class Replication:
             in_system_by_stream=_ints(self.in_system),
             cleared_after_warmup_by_stream=_ints(self.cleared_after_warmup),
             arrived_after_warmup_by_stream=self.arrived_after_warmup,
-            arrived_by_day_stream=self.arrived_by_day,
             cleared_by_day_stream=_ints(self.cleared_by_day_stream),
             cleared_by_day_hour=_ints(self.cleared_by_day_hour),
             backlog_at_report=self.backlog_at_report,
@@ -802,7 +795,6 @@ SUMMED_FIELDS = (
     "in_system_by_stream",
     "cleared_after_warmup_by_stream",
     "arrived_after_warmup_by_stream",
-    "arrived_by_day_stream",
     "cleared_by_day_stream",
     "cleared_by_day_hour",
     "backlog_at_report",

@@ -53,9 +53,8 @@ class RunResult:
     lost_by_stream: IntArray
     in_system_by_stream: IntArray
     cleared_after_warmup_by_stream: IntArray
-    #: arrivals (offered demand) at or after the warm-up, and by model day
+    #: arrivals (offered demand) at or after the warm-up
     arrived_after_warmup_by_stream: IntArray
-    arrived_by_day_stream: IntArray
     cleared_by_day_stream: IntArray
     cleared_by_day_hour: IntArray
     backlog_at_report: IntArray
