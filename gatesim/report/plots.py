@@ -30,6 +30,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from gatesim.stats.saturation import lane_groups
+
 # Okabe & Ito (2008) colour-blind-safe palette, black first for the baseline, yellow last
 # (weak on white); then Paul Tol's "muted" scheme for scenarios 9 and up.
 OKABE_ITO = (
@@ -219,15 +221,7 @@ def stat_triplet(stat: Mapping[str, Any] | None) -> tuple[float, float, float]:
 
 def lane_direction_keys(kpis: Mapping[str, Any], prefix: str = "throughput_per_day") -> list[str]:
     """The ``prefix.<lane>.<direction>`` keys present, in first-seen order."""
-    keys = []
-    for key in kpis:
-        if not key.startswith(prefix + "."):
-            continue
-        rest = key[len(prefix) + 1 :]
-        head, _, direction = rest.rpartition(".")
-        if direction in ("export", "import") and head and head not in ("direction",):
-            keys.append(key)
-    return keys
+    return [f"{prefix}.{group}" for group in lane_groups(kpis, prefix)]
 
 
 def _group_label(key: str, prefix: str) -> str:
@@ -734,29 +728,8 @@ def time_in_system_figure(
             linewidth=1.8,
             label=f"{name} (n = {hours.size:,})",
         )
-        if p95 is not None and name in p95 and not math.isnan(p95[name][0]):
-            mean, lo, hi = p95[name]
-            ax.errorbar(
-                mean,
-                0.95,
-                xerr=[[mean - lo], [hi - mean]],
-                fmt="o",
-                color=colors[name],
-                capsize=3,
-                markersize=6,
-                markeredgecolor="white",
-            )
-            ax.annotate(
-                f"{mean:.1f} h",
-                (mean, 0.95),
-                xytext=(4, -14 - 11 * (i % 4)),
-                textcoords="offset points",
-                color=colors[name],
-                fontsize=9,
-            )
-        else:
-            mark = float(np.quantile(hours, 0.95))
-            ax.plot([mark], [0.95], "o", color=colors[name], markeredgecolor="white")
+        stat = p95.get(name) if p95 is not None else None
+        _mark_time_in_system_p95(ax, hours, i, colors[name], stat)
         upper = max(upper, float(np.quantile(hours, 0.995)))
     ax.axhline(0.95, color="#888888", linestyle=":", linewidth=1)
     ax.text(0.0, 0.955, "95 %", color="#666666", fontsize=9, va="bottom")
@@ -767,6 +740,44 @@ def time_in_system_figure(
     ax.set_title("Time in system (trucks created after the warm-up; p95 with 95 % CI)")
     ax.legend(loc="lower right", framealpha=0.9)
     return fig
+
+
+def _mark_time_in_system_p95(
+    ax: Any,
+    hours: np.ndarray,
+    index: int,
+    colour: str,
+    stat: tuple[float, float, float] | None,
+) -> None:
+    """Mark one scenario's p95 at y = 0.95 on the ECDF.
+
+    With a p95 KPI ``stat`` (mean, lo, hi over replications) the mean is drawn with its
+    interval and labelled in hours; without one (or when it is NaN) the 95th percentile of the
+    pooled ``hours`` is drawn as a plain marker.
+    """
+    if stat is not None and not math.isnan(stat[0]):
+        mean, lo, hi = stat
+        ax.errorbar(
+            mean,
+            0.95,
+            xerr=[[mean - lo], [hi - mean]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            markersize=6,
+            markeredgecolor="white",
+        )
+        ax.annotate(
+            f"{mean:.1f} h",
+            (mean, 0.95),
+            xytext=(4, -14 - 11 * (index % 4)),
+            textcoords="offset points",
+            color=colour,
+            fontsize=9,
+        )
+    else:
+        mark = float(np.quantile(hours, 0.95))
+        ax.plot([mark], [0.95], "o", color=colour, markeredgecolor="white")
 
 
 # --------------------------------------------------------------------------- utilisation
@@ -853,7 +864,6 @@ def network_figure(
     """
     means = station_means(stations) if "station" in stations.columns else stations
     layout = lay_out_network(resolved, means, measured_days)
-    graph = layout.graph
     pos = layout.pos
     xs = [p[0] for p in pos.values()] or [0.0]
     ys = [p[1] for p in pos.values()] or [0.0]
@@ -864,8 +874,40 @@ def network_figure(
     ax.grid(False)
     ax.set_axis_off()
 
-    # lane bands and the border
-    for lane, (y0, y1) in layout.bands.items():
+    top = _draw_lanes_and_border(ax, layout.bands, xs, ys)
+    peak = _draw_roads(ax, layout)
+    norm = Normalize(0.0, 1.0)
+    cmap = matplotlib.colormaps[UTILISATION_CMAP]
+    _draw_network_nodes(ax, layout, norm, cmap)
+    _draw_spillback_rings(ax, layout)
+    _draw_node_labels(ax, layout)
+
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("station utilisation (opening hours)")
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(
+        handles=_network_legend_handles(peak),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncols=7 if width >= 15 else 4,
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(
+        title
+        or f"Lane network: road width = trucks/day, colour = utilisation "
+        f"({measured_days:g} measured days)"
+    )
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 1.0, top + 0.8)
+    return fig
+
+
+def _draw_lanes_and_border(
+    ax: Any, bands: Mapping[str, tuple[float, float]], xs: Sequence[float], ys: Sequence[float]
+) -> float:
+    """Draw the lane bands, the border line and the country labels; return the label height."""
+    for lane, (y0, y1) in bands.items():
         ax.axhspan(y0, y1, color="#F3F3F3", zorder=0)
         ax.text(min(xs) - 0.9, y1 - 0.25, f"lane {lane}", fontsize=11, weight="bold", va="top")
     ax.axvline(0.0, color="#B22222", linestyle=(0, (6, 4)), linewidth=1.3, zorder=0.5)
@@ -873,15 +915,18 @@ def network_figure(
     ax.text(0.0, top, "border (zero line)", ha="center", va="bottom", color="#B22222", fontsize=10)
     ax.text(min(xs) - 0.9, top, "← Viet Nam (Huu Nghi)", ha="left", va="bottom", fontsize=11)
     ax.text(max(xs) + 0.9, top, "China (Youyiguan) →", ha="right", va="bottom", fontsize=11)
+    return top
 
-    # roads
+
+def _draw_roads(ax: Any, layout: NetworkLayout) -> float:
+    """Draw the roads, width proportional to trucks/day; return the peak flow (1 if none)."""
     flows = layout.edge_flow
     peak = max((f for f in flows.values() if np.isfinite(f)), default=0.0) or 1.0
     segments = list(flows)
     widths = [0.6 + 7.0 * (flows[e] / peak if np.isfinite(flows[e]) else 0.0) for e in segments]
     nx.draw_networkx_edges(
-        graph.to_undirected(as_view=True),
-        pos,
+        layout.graph.to_undirected(as_view=True),
+        layout.pos,
         edgelist=segments,
         width=widths,
         edge_color="#7A8B99",
@@ -889,10 +934,12 @@ def network_figure(
         ax=ax,
         node_size=420,
     )
+    return peak
 
-    # nodes
-    norm = Normalize(0.0, 1.0)
-    cmap = matplotlib.colormaps[UTILISATION_CMAP]
+
+def _draw_network_nodes(ax: Any, layout: NetworkLayout, norm: Normalize, cmap: Any) -> None:
+    """Draw stations coloured by utilisation (grey when idle), then sources, sinks, junctions."""
+    graph, pos = layout.graph, layout.pos
     station_nodes = [n for n in graph.nodes if graph.nodes[n].get("kind") == "station"]
     util = [layout.utilisation.get(n, math.nan) for n in station_nodes]
     idle = [not (layout.node_flow.get(n, 0.0) > 0) for n in station_nodes]
@@ -925,9 +972,12 @@ def network_figure(
                 linewidths=1.0,
                 ax=ax,
             )
-    # spill-back rings on yards
+
+
+def _draw_spillback_rings(ax: Any, layout: NetworkLayout) -> None:
+    """Ring every yard, sized by its spill-back (km, capped at 5) and labelled when positive."""
     for name, km in layout.spillback_km.items():
-        x, y = pos[name]
+        x, y = layout.pos[name]
         ring = 600 + 2500 * min(km, 5.0) / 5.0
         ax.scatter(
             [x],
@@ -951,7 +1001,11 @@ def network_figure(
             color=SPILLBACK_COLOUR,
             weight="bold",
         )
-    for node, (x, y) in pos.items():
+
+
+def _draw_node_labels(ax: Any, layout: NetworkLayout) -> None:
+    """Write each node's short label just below it."""
+    for node, (x, y) in layout.pos.items():
         ax.annotate(
             layout.labels[node],
             (x, y),
@@ -963,10 +1017,10 @@ def network_figure(
             color="#222222",
         )
 
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
-    bar.set_label("station utilisation (opening hours)")
-    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    legend = [
+
+def _network_legend_handles(peak: float) -> list[Any]:
+    """Legend entries of the network figure: road widths at 25 % and 100 % of ``peak``, markers."""
+    return [
         Line2D([0], [0], color="#7A8B99", linewidth=0.6 + 7.0 * 0.25, label=f"{0.25 * peak:,.0f}"),
         Line2D([0], [0], color="#7A8B99", linewidth=7.6, label=f"{peak:,.0f} trucks/day"),
         Line2D(
@@ -1004,22 +1058,6 @@ def network_figure(
             label="yard (dashed: no spill-back)",
         ),
     ]
-    ax.legend(
-        handles=legend,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.01),
-        ncols=7 if width >= 15 else 4,
-        frameon=False,
-        fontsize=9,
-    )
-    ax.set_title(
-        title
-        or f"Lane network: road width = trucks/day, colour = utilisation "
-        f"({measured_days:g} measured days)"
-    )
-    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
-    ax.set_ylim(min(ys) - 1.0, top + 0.8)
-    return fig
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -1067,56 +1105,83 @@ def sweep_figure(
     colors = scenario_colors([str(key) for key, _ in groups])
     for ax, kpi in zip(axes.flat, kpis, strict=False):
         for i, (key, table) in enumerate(groups):
-            table = table.sort_values(x) if numeric else table
-            xs = table[x].to_numpy() if numeric else np.arange(len(table))
-            label = (
-                ", ".join(
-                    f"{o.split('.')[-1]}={v}"
-                    for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)
-                )
-                if others
-                else None
-            )
+            label = _sweep_group_label(others, key) if others else None
             color = colors[str(key)] if others else "#0072B2"
-            ax.plot(
-                xs,
-                table[f"{kpi}_mean"],
-                marker="o",
-                color=color,
-                linewidth=1.8,
-                linestyle=_linestyle(i),
-                label=label,
-            )
-            ax.fill_between(
-                xs,
-                table[f"{kpi}_lo"],
-                table[f"{kpi}_hi"],
-                color=color,
-                alpha=0.2,
-                linewidth=0,
-                label="95 % CI" if i == 0 and not others else None,
-            )
-            if not numeric:
-                ax.set_xticks(xs, [str(v) for v in table[x]])
-        if kpi in targets:
-            ax.axhline(
-                targets[kpi],
-                color=SPILLBACK_COLOUR,
-                linestyle="--",
-                linewidth=1.4,
-                label=f"target {targets[kpi]:,g}",
-            )
-        if numeric and sweep[x].nunique() <= 12:
-            ax.set_xticks(sorted(sweep[x].unique()))
-        ax.set_xlabel(x)
-        ax.set_ylabel(kpi_unit(kpi))
-        ax.set_title(kpi_label(kpi))
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="best", framealpha=0.9)
+            band_label = "95 % CI" if i == 0 and not others else None
+            _draw_sweep_line(ax, table, kpi, x, numeric, i, color, label, band_label)
+        _finish_sweep_panel(ax, sweep, kpi, x, numeric, targets)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_axis_off()
     fig.suptitle(f"Sweep over {x} (mean and 95 % CI across replications)")
     return fig
+
+
+def _sweep_group_label(others: Sequence[str], key: Any) -> str:
+    """Legend label of one combination of the other swept fields, e.g. ``servers=20, lanes=2``."""
+    values = key if isinstance(key, tuple) else (key,)
+    return ", ".join(f"{o.split('.')[-1]}={v}" for o, v in zip(others, values, strict=True))
+
+
+def _draw_sweep_line(
+    ax: Any,
+    table: pd.DataFrame,
+    kpi: str,
+    x: str,
+    numeric: bool,
+    index: int,
+    color: str,
+    label: str | None,
+    band_label: str | None,
+) -> None:
+    """Draw one group's KPI mean against ``x`` with its 95 % band; categorical ``x`` by position."""
+    table = table.sort_values(x) if numeric else table
+    xs = table[x].to_numpy() if numeric else np.arange(len(table))
+    ax.plot(
+        xs,
+        table[f"{kpi}_mean"],
+        marker="o",
+        color=color,
+        linewidth=1.8,
+        linestyle=_linestyle(index),
+        label=label,
+    )
+    ax.fill_between(
+        xs,
+        table[f"{kpi}_lo"],
+        table[f"{kpi}_hi"],
+        color=color,
+        alpha=0.2,
+        linewidth=0,
+        label=band_label,
+    )
+    if not numeric:
+        ax.set_xticks(xs, [str(v) for v in table[x]])
+
+
+def _finish_sweep_panel(
+    ax: Any,
+    sweep: pd.DataFrame,
+    kpi: str,
+    x: str,
+    numeric: bool,
+    targets: Mapping[str, float],
+) -> None:
+    """Add the KPI's target line, ticks at the swept values (12 or fewer), labels and legend."""
+    if kpi in targets:
+        ax.axhline(
+            targets[kpi],
+            color=SPILLBACK_COLOUR,
+            linestyle="--",
+            linewidth=1.4,
+            label=f"target {targets[kpi]:,g}",
+        )
+    if numeric and sweep[x].nunique() <= 12:
+        ax.set_xticks(sorted(sweep[x].unique()))
+    ax.set_xlabel(x)
+    ax.set_ylabel(kpi_unit(kpi))
+    ax.set_title(kpi_label(kpi))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", framealpha=0.9)
 
 
 # --------------------------------------------------------------------------- network layout
@@ -1202,35 +1267,61 @@ def lay_out_network(
     day (``arrived_measured`` over the measured days); other roads (between junctions, or
     between two stations) get an estimate from the route structure.
     """
-    from gatesim.model.demand import day_factors
-
     scenario, graph = build_graph(resolved)
     side = {n: graph.nodes[n].get("side", "VN") for n in graph.nodes}
     kind = {n: graph.nodes[n].get("kind", "station") for n in graph.nodes}
     days = measured_days if measured_days > 0 else 1.0
 
-    def station_flow(name: str) -> float:
-        if name not in means.index:
-            return math.nan
-        value = _cell(means, name, "arrived_measured")
-        if not np.isfinite(value):
-            return _cell(means, name, "arrived") / max(float(scenario.days), 1.0)
-        return value / days
+    routes = _summarise_routes(scenario, side)
+    lane_order, lane_of = _assign_lanes(scenario, graph, routes.lanes)
+    column = _node_columns(graph, kind, side, routes.dist, lane_of)
+    above, below = _stack_rows(column, lane_of, routes.export_share)
+    bands, centre = _lane_bands(lane_order, above, below)
+    pos = _node_positions(graph, above, below, centre, lane_of, side)
 
-    # every path of every stream, and what the paths say about each node
-    lanes: dict[str, dict[str, float]] = {}
-    export_share: dict[str, list[float]] = {}
-    dist: dict[str, int] = {}
-    transitions: set[tuple[str, str]] = set()
-    source_rate: dict[str, float] = {}
+    # drawing edges for an abstract (road-free) network: the route transitions
+    if graph.number_of_edges() == 0:
+        graph = graph.copy()
+        graph.add_edges_from((a, b) for a, b in routes.transitions if a in graph and b in graph)
+
+    # flows: station arrivals on roads touching a station, route estimate elsewhere
+    scenario_days = float(scenario.days)
+    flow = {
+        n: _station_flow(means, n, days, scenario_days) for n in graph.nodes if kind[n] == "station"
+    }
+    estimate = _estimate_road_flows(graph, routes.transitions, kind, flow, routes.source_rate)
+    edge_flow = _edge_flows(graph, kind, flow, estimate)
+    utilisation, spill = _station_annotations(graph, means)
+
+    labels = {n: _short_label(n, lane_of[n], lane_of) for n in graph.nodes}
+    return NetworkLayout(graph, pos, bands, labels, edge_flow, flow, utilisation, spill)
+
+
+@dataclass
+class _RouteSummary:
+    """What the paths of every arrival stream say about the nodes and roads they use."""
+
+    lanes: dict[str, dict[str, float]]  # node -> lane -> paths through it
+    export_share: dict[str, list[float]]  # node -> 1.0 per export path, 0.0 per import path
+    dist: dict[str, int]  # node -> farthest distance from the border crossing (in stations)
+    transitions: set[tuple[str, str]]  # consecutive (from, to) pairs on any path
+    source_rate: dict[str, float]  # origin -> trucks per day (calendar mean)
+
+
+def _summarise_routes(scenario: Any, side: Mapping[str, str]) -> _RouteSummary:
+    """Walk every path of every stream and collect lanes, directions, distances and rates."""
+    from gatesim.model.demand import day_factors
+
+    summary = _RouteSummary(lanes={}, export_share={}, dist={}, transitions=set(), source_rate={})
+    lanes, export_share, dist = summary.lanes, summary.export_share, summary.dist
     for stream, arrival in scenario.arrivals.items():
         route = scenario.routes[arrival.route]
         calendar = float(day_factors(scenario, arrival).mean())  # growth, seasons, weekdays
         rate = arrival.per_day * scenario.demand_scale * calendar
-        source_rate[route.origin] = source_rate.get(route.origin, 0.0) + rate
+        summary.source_rate[route.origin] = summary.source_rate.get(route.origin, 0.0) + rate
         for path in _route_paths(route.steps, _stream_values(arrival, stream)):
             full = (route.origin, *path, route.destination)
-            transitions.update(itertools.pairwise(full))
+            summary.transitions.update(itertools.pairwise(full))
             crossing = next((i for i, n in enumerate(full) if side[n] != side[full[0]]), len(full))
             for i, node in enumerate(full):
                 d = crossing - i if i < crossing else i - crossing + 1
@@ -1240,6 +1331,31 @@ def lay_out_network(
                 export_share.setdefault(node, []).append(
                     1.0 if arrival.direction == "export" else 0.0
                 )
+    return summary
+
+
+def _station_flow(means: pd.DataFrame, name: str, days: float, scenario_days: float) -> float:
+    """Trucks per day arriving at a station: measured arrivals over the measured ``days``.
+
+    Falls back to all arrivals over the scenario's days when ``arrived_measured`` is missing;
+    NaN when the station has no row in ``means``.
+    """
+    if name not in means.index:
+        return math.nan
+    value = _cell(means, name, "arrived_measured")
+    if not np.isfinite(value):
+        return _cell(means, name, "arrived") / max(scenario_days, 1.0)
+    return value / days
+
+
+def _assign_lanes(
+    scenario: Any, graph: nx.DiGraph, lanes: Mapping[str, Mapping[str, float]]
+) -> tuple[list[str], dict[str, str]]:
+    """The lane order (arrival streams first) and each node's lane.
+
+    A node takes the lane most of its paths use; a node no route visits takes a neighbour's
+    lane, or ``"other"`` (appended to the order) when no neighbour has one.
+    """
     lane_order = list(dict.fromkeys(a.lane for a in scenario.arrivals.values()))
     lane_of: dict[str, str] = {n: max(c, key=lambda k: c[k]) for n, c in lanes.items()}
     for node in graph.nodes:  # nodes no route visits: take a neighbour's lane
@@ -1248,15 +1364,30 @@ def lay_out_network(
             lane_of[node] = near[0] if near else "other"
             if lane_of[node] not in lane_order:
                 lane_order.append(lane_of[node])
+    return lane_order, lane_of
 
-    def sign(node: str) -> float:
-        return -1.0 if side[node] == "VN" else 1.0
 
-    # columns: stations by distance from the border; sources and sinks beyond the last station
+def _side_sign(side: str) -> float:
+    """-1 for the VN side (left of the border), +1 for the CN side."""
+    return -1.0 if side == "VN" else 1.0
+
+
+def _node_columns(
+    graph: nx.DiGraph,
+    kind: Mapping[str, str],
+    side: Mapping[str, str],
+    dist: Mapping[str, int],
+    lane_of: Mapping[str, str],
+) -> dict[str, float]:
+    """The x column of every non-junction node, signed by side of the border.
+
+    Stations sit at their distance from the border, sources and sinks one beyond the farthest
+    station of their lane and side, stations no route visits next to the border.
+    """
     column: dict[str, float] = {}
     for node in graph.nodes:
         if kind[node] == "station" and node in dist:
-            column[node] = sign(node) * dist[node]
+            column[node] = _side_sign(side[node]) * dist[node]
     for node in graph.nodes:
         if kind[node] in ("source", "sink"):
             same = [
@@ -1264,13 +1395,22 @@ def lay_out_network(
                 for m in column
                 if lane_of[m] == lane_of[node] and side[m] == side[node]
             ]
-            column[node] = sign(node) * ((max(same) if same else dist.get(node, 1)) + 1)
+            column[node] = _side_sign(side[node]) * ((max(same) if same else dist.get(node, 1)) + 1)
     for node in graph.nodes:  # stations no route visits: next to the border
         if node not in column and kind[node] != "junction":
-            column[node] = sign(node) * 1.0
+            column[node] = _side_sign(side[node]) * 1.0
+    return column
 
-    # rows: in each (lane, column) export-only nodes above the band's centre line, import-only
-    # below, shared ones next to it; the centre line is kept for junctions and the crossing
+
+def _stack_rows(
+    column: Mapping[str, float],
+    lane_of: Mapping[str, str],
+    export_share: Mapping[str, Sequence[float]],
+) -> tuple[dict[tuple[str, float], list[str]], dict[tuple[str, float], list[str]]]:
+    """Split each (lane, column) stack into the nodes above and below the band's centre line.
+
+    Export-only nodes go above, import-only below; shared ones alternate next to the line.
+    """
     stacks: dict[tuple[str, float], list[str]] = {}
     for node, x in column.items():
         stacks.setdefault((lane_of[node], x), []).append(node)
@@ -1281,6 +1421,15 @@ def lay_out_network(
         shared = [n for n, v in score.items() if v == 0.5]
         above[key] = [n for n, v in score.items() if v > 0.5] + shared[0::2]
         below[key] = shared[1::2] + [n for n, v in score.items() if v < 0.5]
+    return above, below
+
+
+def _lane_bands(
+    lane_order: Sequence[str],
+    above: Mapping[tuple[str, float], Sequence[str]],
+    below: Mapping[tuple[str, float], Sequence[str]],
+) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Each lane's vertical band (bottom, top) and centre line, stacked downwards from y = 0."""
     bands: dict[str, tuple[float, float]] = {}
     centre: dict[str, float] = {}
     top = 0.0
@@ -1290,6 +1439,18 @@ def lay_out_network(
         centre[lane] = top - up - 0.7
         bands[lane] = (centre[lane] - down - 0.7, top)
         top = bands[lane][0] - 0.8
+    return bands, centre
+
+
+def _node_positions(
+    graph: nx.DiGraph,
+    above: Mapping[tuple[str, float], Sequence[str]],
+    below: Mapping[tuple[str, float], Sequence[str]],
+    centre: Mapping[str, float],
+    lane_of: Mapping[str, str],
+    side: Mapping[str, str],
+) -> dict[str, tuple[float, float]]:
+    """(x, y) of every node: stacked stations, sources and sinks, then junctions on the centre."""
     pos: dict[str, tuple[float, float]] = {}
     for (lane, x), nodes in above.items():
         for j, node in enumerate(nodes):
@@ -1300,20 +1461,36 @@ def lay_out_network(
     for node in graph.nodes:  # junctions: on the centre line, amid the stations around them
         if node in pos:
             continue
-        xs_near = [pos[m][0] for m in nx.all_neighbors(graph, node) if m in pos]
-        x = float(np.mean(xs_near)) if xs_near else sign(node) * 0.5
-        x = math.floor(x) + 0.5 if abs(x - round(x)) < 0.25 else x
-        if sign(node) * x <= 0:
-            x = sign(node) * 0.5
+        x = _junction_x(graph, node, pos, _side_sign(side[node]))
         pos[node] = (x, centre.get(lane_of[node], 0.0))
+    return pos
 
-    # drawing edges for an abstract (road-free) network: the route transitions
-    if graph.number_of_edges() == 0:
-        graph = graph.copy()
-        graph.add_edges_from((a, b) for a, b in transitions if a in graph and b in graph)
 
-    # flows: station arrivals on roads touching a station, route estimate elsewhere
-    flow = {n: station_flow(n) for n in graph.nodes if kind[n] == "station"}
+def _junction_x(
+    graph: nx.DiGraph, node: str, pos: Mapping[str, tuple[float, float]], sign: float
+) -> float:
+    """A junction's x: the mean of its placed neighbours, moved off columns, kept on its side."""
+    xs_near = [pos[m][0] for m in nx.all_neighbors(graph, node) if m in pos]
+    x = float(np.mean(xs_near)) if xs_near else sign * 0.5
+    x = math.floor(x) + 0.5 if abs(x - round(x)) < 0.25 else x
+    if sign * x <= 0:
+        x = sign * 0.5
+    return x
+
+
+def _estimate_road_flows(
+    graph: nx.DiGraph,
+    transitions: Iterable[tuple[str, str]],
+    kind: Mapping[str, str],
+    flow: Mapping[str, float],
+    source_rate: Mapping[str, float],
+) -> dict[frozenset[str], float]:
+    """Trucks/day per road (unordered node pair) estimated from the route transitions.
+
+    A transition into a station carries the station's arrivals, split between its predecessors
+    by their outflow; any other transition carries its origin's outflow split evenly between
+    successors. Each transition's amount is added to every road on its shortest path.
+    """
     succ: dict[str, set[str]] = {}
     pred: dict[str, set[str]] = {}
     for a, b in transitions:
@@ -1341,6 +1518,20 @@ def lay_out_network(
         for u, v in itertools.pairwise(hops):
             pair = frozenset((u, v))
             estimate[pair] = estimate.get(pair, 0.0) + amount
+    return estimate
+
+
+def _edge_flows(
+    graph: nx.DiGraph,
+    kind: Mapping[str, str],
+    flow: Mapping[str, float],
+    estimate: Mapping[frozenset[str], float],
+) -> dict[tuple[str, str], float]:
+    """Trucks/day per road, one entry per unordered pair.
+
+    A road touching exactly one station carries that station's arrivals; any other road its
+    route estimate (0 when no route uses it).
+    """
     edge_flow: dict[tuple[str, str], float] = {}
     for u, v in graph.edges:
         if (v, u) in edge_flow:
@@ -1350,7 +1541,13 @@ def lay_out_network(
             edge_flow[(u, v)] = flow[ends[0]]
         else:
             edge_flow[(u, v)] = estimate.get(frozenset((u, v)), 0.0)
+    return edge_flow
 
+
+def _station_annotations(
+    graph: nx.DiGraph, means: pd.DataFrame
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean utilisation of every node with a row in ``means``, and spill-back km of the yards."""
     utilisation: dict[str, float] = {}
     spill: dict[str, float] = {}
     for node in graph.nodes:
@@ -1359,9 +1556,7 @@ def lay_out_network(
             km = _cell(means, node, "spillback_km_max")
             if np.isfinite(km):
                 spill[node] = km
-
-    labels = {n: _short_label(n, lane_of[n], lane_of) for n in graph.nodes}
-    return NetworkLayout(graph, pos, bands, labels, edge_flow, flow, utilisation, spill)
+    return utilisation, spill
 
 
 def _cell(table: pd.DataFrame, row: str, column: str) -> float:

@@ -18,7 +18,7 @@ The same growth test decides the capacity ramp (``gatesim.experiment.capacity``)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gatesim.stats.intervals import t_interval
@@ -61,13 +61,14 @@ class Growth:
         return self.lo > 0 and self.mean >= MATERIAL_SHARE * self.offered_per_day
 
 
-def lane_groups(kpi_names: Sequence[str]) -> list[str]:
-    """The ``<lane>.<direction>`` groups that have a backlog trend among these KPI names."""
+def lane_groups(kpi_names: Iterable[str], prefix: str = GROWTH) -> list[str]:
+    """The ``<lane>.<direction>`` groups of the ``prefix`` KPI among these names (by default
+    those with a backlog trend), in first-seen order."""
     groups = []
     for name in kpi_names:
-        if not name.startswith(GROWTH + "."):
+        if not name.startswith(prefix + "."):
             continue
-        group = name[len(GROWTH) + 1 :]
+        group = name[len(prefix) + 1 :]
         lane, _, direction = group.rpartition(".")
         if direction in DIRECTIONS and lane and lane not in _NOT_LANES:
             groups.append(group)
