@@ -950,32 +950,37 @@ def _daily_tables(results: Results) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
-    members = results.members
-    labels = results.labels
-    colors = plots.scenario_colors(labels)
-    specs: list[FigureSpec] = []
-    if results.kind == "sweep" and results.sweep is not None:
-        lanes = [
-            k
-            for k in members[0].kpis
-            if k.startswith("throughput_per_day.")
-            and k.count(".") == 1
-            and not k.startswith(("throughput_per_day.direction", "throughput_per_day.cargo"))
-        ]
-        sweep = extended_sweep(results, [*lanes, *targets])
-        specs.append(
-            FigureSpec(
-                "fig-sweep",
-                "Sweep curves",
-                "Each headline KPI against the swept value, mean and 95 % band across "
-                "replications" + (" with the target line." if targets else "."),
-                lambda: plots.sweep_figure(sweep, targets=targets),
-            )
+def _sweep_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
+    """The sweep-curve figure, for a sweep with its sweep table."""
+    if results.kind != "sweep" or results.sweep is None:
+        return []
+    lanes = [
+        k
+        for k in results.members[0].kpis
+        if k.startswith("throughput_per_day.")
+        and k.count(".") == 1
+        and not k.startswith(("throughput_per_day.direction", "throughput_per_day.cargo"))
+    ]
+    sweep = extended_sweep(results, [*lanes, *targets])
+    return [
+        FigureSpec(
+            "fig-sweep",
+            "Sweep curves",
+            "Each headline KPI against the swept value, mean and 95 % band across "
+            "replications" + (" with the target line." if targets else "."),
+            lambda: plots.sweep_figure(sweep, targets=targets),
         )
-    baseline = labels[0] if results.kind in ("compare", "sweep") else None
+    ]
+
+
+def _throughput_specs(
+    results: Results, targets: Mapping[str, float], colors: dict[str, str]
+) -> list[FigureSpec]:
+    """The throughput bar chart, with the capacity marks and the hatched baseline."""
+    members = results.members
+    baseline = results.labels[0] if results.kind in ("compare", "sweep") else None
     capacity = compared_capacity(results)
-    specs.append(
+    return [
         FigureSpec(
             "fig-throughput",
             "Throughput",
@@ -996,75 +1001,103 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
                 capacity=capacity or None,
             ),
         )
-    )
+    ]
+
+
+def _daily_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
+    """The per-calendar-day figure, when the daily tables are there."""
     daily = _daily_tables(results)
-    if daily:
-        specs.append(
-            FigureSpec(
-                "fig-daily",
-                "Days of the run",
-                "Trucks cleared per calendar day after the warm-up: mean over replications"
-                " with its min-max band and 7-day rolling mean (seasons, closures, weekends).",
-                lambda: plots.daily_figure(daily, colors=colors),
-            )
+    if not daily:
+        return []
+    return [
+        FigureSpec(
+            "fig-daily",
+            "Days of the run",
+            "Trucks cleared per calendar day after the warm-up: mean over replications"
+            " with its min-max band and 7-day rolling mean (seasons, closures, weekends).",
+            lambda: plots.daily_figure(daily, colors=colors),
         )
+    ]
+
+
+def _hourly_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
+    """The hour-of-day profiles, when every member has its hourly summary."""
+    members = results.members
     hourly = {m.label: m.table("hourly_summary.csv") for m in members}
-    if all(t is not None for t in hourly.values()):
-        specs.append(
-            FigureSpec(
-                "fig-hourly",
-                "Hourly profiles",
-                "Trucks cleared per hour and trucks in the system by hour of day (averaged "
-                "over the measured days), mean and 95 % band across replications.",
-                lambda: plots.hourly_figure(
-                    {k: v for k, v in hourly.items() if v is not None},
-                    colors=colors,
-                    timezone=str((members[0].resolved or {}).get("timezone", "UTC+07:00")),
-                ),
-            )
+    if not all(t is not None for t in hourly.values()):
+        return []
+    return [
+        FigureSpec(
+            "fig-hourly",
+            "Hourly profiles",
+            "Trucks cleared per hour and trucks in the system by hour of day (averaged "
+            "over the measured days), mean and 95 % band across replications.",
+            lambda: plots.hourly_figure(
+                {k: v for k, v in hourly.items() if v is not None},
+                colors=colors,
+                timezone=str((members[0].resolved or {}).get("timezone", "UTC+07:00")),
+            ),
         )
-    if all((m.folder / "trucks.parquet").is_file() for m in members):
+    ]
 
-        def tis() -> Any:
-            samples = {}
-            p95 = {}
-            for m in members:
-                trucks = pd.read_parquet(
-                    m.folder / "trucks.parquet",
-                    columns=["outcome", "created_min", "cleared_min"],
-                )
-                samples[m.label] = plots.time_in_system_hours(
-                    trucks, float(m.summary.get("warmup_days", 0))
-                )
-                p95[m.label] = plots.kpi_stat(m.kpis, "time_in_system_p95_h")
-            return plots.time_in_system_figure(samples, p95, colors=colors)
 
-        specs.append(
-            FigureSpec(
-                "fig-tis",
-                "Time in system",
-                "Empirical CDF of the time in system of the trucks created after the warm-up "
-                "(pooled over replications, from trucks.parquet); the dot with error bar is the "
-                "p95 KPI (mean over replications, 95 % CI).",
-                tis,
+def _time_in_system_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
+    """The time-in-system CDF, when every member kept its trucks.parquet."""
+    members = results.members
+    if not all((m.folder / "trucks.parquet").is_file() for m in members):
+        return []
+
+    def tis() -> Any:
+        samples = {}
+        p95 = {}
+        for m in members:
+            trucks = pd.read_parquet(
+                m.folder / "trucks.parquet",
+                columns=["outcome", "created_min", "cleared_min"],
             )
-        )
-    stations = {m.label: m.table("stations.csv") for m in members}
-    if all(t is not None for t in stations.values()):
-        specs.append(
-            FigureSpec(
-                "fig-utilisation",
-                "Station utilisation",
-                "Mean utilisation of every station (busy servers over servers during opening "
-                "hours), stations by scenario; grey: the scenario has no such station.",
-                lambda: plots.utilisation_heatmap(
-                    plots.utilisation_table({k: v for k, v in stations.items() if v is not None})
-                ),
+            samples[m.label] = plots.time_in_system_hours(
+                trucks, float(m.summary.get("warmup_days", 0))
             )
+            p95[m.label] = plots.kpi_stat(m.kpis, "time_in_system_p95_h")
+        return plots.time_in_system_figure(samples, p95, colors=colors)
+
+    return [
+        FigureSpec(
+            "fig-tis",
+            "Time in system",
+            "Empirical CDF of the time in system of the trucks created after the warm-up "
+            "(pooled over replications, from trucks.parquet); the dot with error bar is the "
+            "p95 KPI (mean over replications, 95 % CI).",
+            tis,
         )
+    ]
+
+
+def _utilisation_specs(results: Results) -> list[FigureSpec]:
+    """The station-utilisation heatmap, when every member has its stations table."""
+    stations = {m.label: m.table("stations.csv") for m in results.members}
+    if not all(t is not None for t in stations.values()):
+        return []
+    return [
+        FigureSpec(
+            "fig-utilisation",
+            "Station utilisation",
+            "Mean utilisation of every station (busy servers over servers during opening "
+            "hours), stations by scenario; grey: the scenario has no such station.",
+            lambda: plots.utilisation_heatmap(
+                plots.utilisation_table({k: v for k, v in stations.items() if v is not None})
+            ),
+        )
+    ]
+
+
+def _network_specs(results: Results) -> list[FigureSpec]:
+    """One lane-network figure per member (only the ends of a long sweep)."""
+    members = results.members
     network_members = members
     if results.kind == "sweep" and len(members) > SWEEP_NETWORKS:
         network_members = [members[0], members[-1]]
+    specs: list[FigureSpec] = []
     for i, member in enumerate(network_members):
         table = member.table("stations.csv")
         resolved = member.resolved
@@ -1092,6 +1125,19 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
             )
         )
     return specs
+
+
+def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
+    colors = plots.scenario_colors(results.labels)
+    return [
+        *_sweep_specs(results, targets),
+        *_throughput_specs(results, targets, colors),
+        *_daily_specs(results, colors),
+        *_hourly_specs(results, colors),
+        *_time_in_system_specs(results, colors),
+        *_utilisation_specs(results),
+        *_network_specs(results),
+    ]
 
 
 def _render_figure(spec: FigureSpec) -> str:
