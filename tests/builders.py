@@ -153,10 +153,17 @@ def assert_same_up_to_order(whole: RunResult, split: RunResult) -> None:
     assert list(whole.queue_by_hour) == list(split.queue_by_hour)
     for name, hourly in whole.queue_by_hour.items():
         assert np.array_equal(hourly, split.queue_by_hour[name]), name
-    key = np.lexsort((whole.time_in_system_created_min, whole.time_in_system_min))
-    other = np.lexsort((split.time_in_system_created_min, split.time_in_system_min))
+    key = np.lexsort(
+        (whole.waiting_for_opening_min, whole.time_in_system_created_min, whole.time_in_system_min)
+    )
+    other = np.lexsort(
+        (split.waiting_for_opening_min, split.time_in_system_created_min, split.time_in_system_min)
+    )
     assert np.array_equal(whole.time_in_system_min[key], split.time_in_system_min[other])
     assert np.array_equal(whole.time_in_system_stream[key], split.time_in_system_stream[other])
+    assert np.array_equal(
+        whole.waiting_for_opening_min[key], split.waiting_for_opening_min[other]
+    )
     assert whole.trucks is not None and split.trucks is not None
     assert sorted(map(repr, whole.trucks)) == sorted(map(repr, split.trucks))
     assert whole.visits is not None and split.visits is not None

@@ -86,6 +86,11 @@ case(
     run_case("s.yaml", "arrivals.a.per_day", "-5"),
 )
 case(
+    "negative_initial_backlog",
+    {"s.yaml": good("per_day: 100", "per_day: 100, initial_backlog: -3")},
+    run_case("s.yaml", "arrivals.a.initial_backlog", "-3"),
+)
+case(
     "channel_probabilities_not_summing_to_one",
     {"s.yaml": good("per_day: 100", "per_day: 100, channels: {green: 0.5, red: 0.4}")},
     run_case("s.yaml", "arrivals.a.channels", "sum to 1"),

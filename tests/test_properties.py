@@ -194,6 +194,12 @@ def check_timestamps(s: Scenario, r: RunResult) -> None:
             assert t["cleared_min"] >= t["created_min"]
     assert (r.time_in_system_min >= 0).all()
     assert r.time_in_system_min.size <= r.cleared_after_warmup_by_stream.sum()
+    # waiting for opening is a part of the time in system: process time is never negative
+    closed = r.waiting_for_opening_min
+    assert closed.shape == r.time_in_system_min.shape
+    assert (closed >= 0).all() and (closed <= r.time_in_system_min + EPS).all()
+    if all(spec.calendar is None for spec in s.stations.values()):
+        assert not closed.any()
 
 
 def check_fifo(s: Scenario, r: RunResult) -> None:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from simpy.events import NORMAL
 
 from gatesim.model import arrivals as arrival_streams
+from gatesim.model.backlog import with_backlog
 from gatesim.model.calendar import Calendar, utc_offset_minutes
 from gatesim.model.components import Component, components
 from gatesim.model.loop import FastEnvironment
@@ -218,6 +219,7 @@ class Replication:
         self.tis = array("d")
         self.tis_stream = array("l")
         self.tis_created = array("d")
+        self.tis_closed = array("d")  # waiting for opening of each sample (opening_wait)
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
         self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
         self.live: dict[int, Truck] = {}
@@ -325,8 +327,12 @@ class Replication:
             self._channels, self._attribute_values = [], []
             return
         generated = [
-            arrival_streams.generate(
-                s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
+            with_backlog(
+                arrival_streams.generate(
+                    s, spec, self._rng(f"arrivals/{name}"), self._attribute_streams(name)
+                ),
+                spec,
+                self._backlog_streams(name),
             )
             for name, spec in s.arrivals.items()
         ]
@@ -370,6 +376,9 @@ class Replication:
 
     def _substreams(self, station: str) -> Callable[[str], np.random.Generator]:
         return lambda sub: self._rng(f"station/{station}/{sub}")
+
+    def _backlog_streams(self, stream_name: str) -> Callable[[str], np.random.Generator]:
+        return lambda part: self._rng(f"arrivals/{stream_name}/backlog/{part}")
 
     def _attribute_streams(self, stream_name: str) -> Callable[[str], np.random.Generator]:
         return lambda attribute: self._rng(f"arrivals/{stream_name}/{attribute}")
@@ -491,6 +500,7 @@ class Replication:
                 self.tis.append(now - truck.created)
                 self.tis_stream.append(k)
                 self.tis_created.append(truck.created)
+                self.tis_closed.append(truck.closed_wait)
         if self.truck_rows is not None:
             self._record_truck(truck, now, "cleared")
 
@@ -633,6 +643,7 @@ class Replication:
             time_in_system_min=np.frombuffer(self.tis, dtype=np.float64).copy(),
             time_in_system_stream=np.asarray(self.tis_stream, dtype=np.int64),
             time_in_system_created_min=np.frombuffer(self.tis_created, dtype=np.float64).copy(),
+            waiting_for_opening_min=np.frombuffer(self.tis_closed, dtype=np.float64).copy(),
             stations={name: st.statistics(now) for name, st in self.stations.items()},
             station_types={name: s.stations[name].type for name in self.stations},
             station_gaps={name: st.conservation_gap() for name, st in self.stations.items()},
@@ -801,7 +812,12 @@ SUMMED_FIELDS = (
     "in_system_by_hour",
 )
 #: _JOINED are per-truck samples, sorted by the last column first (see merge_pieces).
-_JOINED = ("time_in_system_min", "time_in_system_stream", "time_in_system_created_min")
+_JOINED = (
+    "time_in_system_min",
+    "time_in_system_stream",
+    "time_in_system_created_min",
+    "waiting_for_opening_min",
+)
 _BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
 _RECORDS = ("trucks", "visits")
 _TRUCK_ID = itemgetter(0)  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS

@@ -136,7 +136,8 @@ def _head_child(
 # Trucks cross the pipe as tuples of plain values, which marshal can write; pickling Truck
 # objects (slots) cost ~14 us per truck out and in, as much as simulating a few visits.
 _Packed = tuple[
-    float, int, int, int, str, int, str, str, str, str, float, str, Any, dict[str, str], float
+    float, int, int, int, str, int, str, str, str, str, float, str, Any, dict[str, str], float,
+    float,
 ]
 
 
@@ -158,6 +159,7 @@ def _pack(handoffs: Handoffs) -> list[_Packed]:
             t.step,
             t.attrs,
             t.visit_t,
+            t.closed_wait,
         )
         for when, snapshots, reports, t in handoffs
     ]
@@ -167,10 +169,10 @@ def _unpack(packed: list[_Packed]) -> Handoffs:
     handoffs = []
     for (
         when, snapshots, reports, i, name, k, lane, direction, cargo, channel, created, node,
-        step, attrs, t,
+        step, attrs, t, closed_wait,
     ) in packed:  # fmt: skip
         truck = Truck(i, name, k, lane, direction, cargo, channel, created, node, attrs)
-        truck.step, truck.visit_t = step, t
+        truck.step, truck.visit_t, truck.closed_wait = step, t, closed_wait
         handoffs.append((when, snapshots, reports, truck))
     return handoffs
 

@@ -64,6 +64,9 @@ class RunResult:
     time_in_system_stream: IntArray
     #: arrival time (minutes) of each time-in-system sample, for breakdowns by season
     time_in_system_created_min: FloatArray
+    #: minutes of each time-in-system sample spent waiting while the station it waited for
+    #: was closed (gatesim.stations.opening_wait); time in system minus it is process time
+    waiting_for_opening_min: FloatArray
     stations: dict[str, dict[str, float]]
     station_types: dict[str, str]
     station_gaps: dict[str, int]

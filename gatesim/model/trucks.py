@@ -13,13 +13,16 @@ class Truck:
     ``attrs`` holds the stream's categorical attributes (``precleared``, ``eligible``…) and the
     outcomes stations set (``scan_alarm``…); :meth:`get` reads fixed and extra attributes alike.
     ``node`` is the last place the truck physically reached (for travel times), ``step`` its
-    position in the compiled route, ``visit_t`` the time it joined its current station.
+    position in the compiled route, ``visit_t`` the time it joined its current station,
+    ``closed_wait`` the minutes it has waited so far while the station it waited for was closed
+    (:mod:`gatesim.stations.opening_wait`).
     """
 
     __slots__ = (
         "attrs",
         "cargo",
         "channel",
+        "closed_wait",
         "created",
         "direction",
         "id",
@@ -55,6 +58,7 @@ class Truck:
         self.node = node
         self.step: Any = None
         self.visit_t = created
+        self.closed_wait = 0.0
         self.attrs: dict[str, str] = attrs if attrs is not None else {}
 
     def get(self, name: str) -> str | None:

@@ -270,6 +270,9 @@ class ArrivalSpec(Frozen):
     attributes: dict[Name, dict[str, Float]] = Field(default_factory=dict)
     multipliers: list[Multiplier] = Field(default_factory=list)
     trace: TraceSpec | None = None
+    #: Trucks of this stream already waiting when the run starts (a backlog carried in from
+    #: before the window): they arrive at time 0, ahead of the generated arrivals.
+    initial_backlog: Int = Field(0, ge=0, le=1_000_000)
 
     @field_validator("channels")
     @classmethod

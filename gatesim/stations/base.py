@@ -45,6 +45,7 @@ from gatesim.model.distributions import Distribution
 from gatesim.model.loop import FastEnvironment, scheduler
 from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import StationSpec
+from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.queues import make_queue
 from gatesim.stats.monitors import TimeWeighted
 
@@ -271,6 +272,8 @@ class Station:
         m._t_last, m.level = now, busy
         if busy > m.max:
             m.max = busy
+        if self._gated and now > truck.visit_t:  # waited: book the part while closed
+            book_closed_wait(truck, self.calendar, now)
         measured = now >= self.warmup
         if measured:
             wait = now - truck.visit_t

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gatesim.model.distributions import Distribution, Exponential, Triangular
 from gatesim.model.trucks import Truck
 from gatesim.stations.base import Sampler, Station, StationContext
+from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.registry import register_station
 from gatesim.stats.monitors import TimeWeighted
 
@@ -127,6 +128,7 @@ class AgvCrossing(Station):
         now = self.env.now
         self._queue_changed(now)
         self._side_changed(side, now)
+        book_closed_wait(truck, self.calendar, now)
         if now >= self.warmup:
             wait = now - truck.visit_t
             self.wait_sum += wait

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from gatesim.model.results import FloatArray, RunResult
+from gatesim.stats.process_time import process_time_kpis
 
 #: The headline KPIs every summary carries, in display order.
 HEADLINE = (
@@ -29,6 +30,7 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row: dict[str, float] = {}
     row.update(_throughput(result))
     row.update(_time_in_system(result))
+    row.update(process_time_kpis(result, _groups(result)))
     row.update(_backlog(result))
     row.update(_station_kpis(result))
     row.update(_cost_kpis(result))
