@@ -16,7 +16,7 @@ import pytest
 
 from gatesim import load_scenario
 from gatesim.cli import main
-from gatesim.experiment.levers import lever_side
+from gatesim.experiment.levers import lever_side, override_sides, policy_side
 from gatesim.experiment.plan import CapacitySearch, Value
 from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
 from gatesim.experiment.store import PartialStore, partial_folder
@@ -550,6 +550,14 @@ def test_levers_belong_to_the_side_that_runs_them() -> None:
     assert lever_side(scenario, "roads.hn_zero_line.lanes") == "bilateral"
     assert lever_side(scenario, "roads.hn_vn_yard_road.lanes") == "VN"
     assert lever_side(scenario, "demand_scale") == "neither side"
+    hours_24 = {"calendars.vn_hours.hours": [], "calendars.cn_hours.hours": [], "records": {}}
+    assert override_sides(scenario, hours_24) == {
+        "calendars.vn_hours.hours": "VN",
+        "calendars.cn_hours.hours": "CN",
+    }
+    assert policy_side(scenario, hours_24) == "bilateral"  # 24-hour opening: both sides
+    assert policy_side(scenario, {"stations.hn_vn_xray.servers": 2}) == "VN"
+    assert policy_side(scenario, {"demand_scale": 2}) == "neither side"
 
 
 def test_a_vn_plan_refuses_a_cn_lever_and_names_the_side_of_each(

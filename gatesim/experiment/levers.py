@@ -8,13 +8,13 @@ else a plan could vary (arrivals, demand, costs) is not a lever of either side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gatesim.experiment.targets import Dimension
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
 
-__all__ = ["SIDES", "check_sides", "lever_side"]
+__all__ = ["SIDES", "check_sides", "lever_side", "override_sides", "policy_side"]
 
 SIDES = ("VN", "CN", "bilateral")
 NOT_A_LEVER = "neither side"
@@ -58,3 +58,16 @@ def check_sides(scenario: Scenario, dimensions: Sequence[Dimension], side: str |
                 "--vary",
                 f"{dim.path} is a lever of {owner}; --side {side} varies only {side} levers",
             )
+
+
+def override_sides(scenario: Scenario, overrides: Mapping[str, object]) -> dict[str, str]:
+    """The side each ``--set`` field path belongs to, so a plan run on top of a policy says
+    whose decision it is (24-hour opening: ``bilateral``)."""
+    return {path: lever_side(scenario, path) for path in overrides if "." in path}
+
+
+def policy_side(scenario: Scenario, overrides: Mapping[str, object]) -> str:
+    """Whose decision a set of ``--set`` changes is taken together: both sides' opening hours
+    changed at once (24-hour opening) is ``bilateral`` though each calendar is one side's."""
+    sides = set(override_sides(scenario, overrides).values()) - {NOT_A_LEVER}
+    return _joint(sides)

@@ -20,7 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from gatesim.experiment.levers import check_sides, lever_side
+from gatesim.experiment.levers import check_sides, lever_side, override_sides, policy_side
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -323,6 +323,13 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"  {t['target']}: mean {_fmt(t['mean'])}, one-sided 95 % bounds "
                 f"[{_fmt(t['low'])}, {_fmt(t['high'])}]"
             )
+    fixed = document.get("fixed_changes") or {}
+    if fixed:
+        lines.append(
+            "on top of: "
+            + ", ".join(f"{path} ({side})" for path, side in fixed.items())
+            + f"; together a {document['fixed_changes_side']} decision"
+        )
     neck = document["bottleneck"]
     if neck:
         lines.append(
@@ -429,6 +436,8 @@ def run_plan(
         )
     wall = time.perf_counter() - started
     document = plan_document(result, base, scenario_file, execution.describe(), inputs.side)
+    document["fixed_changes"] = override_sides(base, overrides)  # the --set policy, by side
+    document["fixed_changes_side"] = policy_side(base, overrides)
     table = points_table(result)
     write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
     runner.discard_store()
