@@ -54,8 +54,9 @@ STATUS = (
     (
         "s1_preclearance",
         "partly operating",
-        "the digital border-gate platform is in daily use "
-        "[s 53]; full pre-arrival clearance, auto-gates and 15 s checks are not",
+        "pre-arrival declaration on the digital border-gate platform is in daily use [s 53] "
+        "and in the baseline, so not credited; credited: pre-arrival document review, "
+        "auto-gates and 15 s checks (planned or assumed), CN risk-tiered inspection [s 68]",
     ),
     (
         "s2_preclearance_24h",
@@ -71,13 +72,17 @@ STATUS = (
     (
         "s3_smart_lane_pilot",
         "planned",
-        "Vietnamese pilot operations due Q3 2026 [s 6, 96]; "
-        "both lanes, both directions, 24 h and every number of the smart lane are assumed",
+        "Vietnamese pilot operations due Q3 2026 [s 6, 96]; every check kept, faster and "
+        "co-located: VN fruit quarantine, CN one-stop joint inspection [s 17], far-side crane "
+        "hand-over; AGV lane 0.9 km at 1119-1120 [s 13], 2.4 km at 1088/2-1089 [s 15]; both "
+        "lanes, both directions and 24 h (a bilateral policy [s 14]) are planned, not operating, "
+        "and the smart lane's numbers are assumed",
     ),
     (
         "s4_full_smart_gate",
         "planned / hypothetical",
-        "14 lanes at 1119-1120 in phase 2 [s 12]; fleet, cranes and eligible share assumed",
+        "14 lanes at 1119-1120 in phase 2 [s 12]; S3's kept checks scaled up; fleet, cranes, "
+        "eligible share and the checks' capacities assumed",
     ),
     ("s4_2027_demand, s4_2027_expanded", "hypothetical", "S4 at the 2027 target volumes [s 7, 8]"),
     (
@@ -94,7 +99,9 @@ STATUS = (
     (
         "year_2025, plan_2027, plan_2030",
         "planning",
-        "today's operation over 2025; S4 in the spring peaks of 2027 and 2030 with assumed growth",
+        "today's operation over 2025; S4 in the spring peaks of 2027 and 2030, growth assumed "
+        "(15 %/yr, swept 8-25 % in docs/planning.md), opening on the export backlog observed "
+        "on 29 May 2025 [s 90, 99]",
     ),
 )
 
