@@ -36,3 +36,50 @@ def test_the_pilot_carries_1088_imports_by_night_into_the_vn_yard() -> None:
         assert "tt_vn_transship" not in stations and "tt_cn_imp_staging" not in stations
     assert all(WINDOW[0] <= start % 1440 < WINDOW[1] for start in agv_starts)
     assert not any(s.startswith("hn_") and "agv" in s for s in result.stations)
+
+
+def test_the_planned_smart_lane_keeps_every_check() -> None:
+    """S3 as planned: a truck that crosses by AGV still gets the far side's joint inspection
+    and hand-over (exports), the VN scan and a hand-over (imports), fruit its VN quarantine
+    before crossing; no agricultural import and no new vehicle crosses by AGV."""
+    overrides = {"days": 3, "warmup_days": 0, "records": {"trucks": True, "visits": True}}
+    result = simulate(load_scenario(SCENARIOS / "s3_smart_lane_pilot.yaml", overrides))
+    assert result.trucks is not None and result.visits is not None
+    trucks = {row[0]: row for row in result.trucks}
+    route: dict[int, list[str]] = defaultdict(list)
+    for truck, station, *_ in result.visits:
+        route[truck].append(station)
+    expected_after = {"export": ["gate", "inspection", "handover"], "import": ["gate", "scan"]}
+    crossed = 0
+    for truck, stations in route.items():
+        agv = [s for s in stations if s.endswith("_agv")]
+        if not agv or trucks[truck][8] != "cleared":
+            continue
+        crossed += 1
+        lane, direction, cargo = trucks[truck][2], trucks[truck][3], trucks[truck][4]
+        prefix = "hn" if lane == "1119-1120" else "tt"
+        far = "cn" if direction == "export" else "vn"
+        after = stations[stations.index(agv[0]) + 1 :]
+        for check in expected_after[direction]:
+            assert any(s.startswith(f"{prefix}_smart_{far}_{check}") for s in after), (
+                truck,
+                stations,
+            )
+        assert after[-1] == f"{prefix}_smart_{far}_handover"
+        if cargo == "fruit":
+            before = stations[: stations.index(agv[0])]
+            assert f"{prefix}_smart_vn_quarantine" in before
+        assert cargo != "new_vehicle"
+        assert f"{prefix}_vn_imp_quarantine" not in stations  # agricultural imports stay
+    assert crossed > 200  # ~20 % of ~1,050 cargo trucks a day over 3 days, minus the last ones
+    assert result.stations["hn_agv"]["servers"] == 8.0
+
+
+def test_agv_lane_lengths_are_each_lanes_own() -> None:
+    """1119-1120 crosses the ~0.9 km channel [s 13]; only 1088/2-1089 has the 2.4 km Puzhai
+    road [s 15, 94]; S4 keeps both."""
+    for name in ("s3_smart_lane_pilot.yaml", "s4_full_smart_gate.yaml"):
+        scenario = load_scenario(SCENARIOS / name)
+        assert scenario.stations["hn_agv"].params["lane_km"] == 0.9
+        assert scenario.stations["tt_agv"].params["lane_km"] == 2.4
+        assert scenario.calendars["smart_lane_hours"].hours == (("00:00", "24:00"),)
