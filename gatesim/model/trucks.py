@@ -14,6 +14,8 @@ class Truck:
     outcomes stations set (``scan_alarm``…); :meth:`get` reads fixed and extra attributes alike.
     ``node`` is the last place the truck physically reached (for travel times), ``step`` its
     position in the compiled route, ``visit_t`` the time it joined its current station.
+    ``on_vn`` is True while the place it is at or heading to lies on the Vietnamese side;
+    ``empty`` marks an empty return trip (:mod:`gatesim.model.returns`), counted apart.
     """
 
     __slots__ = (
@@ -22,9 +24,11 @@ class Truck:
         "channel",
         "created",
         "direction",
+        "empty",
         "id",
         "lane",
         "node",
+        "on_vn",
         "step",
         "stream",
         "stream_index",
@@ -56,6 +60,8 @@ class Truck:
         self.step: Any = None
         self.visit_t = created
         self.attrs: dict[str, str] = attrs if attrs is not None else {}
+        self.on_vn = False
+        self.empty = False
 
     def get(self, name: str) -> str | None:
         """A fixed attribute or an extra one (None when the truck has no such attribute)."""

@@ -257,6 +257,20 @@ HourlyProfile = Annotated[
 ]
 
 
+class ReturnSpec(Frozen):
+    """The empty return trip every delivery of a stream generates (``arrivals.<s>.returns``).
+
+    When a loaded truck of the stream reaches its sink (delivered, unloaded or transshipped),
+    one empty truck parks in the far-side yard for a ``dwell`` draw (minutes), capped at
+    ``max_stay_h`` after the delivery (the exit rule: 24 h one-way, 36 h two-way [s 56]), then
+    follows ``route`` home. Empties are counted apart from loaded trucks.
+    """
+
+    route: Name
+    dwell: Distribution
+    max_stay_h: Float | None = Field(None, gt=0, le=10_000)
+
+
 class ArrivalSpec(Frozen):
     """One arrival stream: trucks of one lane, direction and cargo class, following one route."""
 
@@ -270,6 +284,7 @@ class ArrivalSpec(Frozen):
     attributes: dict[Name, dict[str, Float]] = Field(default_factory=dict)
     multipliers: list[Multiplier] = Field(default_factory=list)
     trace: TraceSpec | None = None
+    returns: ReturnSpec | None = None
 
     @field_validator("channels")
     @classmethod
@@ -539,6 +554,11 @@ def _check_arrival_refs(s: Scenario) -> None:
         if arrival.route not in s.routes:
             hint = _suggest(arrival.route, s.routes)
             raise ValueError(f"arrivals.{i}.route: unknown route '{arrival.route}'{hint}")
+        if arrival.returns is not None and arrival.returns.route not in s.routes:
+            back = arrival.returns.route
+            raise ValueError(
+                f"arrivals.{i}.returns.route: unknown route '{back}'{_suggest(back, s.routes)}"
+            )
         profile = arrival.profile
         if isinstance(profile, str) and profile != "flat" and profile not in s.profiles:
             raise ValueError(

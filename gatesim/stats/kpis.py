@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from gatesim.model.results import FloatArray, RunResult
+from gatesim.stats.sides import side_kpis
 
 #: The headline KPIs every summary carries, in display order.
 HEADLINE = (
@@ -30,6 +31,7 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row.update(_throughput(result))
     row.update(_time_in_system(result))
     row.update(_backlog(result))
+    row.update(side_kpis(result))  # VN-side backlog, empty returns (gatesim.stats.sides)
     row.update(_station_kpis(result))
     row.update(_cost_kpis(result))
     row.update(_trade_value_kpis(result))
