@@ -20,6 +20,7 @@ from gatesim.model.engine import merge_pieces, simulate, simulate_piece
 from gatesim.model.returns import EMPTY_AT_REPORT, EMPTY_COUNTS
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.loader import load_scenario
+from gatesim.stations.registry import validate_station_specs
 from gatesim.stats.kpis import replication_kpis
 
 #: src (VN) -> s_vn (VN) -> s_cn (CN) -> out (CN); empties: yard (CN) -> exit (CN) -> entry
@@ -233,19 +234,22 @@ def test_empties_conserved_apart_from_loads(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
+    kind=st.sampled_from(["daily_cap", "acceptance"]),
     per_day=st.integers(0, 30),
     demand=st.integers(1, 120),
     servers=st.integers(1, 5),
     to_day=st.one_of(st.none(), st.integers(1, 4)),
 )
 def test_acceptance_cap_never_exceeded_on_any_day(
-    per_day: int, demand: int, servers: int, to_day: int | None
+    kind: str, per_day: int, demand: int, servers: int, to_day: int | None
 ) -> None:
     params: dict[str, Any] = {"per_day": per_day}
-    if to_day is not None:
+    if to_day is not None and kind == "daily_cap":
         params["to_day"] = to_day
+    else:
+        to_day = None
     s = scenario(
-        {"cap": {"type": "daily_cap", "servers": servers, "service": det(7), "params": params}},
+        {"cap": {"type": kind, "servers": servers, "service": det(7), "params": params}},
         {"r": {"origin": "src", "steps": ["cap"], "destination": "out"}},
         {"a": {**trace_stream([]), "trace": None, "per_day": demand}},
         days=4,
@@ -256,6 +260,48 @@ def test_acceptance_cap_never_exceeded_on_any_day(
     by_day = Counter(int(v[3] // 1440) for v in result.visits)
     limit = to_day if to_day is not None else 4
     assert all(by_day[day] <= per_day for day in range(limit))
-    # the cap binds only through the days it covers; the backlog then flows at the servers' pace
-    if per_day < demand // 2:
-        assert sum(by_day[d] for d in range(limit)) <= per_day * limit
+    # nothing is lost: what the cap holds back waits (the cap delays, it never turns away)
+    assert result.conservation()["lost"] == 0
+
+
+# --------------------------------------------------------------------------- the far-side yard
+def test_yard_slot_held_until_the_empty_leaves_the_far_side() -> None:
+    # one slot; acceptance 1 min, s_cn 5, dwell 100, exit 2, entry 3 (abstract network)
+    # truck 0: acc 0 -> 1 (takes the slot), s_cn 1 -> 6, delivered 6; empty -1 parked to 106,
+    #   exit 106 -> 108, then heads for entry (Vietnam): the slot is free at 108
+    # truck 1: arrives 1, waits at acc for the slot: 108 -> 109, s_cn 109 -> 114, delivered
+    #   114; empty -2 parked to 214, exit 214 -> 216 (slot free), entry 216 -> 219
+    stations = {
+        "acc": {
+            "type": "acceptance",
+            "side": "VN",
+            "run_by": "CN",
+            "service": det(1),
+            "params": {"slots": 1},
+        },
+        **{k: v for k, v in STATIONS.items() if k != "s_vn"},
+    }
+    routes = {**ROUTES, "r": {"origin": "src", "steps": ["acc", "s_cn"], "destination": "out"}}
+    returns = {"route": "back", "dwell": det(100)}
+    s = scenario(stations, routes, {"a": trace_stream([0, 1], returns=returns)}, nodes=NODES)
+    result = simulate(s)
+    assert timeline(result, "acc") == [(0, "acc", 0.0, 0.0, 1.0), (1, "acc", 1.0, 108.0, 109.0)]
+    assert timeline(result, "entry") == [
+        (-1, "entry", 108.0, 108.0, 111.0),
+        (-2, "entry", 216.0, 216.0, 219.0),
+    ]
+    st = result.stations["acc"]
+    assert st["wait_max_min"] == 107.0
+    # full from 0 to 108 and from 108 to 216
+    assert st["yard_full_hours"] == 216.0 / 60.0
+    assert st["slots_occupied_end"] == 0.0
+
+
+def test_acceptance_needs_a_limit() -> None:
+    s = scenario(
+        {"acc": {"type": "acceptance", "params": {}}},
+        {"r": {"origin": "src", "steps": ["acc"], "destination": "out"}},
+        {"a": trace_stream([0])},
+    )
+    with pytest.raises(ScenarioError, match=r"stations\.acc\.params: give per_day, slots or both"):
+        validate_station_specs(s)

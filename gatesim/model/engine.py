@@ -278,7 +278,7 @@ class Replication:
             for name, route in self.scenario.routes.items()
             if used is None or name in used
         }
-        self.returns.bind(self.route_start, self.forward)
+        self.returns.bind(self.route_start, self.forward, self.stations, lambda: self.env._now)
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
         """Compile steps back to front so every branch shares the same continuation."""
@@ -579,6 +579,8 @@ class Replication:
         self.lost[k] += 1
         self.in_system[k] -= 1
         self.on_vn[k] -= truck.on_vn
+        if self.returns.active:
+            self.returns.lost_load(truck)
         if self.truck_rows is not None:
             self._record_truck(truck, self.env.now, "lost")
 

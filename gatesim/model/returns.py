@@ -25,7 +25,8 @@ import numpy as np
 from gatesim.model.results import StreamInfo
 from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import Scenario
-from gatesim.stations.base import Sampler
+from gatesim.stations.base import Sampler, Station
+from gatesim.stations.control import Acceptance
 
 MINUTES_PER_DAY = 1440.0
 #: Columns of ``RunResult.empty_by_stream`` (per loaded stream whose deliveries return).
@@ -55,14 +56,17 @@ def empty_truck(loaded: Truck, now: float, on_vn: bool) -> Truck:
         "empty",
         now,
         loaded.node,
+        dict(loaded.attrs),  # the stream's attributes, and the yard slot it holds
     )
+    loaded.attrs.pop(Acceptance.SLOT, None)  # passed on to the empty
     empty.empty = True
     empty.on_vn = on_vn
     return empty
 
 
 class ReturnTrips:
-    """The ledger and scheduler of one replication's empty returns.
+    """The ledger and scheduler of one replication's empty returns, and the keeper of the
+    far-side yard slots they hold (see :class:`gatesim.stations.control.Acceptance`).
 
     ``call(delay, callback, truck)`` schedules the end of a dwell; ``forward`` sends a truck on
     along its compiled route; ``vn_side`` tells, for every node, whether it lies in Vietnam.
@@ -92,6 +96,8 @@ class ReturnTrips:
         self._origin = [scenario.routes[s.route].origin if s else "" for s in self._specs]
         self._start: list[Any] = [None] * n
         self._forward: Callable[[Truck], None] | None = None
+        self._now: Callable[[], float] = lambda: 0.0
+        self._yards: dict[str, Acceptance] = {}
         self.counts = np.zeros((n, len(EMPTY_COUNTS)), dtype=np.int64)
         self.parked = [0] * n
         self.on_vn = [0] * n
@@ -100,14 +106,28 @@ class ReturnTrips:
 
     @property
     def active(self) -> bool:
-        return bool(self.routes)
+        """True when deliveries and losses need this ledger (returns or yard slots)."""
+        return bool(self.routes or self._yards)
 
-    def bind(self, route_start: dict[str, Any], forward: Callable[[Truck], None]) -> None:
-        """Attach the compiled return routes (before time 0)."""
+    def bind(
+        self,
+        route_start: dict[str, Any],
+        forward: Callable[[Truck], None],
+        stations: dict[str, Station],
+        now: Callable[[], float],
+    ) -> None:
+        """Attach the compiled return routes and the yards (before time 0)."""
         for k, spec in enumerate(self._specs):
             if spec is not None and spec.route in route_start:
                 self._start[k] = route_start[spec.route]
-        self._forward = forward
+        self._forward, self._now = forward, now
+        self._yards = {n: st for n, st in stations.items() if isinstance(st, Acceptance)}
+
+    def _free_slot(self, truck: Truck) -> None:
+        """The truck leaves its yard for good: its slot, if it holds one, is free again."""
+        name = truck.attrs.pop(Acceptance.SLOT, None)
+        if name is not None:
+            self._yards[name].release(self._now())
 
     # ------------------------------------------------------------------ a truck's life
     def delivered(self, loaded: Truck, now: float) -> None:
@@ -115,6 +135,7 @@ class ReturnTrips:
         k = loaded.stream_index
         sampler = self._dwell[k]
         if sampler is None:
+            self._free_slot(loaded)
             return
         empty = empty_truck(loaded, now, self._vn_side[loaded.node])
         self.counts[k, 0] += 1
@@ -141,6 +162,7 @@ class ReturnTrips:
         if empty.on_vn is not vn:
             empty.on_vn = vn
             self.on_vn[empty.stream_index] += 1 if vn else -1
+            self._free_slot(empty)  # it left the yard's side of the border
 
     def cleared(self, empty: Truck, now: float) -> None:
         """The empty reached the return route's sink (home)."""
@@ -157,7 +179,12 @@ class ReturnTrips:
         self._leave(empty)
         self.counts[empty.stream_index, 2] += 1
 
+    def lost_load(self, loaded: Truck) -> None:
+        """A loaded truck turned away somewhere: its yard slot, if any, is free."""
+        self._free_slot(loaded)
+
     def _leave(self, empty: Truck) -> None:
+        self._free_slot(empty)
         k = empty.stream_index
         self.counts[k, 3] -= 1
         self.on_vn[k] -= empty.on_vn

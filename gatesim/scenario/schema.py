@@ -119,7 +119,8 @@ class StationSpec(Frozen):
 
     type: str = "station"
     label: str = ""
-    side: Literal["VN", "CN"] = "VN"
+    side: Literal["VN", "CN"] = "VN"  # where its trucks are (the side they wait on)
+    run_by: Literal["VN", "CN"] | None = None  # who controls it, when not its side's state
     servers: Int = Field(1, ge=1, le=100_000)
     service: Distribution = Field(
         default_factory=lambda: _deterministic_zero(), validate_default=False
