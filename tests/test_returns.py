@@ -83,6 +83,9 @@ def test_each_delivery_returns_one_empty_after_its_dwell() -> None:
         "forced_out": 0,
         "cleared_measured": 2,
         "timed": 2,
+        "paired": 0,
+        "carried_home": 0,
+        "avoided_measured": 0,
     }
     assert result.empty_tis_sum_min.tolist() == [210.0]
     kpis = replication_kpis(result)
@@ -305,3 +308,51 @@ def test_acceptance_needs_a_limit() -> None:
     )
     with pytest.raises(ScenarioError, match=r"stations\.acc\.params: give per_day, slots or both"):
         validate_station_specs(s)
+
+
+# --------------------------------------------------------------------------- backhaul (two-way)
+def backhaul(load_times: list[float]) -> Any:
+    """Export truck 0 (stream a) delivers at 15 and waits up to 1 h for a load of stream b
+    (CN -> VN over exit and entry, 2 + 3 min)."""
+    returns = {
+        "route": "back",
+        "dwell": det(100),
+        "backhaul": {"loads": "b", "when": {"two_way": "yes"}, "max_stay_h": 1},
+    }
+    two_way = {"two_way": {"yes": 1.0}}
+    arrivals = {
+        "a": trace_stream([0], returns=returns, attributes=two_way),
+        "b": trace_stream(load_times, route="back", direction="import", attributes=two_way),
+    }
+    return scenario(STATIONS, ROUTES, arrivals, nodes=NODES)
+
+
+def test_a_waiting_truck_carries_the_first_load_home() -> None:
+    # truck 0: s_vn 0 -> 10, s_cn 10 -> 15, delivered 15, waits (to 75 at most)
+    # truck 1 (load, b) arrives 30: truck 0 carries it: exit 30 -> 32, entry 32 -> 35, home
+    # truck 2 (load, b) arrives 200: nobody waits: an ordinary load
+    result = simulate(backhaul([30, 200]))
+    assert [v for v in timeline(result) if v[0] < 0] == []  # no empty trip at all
+    assert timeline(result, "entry") == [
+        (1, "entry", 32.0, 32.0, 35.0),
+        (2, "entry", 202, 202, 205),
+    ]
+    a, b = (dict(zip(EMPTY_COUNTS, map(int, row), strict=True)) for row in result.empty_by_stream)
+    assert (a["created"], a["paired"], a["in_system"], a["forced_out"]) == (1, 1, 0, 0)
+    assert (b["created"], b["carried_home"]) == (0, 1)
+    assert a["avoided_measured"] + b["avoided_measured"] == 2
+    assert result.conservation() == {"arrived": 3, "cleared": 3, "lost": 0, "in_system": 0}
+    assert replication_kpis(result)["empties_avoided_per_day"] == 2.0
+
+
+def test_without_a_load_in_time_the_truck_returns_empty() -> None:
+    # truck 0 delivered at 15 waits 1 h: leaves empty at 75, exit 75 -> 77, entry 77 -> 80;
+    # the load arriving at 100 finds nobody waiting
+    result = simulate(backhaul([100]))
+    assert timeline(result, "entry") == [
+        (-1, "entry", 77.0, 77.0, 80.0),
+        (1, "entry", 102.0, 102.0, 105.0),
+    ]
+    a = dict(zip(EMPTY_COUNTS, map(int, result.empty_by_stream[0]), strict=True))
+    assert (a["created"], a["paired"], a["cleared"], a["forced_out"]) == (1, 0, 1, 1)
+    assert replication_kpis(result)["empties_avoided_per_day"] == 0.0

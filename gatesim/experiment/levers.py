@@ -1,8 +1,9 @@
 """Who controls a lever: the side of the border a planned change belongs to.
 
 A station is run by its side (``side: VN | CN``) unless ``run_by`` names the other one (the
-Chinese acceptance of Vietnamese trucks waits in Vietnam but is China's lever); a calendar by the sides of the stations that
-keep it (both: a bilateral decision, such as the opening hours of the crossing); a road by the
+Chinese acceptance of Vietnamese trucks waits in Vietnam but is China's lever); a calendar by
+the sides of the stations that keep it (both: a bilateral decision, such as the opening hours
+of the crossing); a road by the
 sides of its two ends (the 0-line road between the two control areas is bilateral). Anything
 else a plan could vary (arrivals, demand, costs) is not a lever of either side.
 """

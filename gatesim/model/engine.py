@@ -439,6 +439,8 @@ class Replication:
         self.in_system[k] += 1
         if self.truck_rows is not None:
             self.live[truck.id] = truck
+        if self.returns.pairs:  # backhaul: a truck waiting in the far yard may carry it
+            self.returns.load_arrived(truck)
         self._schedule_next_arrival()
         self.forward(truck)
 

@@ -8,8 +8,14 @@ exit and entry checks, sharing their servers with loaded trucks. Empties are cou
 from loaded trucks (their own ledger, never in the cleared-load counts), so conservation
 holds for each kind separately:
 
-    deliveries of returning streams = empties created = cleared + lost + in the system,
+    deliveries of returning streams = empties created + deliveries carried home,
+    empties created = cleared + lost + in the system + paired,
     empties in the system = parked in the yard + at stations or on roads.
+
+With ``backhaul`` (the two-way pilot [s 38, 55]) a delivered truck that matches ``when`` waits
+in the far yard (up to ``max_stay_h``) for a load of the paired stream, first come first
+served; the first such load to arrive is carried by it (the load's truck is that truck, so its
+delivery at home starts no empty return), and one empty trip each way is avoided.
 
 Each stream draws its dwell times from its own random stream (``returns/<stream>/dwell``), so a
 lane simulated alone draws the numbers it draws inside the whole scenario.
@@ -17,6 +23,7 @@ lane simulated alone draws the numbers it draws inside the whole scenario.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +36,8 @@ from gatesim.stations.base import Sampler, Station
 from gatesim.stations.control import Acceptance
 
 MINUTES_PER_DAY = 1440.0
+CARRIED = "carried_by"  # a load's attribute: carried home by a backhaul truck
+_WAITING, _PAIRED = object(), object()  # an empty's step while it waits for a load / took one
 #: Columns of ``RunResult.empty_by_stream`` (per loaded stream whose deliveries return).
 EMPTY_COUNTS = (
     "created",
@@ -38,6 +47,9 @@ EMPTY_COUNTS = (
     "forced_out",  # dwell cut short by the exit rule
     "cleared_measured",  # reached home after the warm-up
     "timed",  # ... and was created after it (the time-in-system sample)
+    "paired",  # waited for a load and carried it home instead (backhaul)
+    "carried_home",  # deliveries by such a truck: home already, no empty return
+    "avoided_measured",  # empty trips avoided (paired + carried_home) after the warm-up
 )
 #: Columns of ``RunResult.empty_at_report`` (per day and stream, at report time).
 EMPTY_AT_REPORT = ("in_system", "on_vn_side", "parked")
@@ -94,6 +106,17 @@ class ReturnTrips:
             for spec in self._specs
         ]
         self._origin = [scenario.routes[s.route].origin if s else "" for s in self._specs]
+        index = {info.name: k for k, info in enumerate(streams)}
+        # per stream: (loads stream index, attributes to match, longest wait) for backhaul
+        self._backhaul = [
+            (index[b.loads], tuple(b.when.items()), b.max_stay_h * 60.0)
+            if spec and (b := spec.backhaul)
+            else None
+            for spec in self._specs
+        ]
+        self._waiting: dict[int, deque[Truck]] = {
+            pair[0]: deque() for pair in self._backhaul if pair is not None
+        }
         self._start: list[Any] = [None] * n
         self._forward: Callable[[Truck], None] | None = None
         self._now: Callable[[], float] = lambda: 0.0
@@ -103,6 +126,11 @@ class ReturnTrips:
         self.on_vn = [0] * n
         self.at_report = np.zeros((scenario.days, n, len(EMPTY_AT_REPORT)), dtype=np.int64)
         self.tis_sum = [0.0] * n  # minutes from delivery to home, empties created after warm-up
+
+    @property
+    def pairs(self) -> bool:
+        """True when arriving loads may be carried by waiting trucks (backhaul)."""
+        return bool(self._waiting)
 
     @property
     def active(self) -> bool:
@@ -134,6 +162,11 @@ class ReturnTrips:
         """A loaded truck reached its sink: its empty parks, then heads home."""
         k = loaded.stream_index
         sampler = self._dwell[k]
+        if loaded.attrs.pop(CARRIED, None) is not None:  # its truck is home: no empty trip
+            self.counts[k, 8] += 1
+            self.counts[k, 9] += now >= self._warmup
+            self._free_slot(loaded)
+            return
         if sampler is None:
             self._free_slot(loaded)
             return
@@ -142,14 +175,45 @@ class ReturnTrips:
         self.counts[k, 3] += 1
         self.parked[k] += 1
         self.on_vn[k] += empty.on_vn
+        backhaul = self._backhaul[k]
+        if backhaul is not None and _matches(loaded, backhaul[1]):
+            empty.step = _WAITING  # waits for a load, at most max_stay_h
+            self._waiting[backhaul[0]].append(empty)
+            self._call(backhaul[2], self._depart, empty)
+            return
         dwell = sampler.draw()
         if dwell > self._max_stay[k]:  # the exit rule sends it out
             dwell = self._max_stay[k]
             self.counts[k, 4] += 1
         self._call(dwell, self._depart, empty)
 
+    def load_arrived(self, load: Truck) -> None:
+        """A load of a paired stream arrived: the longest-waiting truck carries it home."""
+        waiting = self._waiting.get(load.stream_index)
+        if not waiting:
+            return
+        backhaul = self._backhaul[waiting[0].stream_index]
+        assert backhaul is not None
+        if not _matches(load, backhaul[1]):
+            return
+        carrier = waiting.popleft()
+        carrier.step = _PAIRED  # its exit-rule departure, still scheduled, does nothing
+        k = carrier.stream_index
+        self.parked[k] -= 1
+        self._leave(carrier)
+        self.counts[k, 7] += 1
+        self.counts[k, 9] += self._now() >= self._warmup
+        load.attrs[CARRIED] = carrier.stream
+
     def _depart(self, empty: Truck) -> None:
+        if empty.step is _PAIRED:
+            return
         k = empty.stream_index
+        if empty.step is _WAITING:  # no load came within the stay allowed: home empty
+            backhaul = self._backhaul[k]
+            assert backhaul is not None
+            self._waiting[backhaul[0]].remove(empty)
+            self.counts[k, 4] += 1
         self.parked[k] -= 1
         empty.node = self._origin[k]
         self.cross(empty, self._vn_side[empty.node])
@@ -202,9 +266,14 @@ class ReturnTrips:
 
     def conservation_error(self) -> str | None:
         created, cleared, lost, inside = (self.counts[:, i].sum() for i in range(4))
-        if created != cleared + lost + inside or (self.counts[:, 3] < 0).any():
-            total = cleared + lost + inside
-            return f"empties created {created} != cleared + lost + in system {total}"
+        paired = self.counts[:, 7].sum()
+        if created != cleared + lost + inside + paired or (self.counts[:, 3] < 0).any():
+            total = cleared + lost + inside + paired
+            return f"empties created {created} != cleared + lost + in system + paired {total}"
         if min(self.parked, default=0) < 0 or min(self.on_vn, default=0) < 0:
             return "negative count of parked empties or of empties on the Vietnamese side"
         return None
+
+
+def _matches(truck: Truck, when: tuple[tuple[str, str], ...]) -> bool:
+    return all(truck.get(attr) == value for attr, value in when)

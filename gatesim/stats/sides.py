@@ -6,7 +6,9 @@
   ``backlog_at_report_*`` also counts trucks in China.
 * ``empties_per_day``: empty return trips that reached home per measured day, by the lane and
   direction of the delivery that caused them; ``empty_time_in_system_mean_h``: delivery to
-  home, parking included; ``empties_forced_out_share``: dwell cut short by the exit rule.
+  home, parking included; ``empties_forced_out_share``: dwell cut short by the exit rule (or,
+  waiting for a backhaul load, none came in time); ``empties_avoided_per_day``: empty trips a
+  backhaul saved (the waiting truck's, and that of the truck the load would have needed).
 * ``away_at_report_mean``: trucks of a stream on the far side of the border from where they
   started, loaded or empty (for exports: Vietnamese trucks in China, row 37's scope);
   ``empties_parked_at_report_mean``: empties parked in the far-side yard.
@@ -72,4 +74,6 @@ def side_kpis(result: RunResult) -> dict[str, float]:
         created = float(counts[ix, column("created")].sum())
         forced = float(counts[ix, column("forced_out")].sum())
         row[f"empties_forced_out_share{key}"] = forced / created if created else math.nan
+        avoided = float(counts[ix, column("avoided_measured")].sum())
+        row[f"empties_avoided_per_day{key}"] = avoided / result.measured_days
     return row
