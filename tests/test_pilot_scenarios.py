@@ -72,6 +72,20 @@ def test_the_planned_smart_lane_keeps_every_check() -> None:
         assert cargo != "new_vehicle"
         assert f"{prefix}_vn_imp_quarantine" not in stations  # agricultural imports stay
     assert crossed > 200  # ~20 % of ~1,050 cargo trucks a day over 3 days, minus the last ones
+    # a container that crossed by AGV leaves its road truck at home: no empty return for it,
+    # every other delivery of a returning stream sends one (empty_by_stream: created, ...,
+    # carried_home in column 8)
+    by_agv = defaultdict(int)
+    for truck, stations in route.items():
+        if any(s.endswith("_agv") for s in stations) and trucks[truck][8] == "cleared":
+            by_agv[trucks[truck][1]] += 1
+    streams = [info.name for info in result.streams]
+    for k, name in enumerate(streams):
+        created, carried_home = result.empty_by_stream[k, 0], result.empty_by_stream[k, 8]
+        delivered = result.cleared_by_stream[k]
+        if created or carried_home:
+            assert carried_home == by_agv[name]
+            assert created + carried_home == delivered
     assert result.stations["hn_agv"]["servers"] == 8.0
 
 

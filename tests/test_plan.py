@@ -558,6 +558,10 @@ def test_levers_belong_to_the_side_that_runs_them() -> None:
     assert policy_side(scenario, hours_24) == "bilateral"  # 24-hour opening: both sides
     assert policy_side(scenario, {"stations.hn_vn_xray.servers": 2}) == "VN"
     assert policy_side(scenario, {"demand_scale": 2}) == "neither side"
+    # the acceptance of VN trucks: they wait for it in Vietnam, China decides it
+    assert scenario.stations["hn_cn_acceptance"].side == "VN"
+    assert lever_side(scenario, "stations.hn_cn_acceptance.params.per_day") == "CN"
+    assert lever_side(scenario, "stations.tt_cn_acceptance.params.slots") == "CN"
 
 
 def test_a_vn_plan_refuses_a_cn_lever_and_names_the_side_of_each(
@@ -584,7 +588,9 @@ def test_a_vn_plan_refuses_a_cn_lever_and_names_the_side_of_each(
     point = read_json(out / "point" / "manifest.json")["resolved_scenario"]["stations"]
     base = read_json(out / "point" / "manifest.json")["resolved_scenario"]
     base_stations = load_scenario(BASELINE).model_dump(mode="json", by_alias=True)["stations"]
-    cn = [name for name, spec in base_stations.items() if spec["side"] == "CN"]
-    assert len(cn) == 16 and all(point[name] == base_stations[name] for name in cn)
+    # stations China runs: on its side, and its acceptance of VN trucks (waiting in Vietnam)
+    cn = [n for n, spec in base_stations.items() if (spec["run_by"] or spec["side"]) == "CN"]
+    assert len(cn) == 20 and all(point[name] == base_stations[name] for name in cn)
+    assert {"hn_cn_acceptance", "tt_cn_acceptance"} <= set(cn)
     assert base["stations"]["hn_vn_xray"]["servers"] in (1, 2)
     assert any("(VN)" in line for line in summary_lines(plan))

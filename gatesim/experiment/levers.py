@@ -1,7 +1,9 @@
 """Who controls a lever: the side of the border a planned change belongs to.
 
-A station is run by its side (``side: VN | CN``); a calendar by the sides of the stations that
-keep it (both: a bilateral decision, such as the opening hours of the crossing); a road by the
+A station is run by its side (``side: VN | CN``) unless ``run_by`` names the other one (the
+Chinese acceptance of Vietnamese trucks waits in Vietnam but is China's lever); a calendar by
+the sides of the stations that keep it (both: a bilateral decision, such as the opening hours
+of the crossing); a road by the
 sides of its two ends (the 0-line road between the two control areas is bilateral). Anything
 else a plan could vary (arrivals, demand, costs) is not a lever of either side.
 """
@@ -25,9 +27,12 @@ def lever_side(scenario: Scenario, path: str) -> str:
     section, _, rest = path.partition(".")
     name = rest.partition(".")[0]
     if section == "stations" and name in scenario.stations:
-        return scenario.stations[name].side
+        station = scenario.stations[name]
+        return station.run_by or station.side
     if section == "calendars" and name in scenario.calendars:
-        return _joint({s.side for s in scenario.stations.values() if s.calendar == name})
+        return _joint(
+            {s.run_by or s.side for s in scenario.stations.values() if s.calendar == name}
+        )
     if section == "roads" and name in scenario.roads:
         road = scenario.roads[name]
         return _joint({_place_side(scenario, road.from_), _place_side(scenario, road.to)})
@@ -36,7 +41,8 @@ def lever_side(scenario: Scenario, path: str) -> str:
 
 def _place_side(scenario: Scenario, place: str) -> str:
     if place in scenario.stations:
-        return scenario.stations[place].side
+        station = scenario.stations[place]
+        return station.run_by or station.side
     return scenario.nodes[place].side
 
 

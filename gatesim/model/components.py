@@ -51,6 +51,10 @@ def components(scenario: Scenario) -> list[Component]:
             graph.add_edge(("route", name), ("station", station))
     for name, arrival in scenario.arrivals.items():
         graph.add_edge(("stream", name), ("route", arrival.route))
+        if arrival.returns is not None:  # an empty return stays in its stream's part
+            graph.add_edge(("stream", name), ("route", arrival.returns.route))
+            if arrival.returns.backhaul is not None:  # its trucks carry the other's loads
+                graph.add_edge(("stream", name), ("stream", arrival.returns.backhaul.loads))
     station_pos = {name: i for i, name in enumerate(scenario.stations)}
     stream_pos = {name: i for i, name in enumerate(scenario.arrivals)}
     found = []

@@ -33,6 +33,7 @@ from gatesim.model.loop import FastEnvironment
 from gatesim.model.network import Network, build_network
 from gatesim.model.randomness import stream
 from gatesim.model.results import RunResult, StreamInfo
+from gatesim.model.returns import ReturnTrips
 from gatesim.model.stages import pipeline
 from gatesim.model.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
@@ -48,12 +49,13 @@ class ConservationError(RuntimeError):
 
 # --------------------------------------------------------------------------- compiled routes
 class _Visit:
-    __slots__ = ("arrive", "name", "next", "station", "travel")
+    __slots__ = ("arrive", "name", "next", "station", "travel", "vn")
 
     def __init__(self, station: Station, nxt: Any, travel: dict[str, float]) -> None:
         self.station, self.next = station, nxt
         self.name, self.arrive = station.name, station.arrive  # bound once, used every move
         self.travel = travel  # minutes to this station from each place a truck may come from
+        self.vn = station.spec.side == "VN"
 
 
 class _Branch:
@@ -226,7 +228,12 @@ class Replication:
         self.handed_out = [0] * n  # trucks handed over to a later pipeline stage
         self.handed_in = [0] * n  # trucks taken over from an earlier stage
         self._handoff_seq = 0
-        self._snapshots, self._reports = _Observed(n), _Observed(n)  # see take()
+        # see take(); reports count by (stream, side): index k + n for trucks on the VN side
+        self._snapshots, self._reports = _Observed(n), _Observed(2 * n)
+        self.on_vn = [0] * n  # loaded trucks at, or heading for, a place in Vietnam
+        self._vn_side = {name: spec.side == "VN" for name, spec in s.nodes.items()}
+        self._vn_side.update({name: spec.side == "VN" for name, spec in s.stations.items()})
+        self.returns = ReturnTrips(s, self.streams, self._rng, self._call, self._vn_side)
         self._wall = 0.0  # seconds spent in advance()
 
     def _build_stations(self) -> None:
@@ -266,12 +273,14 @@ class Replication:
         self._resume_at: dict[str, _Visit] = {}  # route position -> its visit (for take-overs)
         used = None
         if self.component is not None:
-            used = {self.scenario.arrivals[k].route for k in self.component.streams}
+            specs = [self.scenario.arrivals[k] for k in self.component.streams]
+            used = {a.route for a in specs} | {a.returns.route for a in specs if a.returns}
         self.route_start = {
             name: self._compile(route.steps, _Finish(route.destination), f"route/{name}")
             for name, route in self.scenario.routes.items()
             if used is None or name in used
         }
+        self.returns.bind(self.route_start, self.forward, self.stations, lambda: self.env._now)
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
         """Compile steps back to front so every branch shares the same continuation."""
@@ -392,6 +401,7 @@ class Replication:
     def _build_observers(self) -> None:
         s = self.scenario
         self.backlog_at_report = np.zeros((s.days, len(self.streams)), dtype=np.int64)
+        self.vn_side_at_report = np.zeros((s.days, len(self.streams)), dtype=np.int64)
         self.in_system_by_hour = np.zeros((s.days, 24), dtype=np.int64)
         self.queue_by_hour = {
             name: np.zeros((s.days, 24), dtype=np.int64) for name in self.stations
@@ -432,10 +442,14 @@ class Replication:
             self._truck_attributes(k, position),
         )
         truck.step = self._starts[k]
+        truck.on_vn = self._vn_side[truck.node]
+        self.on_vn[k] += truck.on_vn
         self.arrived[k] += 1
         self.in_system[k] += 1
         if self.truck_rows is not None:
             self.live[truck.id] = truck
+        if self.returns.pairs:  # backhaul: a truck waiting in the far yard may carry it
+            self.returns.load_arrived(truck)
         self._schedule_next_arrival()
         self.forward(truck)
 
@@ -445,6 +459,8 @@ class Replication:
         while True:
             kind = type(step)
             if kind is _Visit:  # the common case, inlined: a road trip to the next station
+                if step.vn is not truck.on_vn:
+                    self._cross(truck, step.vn)
                 truck.step = step.next
                 minutes = step.travel[truck.node]
                 truck.node = step.name
@@ -471,6 +487,14 @@ class Replication:
                 self._to_sink(truck, step.node)
                 return
 
+    def _cross(self, truck: Truck, vn: bool) -> None:
+        """The truck heads for a place on the other side of the border."""
+        if truck.empty:
+            self.returns.cross(truck, vn)
+            return
+        truck.on_vn = vn
+        self.on_vn[truck.stream_index] += 1 if vn else -1
+
     def _to_sink(self, truck: Truck, sink: str) -> None:
         """Drive to the route's destination and clear there: now, or after one road trip."""
         minutes = 0.0 if self._abstract else self._travel_min[(truck.node, sink)]
@@ -486,9 +510,13 @@ class Replication:
         now = self.env._now
         if now < truck.created:
             raise ConservationError(f"truck {truck.id} cleared at {now} before it arrived")
+        if truck.empty:  # an empty return is counted apart, never as a cleared load
+            self.returns.cleared(truck, now)
+            return
         k = truck.stream_index
         self.cleared[k] += 1
         self.in_system[k] -= 1
+        self.on_vn[k] -= truck.on_vn
         day = int(now // MINUTES_PER_DAY)
         if day < self._days:
             self.cleared_by_day_stream[day][k] += 1
@@ -503,6 +531,8 @@ class Replication:
                 self.tis_closed.append(truck.closed_wait)
         if self.truck_rows is not None:
             self._record_truck(truck, now, "cleared")
+        if self.returns.active:
+            self.returns.delivered(truck, now)
 
     # ------------------------------------------------------------------ pipeline stages
     def _hand_off(self, truck: Truck, key: str) -> None:
@@ -513,6 +543,7 @@ class Replication:
         at the very time of a snapshot, before or after it)."""
         k = truck.stream_index
         self.in_system[k] -= 1
+        self.on_vn[k] -= truck.on_vn
         self.handed_out[k] += 1
         truck.step = key
         if self.truck_rows is not None:
@@ -543,16 +574,25 @@ class Replication:
             self._handoff_seq += 1
             k = truck.stream_index
             self.in_system[k] += 1
+            truck.on_vn = visit.vn
+            self.on_vn[k] += visit.vn
             self.handed_in[k] += 1
             snapshots.expect(snapshots_seen, k)
-            reports.expect(reports_seen, k)
+            # counted here by its side until it arrives, so left out of reports by that side
+            reports.expect(reports_seen, k + len(self.streams) * visit.vn)
             if self.truck_rows is not None:
                 self.live[truck.id] = truck
 
     def _lose(self, truck: Truck) -> None:
+        if truck.empty:
+            self.returns.lost(truck)
+            return
         k = truck.stream_index
         self.lost[k] += 1
         self.in_system[k] -= 1
+        self.on_vn[k] -= truck.on_vn
+        if self.returns.active:
+            self.returns.lost_load(truck)
         if self.truck_rows is not None:
             self._record_truck(truck, self.env.now, "lost")
 
@@ -565,7 +605,16 @@ class Replication:
     def _report(self, _arg: object) -> None:
         day = int(self.env.now // MINUTES_PER_DAY)
         unseen = self._reports.unseen_now()
-        self.backlog_at_report[day] = [n - u for n, u in zip(self.in_system, unseen, strict=True)]
+        n = len(self.streams)
+        unseen_vn = unseen[n:]
+        self.backlog_at_report[day] = [
+            inside - u - v
+            for inside, u, v in zip(self.in_system, unseen[:n], unseen_vn, strict=True)
+        ]
+        self.vn_side_at_report[day] = [
+            inside - v for inside, v in zip(self.on_vn, unseen_vn, strict=True)
+        ]
+        self.returns.report(day)
         if day + 1 < self.scenario.days:
             self._call(MINUTES_PER_DAY, self._report)
 
@@ -638,6 +687,10 @@ class Replication:
             cleared_by_day_stream=_ints(self.cleared_by_day_stream),
             cleared_by_day_hour=_ints(self.cleared_by_day_hour),
             backlog_at_report=self.backlog_at_report,
+            vn_side_at_report=self.vn_side_at_report,
+            empty_by_stream=self.returns.counts.copy(),
+            empty_at_report=self.returns.at_report,
+            empty_tis_sum_min=np.asarray(self.returns.tis_sum, dtype=np.float64),
             in_system_by_hour=self.in_system_by_hour,
             queue_by_hour=self.queue_by_hour,
             time_in_system_min=np.frombuffer(self.tis, dtype=np.float64).copy(),
@@ -664,11 +717,15 @@ class Replication:
         accounted = sum(self.cleared) + sum(self.lost) + in_system
         if total != accounted or min(self.in_system) < 0:
             raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
+        empties = self.returns.conservation_error()
+        if empties is not None or min(self.on_vn, default=0) < 0:
+            raise ConservationError(empties or "negative count of trucks on the VN side")
         present = self._on_road() + sum(st.inside() for st in self.stations.values())
-        if present != in_system:
+        moving = in_system + self.returns.moving()  # loaded trucks and empties not parked
+        if present != moving:
             raise ConservationError(
-                f"{in_system} trucks in the system but {present} found at stations "
-                "or on roads (a station kept or dropped a truck without handing it on)"
+                f"{moving} trucks (loaded and empty) in the system but {present} found at "
+                "stations or on roads (a station kept or dropped a truck without handing it on)"
             )
         leaks = {
             n: st.conservation_gap() for n, st in self.stations.items() if st.conservation_gap()
@@ -809,6 +866,10 @@ SUMMED_FIELDS = (
     "cleared_by_day_stream",
     "cleared_by_day_hour",
     "backlog_at_report",
+    "vn_side_at_report",
+    "empty_by_stream",
+    "empty_at_report",
+    "empty_tis_sum_min",
     "in_system_by_hour",
 )
 #: _JOINED are per-truck samples, sorted by the last column first (see merge_pieces).

@@ -99,9 +99,24 @@ def _check_stream_route(
     arrival: ArrivalSpec,
     outcomes: dict[str, set[str]],
 ) -> None:
-    route = scenario.routes[arrival.route]
-    where = f"routes.{arrival.route}"
     own = _stream_values(stream, arrival)
+    _check_route(scenario, network, stream, arrival.route, own, outcomes)
+    if arrival.returns is not None:  # the empty truck (gatesim.model.returns) keeps the rest
+        empty = {"direction": {"empty"}, "cargo": {"empty"}, "channel": {"empty"}}
+        back = {**own, **empty, "stream": {f"{stream}/empty"}}
+        _check_route(scenario, network, f"{stream}/empty", arrival.returns.route, back, outcomes)
+
+
+def _check_route(
+    scenario: Scenario,
+    network: Network,
+    stream: str,
+    name: str,
+    own: dict[str, set[str]],
+    outcomes: dict[str, set[str]],
+) -> None:
+    route = scenario.routes[name]
+    where = f"routes.{name}"
     walk = _RouteWalk(network, stream, frozenset(set(outcomes) - set(own)))
     last = _walk(walk, {route.origin}, route.steps, {**outcomes, **own}, f"{where}.steps")
     for origin in last:

@@ -58,6 +58,16 @@ class RunResult:
     cleared_by_day_stream: IntArray
     cleared_by_day_hour: IntArray
     backlog_at_report: IntArray
+    #: loaded trucks at report time whose place (station, or the one they head for) is on the
+    #: Vietnamese side, by day and stream (the scope of the reported 20:00 backlogs)
+    vn_side_at_report: IntArray
+    #: empty returns by stream that delivered (columns: gatesim.model.returns.EMPTY_COUNTS)
+    empty_by_stream: IntArray
+    #: empties at report time by day and stream (columns: returns.EMPTY_AT_REPORT)
+    empty_at_report: IntArray
+    #: minutes from delivery to home, summed over the empties created after the warm-up that
+    #: reached home (count: the ``cleared_measured`` column less those created before)
+    empty_tis_sum_min: FloatArray
     in_system_by_hour: IntArray
     queue_by_hour: dict[str, IntArray]
     time_in_system_min: FloatArray

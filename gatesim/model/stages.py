@@ -157,6 +157,8 @@ def pipeline(scenario: Scenario) -> Component | None:
 
     The cut spans every lane at once: each lane's upstream part goes to the head, so two
     processes share the work evenly even when one lane carries most of the trucks."""
+    if any(a.returns is not None for a in scenario.arrivals.values()):
+        return None  # empty returns drive back through upstream stations: no forward-only cut
     stations, streams = tuple(scenario.stations), tuple(scenario.arrivals)
     cut = split_stations(scenario, stations, streams) if streams else None
     return Component(stations, streams, cut) if cut is not None else None

@@ -16,6 +16,8 @@ class Truck:
     position in the compiled route, ``visit_t`` the time it joined its current station,
     ``closed_wait`` the minutes it has waited so far while the station it waited for was closed
     (:mod:`gatesim.stations.opening_wait`).
+    ``on_vn`` is True while the place it is at or heading to lies on the Vietnamese side;
+    ``empty`` marks an empty return trip (:mod:`gatesim.model.returns`), counted apart.
     """
 
     __slots__ = (
@@ -25,9 +27,11 @@ class Truck:
         "closed_wait",
         "created",
         "direction",
+        "empty",
         "id",
         "lane",
         "node",
+        "on_vn",
         "step",
         "stream",
         "stream_index",
@@ -60,6 +64,8 @@ class Truck:
         self.visit_t = created
         self.closed_wait = 0.0
         self.attrs: dict[str, str] = attrs if attrs is not None else {}
+        self.on_vn = False
+        self.empty = False
 
     def get(self, name: str) -> str | None:
         """A fixed attribute or an extra one (None when the truck has no such attribute)."""

@@ -119,7 +119,8 @@ class StationSpec(Frozen):
 
     type: str = "station"
     label: str = ""
-    side: Literal["VN", "CN"] = "VN"
+    side: Literal["VN", "CN"] = "VN"  # where its trucks are (the side they wait on)
+    run_by: Literal["VN", "CN"] | None = None  # who controls it, when not its side's state
     servers: Int = Field(1, ge=1, le=100_000)
     service: Distribution = Field(
         default_factory=lambda: _deterministic_zero(), validate_default=False
@@ -257,6 +258,31 @@ HourlyProfile = Annotated[
 ]
 
 
+class BackhaulSpec(Frozen):
+    """Two-way operation: a delivered truck whose attributes match ``when`` waits in the far
+    yard for a load of the ``loads`` stream (one whose trucks match ``when`` too) and carries
+    it home instead of returning empty; with none within ``max_stay_h`` it returns empty."""
+
+    loads: Name
+    when: dict[Name, str] = Field(default_factory=dict)
+    max_stay_h: Float = Field(36.0, gt=0, le=10_000)  # [s 56] two-way pilot
+
+
+class ReturnSpec(Frozen):
+    """The empty return trip every delivery of a stream generates (``arrivals.<s>.returns``).
+
+    When a loaded truck of the stream reaches its sink (delivered, unloaded or transshipped),
+    one empty truck parks in the far-side yard for a ``dwell`` draw (minutes), capped at
+    ``max_stay_h`` after the delivery (the exit rule: 24 h one-way, 36 h two-way [s 56]), then
+    follows ``route`` home. Empties are counted apart from loaded trucks.
+    """
+
+    route: Name
+    dwell: Distribution
+    max_stay_h: Float | None = Field(None, gt=0, le=10_000)
+    backhaul: BackhaulSpec | None = None
+
+
 class ArrivalSpec(Frozen):
     """One arrival stream: trucks of one lane, direction and cargo class, following one route."""
 
@@ -273,6 +299,7 @@ class ArrivalSpec(Frozen):
     #: Trucks of this stream already waiting when the run starts (a backlog carried in from
     #: before the window): they arrive at time 0, ahead of the generated arrivals.
     initial_backlog: Int = Field(0, ge=0, le=1_000_000)
+    returns: ReturnSpec | None = None
 
     @field_validator("channels")
     @classmethod
@@ -542,6 +569,8 @@ def _check_arrival_refs(s: Scenario) -> None:
         if arrival.route not in s.routes:
             hint = _suggest(arrival.route, s.routes)
             raise ValueError(f"arrivals.{i}.route: unknown route '{arrival.route}'{hint}")
+        if arrival.returns is not None:
+            _check_return_refs(s, i, arrival.returns, arrival.lane)
         profile = arrival.profile
         if isinstance(profile, str) and profile != "flat" and profile not in s.profiles:
             raise ValueError(
@@ -549,6 +578,22 @@ def _check_arrival_refs(s: Scenario) -> None:
             )
         if sum(s.profile_weights(profile)) <= 0 and arrival.per_day > 0:
             raise ValueError(f"arrivals.{i}.profile: all 24 weights are zero")
+
+
+def _check_return_refs(s: Scenario, stream: str, returns: ReturnSpec, lane: str) -> None:
+    if returns.route not in s.routes:
+        back = returns.route
+        raise ValueError(
+            f"arrivals.{stream}.returns.route: unknown route '{back}'{_suggest(back, s.routes)}"
+        )
+    if returns.backhaul is None:
+        return
+    loads = returns.backhaul.loads
+    where = f"arrivals.{stream}.returns.backhaul.loads"
+    if loads not in s.arrivals:
+        raise ValueError(f"{where}: unknown arrival stream '{loads}'{_suggest(loads, s.arrivals)}")
+    if s.arrivals[loads].lane != lane:
+        raise ValueError(f"{where}: '{loads}' runs on lane {s.arrivals[loads].lane}, not {lane}")
 
 
 MAX_EXPECTED_TRUCKS = 50_000_000

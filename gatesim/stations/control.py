@@ -1,9 +1,12 @@
 """Flow control: a daily cap on how many trucks a point releases (e.g. the Chinese side's
-acceptance limit in a disruption, rows 42-43 of the domain sheet)."""
+acceptance limit in a disruption, rows 42-43 of the domain sheet), and the Chinese side's
+acceptance of Vietnamese trucks: a daily registration limit and a finite far-side yard."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gatesim.model.trucks import Truck
 from gatesim.stations.base import Station, StationContext
@@ -60,3 +63,78 @@ class DailyCap(Station):
 
     def extra_metrics(self, now: float) -> dict[str, float]:
         return {"capped_days": float(self.capped_days)}
+
+
+class AcceptanceParams(BaseModel):
+    """``per_day``: registrations accepted per model day (none: no daily limit); ``slots``:
+    parking slots of the far-side yard the accepted trucks go to (none: unlimited)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    per_day: int | None = Field(None, ge=0, le=10_000_000)
+    slots: int | None = Field(None, ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _limits_something(self) -> AcceptanceParams:
+        if self.per_day is None and self.slots is None:
+            raise ValueError("give per_day, slots or both")
+        return self
+
+
+@register_station("acceptance")
+class Acceptance(DailyCap):
+    """The far side's acceptance of trucks: at most ``per_day`` service starts a day, and only
+    while one of the yard's ``slots`` is free.
+
+    A truck takes a slot as its service starts and holds it through the crossing, its delivery
+    and the dwell of its empty return; the slot is freed when that empty leaves the yard's side
+    of the border, or when the truck (or its empty) leaves the system without crossing back
+    (:mod:`gatesim.model.returns` calls :meth:`release`). Trucks wait here, in the queue.
+    """
+
+    describe = "far-side acceptance: daily registration limit and finite yard slots"
+    Params = AcceptanceParams  # type: ignore[assignment]
+    SLOT = "yard_slot"  # the truck attribute naming the acceptance station whose slot it holds
+
+    def bind(self, ctx: StationContext) -> None:
+        Station.bind(self, ctx)
+        params: AcceptanceParams = self.params  # type: ignore[assignment]
+        self._cap = params.per_day if params.per_day is not None else 10**9
+        self._from, self._to = 0, 10**9
+        self._starts_by_day = {}
+        self.capped_days = 0
+        self.slots = params.slots if params.slots is not None else 10**9
+        self.occupied = 0
+        self.full_minutes = 0.0
+        self._full_since = math.nan
+
+    def next_start(self, now: float) -> float:
+        if self.occupied >= self.slots:
+            return math.inf  # woken by release()
+        return super().next_start(now)
+
+    def service_time(self, truck: Truck) -> float:
+        self.occupied += 1
+        if self.occupied == self.slots:
+            self._full_since = self.env.now
+        truck.attrs[self.SLOT] = self.name
+        return super().service_time(truck)
+
+    def release(self, now: float) -> None:
+        """A slot of the yard is free again: let the next waiting truck in."""
+        if self.occupied == self.slots and not math.isnan(self._full_since):
+            self.full_minutes += max(0.0, now - max(self._full_since, self.warmup))  # measured
+            self._full_since = math.nan
+        self.occupied -= 1
+        if self.occupied < 0:
+            raise RuntimeError(f"{self.name}: a yard slot released twice")
+        self._pull(now)
+
+    def extra_metrics(self, now: float) -> dict[str, float]:
+        full = self.full_minutes
+        if not math.isnan(self._full_since):
+            full += now - max(self._full_since, self.warmup)
+        return {
+            "capped_days": float(self.capped_days),
+            "slots_occupied_end": float(self.occupied),
+            "yard_full_hours": max(full, 0.0) / 60.0,
+        }

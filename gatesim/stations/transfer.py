@@ -11,6 +11,7 @@ import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatesim.model.distributions import Distribution, Exponential, Triangular
+from gatesim.model.returns import CARRIED
 from gatesim.model.trucks import Truck
 from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.opening_wait import book_closed_wait
@@ -189,6 +190,9 @@ class AgvCrossing(Station):
         self.departed += 1
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, truck.visit_t, self.env.now))
+        # The container crossed, the road truck that brought it stayed on its own side: its
+        # delivery sends no empty return across the border (gatesim.model.returns).
+        truck.attrs[CARRIED] = self.name
         self._forward(truck)
 
     def _agvs_busy(self) -> float:

@@ -13,6 +13,7 @@ import numpy as np
 
 from gatesim.model.results import FloatArray, RunResult
 from gatesim.stats.process_time import process_time_kpis
+from gatesim.stats.sides import side_kpis
 
 #: The headline KPIs every summary carries, in display order.
 HEADLINE = (
@@ -32,6 +33,7 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row.update(_time_in_system(result))
     row.update(process_time_kpis(result, _groups(result)))
     row.update(_backlog(result))
+    row.update(side_kpis(result))  # VN-side backlog, empty returns (gatesim.stats.sides)
     row.update(_station_kpis(result))
     row.update(_cost_kpis(result))
     row.update(_trade_value_kpis(result))
