@@ -175,7 +175,8 @@ def write_json(path: Path, document: Any) -> None:
 def binding_searches(work: Path) -> list[tuple[str, str, list[str]]]:
     """One search per lane and direction, over the servers of its busiest stations in 2030 with
     24-hour opening (at least BINDING utilisation; at most MAX_DIMENSIONS of them), each from
-    today's count up to about 2.5 times it. Derived from the run, so the searches follow the model."""
+    today's count up to about 2.5 times it. Derived from the run, so the searches follow the
+    model."""
     stations = read(work / "h24_2030", "summary.json")["stations"]
     parts = stations_by_part(load_scenario(ROOT / SCENARIO))
     searches = []

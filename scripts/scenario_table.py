@@ -419,12 +419,11 @@ def render(
         "",
         *sweep_rows(fleet),
         "",
-        "Read together: at 2027 demand the AGV fleet is not what binds. S4 as specified fails "
-        "on 1119-1120 because the conventional half of the traffic saturates the far-side "
-        "transshipment yards and the VN fruit quarantine; once those are sized to the load, "
-        "even 10 AGVs carry the smart half (at about 80 % utilisation) and larger fleets only "
-        "trim the p95 time in system. The next constraint to watch is the 1088/2-1089 staging "
-        "dispatch (about 70-75 % busy).",
+        "Read the fleet sweep with the busiest stations of the 2027 runs above: where the AGVs "
+        "are less busy than those stations, a larger fleet only trims the p95 time in system "
+        "and the capacity to add is elsewhere. The smart lane keeps the conventional lane's "
+        "checks (S3: co-located VN fruit quarantine, CN one-stop joint inspection, crane "
+        "hand-overs), so those stations, not only the AGVs, carry the smart half.",
         "",
     ]
     return "\n".join(lines)
