@@ -161,9 +161,7 @@ def assert_same_up_to_order(whole: RunResult, split: RunResult) -> None:
     )
     assert np.array_equal(whole.time_in_system_min[key], split.time_in_system_min[other])
     assert np.array_equal(whole.time_in_system_stream[key], split.time_in_system_stream[other])
-    assert np.array_equal(
-        whole.waiting_for_opening_min[key], split.waiting_for_opening_min[other]
-    )
+    assert np.array_equal(whole.waiting_for_opening_min[key], split.waiting_for_opening_min[other])
     assert whole.trucks is not None and split.trucks is not None
     assert sorted(map(repr, whole.trucks)) == sorted(map(repr, split.trucks))
     assert whole.visits is not None and split.visits is not None

@@ -136,7 +136,21 @@ def _head_child(
 # Trucks cross the pipe as tuples of plain values, which marshal can write; pickling Truck
 # objects (slots) cost ~14 us per truck out and in, as much as simulating a few visits.
 _Packed = tuple[
-    float, int, int, int, str, int, str, str, str, str, float, str, Any, dict[str, str], float,
+    float,
+    int,
+    int,
+    int,
+    str,
+    int,
+    str,
+    str,
+    str,
+    str,
+    float,
+    str,
+    Any,
+    dict[str, str],
+    float,
     float,
 ]
 
