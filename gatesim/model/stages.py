@@ -159,6 +159,8 @@ def pipeline(scenario: Scenario) -> Component | None:
     processes share the work evenly even when one lane carries most of the trucks."""
     if any(a.returns is not None for a in scenario.arrivals.values()):
         return None  # empty returns drive back through upstream stations: no forward-only cut
+    if any(spec.type == "acceptance" for spec in scenario.stations.values()):
+        return None  # the yard slot it hands a truck is freed at the delivery, downstream
     stations, streams = tuple(scenario.stations), tuple(scenario.arrivals)
     cut = split_stations(scenario, stations, streams) if streams else None
     return Component(stations, streams, cut) if cut is not None else None
