@@ -92,9 +92,9 @@ STATUS = (
     ),
     (
         "s6_backhaul",
-        "operating, modelled loosely",
-        "the two-way pilot runs 10 Dec 2025 - 9 Dec "
-        "2026 [s 38]; the model's 35 % 'unload only' trucks are not its design",
+        "operating (pilot)",
+        "the two-way pilot, 10 Dec 2025 - 9 Dec 2026 [s 38]: VN export trucks unload at the CN "
+        "yard and wait up to 36 h [s 56] for an import load; the 35 % taking part is assumed",
     ),
     (
         "year_2025, plan_2027, plan_2030",
