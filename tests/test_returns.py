@@ -356,3 +356,16 @@ def test_without_a_load_in_time_the_truck_returns_empty() -> None:
     a = dict(zip(EMPTY_COUNTS, map(int, result.empty_by_stream[0]), strict=True))
     assert (a["created"], a["paired"], a["cleared"], a["forced_out"]) == (1, 0, 1, 1)
     assert replication_kpis(result)["empties_avoided_per_day"] == 0.0
+
+
+def test_without_returns_the_slot_is_free_at_delivery() -> None:
+    # one slot, no returns: truck 0 acc 0 -> 1, s_cn 1 -> 6, delivered at 6 (slot free);
+    # truck 1 (arrives 1) acc 6 -> 7
+    stations = {
+        "acc": {"type": "acceptance", "service": det(1), "params": {"slots": 1}},
+        "s_cn": STATIONS["s_cn"],
+    }
+    routes = {"r": {"origin": "src", "steps": ["acc", "s_cn"], "destination": "out"}}
+    result = simulate(scenario(stations, routes, {"a": trace_stream([0, 1])}, nodes=NODES))
+    assert timeline(result, "acc") == [(0, "acc", 0.0, 0.0, 1.0), (1, "acc", 1.0, 6.0, 7.0)]
+    assert result.stations["acc"]["slots_occupied_end"] == 0.0

@@ -139,8 +139,7 @@ def test_staged_run_with_roads_equals_whole_run() -> None:
     # Trucks drive from head stations to tail stations across hourly snapshots and report
     # times: the tail counts each in its system from the time it left the head.
     records = {"trucks": True, "visits": True}
-    baseline = ROOT / "scenarios" / "baseline.yaml"
-    s = load_scenario(baseline, overrides={"days": 4, "records": records, **ONE_WAY})
+    s = one_way_baseline({"days": 4, "records": records})
     head, tail = cut_of(s).stages
     travel = build_network(s).travel_min
     assert any(travel.get((a, b), 0.0) > 0.0 for a in head for b in tail)
@@ -269,25 +268,24 @@ def test_the_cut_spans_independent_lanes() -> None:
     assert {"a1", "b1"} <= set(head) and "a2" in tail  # each lane's first station leads
 
 
-#: The baseline without its empty returns and with the CN acceptance as a plain release point:
-#: empties drive back through upstream stations and the yard slot an acceptance hands a truck
-#: is freed at the delivery, so a scenario with either has no forward-only cut.
-ONE_WAY: dict[str, object] = {
-    f"arrivals.{name}.returns": None
-    for name in ("hn_export_fruit", "hn_export_other", "hn_import", "tt_export_fruit",
-                 "tt_export_other", "tt_import")
-}  # fmt: skip
-for _lane in ("hn", "tt"):
-    ONE_WAY[f"stations.{_lane}_cn_acceptance.type"] = "station"
-    ONE_WAY[f"stations.{_lane}_cn_acceptance.params"] = {}
+def one_way_baseline(overrides: dict[str, object]) -> Scenario:
+    """The baseline without its empty returns and yard slots (empties drive back through
+    upstream stations and slots go back to the station that gave them: never cut)."""
+    no_slots = {f"stations.{lane}_cn_acceptance.params.slots": None for lane in ("hn", "tt")}
+    s = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides={**overrides, **no_slots})
+    arrivals = {k: a.model_copy(update={"returns": None}) for k, a in s.arrivals.items()}
+    return Scenario.model_validate({**s.model_dump(by_alias=True), "arrivals": arrivals})
+
+
+def test_a_scenario_with_empty_returns_is_not_cut() -> None:
+    year = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides={"days": 365})
+    assert any(a.returns is not None for a in year.arrivals.values())
+    assert pipeline(year) is None
+    assert pipeline(one_way_baseline({"days": 365})) is not None
 
 
 def test_the_baseline_year_is_cut_across_both_lanes() -> None:
-    baseline = ROOT / "scenarios" / "baseline.yaml"
-    assert pipeline(load_scenario(baseline, overrides={"days": 365})) is None  # returns
-    no_returns = {k: v for k, v in ONE_WAY.items() if k.startswith("arrivals")}
-    assert pipeline(load_scenario(baseline, overrides={"days": 365, **no_returns})) is None
-    s = load_scenario(baseline, overrides={"days": 365, **ONE_WAY})
+    s = one_way_baseline({"days": 365})
     head, tail = cut_of(s).stages
     for lane in ("hn_", "tt_"):
         assert any(n.startswith(lane) for n in head) and any(n.startswith(lane) for n in tail)

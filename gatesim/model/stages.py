@@ -157,10 +157,13 @@ def pipeline(scenario: Scenario) -> Component | None:
 
     The cut spans every lane at once: each lane's upstream part goes to the head, so two
     processes share the work evenly even when one lane carries most of the trucks."""
-    if any(a.returns is not None for a in scenario.arrivals.values()):
-        return None  # empty returns drive back through upstream stations: no forward-only cut
-    if any(spec.type == "acceptance" for spec in scenario.stations.values()):
-        return None  # the yard slot it hands a truck is freed at the delivery, downstream
+    if any(a.returns is not None for a in scenario.arrivals.values()) or any(
+        st.type == "acceptance" and st.params.get("slots") is not None
+        for st in scenario.stations.values()
+    ):
+        # empty returns drive back through upstream stations, and a yard slot is given back
+        # to the station that handed it out: no forward-only cut
+        return None
     stations, streams = tuple(scenario.stations), tuple(scenario.arrivals)
     cut = split_stations(scenario, stations, streams) if streams else None
     return Component(stations, streams, cut) if cut is not None else None

@@ -113,10 +113,11 @@ class Acceptance(DailyCap):
         return super().next_start(now)
 
     def service_time(self, truck: Truck) -> float:
-        self.occupied += 1
-        if self.occupied == self.slots:
-            self._full_since = self.env.now
-        truck.attrs[self.SLOT] = self.name
+        if self.slots < 10**9:  # a finite yard: the truck holds one of its slots
+            self.occupied += 1
+            if self.occupied == self.slots:
+                self._full_since = self.env.now
+            truck.attrs[self.SLOT] = self.name
         return super().service_time(truck)
 
     def release(self, now: float) -> None:
