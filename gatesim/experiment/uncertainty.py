@@ -48,8 +48,7 @@ class Factor:
         u = min(max(float(u), 0.0), 1.0)
         if not self.integer:
             return self._quantile(self.low, self.high, self.mode, u)
-        mode = None if self.mode is None else self.mode
-        x = self._quantile(self.low - 0.5, self.high + 0.5, mode, u)
+        x = self._quantile(self.low - 0.5, self.high + 0.5, self.mode, u)
         return float(min(max(math.floor(x + 0.5), self.low), self.high))
 
     def _quantile(self, low: float, high: float, mode: float | None, u: float) -> float:
@@ -88,6 +87,7 @@ class DesignSpace:
         raw = load_raw(self.path)
         self.raw = apply_overrides(raw, overrides, self.path) if overrides else raw
         self.scenario = validate_raw(self.raw, self.path)
+        self.document = self.scenario.model_dump(mode="json", by_alias=True)
         self.factors = [
             self._factor(key, spec)
             for key, spec in self.scenario.uncertain.items()
@@ -134,9 +134,12 @@ class DesignSpace:
             apply_overrides(self.raw, {dotted: 0}, self.path)  # refuses a path --set refuses
         except ScenarioError as exc:
             raise ScenarioError(self.path, field, exc.message, dotted) from None
-        value = _value_at(self.raw, dotted)
-        if value is _ABSENT:  # a field the file leaves at its schema default
-            value = _value_at(self.scenario.model_dump(mode="json", by_alias=True), dotted)
+        # The validated scenario first: its types are the schema's (``mode: 2`` is a float
+        # there) and it holds defaults the file leaves out; then the file, for a field the
+        # schema reshapes (``weekdays: {sat: 1.05}`` becomes a list of rules).
+        value = _value_at(self.document, dotted)
+        if value is _ABSENT:
+            value = _value_at(self.raw, dotted)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError(self.path, field, f"'{dotted}' is not a numeric field", value)
         return value
