@@ -388,6 +388,9 @@ def _add_sensitivity_parser(commands: Any) -> None:
         "--budget", type=positive_int, help="design points per stage (default: 10 trajectories)"
     )
     cmd.add_argument(
+        "--sobol-budget", type=positive_int, help="design points of the Sobol stage (--budget)"
+    )
+    cmd.add_argument(
         "--top", type=positive_int, default=5, help="factors per KPI carried to Sobol (5)"
     )
     cmd.add_argument("--replications", "-r", type=positive_int, help="runs per design point")
@@ -848,7 +851,9 @@ def _sensitivity(args: argparse.Namespace, command: list[str]) -> int:
             overrides[flag] = getattr(args, flag)
     if args.year is not None:
         overrides["demand.year"] = args.year
-    options = SensitivityOptions(method=args.method, budget=args.budget, top=args.top)
+    options = SensitivityOptions(
+        method=args.method, budget=args.budget, sobol_budget=args.sobol_budget, top=args.top
+    )
     out = _prepare_out(args, f"sensitivity-{args.scenario.stem}")
     store = PartialStore(partial_folder(out))
     if not args.resume:

@@ -42,7 +42,8 @@ class SensitivityOptions:
     """How to analyse: method, design points per stage, factors carried to Sobol, CIs."""
 
     method: Literal["morris", "sobol"] = "sobol"
-    budget: int | None = None  # None: DEFAULT_TRAJECTORIES Morris trajectories, same for Sobol
+    budget: int | None = None  # None: DEFAULT_TRAJECTORIES Morris trajectories
+    sobol_budget: int | None = None  # None: the same as budget (or 64 base samples)
     top: int = 5
     levels: int = 4
     resamples: int = 1000
@@ -55,8 +56,9 @@ class SensitivityOptions:
             raise ScenarioError(None, "--method", f"must be one of {known}", self.method)
         if self.top < 1:
             raise ScenarioError(None, "--top", "must be at least 1", self.top)
-        if self.budget is not None and self.budget < 1:
-            raise ScenarioError(None, "--budget", "must be a positive integer", self.budget)
+        for option, value in (("--budget", self.budget), ("--sobol-budget", self.sobol_budget)):
+            if value is not None and value < 1:
+                raise ScenarioError(None, option, "must be a positive integer", value)
 
 
 def morris_trajectories(factors: int, options: SensitivityOptions) -> int:
@@ -75,10 +77,12 @@ def morris_trajectories(factors: int, options: SensitivityOptions) -> int:
 def sobol_base(groups: int, options: SensitivityOptions) -> int:
     """The Saltelli base sample size: the largest power of two the budget pays for."""
     per_base = groups + 2
-    budget = options.budget if options.budget is not None else MIN_SOBOL_BASE * 4 * per_base
+    given = options.sobol_budget if options.sobol_budget is not None else options.budget
+    budget = given if given is not None else MIN_SOBOL_BASE * 4 * per_base
+    option = "--sobol-budget" if options.sobol_budget is not None else "--budget"
     if budget < MIN_SOBOL_BASE * per_base:
         raise ScenarioError(
-            None, "--budget", f"too small for Sobol indices of {groups} groups: it needs at "
+            None, option, f"too small for Sobol indices of {groups} groups: it needs at "
             f"least {MIN_SOBOL_BASE} x ({groups} + 2) = {MIN_SOBOL_BASE * per_base} design "
             "points", budget,
         )  # fmt: skip
@@ -113,6 +117,7 @@ def analyse(
     morris = morris_stage(factors, model, kpis, options)
     design: dict[str, Any] = {
         "budget_per_stage": options.budget,
+        "sobol_budget": options.sobol_budget,
         "morris_trajectories": morris_trajectories(len(factors), options),
         "morris_levels": options.levels,
         "morris_points": len(morris.design),

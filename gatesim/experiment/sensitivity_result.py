@@ -95,7 +95,7 @@ class SensitivityResult:
         alone = float(named["S1"].clip(lower=0).sum())
         return (
             f"{len(named)} of {count} assumptions have a total Sobol index of at least "
-            f"{MATTERS:.0%} on {kpi}: {names or 'none'}. The {len(estimated)} carried to the "
+            f"{_percent(MATTERS)} on {kpi}: {names or 'none'}. The {len(estimated)} carried to the "
             f"Sobol stage explain {_percent(share)} (± {_percent(ci)}) of its variance over the "
             f"plausible ranges{others}. Alone, without interactions, the named ones explain "
             f"{_percent(alone)}."
@@ -109,7 +109,7 @@ class SensitivityResult:
         needed = int((mu.cumsum() / total < MORRIS_SHARE - 1e-12).sum()) + 1
         names = ", ".join(f"{name} (μ* {value:.3g})" for name, value in mu[:needed].items())
         return (
-            f"{needed} of {count} assumptions account for {MORRIS_SHARE:.0%} of the summed "
+            f"{needed} of {count} assumptions account for {_percent(MORRIS_SHARE)} of the summed "
             f"Morris μ* of {kpi}: {names}. μ* is the change of {kpi} a factor causes across "
             "its range (a screening measure, not a share of variance: use --method sobol)."
         )
