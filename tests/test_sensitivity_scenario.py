@@ -126,7 +126,7 @@ def test_cli_writes_tables_figures_and_manifest(
 ) -> None:
     out = tmp_path / "sens"
     code = main(["sensitivity", str(two_lanes), "--kpi", KPI, "--method", "morris",
-                 "--budget", "22", "-r", "1", "--out", str(out)])  # fmt: skip
+                 "--budget", "22", "-r", "1", "--report", "--out", str(out)])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     assert f"{KPI}: most influential assumptions first" in printed and RELEVANT in printed
@@ -146,6 +146,9 @@ def test_cli_writes_tables_figures_and_manifest(
     assert manifest["design"]["common_random_numbers"] is True
     assert manifest["resolved_scenario"]["name"] == "two_lanes"
     assert not (tmp_path / "sens.partial").exists()  # the run store goes once results are in
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'data-report-kind="sensitivity"' in page and "1 of 10 assumptions account" in page
+    assert page.count("data:image/png;base64") == 2 and "the one that matters" in page
 
 
 BAD_FILES = {
