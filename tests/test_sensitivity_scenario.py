@@ -180,6 +180,14 @@ BAD_FILES = {
         "stations.a1.servers: {low: 1, high: 2.5, why: x}",
         "a whole-number field needs whole-number low and high",
     ),
+    "also mixes whole and real numbers": (
+        "stations.a1.service.mean: {low: 1, high: 2, why: x, also: [stations.b1.servers]}",
+        "must all be whole numbers or all not",
+    ),
+    "also path unknown": (
+        "stations.a1.service.mean: {low: 1, high: 2, why: x, also: [stations.b2.servers]}",
+        "uncertain.stations.a1.service.mean: no such field 'b2'",
+    ),
     "triangular without mode": (
         "stations.a1.service.mean: {low: 1, high: 2, why: x, dist: triangular}",
         "a triangular range needs a mode",

@@ -115,6 +115,11 @@ class DesignSpace:
         paths = (key, *spec.also)
         values = [self._numeric_value(field, p) for p in paths]
         integer = all(isinstance(v, int) for v in values)
+        if integer != any(isinstance(v, int) for v in values):
+            raise ScenarioError(
+                self.path, field, "the fields of one assumption must all be whole numbers or "
+                "all not", list(paths),
+            )  # fmt: skip
         if integer and not (float(spec.low).is_integer() and float(spec.high).is_integer()):
             raise ScenarioError(
                 self.path,
