@@ -206,3 +206,18 @@ def test_a_model_returning_nan_is_refused_with_one_line() -> None:
     model = function_model(factors, lambda x: np.where(x[:, 0] > 0.5, np.nan, 1.0))
     with pytest.raises(ScenarioError, match="undefined \\(NaN\\) at"):
         analyse(factors, model, ["y"], SensitivityOptions(method="morris", budget=30))
+
+
+def test_the_reading_warns_when_the_sobol_shares_are_imprecise() -> None:
+    """y = x1 + 3 sin(20 x2) x3 (an oscillating interaction) with top = 1: a base sample of 16
+    leaves the explained share with a CI far above 15 %, and the reading says so; 4096 does
+    not."""
+    factors = [factor(n, 0.0, 1.0) for n in ("x1", "x2", "x3")]
+    model = function_model(factors, lambda x: x[:, 0] + 3 * np.sin(20 * x[:, 1]) * x[:, 2])
+    small = analyse(factors, model, ["y"], SensitivityOptions(budget=64, top=1, resamples=300))
+    large = analyse(factors, model, ["y"], SensitivityOptions(
+        budget=40, sobol_budget=4 * 2**12, top=1, resamples=300))  # fmt: skip
+    assert small.design["sobol_base_sample"] == 16 and large.design["sobol_base_sample"] == 4096
+    assert (small.explained("y") or (0, 0))[1] > 0.15 > (large.explained("y") or (0, 1))[1]
+    assert "These shares are imprecise" in small.reading("y")
+    assert "imprecise" not in large.reading("y")

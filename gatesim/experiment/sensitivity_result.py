@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 OTHERS = "other assumptions"  # the Sobol group of every factor not carried to the Sobol stage
 #: Morris reading: the fewest factors whose μ* add up to this share of the summed μ*.
 MORRIS_SHARE = 0.9
+IMPRECISE = 0.15  # CI half-width of the explained share above which the reading warns
 MATTERS = 0.05  # Sobol reading: a factor "matters" when its total index reaches this share
 RANKING_COLUMNS = ["mu_star", "mu_star_ci", "sigma", "mu", "S1", "S1_ci", "ST", "ST_ci"]
 
@@ -93,13 +94,20 @@ class SensitivityResult:
         rest = count - len(estimated)
         others = f"; the other {rest} together at most {_percent(1 - share)}" if rest else ""
         alone = float(named["S1"].clip(lower=0).sum())
-        return (
+        text = (
             f"{len(named)} of {count} assumptions have a total Sobol index of at least "
             f"{_percent(MATTERS)} on {kpi}: {names or 'none'}. The {len(estimated)} carried to the "
             f"Sobol stage explain {_percent(share)} (± {_percent(ci)}) of its variance over the "
             f"plausible ranges{others}. Alone, without interactions, the named ones explain "
             f"{_percent(alone)}."
         )
+        if ci > IMPRECISE:
+            text += (
+                f" These shares are imprecise (± {_percent(ci)}, base sample "
+                f"{self.design.get('sobol_base_sample', '?')}): rank by them, but give a larger "
+                "--sobol-budget before quoting them."
+            )
+        return text
 
     def _morris_reading(self, kpi: str, ranking: pd.DataFrame, count: int) -> str:
         mu = ranking["mu_star"].sort_values(ascending=False)
