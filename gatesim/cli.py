@@ -838,6 +838,7 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
 def _sensitivity(args: argparse.Namespace, command: list[str]) -> int:
     """Global sensitivity (gatesim/experiment/sensitivity_run.py); finished runs are kept in
     DIR.partial until the results are written, so --resume continues an interrupted analysis."""
+    from gatesim.experiment.progress import ProgressBar, progress_wanted
     from gatesim.experiment.sensitivity import SensitivityOptions
     from gatesim.experiment.sensitivity_output import sensitivity_document, write_sensitivity
     from gatesim.experiment.sensitivity_run import sensitivity
@@ -858,9 +859,18 @@ def _sensitivity(args: argparse.Namespace, command: list[str]) -> int:
     store = PartialStore(partial_folder(out))
     if not args.resume:
         store.remove()
-    result = sensitivity(
-        args.scenario, args.kpi, options, overrides, args.replications, args.jobs, args.dask, store
-    )
+    with ProgressBar(progress_wanted(args.quiet)) as bar:
+        result = sensitivity(
+            args.scenario,
+            args.kpi,
+            options,
+            overrides,
+            args.replications,
+            args.jobs,
+            args.dask,
+            store,
+            bar,
+        )
     write_sensitivity(out, result, command, args.force, write_sensitivity_figures)
     store.remove()
     if not args.quiet:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 
 from gatesim.experiment.executors import ExecutorError, run_tasks
 from gatesim.experiment.output import scenario_hash
+from gatesim.experiment.progress import ProgressBar
 from gatesim.experiment.runner import ReplicationOutcome
 from gatesim.experiment.sensitivity import SensitivityOptions, analyse, check_budget
 from gatesim.experiment.sensitivity_result import SensitivityResult
@@ -64,17 +65,16 @@ class ScenarioModel:
         replications: int,
         execution: Execution | None = None,
         store: PartialStore | None = None,
-        on_task: Callable[[], None] | None = None,
+        progress: ProgressBar | None = None,
     ) -> None:
         self.space = space
         self.kpis = tuple(kpis)
         self.replications = replications
         self.execution = execution or Execution()
         self.store = store
-        self.on_task = on_task
+        self.progress = progress
         self.tasks_run = 0
         self.tasks_reused = 0
-        self.seconds = 0.0
 
     def __call__(self, unit: np.ndarray) -> np.ndarray:
         factors = self.space.factors
@@ -106,13 +106,13 @@ class ScenarioModel:
             outcomes[i, r] = outcome
             if self.store is not None:
                 self.store.save(keys[i], outcome)
-            if self.on_task is not None:
-                self.on_task()
+            if self.progress is not None:
+                self.progress.advance(group_finished=False)
 
-        started = time.perf_counter()
+        if self.progress is not None:
+            self.progress.batch(f"{len(scenarios)} design points", len(tasks), 0)
         ex = self.execution
         run_tasks(kpi_task, tasks, jobs=ex.jobs, dask_address=ex.dask_address, on_result=arrived)
-        self.seconds += time.perf_counter() - started
         self.tasks_run += len(tasks)
         runs = range(self.replications)
         return np.array(
@@ -150,6 +150,7 @@ def sensitivity(
     jobs: int = 1,
     dask_address: str | None = None,
     store: PartialStore | None = None,
+    progress: ProgressBar | None = None,
 ) -> SensitivityResult:
     """Global sensitivity of ``kpis`` to the ``uncertain:`` values of a scenario file.
 
@@ -169,7 +170,7 @@ def sensitivity(
     try:
         context = scheduler_address(execution) if dask_address else nullcontext(None)
         with context as address:
-            model = ScenarioModel(space, kpis, count, Execution(jobs, address), store)
+            model = ScenarioModel(space, kpis, count, Execution(jobs, address), store, progress)
             result = analyse(space.factors, model, kpis, options)
     except ExecutorError as exc:
         raise ScenarioError(None, "--dask", str(exc)) from None
