@@ -84,7 +84,7 @@ def interaction_figure(document: Mapping[str, Any], kpi: str) -> Figure:
                         xytext=(4, 2), textcoords="offset points")  # fmt: skip
         ax.set_xlabel(f"μ* (effect on {kpi} across the range)")
         ax.set_ylabel("σ (interaction or non-linearity)")
-        ax.set_xlim(left=0)
+        ax.set_xlim(0, 1.35 * max([*mu, 1e-12]))  # room for the labels of the rightmost points
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper left")
         ax.set_title(f"Morris screening of {len(rows)} assumptions: {kpi}", loc="left")
