@@ -260,3 +260,21 @@ def test_the_shipped_ranges_load_and_cover_the_assumed_values() -> None:
         f.name for f in space.factors if not f.low <= f.nominal <= f.high
     ]
     assert all(len(f.why) > 10 for f in space.factors)
+
+
+def test_the_demand_ranges_name_the_seasons_they_address() -> None:
+    """parts/uncertainty_demand.yaml addresses seasons by position: each entry's reason starts
+    with the name of the season at that position (and at every `also` position), so a
+    reordered calendar fails here instead of shifting a range onto another season."""
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    space = DesignSpace(root / "year_2025_uncertain.yaml")
+    seasons = space.raw["demand"]["seasons"]
+    checked = 0
+    for f in space.factors:
+        for path in f.paths:
+            parts = path.split(".")
+            if parts[:2] == ["demand", "seasons"]:
+                assert f.why.startswith(seasons[int(parts[2])]["name"] + ":"), path
+                checked += 1
+    assert checked == 22  # every season of the calendar, each year's copy included
+    assert len(space.factors) == 61
