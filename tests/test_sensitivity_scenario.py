@@ -164,6 +164,10 @@ BAD_FILES = {
         "stations.zz.servers: {low: 1, high: 2, why: x}",
         "uncertain.stations.zz.servers: no such field 'zz'",
     ),
+    "field of another distribution": (
+        "stations.a1.service.mode: {low: 1, high: 2, why: x}",
+        "uncertain.stations.a1.service.mode: no such field in this scenario",
+    ),
     "not numeric": (
         "stations.a1.service.dist: {low: 1, high: 2, why: x}",
         "'stations.a1.service.dist' is not a numeric field",

@@ -145,6 +145,9 @@ class DesignSpace:
         value = _value_at(self.document, dotted)
         if value is _ABSENT:
             value = _value_at(self.raw, dotted)
+        if value is _ABSENT:  # a schema field name, but not a field here (a deterministic
+            # service has no ``mode``): --set would add it and validation refuse it
+            raise ScenarioError(self.path, field, "no such field in this scenario", dotted)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError(self.path, field, f"'{dotted}' is not a numeric field", value)
         return value
