@@ -254,12 +254,13 @@ def test_a_child_can_drop_an_inherited_range(two_lanes: Path, tmp_path: Path) ->
     assert len(names) == 9 and "stations.b1.servers" not in names
 
 
-def test_the_shipped_ranges_load_and_cover_the_assumed_values() -> None:
-    """baseline_uncertain.yaml: every range loads, each end gives a valid scenario (checked
-    when the design space is built), and each entry says why."""
+@pytest.mark.parametrize(("name", "count"), [("baseline", 49), ("plan_2028", 55)])
+def test_the_shipped_ranges_load_and_cover_the_assumed_values(name: str, count: int) -> None:
+    """Every range loads, each end gives a valid scenario (checked when the design space is
+    built), holds the file's own value, and says why."""
     root = Path(__file__).resolve().parents[1] / "scenarios"
-    space = DesignSpace(root / "baseline_uncertain.yaml")
-    assert len(space.factors) >= 45
+    space = DesignSpace(root / f"{name}_uncertain.yaml")
+    assert len(space.factors) == count
     assert all(f.low <= f.nominal <= f.high for f in space.factors), [
         f.name for f in space.factors if not f.low <= f.nominal <= f.high
     ]
