@@ -17,6 +17,10 @@ Sections (``--only`` takes a comma-separated list of these names):
                 two processes: the machine's own ceiling for the speed-up
 ``capacity``    ``run_sim.py capacity scenarios/baseline.yaml`` in a fresh process (both methods),
                 serial and --jobs 2, median of 3, against the twin timed in the same sitting
+``sensitivity`` ``run_sim.py sensitivity scenarios/baseline_uncertain.yaml --method morris`` in a
+                fresh process: Morris screening of all 49 uncertain values (2 trajectories, 100
+                design points, 1 replication of 10 days each, --jobs 2), against the
+                bare-SimPy twins timed in the same sitting
 ``profile``     cProfile of gatesim on the tandem: where the time goes
 
 Every twin comparison first checks that both give the same mean sojourn and the same number of
@@ -67,6 +71,7 @@ ROOT = HERE.parent
 TANDEM = HERE / "scenarios" / "tandem.yaml"
 BASELINE_24H = HERE / "scenarios" / "baseline_24h.yaml"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+UNCERTAIN_BASELINE = ROOT / "scenarios" / "baseline_uncertain.yaml"
 SECTIONS = (
     "tandem",
     "baseline24",
@@ -76,6 +81,7 @@ SECTIONS = (
     "scaling",
     "parallel",
     "capacity",
+    "sensitivity",
     "profile",
 )
 CONFIDENCE = 0.99
@@ -124,6 +130,8 @@ class Settings:
     executor_days: tuple[int, int] = (30, 365)
     executor_rounds: int = 3
     capacity_repeats: int = 3
+    sensitivity_days: int = 10
+    sensitivity_budget: int = 100  # 2 Morris trajectories over the 49 uncertain values
 
     @classmethod
     def make(cls, quick: bool, pairs: int | None) -> Settings:
@@ -147,6 +155,7 @@ QUICK: dict[str, Any] = {
     "executor_days": (5, 8),
     "executor_rounds": 1,
     "capacity_repeats": 1,
+    "sensitivity_days": 7,  # the warm-up range reaches 6 days
 }
 
 
@@ -829,6 +838,39 @@ def capacity(cfg: Settings, report: Report) -> None:
         )
 
 
+def sensitivity(cfg: Settings, report: Report) -> None:
+    """A Morris screening of the baseline over all its uncertain values, as a user runs it (a
+    fresh process, --jobs 2), against the bare-SimPy tandem twin and the bare-SimPy baseline
+    twin (24 h calendars, the same days) timed in the same sitting."""
+    tandem = tandem_pair(cfg)
+    twin = report.twin_seconds.get(tandem.name)
+    if twin is None:
+        twin = statistics.median(timed(lambda: tandem.twin(300 + i))[0] for i in range(3))  # noqa: B023
+    days = cfg.sensitivity_days
+    baseline_twin = statistics.median(
+        timed(lambda: bare_simpy_baseline.run(10_000 + i, days))[0]  # noqa: B023
+        for i in range(3)
+    )
+    log(f"[sensitivity] Morris, budget {cfg.sensitivity_budget}, {days} days, --jobs 2")
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "run_sim.py", "sensitivity", str(UNCERTAIN_BASELINE)]
+        command += ["--kpi", "time_in_system_p95_h", "--method", "morris", "-r", "1"]
+        command += ["--budget", str(cfg.sensitivity_budget), "--days", str(days)]
+        command += ["--jobs", "2", "--out", str(Path(tmp) / "sens"), "-q"]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
+        wall = time.perf_counter() - started
+        document = json.loads((Path(tmp) / "sens" / "sensitivity.json").read_text())
+    runs = document["design"]["tasks_run"]
+    report.add(
+        f"sensitivity baseline_uncertain.yaml, Morris, {runs} runs of {days} d, --jobs 2",
+        f"{wall:.1f} s for {len(document['factors'])} uncertain values; {wall / twin:.2f} x the "
+        f"bare-SimPy tandem twin ({twin:.2f} s); per run on 2 workers {2 * wall / runs:.2f} s = "
+        f"{2 * wall / runs / baseline_twin:.2f} x one bare-SimPy baseline-24h run of {days} d "
+        f"({baseline_twin:.2f} s)",
+    )
+
+
 def profile(cfg: Settings, report: Report) -> None:
     days = cfg.profile_days
     log(f"[profile] cProfile of gatesim on the tandem, {days} days")
@@ -893,6 +935,8 @@ def main(argv: list[str] | None = None) -> int:
             parallel(cfg, report)
         elif section == "capacity":
             capacity(cfg, report)
+        elif section == "sensitivity":
+            sensitivity(cfg, report)
         elif section == "profile":
             profile(cfg, report)
     log("\n" + "=" * 100)

@@ -6,6 +6,9 @@ docs/extending.md); everything else may change between versions.
 
 from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
+from gatesim.experiment.sensitivity import SensitivityOptions
+from gatesim.experiment.sensitivity_result import SensitivityResult
+from gatesim.experiment.sensitivity_run import sensitivity
 from gatesim.model.calendar import Calendar
 from gatesim.model.distributions import (
     Deterministic,
@@ -51,6 +54,8 @@ __all__ = [
     "Sampler",
     "Scenario",
     "ScenarioError",
+    "SensitivityOptions",
+    "SensitivityResult",
     "Station",
     "StationContext",
     "StationSpec",
@@ -63,6 +68,7 @@ __all__ = [
     "register_station",
     "run_experiment",
     "scenario_capacity",
+    "sensitivity",
     "simulate",
     "station_types",
 ]

@@ -32,6 +32,7 @@ COMMANDS = (
     "sweep",
     "plan",
     "capacity",
+    "sensitivity",
     "validate",
     "types",
     "validate-model",
@@ -56,6 +57,9 @@ commands:
                           hold with 95 % confidence
   capacity SCENARIO.yaml  what each lane and direction can carry (trucks/day with 95 % CI),
                           by saturated entry and by demand ramp, and what binds it
+  sensitivity SCENARIO.yaml --kpi KPI
+                          which uncertain assumptions (the file's 'uncertain:' ranges) move
+                          a KPI: Morris screening, then Sobol indices with CIs
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
   validate-model          check the engine against closed-form queueing results
@@ -192,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_options(sweep)
     _add_plan_parser(commands)
     _add_capacity_parser(commands)
+    _add_sensitivity_parser(commands)
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
@@ -363,6 +368,47 @@ def _add_capacity_parser(commands: Any) -> None:
     capacity.add_argument("--quiet", "-q", action="store_true", help="print only the folder")
 
 
+def _add_sensitivity_parser(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "sensitivity",
+        help="which uncertain assumptions move a KPI (Morris screening, then Sobol indices)",
+    )
+    cmd.add_argument("scenario", type=Path, help="scenario YAML file with an 'uncertain:' map")
+    cmd.add_argument(
+        "--kpi", action="append", required=True, help="KPI to analyse; repeat for more"
+    )
+    cmd.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        default="sobol",
+        help="morris: screening only; sobol (default): screening, then Sobol indices of the "
+        "--top factors of each KPI",
+    )
+    cmd.add_argument(
+        "--budget", type=positive_int, help="design points per stage (default: 10 trajectories)"
+    )
+    cmd.add_argument(
+        "--sobol-budget", type=positive_int, help="design points of the Sobol stage (--budget)"
+    )
+    cmd.add_argument(
+        "--top", type=positive_int, default=5, help="factors per KPI carried to Sobol (5)"
+    )
+    cmd.add_argument("--replications", "-r", type=positive_int, help="runs per design point")
+    cmd.add_argument("--days", type=positive_int, help="simulated days (overrides the file)")
+    cmd.add_argument("--seed", type=non_negative_int, help="master seed (overrides the file)")
+    cmd.add_argument("--year", type=positive_int, help="planning year (sets demand.year)")
+    _add_set_option(cmd, "override a scenario field at every design point")
+    cmd.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
+    cmd.add_argument("--force", action="store_true", help="replace an existing output folder")
+    cmd.add_argument(
+        "--resume", action="store_true", help="reuse the runs an interrupted analysis finished"
+    )
+    cmd.add_argument("--report", action="store_true", help="also write DIR/report.html")
+    cmd.add_argument("--jobs", "-j", type=positive_int, default=1, help="worker processes")
+    cmd.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster ('local')")
+    cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
+
+
 def _scale_range(text: str) -> tuple[float, float]:
     low, sep, high = text.partition(":")
     try:
@@ -436,6 +482,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _plan(args, command)
     if args.command == "capacity":
         return _capacity(args, command)
+    if args.command == "sensitivity":
+        return _sensitivity(args, command)
     return _run(args, command)
 
 
@@ -782,6 +830,51 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
         )
     except ExecutorError as exc:
         raise ScenarioError(None, "--dask", str(exc)) from None
+    print(f"results written to {out}")
+    _report_if_asked(out, args)
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace, command: list[str]) -> int:
+    """Global sensitivity (gatesim/experiment/sensitivity_run.py); finished runs are kept in
+    DIR.partial until the results are written, so --resume continues an interrupted analysis."""
+    from gatesim.experiment.progress import ProgressBar, progress_wanted
+    from gatesim.experiment.sensitivity import SensitivityOptions
+    from gatesim.experiment.sensitivity_output import sensitivity_document, write_sensitivity
+    from gatesim.experiment.sensitivity_run import sensitivity
+    from gatesim.experiment.store import PartialStore
+    from gatesim.report.sensitivity_console import print_sensitivity
+    from gatesim.report.sensitivity_plots import write_sensitivity_figures
+
+    overrides: dict[str, Any] = dict(args.assignments)
+    for flag in ("days", "seed"):
+        if getattr(args, flag) is not None:
+            overrides[flag] = getattr(args, flag)
+    if args.year is not None:
+        overrides["demand.year"] = args.year
+    options = SensitivityOptions(
+        method=args.method, budget=args.budget, sobol_budget=args.sobol_budget, top=args.top
+    )
+    out = _prepare_out(args, f"sensitivity-{args.scenario.stem}")
+    store = PartialStore(partial_folder(out))
+    if not args.resume:
+        store.remove()
+    with ProgressBar(progress_wanted(args.quiet)) as bar:
+        result = sensitivity(
+            args.scenario,
+            args.kpi,
+            options,
+            overrides,
+            args.replications,
+            args.jobs,
+            args.dask,
+            store,
+            bar,
+        )
+    write_sensitivity(out, result, command, args.force, write_sensitivity_figures)
+    store.remove()
+    if not args.quiet:
+        print_sensitivity(sensitivity_document(result))
     print(f"results written to {out}")
     _report_if_asked(out, args)
     return 0

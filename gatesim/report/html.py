@@ -127,6 +127,7 @@ class Results:
     sweep: pd.DataFrame | None = None
     plan: dict[str, Any] | None = None
     capacity: dict[str, Any] | None = None
+    sensitivity: dict[str, Any] | None = None  # kind "sensitivity": sensitivity.json, no runs
 
     @property
     def labels(self) -> list[str]:
@@ -201,6 +202,11 @@ def load_results(folder: Path | str) -> Results:
         return Results("sweep", path, members, manifest, sweep=sweep)
     if (path / "capacity.json").is_file():
         return _load_capacity(path, manifest)
+    if (path / "sensitivity.json").is_file():
+        document = _read_json(path / "sensitivity.json")
+        if not isinstance(document, dict) or document.get("kind") != "sensitivity":
+            raise ValueError(f"not a gatesim sensitivity document: {path / 'sensitivity.json'}")
+        return Results("sensitivity", path, [], manifest, sensitivity=document)
     if (path / "summary.json").is_file():
         member = _member(path)
         member.scenario_file = _scenario_file_from_command(
@@ -1374,6 +1380,10 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     """The complete HTML page for a loaded result folder."""
     if results.kind == "capacity":
         return _capacity_page(results)
+    if results.kind == "sensitivity":
+        from gatesim.report.sensitivity_html import sensitivity_page  # it uses this module
+
+        return sensitivity_page(results)
     targets = dict(targets or {})
     kind_text = {
         "run": "single scenario",

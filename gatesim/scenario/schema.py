@@ -467,6 +467,43 @@ class TradeValueSpec(Frozen):
     per_truck: dict[Name, Annotated[Float, Field(ge=0, le=1e9)]] = Field(min_length=1)
 
 
+# --------------------------------------------------------------------------- uncertainty
+FieldPath = Annotated[
+    str, Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_\-/]+(\.[A-Za-z0-9_\-/]+)*$")
+]
+
+
+class UncertainSpec(Frozen):
+    """A plausible range for one assumed numeric value, with the reasoning behind it.
+
+    ``dist`` is how values are drawn over ``[low, high]`` (triangular peaks at ``mode``);
+    ``also`` lists further field paths that take the same value (one assumption written in
+    several places, e.g. the same service time on both lanes). The paths themselves are
+    checked against the scenario by ``gatesim.experiment.uncertainty`` (the schema cannot see
+    which fields exist in the file).
+    """
+
+    low: Float
+    high: Float
+    why: str = Field(min_length=1, max_length=2000)
+    dist: Literal["uniform", "triangular"] = "uniform"
+    mode: Float | None = None
+    also: list[FieldPath] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertainSpec:
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low={self.low:g}, high={self.high:g}")
+        if self.dist == "triangular":
+            if self.mode is None:
+                raise ValueError("a triangular range needs a mode")
+            if not self.low <= self.mode <= self.high:
+                raise ValueError(f"mode {self.mode:g} must lie in [{self.low:g}, {self.high:g}]")
+        elif self.mode is not None:
+            raise ValueError("mode only applies to dist: triangular")
+        return self
+
+
 class Scenario(Frozen):
     """A complete, validated scenario. Times are minutes from local midnight (VN side) of day 0."""
 
@@ -491,6 +528,9 @@ class Scenario(Frozen):
     costs: CostSpec = Field(default_factory=CostSpec)
     demand: DemandSpec = Field(default_factory=DemandSpec)
     trade_value: TradeValueSpec | None = None
+    #: Plausible ranges of assumed values, by field path (``null`` drops an inherited entry);
+    #: read by ``run_sim.py sensitivity``, ignored by every other command.
+    uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
 
     @field_validator("name")
     @classmethod
