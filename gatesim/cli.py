@@ -10,7 +10,8 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -195,7 +196,34 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
+    for name, sub in commands.choices.items():
+        _add_input_options(sub, scenarios=name != "types")
     return parser
+
+
+def _add_input_options(cmd: argparse.ArgumentParser, scenarios: bool = True) -> None:
+    """``--plugin`` (station types from a module or .py file) and, for commands that read
+    scenario files, ``--allow-path`` (a folder beyond the scenario's own tree)."""
+    cmd.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="import station types from a module or a .py file (repeatable); installed "
+        "packages' types (entry points 'gatesim.stations') need no flag",
+    )
+    if scenarios:
+        cmd.add_argument(
+            "--allow-path",
+            dest="allow_paths",
+            action="append",
+            default=[],
+            type=Path,
+            metavar="DIR",
+            help="let extends: and csv: read files in DIR too (by default only the scenario "
+            "file's folder tree); repeatable",
+        )
 
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:
@@ -392,13 +420,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _dispatch(args, args_list)
+        with _inputs_as_asked(args):
+            return _dispatch(args, args_list)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
         return 130
+
+
+@contextmanager
+def _inputs_as_asked(args: argparse.Namespace) -> Iterator[None]:
+    """Load the ``--plugin`` modules, and let scenarios read the ``--allow-path`` folders."""
+    from gatesim.scenario.loader import allowed_folders
+    from gatesim.stations.plugins import load_plugin
+
+    for plugin in args.plugins:
+        load_plugin(plugin)
+    with allowed_folders(getattr(args, "allow_paths", [])):
+        yield
 
 
 def _passthrough(command: str, argv: list[str]) -> int:

@@ -14,7 +14,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from gatesim.stations.plugins import ensure_plugins, loaded_plugins
 
 __all__ = [
     "DASK_CONNECT_TIMEOUT",
@@ -62,6 +64,19 @@ class ExecutorError(Exception):
     """The requested executor cannot be used (e.g. the Dask scheduler is unreachable)."""
 
 
+class WithPlugins(Generic[T, R]):
+    """``fn`` run after loading the parent's ``--plugin`` modules: a worker started by spawn,
+    forkserver or Dask does not inherit them, and a scenario may name their station types."""
+
+    def __init__(self, fn: Callable[[T], R], plugins: tuple[str, ...]) -> None:
+        self.fn = fn
+        self.plugins = plugins
+
+    def __call__(self, task: T) -> R:
+        ensure_plugins(self.plugins)
+        return self.fn(task)
+
+
 class _Future(Protocol):
     """What both concurrent.futures and distributed futures offer."""
 
@@ -92,6 +107,8 @@ def run_tasks(
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+    if loaded_plugins() and (jobs > 1 or dask_address is not None):
+        fn = WithPlugins(fn, loaded_plugins())
     callback = on_result if on_result is not None else _ignore
     if dask_address is not None:
         return _run_dask(fn, tasks, jobs, dask_address, callback)

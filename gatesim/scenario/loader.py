@@ -14,7 +14,9 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +31,62 @@ MAX_TREE_NODES = 2_000_000
 MAX_EXTENDS_DEPTH = 16
 MAX_CSV_ROWS = 5_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
+ALLOW_OPTION = "--allow-path"
+
+#: Folders (resolved) that ``extends:`` and ``csv:`` may read besides the top file's folder tree.
+_ALLOWED_FOLDERS: ContextVar[tuple[Path, ...]] = ContextVar("allowed_folders", default=())
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> schema.Scenario:
+def load_scenario(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    allow_paths: Iterable[str | Path] = (),
+) -> schema.Scenario:
     """Read, merge (``extends:``), override, validate and network-check a scenario file.
 
     ``overrides`` maps dotted paths (``stations.xray.servers``) to values, applied after merging.
+    The files that ``extends:`` and ``csv:`` name must lie in the folder tree of ``path``, or in
+    one of ``allow_paths`` (symlinks are followed first).
     """
     path = Path(path)
-    raw = load_raw(path)
+    with allowed_folders(allow_paths):
+        raw = load_raw(path)
     if overrides:
         raw = apply_overrides(raw, overrides, path)
     return validate_raw(raw, path)
 
 
+@contextmanager
+def allowed_folders(folders: Iterable[str | Path]) -> Iterator[None]:
+    """Within the block, scenario files may also read from ``folders`` (``--allow-path``)."""
+    extra = tuple(_existing_folder(Path(folder)) for folder in folders)
+    token = _ALLOWED_FOLDERS.set((*_ALLOWED_FOLDERS.get(), *extra))
+    try:
+        yield
+    finally:
+        _ALLOWED_FOLDERS.reset(token)
+
+
+def _existing_folder(folder: Path) -> Path:
+    try:
+        resolved = folder.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        raise ScenarioError(None, ALLOW_OPTION, "folder not found", str(folder)) from None
+    if not resolved.is_dir():
+        raise ScenarioError(None, ALLOW_OPTION, "not a folder", str(folder))
+    return resolved
+
+
 def load_raw(path: Path) -> dict[str, Any]:
-    """The merged, CSV-inlined tree of a scenario file, before schema validation."""
-    return _load_with_bases(path, chain=())
+    """The merged, CSV-inlined tree of a scenario file, before schema validation. Files it
+    names may be read only inside the top file's folder tree (or an allowed folder)."""
+    top = _resolve_existing(path, YAML_SUFFIXES, None)
+    token = _ROOT.set(top.parent)
+    try:
+        return _load_with_bases(path, chain=())
+    finally:
+        _ROOT.reset(token)
 
 
 def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
@@ -112,9 +153,29 @@ def _resolve_existing(
         raise ScenarioError(where, field, f"cannot open: {exc.strerror}", str(path)) from None
     except ValueError:  # the OS refuses the path itself (an embedded NUL byte)
         raise ScenarioError(where, field, "not a valid file path", str(path)) from None
+    if referrer is not None and not _inside_allowed(resolved, _chain_root(referrer)):
+        raise ScenarioError(
+            where,
+            field,
+            f"outside the scenario's folder tree (allow it with {ALLOW_OPTION} DIR)",
+            str(path),
+        )
     if not resolved.is_file():
         raise ScenarioError(where, field, "not a regular file", str(path))
     return resolved
+
+
+#: The folder tree of the top scenario file of the load in progress.
+_ROOT: ContextVar[Path | None] = ContextVar("scenario_root", default=None)
+
+
+def _chain_root(referrer: Path) -> Path:
+    root = _ROOT.get()
+    return root if root is not None else referrer.parent
+
+
+def _inside_allowed(resolved: Path, root: Path) -> bool:
+    return any(resolved.is_relative_to(folder) for folder in (root, *_ALLOWED_FOLDERS.get()))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
