@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from gatesim.scenario import schema
 from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 
 MAX_FILE_BYTES = 5_000_000
 MAX_TREE_NODES = 2_000_000
@@ -35,6 +36,8 @@ ALLOW_OPTION = "--allow-path"
 
 #: Folders (resolved) that ``extends:`` and ``csv:`` may read besides the top file's folder tree.
 _ALLOWED_FOLDERS: ContextVar[tuple[Path, ...]] = ContextVar("allowed_folders", default=())
+#: The folder (resolved) of the top scenario file of the load in progress: its tree is readable.
+_ROOT: ContextVar[Path | None] = ContextVar("scenario_root", default=None)
 
 
 def load_scenario(
@@ -97,6 +100,9 @@ def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
         raise _from_validation_error(exc, raw, path) from None
     except RecursionError:
         raise ScenarioError(path, "", "nesting is too deep") from None
+    boolean = bool_for_number(raw, scenario)
+    if boolean is not None:
+        raise ScenarioError(path, boolean[0], BOOL_FOR_NUMBER, boolean[1])
     from gatesim.model.network import build_network
     from gatesim.stations.registry import station_outcomes, validate_station_specs
 
@@ -141,41 +147,53 @@ def _drop_extension_fields(tree: dict[str, Any]) -> None:
 def _resolve_existing(
     path: Path, suffixes: tuple[str, ...], referrer: Path | None, field: str = "extends"
 ) -> Path:
+    """``path`` with symlinks resolved. A file that a scenario names (``referrer`` is set, and
+    ``path`` is relative to its folder) must lie in the allowed folders; that is checked before
+    its existence, so nothing outside is probed. Errors show the path as the file wrote it."""
     where = referrer if referrer is not None else path
     field = field if referrer is not None else ""
+    shown = str(path) if referrer is None else _as_written(path, referrer)
     if path.suffix.lower() not in suffixes:
-        raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", str(path))
+        raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", shown)
+    if referrer is not None:
+        _check_confined(_resolved(path, (where, field, shown), strict=False), (where, field, shown))
+    resolved = _resolved(path, (where, field, shown), strict=True)
+    if not resolved.is_file():
+        raise ScenarioError(where, field, "not a regular file", shown)
+    return resolved
+
+
+def _as_written(path: Path, referrer: Path) -> str:
+    """``path`` relative to the referring file's folder, as the file spelled it."""
+    return (
+        str(path.relative_to(referrer.parent))
+        if path.is_relative_to(referrer.parent)
+        else str(path)
+    )
+
+
+def _resolved(path: Path, context: tuple[Path, str, str], strict: bool) -> Path:
+    where, field, shown = context
     try:
-        resolved = path.resolve(strict=True)
+        return path.resolve(strict=strict)
     except (FileNotFoundError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        raise ScenarioError(where, field, "file not found", str(path)) from None
+        raise ScenarioError(where, field, "file not found", shown) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
-        raise ScenarioError(where, field, f"cannot open: {exc.strerror}", str(path)) from None
+        raise ScenarioError(where, field, f"cannot open: {exc.strerror}", shown) from None
     except ValueError:  # the OS refuses the path itself (an embedded NUL byte)
-        raise ScenarioError(where, field, "not a valid file path", str(path)) from None
-    if referrer is not None and not _inside_allowed(resolved, _chain_root(referrer)):
+        raise ScenarioError(where, field, "not a valid file path", shown) from None
+
+
+def _check_confined(resolved: Path, context: tuple[Path, str, str]) -> None:
+    where, field, shown = context
+    root = _ROOT.get() or where.parent
+    if not any(resolved.is_relative_to(folder) for folder in (root, *_ALLOWED_FOLDERS.get())):
         raise ScenarioError(
             where,
             field,
             f"outside the scenario's folder tree (allow it with {ALLOW_OPTION} DIR)",
-            str(path),
+            shown,
         )
-    if not resolved.is_file():
-        raise ScenarioError(where, field, "not a regular file", str(path))
-    return resolved
-
-
-#: The folder tree of the top scenario file of the load in progress.
-_ROOT: ContextVar[Path | None] = ContextVar("scenario_root", default=None)
-
-
-def _chain_root(referrer: Path) -> Path:
-    root = _ROOT.get()
-    return root if root is not None else referrer.parent
-
-
-def _inside_allowed(resolved: Path, root: Path) -> bool:
-    return any(resolved.is_relative_to(folder) for folder in (root, *_ALLOWED_FOLDERS.get()))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario, _suggest
+from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 from gatesim.stations.base import Station
 from gatesim.stations.plugins import installed_types, load_entry_point
 
@@ -100,7 +101,7 @@ def station_outcomes(resolved: dict[str, tuple[type[Station], BaseModel]]) -> di
 
 def validate_params(cls: type[Station], params: dict[str, object], where: str) -> BaseModel:
     try:
-        return cls.Params.model_validate(params)
+        validated = cls.Params.model_validate(params)
     except ValidationError as exc:
         error = max(exc.errors(), key=lambda e: len(e["loc"]))
         loc = ".".join(str(part) for part in error["loc"])
@@ -112,6 +113,10 @@ def validate_params(cls: type[Station], params: dict[str, object], where: str) -
             message = f"unknown parameter '{unknown}'{_suggest(unknown, allowed)}"
             return _raise(field, message, error.get("input"))
         return _raise(field, message, error.get("input"))
+    boolean = bool_for_number(params, validated)
+    if boolean is not None:
+        return _raise(f"{where}.{boolean[0]}", BOOL_FOR_NUMBER, boolean[1])
+    return validated
 
 
 def _raise(field: str, message: str, value: object) -> BaseModel:
