@@ -8,6 +8,7 @@ the workers).
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import multiprocessing
 import sys
@@ -166,12 +167,51 @@ def _run_dask(
     if address == "local":
         with local_cluster(jobs) as cluster, Client(cluster) as client:
             return _dask_gather(client, as_completed, fn, tasks, on_result)
+    check_scheduler(address)
     try:
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, ValueError) as exc:  # TimeoutError is an OSError
         raise ExecutorError(f"cannot reach Dask scheduler at {address}: {exc}") from exc
     with client:
         return _dask_gather(client, as_completed, fn, tasks, on_result)
+
+
+_HANDSHAKE_PROBLEMS: dict[type[BaseException], str] = {
+    TimeoutError: f"no Dask handshake within {DASK_CONNECT_TIMEOUT:g} s",
+    MemoryError: "it does not speak the Dask protocol",
+}
+
+
+def check_scheduler(address: str) -> None:
+    """Connect, shake hands and ask the scheduler who it is, all within DASK_CONNECT_TIMEOUT.
+
+    ``Client(timeout=...)`` bounds only the TCP connect: a port that accepts and stays silent
+    hangs the handshake, and one that speaks another protocol (HTTP) sends bytes that Dask
+    reads as a frame length (an exabyte allocation). Run in its own thread and event loop, so
+    it also works where a loop is already running (a notebook)."""
+    with cf.ThreadPoolExecutor(max_workers=1) as thread:
+        try:
+            reply = thread.submit(asyncio.run, _identity(address)).result()
+        except Exception as exc:  # MemoryError included: the peer's bytes are not Dask frames
+            known = [text for kind, text in _HANDSHAKE_PROBLEMS.items() if isinstance(exc, kind)]
+            detail = known[0] if known else f"{type(exc).__name__}: {str(exc)[:120]}"
+            raise ExecutorError(f"cannot reach Dask scheduler at {address}: {detail}") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ExecutorError(f"{address} answered, but it is not a Dask scheduler")
+
+
+async def _identity(address: str) -> Any:
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=DASK_CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return await asyncio.wait_for(ask(), DASK_CONNECT_TIMEOUT)
 
 
 @contextmanager
