@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command nee
     from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 COMMANDS = (
     "run",
     "compare",
@@ -427,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 @contextmanager
@@ -440,6 +442,21 @@ def _inputs_as_asked(args: argparse.Namespace) -> Iterator[None]:
         load_plugin(plugin)
     with allowed_folders(getattr(args, "allow_paths", [])):
         yield
+
+
+def console_main() -> NoReturn:
+    """The process entry point (``run_sim.py``, the ``gatesim`` script): :func:`main`, then exit.
+
+    After Ctrl-C the process leaves with ``os._exit``: every ``with`` and ``finally`` has run
+    by then (staging folders removed, workers terminated), but a pool worker terminated while
+    sending a result leaves the pool's reader thread waiting for the rest of the message, and
+    the interpreter would wait for that thread forever at exit."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _passthrough(command: str, argv: list[str]) -> int:
@@ -858,4 +875,4 @@ def _report_if_asked(out: Path, args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()

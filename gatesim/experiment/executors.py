@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
@@ -143,16 +146,49 @@ def _run_pool(
     fn: Callable[[T], R], tasks: Sequence[T], jobs: int, on_result: Callable[[int, R], None]
 ) -> list[R]:
     ctx = multiprocessing.get_context(_start_method())
-    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_worker_started
+    )
     try:
         futures = [pool.submit(fn, task) for task in tasks]
 
         def stop() -> None:  # running tasks finish, so _drain can still deliver them
             pool.shutdown(wait=True, cancel_futures=True)
 
-        return _gather(futures, cf.as_completed(futures), stop, on_result)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        results = _gather(futures, cf.as_completed(futures), stop, on_result)
+    except BaseException:  # Ctrl-C, or a failure saving a result: no worker outlives this
+        _terminate_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)  # waiting could block on dead workers
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _worker_started() -> None:
+    """In each pool worker: Ctrl-C (SIGINT to the whole process group) is the parent's to
+    handle, so the worker ignores it instead of printing a traceback; and the worker exits
+    as soon as its parent is gone (killed hard, it cannot terminate the pool itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is re-parented (to init or a subreaper)
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop every worker now: their work is abandoned (ProcessPoolExecutor has no public
+    way before Python 3.14's terminate_workers)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _run_dask(
@@ -166,6 +202,7 @@ def _run_dask(
 
     if address == "local":
         with local_cluster(jobs) as cluster, Client(cluster) as client:
+            client.run(_quiet_cancellations)
             return _dask_gather(client, as_completed, fn, tasks, on_result)
     check_scheduler(address)
     try:
@@ -224,12 +261,26 @@ def local_cluster(jobs: int) -> Iterator[Any]:
     # The scheduler and nannies read these settings when they start; each nanny hands its
     # copy of the configuration to its worker process, so setting them around the start is
     # enough and leaves the caller's Dask configuration as it was.
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), _sigint_ignored():
         cluster = LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
         )
     with cluster:
         yield cluster
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Processes started in the block inherit an ignored SIGINT (Python keeps a disposition
+    that is ignored at start-up), so Ctrl-C reaches only this process, which stops them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handlers
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _dask_gather(
@@ -247,9 +298,28 @@ def _dask_gather(
         client.cancel([f for f in futures if not f.done()])
 
     try:
-        return _gather(futures, as_completed(futures), stop, on_result)
+        results = _gather(futures, as_completed(futures), stop, on_result)
+    except KeyboardInterrupt:
+        _quiet_dask_logs()  # the cluster's teardown that follows is expected, not news
+        raise
     finally:
         client.cancel(futures)  # release results held on the workers
+    return results
+
+
+def _quiet_cancellations() -> None:
+    """On a throw-away cluster's worker: a task cancelled by Ctrl-C is expected, not a
+    warning for every worker to print."""
+    import logging
+
+    logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
+
+
+def _quiet_dask_logs() -> None:
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _gather(
