@@ -62,7 +62,7 @@ def start(tmp_path: Path, *executor: str) -> subprocess.Popen[str]:
             "--out",
             str(tmp_path / "out"),
             *executor,
-        ],  # fmt: skip
+        ],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
