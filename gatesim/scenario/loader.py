@@ -196,6 +196,18 @@ def _check_confined(resolved: Path, context: tuple[Path, str, str]) -> None:
         )
 
 
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """A YAML mapping read as scenario files are (size, alias and nesting limits, duplicate
+    keys refused, YAML 1.2 booleans); errors are ``ScenarioError`` naming ``path``."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        raise ScenarioError(path, "", "file not found") from None
+    if not resolved.is_file():
+        raise ScenarioError(path, "", "not a regular file")
+    return _read_yaml(resolved)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
