@@ -149,6 +149,17 @@ def fraction_arg(text: str) -> float:
     return value
 
 
+def size_arg(text: str) -> int:
+    from gatesim.experiment.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(
+            f"must be a size such as 800M or 8G (got {text!r})"
+        ) from None
+
+
 def axis_arg(text: str) -> Axis:
     from gatesim.experiment.sweep import parse_axis
 
@@ -305,6 +316,13 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
         help="run replications on a Dask cluster ('local' starts a LocalCluster)",
     )
     cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
+    cmd.add_argument(
+        "--max-memory",
+        type=size_arg,
+        metavar="SIZE",
+        help="memory the run may use, e.g. 8G (default: the memory available now); a run "
+        "estimated to need more is refused before it starts",
+    )
 
 
 def _add_plan_parser(commands: Any) -> None:
@@ -589,6 +607,7 @@ def _experiment(
     )
 
     execution = Execution(jobs=args.jobs, dask_address=args.dask)
+    _check_memory(scenarios, args)
     store = PartialStore(partial_folder(out))
     started = time.perf_counter()
     try:
@@ -601,6 +620,16 @@ def _experiment(
     except ExecutorError as exc:
         raise ScenarioError(None, "--dask", str(exc)) from None
     return results, time.perf_counter() - started, runner
+
+
+def _check_memory(scenarios: list[Scenario], args: argparse.Namespace) -> None:
+    """Refuse before simulating a run estimated not to fit (workers on a remote Dask cluster
+    use that cluster's memory, so only this process's share is counted then)."""
+    from gatesim.experiment.memory import check_memory
+
+    remote = args.dask is not None and args.dask != "local"
+    workers = 0 if remote else args.jobs
+    check_memory(scenarios, workers, getattr(args, "max_memory", None))
 
 
 def partial_folder(out: Path) -> Path:

@@ -55,7 +55,7 @@ def remove_leftovers(out: Path) -> list[Path]:
     """Remove the staging folders (``.NAME.PID.XXXX.tmp``) and set-aside old results
     (``.NAME.old-PID``) that a killed run of the same ``--out`` left beside it. Only those of
     processes that no longer exist: a concurrent run's staging folder is left alone."""
-    removed = []
+    removed: list[Path] = []
     if not out.parent.is_dir():
         return removed
     for path in out.parent.glob(f".{glob.escape(out.name)}.*"):
