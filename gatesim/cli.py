@@ -609,6 +609,7 @@ def _experiment(
     execution = Execution(jobs=args.jobs, dask_address=args.dask)
     _check_memory(scenarios, args)
     store = PartialStore(partial_folder(out))
+    new_parent = next((p for p in reversed(out.absolute().parents) if not p.exists()), None)
     started = time.perf_counter()
     try:
         with (
@@ -619,7 +620,26 @@ def _experiment(
             results = run_study(scenarios, design, runner)
     except ExecutorError as exc:
         raise ScenarioError(None, "--dask", str(exc)) from None
+    except ScenarioError as exc:
+        if exc.field in FOUND_AFTER_A_PILOT and not args.resume:
+            _discard(store, new_parent)  # bad input: leave nothing behind
+        raise
     return results, time.perf_counter() - started, runner
+
+
+#: Arguments that can only be checked once a first replication reports its KPIs.
+FOUND_AFTER_A_PILOT = ("--target-kpi",)
+
+
+def _discard(store: Any, new_parent: Path | None) -> None:
+    """Remove the replication store, and the folders made for it (``results/``) if empty."""
+    store.remove()
+    if new_parent is not None:
+        for folder in sorted(new_parent.rglob("*"), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        if new_parent.is_dir() and not any(new_parent.iterdir()):
+            new_parent.rmdir()
 
 
 def _check_memory(scenarios: list[Scenario], args: argparse.Namespace) -> None:

@@ -233,7 +233,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", "file is empty")
     if not isinstance(tree, dict):
         raise ScenarioError(path, "", "top level must be a mapping of fields", _type_name(tree))
-    if _expanded_size(tree) > MAX_TREE_NODES:
+    try:
+        size = _expanded_size(tree)
+    except ScenarioError as exc:
+        raise exc.with_file(path) from None
+    if size > MAX_TREE_NODES:
         raise ScenarioError(path, "", f"more than {MAX_TREE_NODES} values (YAML alias bomb?)")
     return copy.deepcopy(tree)
 
@@ -305,7 +309,7 @@ def _expanded_size(tree: Any) -> int:
 
     def size(node: Any, depth: int) -> int:
         if depth > 200:
-            raise ScenarioError(Path("?"), "", "nesting is deeper than 200 levels")
+            raise ScenarioError(None, "", "nesting is deeper than 200 levels")
         key = id(node)
         if key in memo:
             return memo[key]
