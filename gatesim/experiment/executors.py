@@ -202,7 +202,6 @@ def _run_dask(
 
     if address == "local":
         with local_cluster(jobs) as cluster, Client(cluster) as client:
-            client.run(_quiet_cancellations)
             return _dask_gather(client, as_completed, fn, tasks, on_result)
     check_scheduler(address)
     try:
@@ -307,15 +306,8 @@ def _dask_gather(
     return results
 
 
-def _quiet_cancellations() -> None:
-    """On a throw-away cluster's worker: a task cancelled by Ctrl-C is expected, not a
-    warning for every worker to print."""
-    import logging
-
-    logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
-
-
 def _quiet_dask_logs() -> None:
+    """This process's Dask loggers (scheduler, nannies of a local cluster) after Ctrl-C."""
     import logging
 
     for name in ("distributed", "tornado", "asyncio"):
