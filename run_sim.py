@@ -1,6 +1,6 @@
 """Command-line entry point: ``python run_sim.py --help``."""
 
-from gatesim.cli import main
+from gatesim.cli import console_main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()

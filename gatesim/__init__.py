@@ -30,6 +30,7 @@ from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.loader import load_scenario
 from gatesim.scenario.schema import Scenario, StationSpec
 from gatesim.stations.base import Sampler, Station, StationContext
+from gatesim.stations.plugins import load_plugin
 from gatesim.stations.registry import register_station, station_types
 
 __version__ = "0.1.0"
@@ -63,6 +64,7 @@ __all__ = [
     "Truck",
     "Uniform",
     "__version__",
+    "load_plugin",
     "load_scenario",
     "parse_distribution",
     "register_station",

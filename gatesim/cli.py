@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command nee
     from gatesim.scenario.schema import Scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 COMMANDS = (
     "run",
     "compare",
@@ -150,6 +153,17 @@ def fraction_arg(text: str) -> float:
     return value
 
 
+def size_arg(text: str) -> int:
+    from gatesim.experiment.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(
+            f"must be a size such as 800M or 8G (got {text!r})"
+        ) from None
+
+
 def axis_arg(text: str) -> Axis:
     from gatesim.experiment.sweep import parse_axis
 
@@ -200,7 +214,34 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
+    for name, sub in commands.choices.items():
+        _add_input_options(sub, scenarios=name != "types")
     return parser
+
+
+def _add_input_options(cmd: argparse.ArgumentParser, scenarios: bool = True) -> None:
+    """``--plugin`` (station types from a module or .py file) and, for commands that read
+    scenario files, ``--allow-path`` (a folder beyond the scenario's own tree)."""
+    cmd.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="import station types from a module or a .py file (repeatable); installed "
+        "packages' types (entry points 'gatesim.stations') need no flag",
+    )
+    if scenarios:
+        cmd.add_argument(
+            "--allow-path",
+            dest="allow_paths",
+            action="append",
+            default=[],
+            type=Path,
+            metavar="DIR",
+            help="let extends: and csv: read files in DIR too (by default only the scenario "
+            "file's folder tree); repeatable",
+        )
 
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:
@@ -280,6 +321,13 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
         help="run replications on a Dask cluster ('local' starts a LocalCluster)",
     )
     cmd.add_argument("--quiet", "-q", action="store_true", help="print only the output folder")
+    cmd.add_argument(
+        "--max-memory",
+        type=size_arg,
+        metavar="SIZE",
+        help="memory the run may use, e.g. 8G (default: the memory available now); a run "
+        "estimated to need more is refused before it starts",
+    )
 
 
 def _add_plan_parser(commands: Any) -> None:
@@ -438,13 +486,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _dispatch(args, args_list)
+        with _inputs_as_asked(args):
+            return _dispatch(args, args_list)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _inputs_as_asked(args: argparse.Namespace) -> Iterator[None]:
+    """Load the ``--plugin`` modules, and let scenarios read the ``--allow-path`` folders."""
+    from gatesim.scenario.loader import allowed_folders
+    from gatesim.stations.plugins import load_plugin
+
+    for plugin in args.plugins:
+        load_plugin(plugin)
+    with allowed_folders(getattr(args, "allow_paths", [])):
+        yield
+
+
+def console_main() -> NoReturn:
+    """The process entry point (``run_sim.py``, the ``gatesim`` script): :func:`main`, then exit.
+
+    After Ctrl-C the process leaves with ``os._exit``: every ``with`` and ``finally`` has run
+    by then (staging folders removed, workers terminated), but a pool worker terminated while
+    sending a result leaves the pool's reader thread waiting for the rest of the message, and
+    the interpreter would wait for that thread forever at exit."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _passthrough(command: str, argv: list[str]) -> int:
@@ -579,7 +655,9 @@ def _experiment(
     )
 
     execution = Execution(jobs=args.jobs, dask_address=args.dask)
+    _check_memory(scenarios, args)
     store = PartialStore(partial_folder(out))
+    new_parent = next((p for p in reversed(out.absolute().parents) if not p.exists()), None)
     started = time.perf_counter()
     try:
         with (
@@ -590,7 +668,36 @@ def _experiment(
             results = run_study(scenarios, design, runner)
     except ExecutorError as exc:
         raise ScenarioError(None, "--dask", str(exc)) from None
+    except ScenarioError as exc:
+        if exc.field in FOUND_AFTER_A_PILOT and not args.resume:
+            _discard(store, new_parent)  # bad input: leave nothing behind
+        raise
     return results, time.perf_counter() - started, runner
+
+
+#: Arguments that can only be checked once a first replication reports its KPIs.
+FOUND_AFTER_A_PILOT = ("--target-kpi",)
+
+
+def _discard(store: Any, new_parent: Path | None) -> None:
+    """Remove the replication store, and the folders made for it (``results/``) if empty."""
+    store.remove()
+    if new_parent is not None:
+        for folder in sorted(new_parent.rglob("*"), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        if new_parent.is_dir() and not any(new_parent.iterdir()):
+            new_parent.rmdir()
+
+
+def _check_memory(scenarios: list[Scenario], args: argparse.Namespace) -> None:
+    """Refuse before simulating a run estimated not to fit (workers on a remote Dask cluster
+    use that cluster's memory, so only this process's share is counted then)."""
+    from gatesim.experiment.memory import check_memory
+
+    remote = args.dask is not None and args.dask != "local"
+    workers = 0 if remote else args.jobs
+    check_memory(scenarios, workers, getattr(args, "max_memory", None))
 
 
 def partial_folder(out: Path) -> Path:
@@ -910,4 +1017,4 @@ def _report_if_asked(out: Path, args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()

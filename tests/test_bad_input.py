@@ -120,7 +120,7 @@ case(
     run_case("s.yaml", "stations.s1.type", "did you mean 'xray_scanner'"),
 )
 case(
-    "station_type_module_missing",
+    "station_type_module_path_refused",
     {"s.yaml": good("servers: 1,", "type: 'nosuch.module:Bay', servers: 1,")},
     run_case("s.yaml", "stations.s1.type", "nosuch"),
 )

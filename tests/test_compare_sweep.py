@@ -166,9 +166,12 @@ def test_store_round_trip_and_corrupt_files(tmp_path: Path) -> None:
     store.save("k" * 64, saved)
     assert store.load("k" * 64, 3) == saved
     assert store.load("k" * 64, 2) is None
-    assert store.load("j" * 64, 3) is None  # another scenario
-    store.path("k" * 64, 3).write_bytes(b"not a pickle")
-    assert store.load("k" * 64, 3) is None  # recomputed rather than trusted
+    assert store.load("j" * 64, 3) is None  # another scenario: not stored
+    with pytest.raises(ScenarioError, match="a record of another scenario"):
+        store.load("k" * 32 + "j" * 32, 3)  # same folder (the hash's first 32), another key
+    store.path("k" * 64, 3).write_bytes(b"not a record")
+    with pytest.raises(ScenarioError, match=r"000003\.json: not readable JSON"):
+        store.load("k" * 64, 3)  # refused rather than trusted or silently recomputed
     assert store.count() == 1
     store.remove()
     assert not store.folder.exists()

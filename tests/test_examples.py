@@ -3,9 +3,11 @@
 * Every ``examples/**/*.py`` script with a sibling ``<script stem>.out`` file is run in a
   subprocess as ``python SCRIPT OUT_DIR`` and its stdout must equal the file exactly. To refresh
   an expected output after an intended change: ``python SCRIPT /tmp/x > SCRIPT_STEM.out``.
-* The plug-in example of docs/extending.md is written to a temporary module, used from a
-  scenario by dotted path, run, and checked for the one-line parameter errors of built-ins.
-* The cold-chain bay of examples/coldchain batches exactly as documented.
+* The plug-in example of docs/extending.md is written to a temporary module, loaded with
+  ``load_plugin`` / ``--plugin FILE``, run, and checked for the one-line parameter errors of
+  built-ins.
+* The cold-chain bay of examples/coldchain batches exactly as documented, and its package's
+  entry point is found without installing it (``entry_points`` patched).
 """
 
 from __future__ import annotations
@@ -17,12 +19,25 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomllib
 
-from gatesim import Scenario, ScenarioError, load_scenario, run_experiment, simulate
+from gatesim import (
+    Scenario,
+    ScenarioError,
+    cli,
+    load_plugin,
+    load_scenario,
+    run_experiment,
+    simulate,
+    station_types,
+)
+from gatesim.stations import plugins, registry
+from gatesim.stations.plugins import ENTRY_POINT_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -35,13 +50,9 @@ def example_scripts() -> list[Path]:
     return sorted(p for p in EXAMPLES.rglob("*.py") if p.with_suffix(".out").is_file())
 
 
-def run_python(
-    args: list[str], cwd: Path, extra_path: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONPATH", None)
-    if extra_path is not None:
-        env["PYTHONPATH"] = str(extra_path)
+def run_python(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    # Only this checkout on the path: the code under test, whatever the venv has installed.
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
@@ -112,7 +123,7 @@ nodes:
   out: {kind: sink}
 stations:
   booth:
-    type: mybays:BusyBooth
+    type: busy_booth
     servers: 1
     service: {dist: exponential, mean: 5}
     params: {threshold: 2, slowdown: 1.5, audit_probability: 0.2}
@@ -135,7 +146,8 @@ arrivals:
 
 @pytest.fixture(scope="module")
 def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder holding mybays.py (the docs example) and a scenario using it by dotted path.
+    """A folder holding mybays.py (the docs example), loaded with ``load_plugin``, and a
+    scenario using its type ``busy_booth``.
 
     Module-scoped: the plug-in registers ``busy_booth`` when imported, and registering a second,
     re-imported class object under the same name is refused, so it is imported once.
@@ -143,15 +155,11 @@ def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("plugins")
     (folder / "mybays.py").write_text(extending_example(), encoding="utf-8")
     (folder / "scenario.yaml").write_text(PLUGIN_SCENARIO, encoding="utf-8")
-    sys.path.insert(0, str(folder))
-    try:
-        yield folder
-    finally:
-        sys.path.remove(str(folder))
-        sys.modules.pop("mybays", None)
+    load_plugin(folder / "mybays.py")
+    yield folder
 
 
-def test_a_station_type_outside_the_package_runs_from_a_dotted_path(plugin_dir: Path) -> None:
+def test_a_station_type_outside_the_package_runs_once_loaded(plugin_dir: Path) -> None:
     scenario = load_scenario(plugin_dir / "scenario.yaml")
     result = run_experiment(scenario)
 
@@ -184,8 +192,12 @@ ERROR_LINE = re.compile(
 )
 
 
-def validate(path: Path, plugin_folder: Path | None = None) -> tuple[int, list[str], str]:
-    done = run_python(["run_sim.py", "validate", str(path)], cwd=ROOT, extra_path=plugin_folder)
+def validate(
+    path: Path, plugin: Path | None = None, allow: Path | None = None
+) -> tuple[int, list[str], str]:
+    flags = ["--plugin", str(plugin)] if plugin is not None else []
+    flags += ["--allow-path", str(allow)] if allow is not None else []
+    done = run_python(["run_sim.py", "validate", str(path), *flags], cwd=ROOT)
     return done.returncode, done.stderr.splitlines(), done.stdout
 
 
@@ -194,7 +206,7 @@ def test_cli_validates_a_plugin_scenario_and_rejects_a_bad_parameter_like_a_buil
 ) -> None:
     bad = plugin_dir / "bad.yaml"
     bad.write_text(PLUGIN_SCENARIO.replace("threshold: 2", "threshold: -1"), encoding="utf-8")
-    code, err, out = validate(bad, plugin_dir)
+    code, err, out = validate(bad, plugin_dir / "mybays.py")
     assert code == 2 and out == ""
     assert len(err) == 1, err
     plugin = ERROR_LINE.match(err[0])
@@ -208,7 +220,7 @@ def test_cli_validates_a_plugin_scenario_and_rejects_a_bad_parameter_like_a_buil
         "stations:\n  hn_vn_quarantine:\n    params: {hold_probability: -1}\n",
         encoding="utf-8",
     )
-    code, err, _ = validate(builtin)
+    code, err, _ = validate(builtin, allow=ROOT / "scenarios")
     assert code == 2 and len(err) == 1, err
     reference = ERROR_LINE.match(err[0])
     assert reference is not None, err[0]
@@ -219,7 +231,7 @@ def test_cli_validates_a_plugin_scenario_and_rejects_a_bad_parameter_like_a_buil
 def test_unknown_plugin_parameters_get_the_builtin_hint(plugin_dir: Path) -> None:
     bad = plugin_dir / "typo.yaml"
     bad.write_text(PLUGIN_SCENARIO.replace("threshold: 2", "treshold: 2"), encoding="utf-8")
-    code, err, _ = validate(bad, plugin_dir)
+    code, err, _ = validate(bad, plugin_dir / "mybays.py")
     assert code == 2 and len(err) == 1, err
     assert err[0] == (
         f"error: {bad}: stations.booth.params.treshold: unknown parameter 'treshold' "
@@ -227,19 +239,29 @@ def test_unknown_plugin_parameters_get_the_builtin_hint(plugin_dir: Path) -> Non
     )
 
 
-def test_without_the_module_on_the_path_the_type_is_a_one_line_error(plugin_dir: Path) -> None:
-    code, err, _ = validate(plugin_dir / "scenario.yaml")  # no PYTHONPATH
+def test_without_the_plugin_the_type_is_a_one_line_error(plugin_dir: Path) -> None:
+    code, err, _ = validate(plugin_dir / "scenario.yaml")  # no --plugin
     assert code == 2 and len(err) == 1, err
-    assert err[0].startswith(f"error: {plugin_dir / 'scenario.yaml'}: stations.booth.type: ")
-    assert "cannot import module 'mybays'" in err[0]
+    assert err[0].startswith(
+        f"error: {plugin_dir / 'scenario.yaml'}: stations.booth.type: "
+        "unknown station type 'busy_booth'; known: agv_crossing, auto_gate, "
+    )
+    assert err[0].endswith(
+        "(plug-in types come from installed packages or --plugin MODULE_OR_FILE)"
+    )
 
 
-def test_the_cli_runs_a_plugin_on_worker_processes(plugin_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("executor", [["--jobs", "2"], ["--dask", "local", "--jobs", "2"]])
+def test_the_cli_runs_a_plugin_file_on_worker_processes(
+    plugin_dir: Path, tmp_path: Path, executor: list[str]
+) -> None:
+    """``--plugin FILE`` reaches workers that do not inherit the parent's imports (Dask's
+    spawned workers) and those that do (a forked pool)."""
     out = tmp_path / "run"
+    scenario = str(plugin_dir / "scenario.yaml")
+    plugin = ["--plugin", str(plugin_dir / "mybays.py")]
     done = run_python(
-        ["run_sim.py", "run", str(plugin_dir / "scenario.yaml"), "--out", str(out), "--jobs", "2"],
-        cwd=ROOT,
-        extra_path=plugin_dir,
+        ["run_sim.py", "run", scenario, "--out", str(out), *executor, *plugin], cwd=ROOT
     )
     assert done.returncode == 0, done.stderr  # loaded (validated) in the CLI, run on 2 workers
     stations = pd.read_csv(out / "stations.csv")
@@ -250,13 +272,8 @@ def test_the_cli_runs_a_plugin_on_worker_processes(plugin_dir: Path, tmp_path: P
 
 # --------------------------------------------------------------------------- the cold-chain bay
 @pytest.fixture
-def coldchain_path() -> Iterator[None]:
-    folder = str(EXAMPLES / "coldchain")
-    sys.path.insert(0, folder)
-    try:
-        yield
-    finally:
-        sys.path.remove(folder)
+def coldchain_path() -> None:
+    load_plugin(EXAMPLES / "coldchain" / "coldchain_bays.py")
 
 
 def bay_scenario(times: Sequence[float], servers: int, **params: float) -> Scenario:
@@ -268,7 +285,7 @@ def bay_scenario(times: Sequence[float], servers: int, **params: float) -> Scena
             "nodes": {"src": {"kind": "source"}, "out": {"kind": "sink"}},
             "stations": {
                 "bay": {
-                    "type": "bays:ColdChainBay",
+                    "type": "cold_chain_bay",
                     "servers": servers,
                     "service": {"dist": "deterministic", "value": 10},
                     "params": params,
@@ -320,3 +337,78 @@ def test_the_cold_chain_bay_validates_its_params_like_a_builtin() -> None:
         load_scenario(path, overrides={"stations.cold_bay.params.max_wait": 0})
     assert caught.value.field == "stations.cold_bay.params"
     assert "max_wait must be > 0" in caught.value.message
+
+
+# --------------------------------------------------------------------------- the example package
+COLDCHAIN = EXAMPLES / "coldchain"
+
+
+def coldchain_entry_points() -> list[EntryPoint]:
+    """The entry points examples/coldchain/pyproject.toml declares, as installing it would."""
+    project = tomllib.loads((COLDCHAIN / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = project["project"]["entry-points"][ENTRY_POINT_GROUP]
+    return [EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in declared.items()]
+
+
+@pytest.fixture
+def coldchain_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example package as if pip-installed: its folder importable, its entry points listed,
+    and neither its module nor its type known yet in this process."""
+    monkeypatch.syspath_prepend(str(COLDCHAIN))
+    monkeypatch.delitem(sys.modules, "coldchain_bays", raising=False)
+    monkeypatch.setattr(registry, "_REGISTRY", {**registry._REGISTRY})
+    registry._REGISTRY.pop("cold_chain_bay", None)
+    points = coldchain_entry_points()
+    monkeypatch.setattr(
+        plugins, "entry_points", lambda group: points if group == ENTRY_POINT_GROUP else []
+    )
+
+
+@pytest.mark.usefixtures("coldchain_installed")
+def test_an_installed_entry_point_is_imported_only_when_a_scenario_names_its_type() -> None:
+    assert [p.name for p in coldchain_entry_points()] == ["cold_chain_bay"]
+    assert "coldchain_bays" not in sys.modules
+    scenario = load_scenario(COLDCHAIN / "scenario.yaml")
+    assert scenario.stations["cold_bay"].type == "cold_chain_bay"
+    cls = station_types()["cold_chain_bay"]
+    assert (cls.__module__, cls.__name__) == ("coldchain_bays", "ColdChainBay")
+
+
+@pytest.mark.usefixtures("coldchain_installed")
+def test_the_cli_finds_an_installed_type_without_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", str(COLDCHAIN / "scenario.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        f"{COLDCHAIN / 'scenario.yaml'}: OK (coldchain_example: 4 stations, 2 arrival streams, "
+        "1 routes)\n"
+    )
+    assert cli.main(["types"]) == 0
+    assert "cold_chain_bay" in capsys.readouterr().out
+
+
+def test_a_broken_installed_plugin_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = [EntryPoint("broken_bay", "no_such_module_here:Bay", ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(plugins, "entry_points", lambda group: broken)
+    with pytest.raises(ScenarioError) as caught:
+        registry.resolve_station_type("broken_bay", "stations.x.type")
+    assert str(caught.value) == (
+        "stations.x.type: installed plug-in 'no_such_module_here:Bay' cannot be imported: "
+        "ModuleNotFoundError: No module named 'no_such_module_here'"
+    )
+
+
+def test_the_example_validates_with_plugin_file_on_the_command_line() -> None:
+    scenario = COLDCHAIN / "scenario.yaml"
+    done = run_python(
+        ["run_sim.py", "validate", str(scenario), "--plugin", str(COLDCHAIN / "coldchain_bays.py")],
+        cwd=ROOT,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        f"{scenario}: OK (coldchain_example: 4 stations, 2 arrival streams, 1 routes)\n"
+    )
+    without = run_python(["run_sim.py", "validate", str(scenario)], cwd=ROOT)
+    assert without.returncode == 2
+    assert without.stderr.startswith(
+        f"error: {scenario}: stations.cold_bay.type: unknown station type 'cold_chain_bay'; "
+    )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from gatesim.experiment.executors import (
+    DASK_CONNECT_TIMEOUT,
     LOCAL_CLUSTER_CONFIG,
     ExecutorError,
+    check_scheduler,
     local_cluster,
     run_tasks,
 )
@@ -111,3 +117,65 @@ def test_local_cluster_quiets_its_workers_only() -> None:
         on_workers = list(client.run(worker_settings).values())
     assert on_workers == [LOCAL_CLUSTER_CONFIG]
     assert worker_settings() == before  # the caller's configuration is left as it was
+
+
+# --------------------------------------------------------------------------- not a Dask scheduler
+@contextlib.contextmanager
+def listener(reply: bytes | None) -> Iterator[str]:
+    """A TCP port that accepts, sends ``reply`` (None: nothing) and then stays silent."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        held = []
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+        for conn in held:
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+HTTP_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" * 4
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        (None, f"no Dask handshake within {DASK_CONNECT_TIMEOUT:g} s"),
+        (HTTP_REPLY, "it does not speak the Dask protocol"),  # read as an exabyte frame length
+    ],
+)
+def test_a_port_that_is_not_a_scheduler_fails_within_the_connect_timeout(
+    reply: bytes | None, problem: str
+) -> None:
+    with listener(reply) as address:
+        start = time.monotonic()
+        with pytest.raises(ExecutorError) as caught:
+            run_tasks(draw, TASKS, dask_address=address)
+        elapsed = time.monotonic() - start
+    assert str(caught.value) == f"cannot reach Dask scheduler at {address}: {problem}"
+    assert elapsed < DASK_CONNECT_TIMEOUT + 3.0
+
+
+def test_a_real_scheduler_passes_the_handshake_check() -> None:
+    with local_cluster(1) as cluster:
+        check_scheduler(cluster.scheduler_address)  # no error
+        assert run_tasks(draw, TASKS[:2], dask_address=cluster.scheduler_address) == [
+            draw(TASKS[0]),
+            draw(TASKS[1]),
+        ]

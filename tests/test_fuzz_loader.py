@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gatesim import ScenarioError, simulate
 from gatesim.cli import main
-from gatesim.scenario.loader import load_raw, load_scenario
+from gatesim.scenario.loader import allowed_folders, load_raw, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -143,7 +143,9 @@ def test_extends_chains_loops_and_outside_paths(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text("extends: dir.yaml\n")
     assert outcome_of(tmp_path / "d.yaml") == "error"
     (tmp_path / "ok.yaml").write_text(f"extends: {BASELINE}\nname: absolute_base\n")
-    assert outcome_of(tmp_path / "ok.yaml") == "ok"
+    assert outcome_of(tmp_path / "ok.yaml") == "error"  # outside the folder tree of ok.yaml
+    with allowed_folders([BASELINE.parent]):
+        assert outcome_of(tmp_path / "ok.yaml") == "ok"
 
 
 @settings(max_examples=40, deadline=None,

@@ -275,6 +275,35 @@ def test_cost_file(tmp_path: Path) -> None:
         load_costs(path, dims)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("agv.fleet: 1\nagv.fleet: 2\n", "duplicate key 'agv.fleet' at lines 1 and 2"),
+        (
+            "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+            "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+            "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+            "g: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+            "YAML alias bomb",
+        ),
+        ("agv.fleet: true\n", "agv.fleet.per_unit: must be a number (got True)"),
+        ("- 1\n", "top level must be a mapping"),
+        ("agv.fleet: !!python/object:os.system 1\n", "YAML syntax error"),
+    ],
+)
+def test_a_cost_file_is_read_as_strictly_as_a_scenario(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    dims = [parse_vary("agv.fleet=5:60")]
+    path = tmp_path / "cost.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_costs(path, dims)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
 # --------------------------------------------------------------------------- the command
 LAM_PER_MIN, SERVICE_MEAN_MIN, MAX_WAIT_MIN = 1.0, 5.0, 1.5
 MMC = f"""\

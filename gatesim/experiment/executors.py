@@ -8,13 +8,19 @@ the workers).
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from gatesim.stations.plugins import ensure_plugins, loaded_plugins
 
 __all__ = [
     "DASK_CONNECT_TIMEOUT",
@@ -62,6 +68,19 @@ class ExecutorError(Exception):
     """The requested executor cannot be used (e.g. the Dask scheduler is unreachable)."""
 
 
+class WithPlugins(Generic[T, R]):
+    """``fn`` run after loading the parent's ``--plugin`` modules: a worker started by spawn,
+    forkserver or Dask does not inherit them, and a scenario may name their station types."""
+
+    def __init__(self, fn: Callable[[T], R], plugins: tuple[str, ...]) -> None:
+        self.fn = fn
+        self.plugins = plugins
+
+    def __call__(self, task: T) -> R:
+        ensure_plugins(self.plugins)
+        return self.fn(task)
+
+
 class _Future(Protocol):
     """What both concurrent.futures and distributed futures offer."""
 
@@ -92,6 +111,8 @@ def run_tasks(
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+    if loaded_plugins() and (jobs > 1 or dask_address is not None):
+        fn = WithPlugins(fn, loaded_plugins())
     callback = on_result if on_result is not None else _ignore
     if dask_address is not None:
         return _run_dask(fn, tasks, jobs, dask_address, callback)
@@ -125,16 +146,49 @@ def _run_pool(
     fn: Callable[[T], R], tasks: Sequence[T], jobs: int, on_result: Callable[[int, R], None]
 ) -> list[R]:
     ctx = multiprocessing.get_context(_start_method())
-    pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_worker_started
+    )
     try:
         futures = [pool.submit(fn, task) for task in tasks]
 
         def stop() -> None:  # running tasks finish, so _drain can still deliver them
             pool.shutdown(wait=True, cancel_futures=True)
 
-        return _gather(futures, cf.as_completed(futures), stop, on_result)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        results = _gather(futures, cf.as_completed(futures), stop, on_result)
+    except BaseException:  # Ctrl-C, or a failure saving a result: no worker outlives this
+        _terminate_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)  # waiting could block on dead workers
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _worker_started() -> None:
+    """In each pool worker: Ctrl-C (SIGINT to the whole process group) is the parent's to
+    handle, so the worker ignores it instead of printing a traceback; and the worker exits
+    as soon as its parent is gone (killed hard, it cannot terminate the pool itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is re-parented (to init or a subreaper)
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop every worker now: their work is abandoned (ProcessPoolExecutor has no public
+    way before Python 3.14's terminate_workers)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _run_dask(
@@ -149,12 +203,51 @@ def _run_dask(
     if address == "local":
         with local_cluster(jobs) as cluster, Client(cluster) as client:
             return _dask_gather(client, as_completed, fn, tasks, on_result)
+    check_scheduler(address)
     try:
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, ValueError) as exc:  # TimeoutError is an OSError
         raise ExecutorError(f"cannot reach Dask scheduler at {address}: {exc}") from exc
     with client:
         return _dask_gather(client, as_completed, fn, tasks, on_result)
+
+
+_HANDSHAKE_PROBLEMS: dict[type[BaseException], str] = {
+    TimeoutError: f"no Dask handshake within {DASK_CONNECT_TIMEOUT:g} s",
+    MemoryError: "it does not speak the Dask protocol",
+}
+
+
+def check_scheduler(address: str) -> None:
+    """Connect, shake hands and ask the scheduler who it is, all within DASK_CONNECT_TIMEOUT.
+
+    ``Client(timeout=...)`` bounds only the TCP connect: a port that accepts and stays silent
+    hangs the handshake, and one that speaks another protocol (HTTP) sends bytes that Dask
+    reads as a frame length (an exabyte allocation). Run in its own thread and event loop, so
+    it also works where a loop is already running (a notebook)."""
+    with cf.ThreadPoolExecutor(max_workers=1) as thread:
+        try:
+            reply = thread.submit(asyncio.run, _identity(address)).result()
+        except Exception as exc:  # MemoryError included: the peer's bytes are not Dask frames
+            known = [text for kind, text in _HANDSHAKE_PROBLEMS.items() if isinstance(exc, kind)]
+            detail = known[0] if known else f"{type(exc).__name__}: {str(exc)[:120]}"
+            raise ExecutorError(f"cannot reach Dask scheduler at {address}: {detail}") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ExecutorError(f"{address} answered, but it is not a Dask scheduler")
+
+
+async def _identity(address: str) -> Any:
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=DASK_CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return await asyncio.wait_for(ask(), DASK_CONNECT_TIMEOUT)
 
 
 @contextmanager
@@ -167,12 +260,26 @@ def local_cluster(jobs: int) -> Iterator[Any]:
     # The scheduler and nannies read these settings when they start; each nanny hands its
     # copy of the configuration to its worker process, so setting them around the start is
     # enough and leaves the caller's Dask configuration as it was.
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), _sigint_ignored():
         cluster = LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
         )
     with cluster:
         yield cluster
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Processes started in the block inherit an ignored SIGINT (Python keeps a disposition
+    that is ignored at start-up), so Ctrl-C reaches only this process, which stops them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handlers
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _dask_gather(
@@ -190,9 +297,21 @@ def _dask_gather(
         client.cancel([f for f in futures if not f.done()])
 
     try:
-        return _gather(futures, as_completed(futures), stop, on_result)
+        results = _gather(futures, as_completed(futures), stop, on_result)
+    except KeyboardInterrupt:
+        _quiet_dask_logs()  # the cluster's teardown that follows is expected, not news
+        raise
     finally:
         client.cancel(futures)  # release results held on the workers
+    return results
+
+
+def _quiet_dask_logs() -> None:
+    """This process's Dask loggers (scheduler, nannies of a local cluster) after Ctrl-C."""
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _gather(

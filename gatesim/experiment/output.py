@@ -7,6 +7,7 @@ An existing folder is replaced only with ``force=True``.
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import json
 import os
@@ -45,8 +46,42 @@ def check_output_folder(out: Path, force: bool) -> None:
         if ancestor is not None and not ancestor.is_dir():
             raise ScenarioError(None, "--out", f"'{ancestor}' is a file, not a folder", str(out))
         _probe_writable(ancestor or out.absolute().parent, out)
+        remove_leftovers(out)
     except OSError as exc:
         raise _write_error(out, exc, "cannot use the output folder") from None
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the staging folders (``.NAME.PID.XXXX.tmp``) and set-aside old results
+    (``.NAME.old-PID``) that a killed run of the same ``--out`` left beside it. Only those of
+    processes that no longer exist: a concurrent run's staging folder is left alone."""
+    removed: list[Path] = []
+    if not out.parent.is_dir():
+        return removed
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        pid = _owner_pid(path.name[len(out.name) + 2 :])
+        if pid is not None and not _alive(pid) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _owner_pid(rest: str) -> int | None:
+    """The process id in ``PID.XXXX.tmp`` or ``old-PID``, else None (not ours)."""
+    if rest.startswith("old-") and rest[4:].isdigit():
+        return int(rest[4:])
+    first, _, tail = rest.partition(".")
+    return int(first) if first.isdigit() and tail.endswith(".tmp") else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _refuse_enclosing_folder(out: Path) -> None:
@@ -89,7 +124,9 @@ def staged_folder(out: Path, force: bool) -> Iterator[Path]:
     check_output_folder(out, force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
+        )
         staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
     except OSError as exc:
         raise _write_error(out, exc, "cannot write the results") from None

@@ -2,24 +2,36 @@
 
 The store lives beside the output folder (``DIR.partial/`` for ``--out DIR``): the output folder
 itself only appears, atomically, once everything is done, and the store is then removed. Each
-replication is one pickle, ``<scenario hash>/<replication>.pkl``, written atomically as soon as
-the replication finishes. A replication is reused only for the exact same resolved scenario
-(same hash) and replication index, so a resumed run gives the same numbers as an uninterrupted
-one. The pickles are this program's own output: only resume from folders you wrote yourself.
+replication is one JSON document, ``<scenario hash>/<replication>.json``, written atomically as
+soon as the replication finishes. A replication is reused only for the exact same resolved
+scenario (same hash) and replication index, so a resumed run gives the same numbers as an
+uninterrupted one (JSON writes every float with its shortest exact representation).
+
+The store is data, never code: a planted or edited file can at worst hold wrong numbers, and
+``--resume`` refuses any file that is not a well-formed record of this scenario with one line
+(the pickles of earlier versions could run code when loaded).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 from gatesim.experiment.runner import ReplicationOutcome
+from gatesim.scenario.errors import ScenarioError
 
-FORMAT = 1
+FORMAT = 2
 SUFFIX = ".partial"
+RECORD_SUFFIX = ".json"
+MAX_RECORD_BYTES = 2_000_000_000
+_OUTCOME = TypeAdapter(ReplicationOutcome)
 
 
 def partial_folder(out: Path) -> Path:
@@ -34,38 +46,81 @@ class PartialStore:
         self.folder = folder
 
     def path(self, key: str, replication: int) -> Path:
-        return self.folder / key[:32] / f"{replication:06d}.pkl"
+        return self.folder / key[:32] / f"{replication:06d}{RECORD_SUFFIX}"
 
     def load(self, key: str, replication: int) -> ReplicationOutcome | None:
-        """The stored outcome, or None when absent, unreadable or for another scenario."""
+        """The stored outcome, or None when there is none. A file that is not a record of
+        this scenario and replication is refused (``ScenarioError``): someone changed it."""
+        path = self.path(key, replication)
         try:
-            with self.path(key, replication).open("rb") as handle:
-                record = pickle.load(handle)
-        except Exception:  # missing, truncated or foreign file: recompute instead
+            if path.stat().st_size > MAX_RECORD_BYTES:
+                raise _foreign(path, "too large")
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            raise _foreign(path, "not readable JSON") from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
-            return None
-        outcome = record.get("outcome")
-        if record.get("key") != key or not isinstance(outcome, ReplicationOutcome):
-            return None
-        return outcome if outcome.replication == replication else None
+            raise _foreign(path, "not a record of this gatesim version")
+        if record.get("key") != key:
+            raise _foreign(path, "a record of another scenario")
+        try:
+            outcome = _OUTCOME.validate_python(record.get("outcome"))
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            raise _foreign(path, f"malformed outcome ({where or 'outcome'})") from None
+        if outcome.replication != replication:
+            raise _foreign(path, "a record of another replication")
+        return outcome
 
     def save(self, key: str, outcome: ReplicationOutcome) -> None:
-        """Write one outcome atomically (a crash never leaves a half-written pickle)."""
+        """Write one outcome atomically (a crash never leaves a half-written record). A write
+        that fails (a full disk) is one line; the records already written stay for --resume."""
         target = self.path(key, outcome.replication)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        record = {"format": FORMAT, "key": key, "outcome": outcome}
-        fd, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+        record = {"format": FORMAT, "key": key, "outcome": _OUTCOME.dump_python(outcome)}
+        temp: Path | None = None
         try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+            temp = Path(name)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(record, handle, default=_plain)
             os.replace(temp, target)
+        except OSError as exc:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+            kept = self.count()
+            raise ScenarioError(
+                None,
+                "--out",
+                f"cannot write the replication store: {exc.strerror or exc}; {kept} finished "
+                f"replication(s) kept in {self.folder} for --resume",
+            ) from None
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            if temp is not None:
+                temp.unlink(missing_ok=True)
             raise
 
     def count(self) -> int:
-        return sum(1 for _ in self.folder.glob("*/*.pkl")) if self.folder.is_dir() else 0
+        if not self.folder.is_dir():
+            return 0
+        return sum(1 for _ in self.folder.glob(f"*/*{RECORD_SUFFIX}"))
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars in records and statistics, as the Python numbers they hold."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _foreign(path: Path, why: str) -> ScenarioError:
+    return ScenarioError(
+        None,
+        "--resume",
+        f"{path}: {why}; the store holds only gatesim's own records, so it was changed by "
+        "something else (remove the folder, or run without --resume)",
+    )

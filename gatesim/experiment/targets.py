@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.loader import read_yaml_file
 from gatesim.stats.intervals import t_quantile
 
 #: One-sided confidence of the verdicts ("holds with 95 % confidence").
@@ -207,14 +206,10 @@ def load_costs(path: Path | None, dimensions: Sequence[Dimension]) -> dict[str, 
     costs = {dim.path: Cost() for dim in dimensions}
     if path is None:
         return costs
-    try:
-        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(path, "--cost", f"cannot read file: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise ScenarioError(path, "--cost", "not a readable YAML file") from None
-    if not isinstance(tree, dict):
-        raise ScenarioError(path, "--cost", "expected a mapping FIELD.PATH: COST", tree)
+    try:  # the scenario files' reader: size and alias limits, duplicate keys refused
+        tree = read_yaml_file(path)
+    except ScenarioError as exc:
+        raise ScenarioError(path, "--cost", exc.message) from None
     for key, entry in tree.items():
         if key not in costs:
             hint = difflib.get_close_matches(str(key), list(costs), n=1)

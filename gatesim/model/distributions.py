@@ -28,6 +28,10 @@ from typing_extensions import Self
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Largest parameter magnitude (minutes: about 19 years), far beyond any real service time.
+MAX_PARAMETER = 1e7
+#: Every numeric parameter of every distribution (attribute names; ``base_mean`` is ``mean``).
+NUMERIC_FIELDS = ("shift", "value", "base_mean", "low", "mode", "high", "cv", "sd", "k", "values")
 # Tolerance on sum(p) of a mixture.
 MIXTURE_P_TOL = 1e-9
 
@@ -42,6 +46,25 @@ class _DistBase(BaseModel):
     )
 
     shift: float = 0.0
+
+    @field_validator(*NUMERIC_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        """A boolean is not a number (pydantic would read ``mean: true`` as 1)."""
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, bool):
+                raise ValueError("must be a number, not true/false")
+        return value
+
+    @field_validator(*NUMERIC_FIELDS, mode="after", check_fields=False)
+    @classmethod
+    def _not_huge(cls, value: Any) -> Any:
+        """Parameters are minutes or shape factors: a magnitude beyond MAX_PARAMETER would
+        overflow the clock (infinite delays) long before it meant anything."""
+        for item in value if isinstance(value, tuple) else (value,):
+            if item is not None and abs(item) > MAX_PARAMETER:
+                raise ValueError(f"must be at most {MAX_PARAMETER:,.0f} in size")
+        return value
 
     # --- subclass hooks (unshifted) -------------------------------------------------
     def _raw_mean(self) -> float:

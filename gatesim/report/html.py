@@ -39,6 +39,8 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
+from gatesim.scenario.errors import ScenarioError
+from gatesim.stations.plugins import load_plugin
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
@@ -1514,6 +1516,14 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
         "throughput_per_day=2000 (repeatable)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
+    parser.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="the --plugin modules of the run, when its scenario uses their station types",
+    )
     return parser
 
 
@@ -1525,8 +1535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     started = time.perf_counter()
     try:
+        for plugin in args.plugins:
+            load_plugin(plugin)
         path = write_report(args.folder, args.out, dict(args.target))
-    except ValueError as exc:
+    except (ValueError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.quiet:

@@ -14,7 +14,9 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,29 +25,71 @@ from pydantic import BaseModel, ValidationError
 
 from gatesim.scenario import schema
 from gatesim.scenario.errors import ScenarioError
+from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 
 MAX_FILE_BYTES = 5_000_000
 MAX_TREE_NODES = 2_000_000
 MAX_EXTENDS_DEPTH = 16
 MAX_CSV_ROWS = 5_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
+ALLOW_OPTION = "--allow-path"
+
+#: Folders (resolved) that ``extends:`` and ``csv:`` may read besides the top file's folder tree.
+_ALLOWED_FOLDERS: ContextVar[tuple[Path, ...]] = ContextVar("allowed_folders", default=())
+#: The folder (resolved) of the top scenario file of the load in progress: its tree is readable.
+_ROOT: ContextVar[Path | None] = ContextVar("scenario_root", default=None)
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> schema.Scenario:
+def load_scenario(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    allow_paths: Iterable[str | Path] = (),
+) -> schema.Scenario:
     """Read, merge (``extends:``), override, validate and network-check a scenario file.
 
     ``overrides`` maps dotted paths (``stations.xray.servers``) to values, applied after merging.
+    The files that ``extends:`` and ``csv:`` name must lie in the folder tree of ``path``, or in
+    one of ``allow_paths`` (symlinks are followed first).
     """
     path = Path(path)
-    raw = load_raw(path)
+    with allowed_folders(allow_paths):
+        raw = load_raw(path)
     if overrides:
         raw = apply_overrides(raw, overrides, path)
     return validate_raw(raw, path)
 
 
+@contextmanager
+def allowed_folders(folders: Iterable[str | Path]) -> Iterator[None]:
+    """Within the block, scenario files may also read from ``folders`` (``--allow-path``)."""
+    extra = tuple(_existing_folder(Path(folder)) for folder in folders)
+    token = _ALLOWED_FOLDERS.set((*_ALLOWED_FOLDERS.get(), *extra))
+    try:
+        yield
+    finally:
+        _ALLOWED_FOLDERS.reset(token)
+
+
+def _existing_folder(folder: Path) -> Path:
+    try:
+        resolved = folder.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        raise ScenarioError(None, ALLOW_OPTION, "folder not found", str(folder)) from None
+    if not resolved.is_dir():
+        raise ScenarioError(None, ALLOW_OPTION, "not a folder", str(folder))
+    return resolved
+
+
 def load_raw(path: Path) -> dict[str, Any]:
-    """The merged, CSV-inlined tree of a scenario file, before schema validation."""
-    return _load_with_bases(path, chain=())
+    """The merged, CSV-inlined tree of a scenario file, before schema validation. Files it
+    names may be read only inside the top file's folder tree (or an allowed folder)."""
+    top = _resolve_existing(path, YAML_SUFFIXES, None)
+    token = _ROOT.set(top.parent)
+    try:
+        return _load_with_bases(path, chain=())
+    finally:
+        _ROOT.reset(token)
 
 
 def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
@@ -56,6 +100,9 @@ def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
         raise _from_validation_error(exc, raw, path) from None
     except RecursionError:
         raise ScenarioError(path, "", "nesting is too deep") from None
+    boolean = bool_for_number(raw, scenario)
+    if boolean is not None:
+        raise ScenarioError(path, boolean[0], BOOL_FOR_NUMBER, boolean[1])
     from gatesim.model.network import build_network
     from gatesim.stations.registry import station_outcomes, validate_station_specs
 
@@ -100,21 +147,65 @@ def _drop_extension_fields(tree: dict[str, Any]) -> None:
 def _resolve_existing(
     path: Path, suffixes: tuple[str, ...], referrer: Path | None, field: str = "extends"
 ) -> Path:
+    """``path`` with symlinks resolved. A file that a scenario names (``referrer`` is set, and
+    ``path`` is relative to its folder) must lie in the allowed folders; that is checked before
+    its existence, so nothing outside is probed. Errors show the path as the file wrote it."""
     where = referrer if referrer is not None else path
     field = field if referrer is not None else ""
+    shown = str(path) if referrer is None else _as_written(path, referrer)
     if path.suffix.lower() not in suffixes:
-        raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", str(path))
+        raise ScenarioError(where, field, f"expected a {'/'.join(suffixes)} file", shown)
+    if referrer is not None:
+        _check_confined(_resolved(path, (where, field, shown), strict=False), (where, field, shown))
+    resolved = _resolved(path, (where, field, shown), strict=True)
+    if not resolved.is_file():
+        raise ScenarioError(where, field, "not a regular file", shown)
+    return resolved
+
+
+def _as_written(path: Path, referrer: Path) -> str:
+    """``path`` relative to the referring file's folder, as the file spelled it."""
+    return (
+        str(path.relative_to(referrer.parent))
+        if path.is_relative_to(referrer.parent)
+        else str(path)
+    )
+
+
+def _resolved(path: Path, context: tuple[Path, str, str], strict: bool) -> Path:
+    where, field, shown = context
+    try:
+        return path.resolve(strict=strict)
+    except (FileNotFoundError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ScenarioError(where, field, "file not found", shown) from None
+    except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
+        raise ScenarioError(where, field, f"cannot open: {exc.strerror}", shown) from None
+    except ValueError:  # the OS refuses the path itself (an embedded NUL byte)
+        raise ScenarioError(where, field, "not a valid file path", shown) from None
+
+
+def _check_confined(resolved: Path, context: tuple[Path, str, str]) -> None:
+    where, field, shown = context
+    root = _ROOT.get() or where.parent
+    if not any(resolved.is_relative_to(folder) for folder in (root, *_ALLOWED_FOLDERS.get())):
+        raise ScenarioError(
+            where,
+            field,
+            f"outside the scenario's folder tree (allow it with {ALLOW_OPTION} DIR)",
+            shown,
+        )
+
+
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """A YAML mapping read as scenario files are (size, alias and nesting limits, duplicate
+    keys refused, YAML 1.2 booleans); errors are ``ScenarioError`` naming ``path``."""
     try:
         resolved = path.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        raise ScenarioError(where, field, "file not found", str(path)) from None
-    except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
-        raise ScenarioError(where, field, f"cannot open: {exc.strerror}", str(path)) from None
-    except ValueError:  # the OS refuses the path itself (an embedded NUL byte)
-        raise ScenarioError(where, field, "not a valid file path", str(path)) from None
+    except (OSError, RuntimeError, ValueError):
+        raise ScenarioError(path, "", "file not found") from None
     if not resolved.is_file():
-        raise ScenarioError(where, field, "not a regular file", str(path))
-    return resolved
+        raise ScenarioError(path, "", "not a regular file")
+    return _read_yaml(resolved)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -142,7 +233,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", "file is empty")
     if not isinstance(tree, dict):
         raise ScenarioError(path, "", "top level must be a mapping of fields", _type_name(tree))
-    if _expanded_size(tree) > MAX_TREE_NODES:
+    try:
+        size = _expanded_size(tree)
+    except ScenarioError as exc:
+        raise exc.with_file(path) from None
+    if size > MAX_TREE_NODES:
         raise ScenarioError(path, "", f"more than {MAX_TREE_NODES} values (YAML alias bomb?)")
     return copy.deepcopy(tree)
 
@@ -214,7 +309,7 @@ def _expanded_size(tree: Any) -> int:
 
     def size(node: Any, depth: int) -> int:
         if depth > 200:
-            raise ScenarioError(Path("?"), "", "nesting is deeper than 200 levels")
+            raise ScenarioError(None, "", "nesting is deeper than 200 levels")
         key = id(node)
         if key in memo:
             return memo[key]

@@ -645,6 +645,17 @@ def _check_volume(s: Scenario) -> None:
     The expectation is exact: daily volume × demand_scale × every day's factor (multipliers,
     growth, seasons, weekdays), plus the trace lengths.
     """
+    expected = expected_trucks(s)
+    if expected > MAX_EXPECTED_TRUCKS:
+        raise ValueError(
+            f"arrivals: about {expected:.3g} trucks expected over {s.days} days; "
+            f"the limit is {MAX_EXPECTED_TRUCKS:.0e}"
+        )
+
+
+def expected_trucks(s: Scenario) -> float:
+    """Trucks expected over the horizon: daily volume × demand_scale × every day's factor
+    (multipliers, growth, seasons, weekdays), plus the trace lengths."""
     from gatesim.model.demand import day_factors
 
     expected = 0.0
@@ -655,11 +666,7 @@ def _check_volume(s: Scenario) -> None:
                 factors[m.from_day : m.to_day] *= m.factor
             expected += arrival.per_day * s.demand_scale * float(factors.sum())
         expected += len(arrival.trace.times) if arrival.trace else 0
-    if expected > MAX_EXPECTED_TRUCKS:
-        raise ValueError(
-            f"arrivals: about {expected:.3g} trucks expected over {s.days} days; "
-            f"the limit is {MAX_EXPECTED_TRUCKS:.0e}"
-        )
+    return expected
 
 
 def _check_demand_refs(s: Scenario) -> None:

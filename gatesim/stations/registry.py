@@ -1,13 +1,15 @@
-"""Station types by name: built-ins register themselves; third-party types by dotted path.
+"""Station types by name: built-ins register themselves; plug-ins come from explicit sources.
 
-A scenario says ``type: xray_scanner`` (registered) or ``type: mypkg.bays:ColdChainBay``
-(imported on demand). Parameters are validated against the class's ``Params`` model here,
-at load time, so a bad ``params:`` block fails with the same one-line error as any field.
+A scenario says ``type: xray_scanner``: a registered name, never a module path. Names are
+registered by the built-in families, by installed packages' entry points (group
+``gatesim.stations``) and by modules named with ``--plugin`` (see :mod:`gatesim.stations.plugins`),
+so a scenario file never causes an import. Parameters are validated against the class's
+``Params`` model here, at load time, so a bad ``params:`` block fails with the same one-line
+error as any field.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,7 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario, _suggest
+from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 from gatesim.stations.base import Station
+from gatesim.stations.plugins import installed_types, load_entry_point
 
 _REGISTRY: dict[str, type[Station]] = {}
 S = TypeVar("S", bound=type[Station])
@@ -42,35 +46,39 @@ def _qualified(cls: type) -> str:
 
 
 def station_types() -> dict[str, type[Station]]:
-    """All registered station types (built-ins included), by name."""
+    """All available station types by name: built-ins, loaded plug-ins and installed ones."""
     _load_builtins()
+    for name, point in installed_types().items():
+        if name not in _REGISTRY:
+            _register_installed(name, load_entry_point(point, "types"))
     return dict(sorted(_REGISTRY.items()))
 
 
 def resolve_station_type(type_name: str, field: str = "type") -> type[Station]:
-    """The class for a registered name or a ``module:Class`` / ``module.Class`` path."""
+    """The class registered under ``type_name`` (loading an installed plug-in if it is one)."""
     _load_builtins()
     if type_name in _REGISTRY:
         return _REGISTRY[type_name]
-    if ":" not in type_name and "." not in type_name:
-        raise ScenarioError(
-            None, field, f"unknown station type '{type_name}'{_suggest(type_name, _REGISTRY)}"
-        )
-    return _import_class(type_name, field)
+    point = installed_types().get(type_name)
+    if point is None:
+        raise ScenarioError(None, field, _unknown_type(type_name))
+    return _register_installed(type_name, load_entry_point(point, field))
 
 
-def _import_class(path: str, field: str) -> type[Station]:
-    module_name, _, class_name = path.replace(":", ".").rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any import failure is the scenario's problem, reported in one line
-        raise ScenarioError(
-            None, field, f"cannot import module '{module_name}': {type(exc).__name__}: {exc}"
-        ) from None
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Station)):
-        raise ScenarioError(None, field, f"'{path}' is not a Station subclass")
-    return cls
+def _register_installed(name: str, cls: type) -> type[Station]:
+    if not issubclass(cls, Station):
+        raise ScenarioError(None, "type", f"installed plug-in '{name}' is not a Station subclass")
+    _REGISTRY.setdefault(name, cls)  # its own decorator may have registered it on import
+    return _REGISTRY[name]
+
+
+def _unknown_type(type_name: str) -> str:
+    known = sorted({*_REGISTRY, *installed_types()})
+    return (
+        f"unknown station type {type_name[:80]!r}{_suggest(type_name, known)}; "
+        f"known: {', '.join(known)} "
+        "(plug-in types come from installed packages or --plugin MODULE_OR_FILE)"
+    )
 
 
 def validate_station_specs(scenario: Scenario) -> dict[str, tuple[type[Station], BaseModel]]:
@@ -93,7 +101,7 @@ def station_outcomes(resolved: dict[str, tuple[type[Station], BaseModel]]) -> di
 
 def validate_params(cls: type[Station], params: dict[str, object], where: str) -> BaseModel:
     try:
-        return cls.Params.model_validate(params)
+        validated = cls.Params.model_validate(params)
     except ValidationError as exc:
         error = max(exc.errors(), key=lambda e: len(e["loc"]))
         loc = ".".join(str(part) for part in error["loc"])
@@ -105,6 +113,10 @@ def validate_params(cls: type[Station], params: dict[str, object], where: str) -
             message = f"unknown parameter '{unknown}'{_suggest(unknown, allowed)}"
             return _raise(field, message, error.get("input"))
         return _raise(field, message, error.get("input"))
+    boolean = bool_for_number(params, validated)
+    if boolean is not None:
+        return _raise(f"{where}.{boolean[0]}", BOOL_FOR_NUMBER, boolean[1])
+    return validated
 
 
 def _raise(field: str, message: str, value: object) -> BaseModel:

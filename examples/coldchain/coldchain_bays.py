@@ -1,10 +1,15 @@
 """A third-party station type: a cold-chain quarantine bay that inspects reefers in batches.
 
-This module lives outside the ``gatesim`` package on purpose. A scenario refers to it by dotted
-path (``type: bays:ColdChainBay``); gatesim imports it while loading the scenario, so the folder
-holding ``bays.py`` must be importable (``run.py`` puts its own folder on ``sys.path``; on the
-command line use ``PYTHONPATH=examples/coldchain``). Importing the module also registers the
-type under the short name ``cold_chain_bay`` (the decorator), for scenarios loaded afterwards.
+This module lives outside the ``gatesim`` package on purpose: it is a plug-in. A scenario names
+its type ``cold_chain_bay`` and never imports anything itself; gatesim knows the type once the
+module is loaded explicitly, in one of two ways:
+
+- installed as a package (``pip install examples/coldchain``): ``pyproject.toml`` declares the
+  entry point ``cold_chain_bay = "coldchain_bays:ColdChainBay"`` in the group
+  ``gatesim.stations``, so every gatesim command finds it without a flag;
+- named on the command line, ``--plugin examples/coldchain/coldchain_bays.py`` (or
+  ``gatesim.load_plugin(path)`` in Python, as ``run.py`` does): importing the module runs the
+  ``@register_station("cold_chain_bay")`` decorator below.
 
 Behaviour: the bay's ``servers`` are inspection positions in a refrigerated shed. The shed is
 only opened for a batch: service starts when ``batch_size`` trucks wait, or when the oldest
