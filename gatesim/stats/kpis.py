@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from gatesim.model.results import FloatArray, RunResult
+from gatesim.stats.groups import stream_groups
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.sides import side_kpis
 
@@ -31,7 +32,7 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     row: dict[str, float] = {}
     row.update(_throughput(result))
     row.update(_time_in_system(result))
-    row.update(process_time_kpis(result, _groups(result)))
+    row.update(process_time_kpis(result, stream_groups(result)))
     row.update(_backlog(result))
     row.update(side_kpis(result))  # VN-side backlog, empty returns (gatesim.stats.sides)
     row.update(_station_kpis(result))
@@ -41,20 +42,6 @@ def replication_kpis(result: RunResult) -> dict[str, float]:
     return row
 
 
-def _groups(result: RunResult) -> dict[str, list[int]]:
-    """Stream indices by breakdown suffix ('' = all trucks)."""
-    groups: dict[str, list[int]] = {"": list(range(len(result.streams)))}
-    for i, info in enumerate(result.streams):
-        for key in (
-            f".{info.lane}",
-            f".{info.lane}.{info.direction}",
-            f".direction.{info.direction}",
-            f".cargo.{info.cargo}",
-        ):
-            groups.setdefault(key, []).append(i)
-    return groups
-
-
 def _throughput(result: RunResult) -> dict[str, float]:
     """Cleared and offered per measured day, and the share of the offered that cleared
     (below 1 when trucks are lost or the backlog grows; above 1 when a warm-up backlog clears)."""
@@ -62,7 +49,7 @@ def _throughput(result: RunResult) -> dict[str, float]:
     cleared = result.cleared_after_warmup_by_stream
     offered = result.arrived_after_warmup_by_stream
     row: dict[str, float] = {}
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result).items():
         out, came = float(cleared[ix].sum()), float(offered[ix].sum())
         row[f"throughput_per_day{key}"] = out / days
         row[f"offered_per_day{key}"] = came / days
@@ -81,7 +68,7 @@ def growth_slope(daily: FloatArray) -> float:
 def _time_in_system(result: RunResult) -> dict[str, float]:
     row: dict[str, float] = {}
     hours = result.time_in_system_min / 60.0
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result).items():
         sample = hours[np.isin(result.time_in_system_stream, ix)] if key else hours
         row.update(_distribution_kpis("time_in_system", key, sample))
     return row
@@ -105,7 +92,7 @@ def _backlog(result: RunResult) -> dict[str, float]:
         "cleared": float(result.cleared_by_stream.sum()),
         "lost": float(result.lost_by_stream.sum()),
     }
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result).items():
         daily = at_report[:, ix].sum(axis=1) if len(at_report) else np.zeros(1)
         row[f"backlog_at_report_mean{key}"] = float(daily.mean())
         row[f"backlog_at_report_max{key}"] = float(daily.max())
@@ -190,9 +177,9 @@ def _trade_value_kpis(result: RunResult) -> dict[str, float]:
     np.add.at(delayed, result.time_in_system_stream, result.time_in_system_min / 60.0)
     delayed *= value
     row: dict[str, float] = {}
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result).items():
         row[f"value_cleared_musd_per_day{key}"] = float(cleared[ix].sum()) / 1e6 / days
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result).items():
         row[f"value_delayed_musd_h_per_day{key}"] = float(delayed[ix].sum()) / 1e6 / days
     return row
 

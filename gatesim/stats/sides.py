@@ -24,19 +24,7 @@ import numpy as np
 
 from gatesim.model.results import IntArray, RunResult
 from gatesim.model.returns import EMPTY_AT_REPORT, EMPTY_COUNTS
-
-
-def _groups(result: RunResult) -> dict[str, list[int]]:
-    """Stream indices by breakdown suffix ('' = all streams), as the loaded KPIs group them."""
-    groups: dict[str, list[int]] = {"": list(range(len(result.streams)))}
-    for i, info in enumerate(result.streams):
-        for key in (
-            f".{info.lane}",
-            f".{info.lane}.{info.direction}",
-            f".direction.{info.direction}",
-        ):
-            groups.setdefault(key, []).append(i)
-    return groups
+from gatesim.stats.groups import stream_groups
 
 
 def _daily(at_report: IntArray, ix: list[int]) -> IntArray:
@@ -58,7 +46,7 @@ def side_kpis(result: RunResult) -> dict[str, float]:
     counts = result.empty_by_stream
     column = EMPTY_COUNTS.index
     row: dict[str, float] = {}
-    for key, ix in _groups(result).items():
+    for key, ix in stream_groups(result, by_cargo=False).items():
         daily = _daily(vn_side, ix)
         row[f"vn_side_backlog_at_report_mean{key}"] = float(daily.mean())
         row[f"vn_side_backlog_at_report_max{key}"] = float(daily.max())
