@@ -167,7 +167,7 @@ def test_a_module_path_in_type_is_an_unknown_name_and_imports_nothing(
     assert (done.returncode, done.stdout) == (2, ""), done.stderr
     assert done.stderr.startswith(
         f"error: s.yaml: stations.s1.type: unknown station type {type_name!r}; "
-        "known: agv_crossing, "
+        "known: acceptance, agv_crossing, "
     )
     assert done.stderr.count("\n") == 1
     assert not marker.exists()

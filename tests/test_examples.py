@@ -244,7 +244,7 @@ def test_without_the_plugin_the_type_is_a_one_line_error(plugin_dir: Path) -> No
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith(
         f"error: {plugin_dir / 'scenario.yaml'}: stations.booth.type: "
-        "unknown station type 'busy_booth'; known: agv_crossing, auto_gate, "
+        "unknown station type 'busy_booth'; known: acceptance, agv_crossing, "
     )
     assert err[0].endswith(
         "(plug-in types come from installed packages or --plugin MODULE_OR_FILE)"
