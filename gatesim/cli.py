@@ -298,6 +298,10 @@ def _add_experiment_options(cmd: argparse.ArgumentParser) -> None:
         type=positive_int,
         help="cap on replications with --replications auto (50)",
     )
+    _add_output_and_executor_options(cmd)
+
+
+def _add_output_and_executor_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--out", type=Path, help="output folder (default results/<name>-<time>)")
     cmd.add_argument("--force", action="store_true", help="replace an existing output folder")
     cmd.add_argument(

@@ -9,16 +9,21 @@ from gatesim.model.engine import simulate
 HOURS = {"h": {"hours": [["08:00", "10:00"]]}}
 
 
+def _one_hour_station(stream: dict[str, object]) -> object:
+    """One server open 08:00-10:00, 30 min a truck, fed by ``stream``."""
+    return scenario(
+        {"s1": {"service": det(30), "calendar": "h"}},
+        {"r": {"origin": "src", "steps": ["s1"], "destination": "out"}},
+        {"a": stream},
+        calendars=HOURS,
+    )
+
+
 def test_backlog_waits_for_opening_ahead_of_the_day() -> None:
     # 3 trucks carried in arrive at 0 and wait for 08:00 (480); one server, 30 min each:
     #   backlog trucks 0, 1, 2: 480-510, 510-540, 540-570 (waits 480, 510, 540);
     #   the day's truck (id 3) arrives at 500 and queues behind them: 570-600.
-    s = scenario(
-        {"s1": {"service": det(30), "calendar": "h"}},
-        {"r": {"origin": "src", "steps": ["s1"], "destination": "out"}},
-        {"a": trace_stream([500], initial_backlog=3)},
-        calendars=HOURS,
-    )
+    s = _one_hour_station(trace_stream([500], initial_backlog=3))
     result = simulate(s)
     assert timeline(result) == [
         (0, "s1", 0.0, 480.0, 510.0),
@@ -28,14 +33,7 @@ def test_backlog_waits_for_opening_ahead_of_the_day() -> None:
     ]
     assert result.conservation() == {"arrived": 4, "cleared": 4, "lost": 0, "in_system": 0}
     # without the backlog the day's truck is served on arrival
-    empty = simulate(
-        scenario(
-            {"s1": {"service": det(30), "calendar": "h"}},
-            {"r": {"origin": "src", "steps": ["s1"], "destination": "out"}},
-            {"a": trace_stream([500])},
-            calendars=HOURS,
-        )
-    )
+    empty = simulate(_one_hour_station(trace_stream([500])))
     assert timeline(empty) == [(0, "s1", 500.0, 500.0, 530.0)]
 
 
