@@ -22,6 +22,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(PY) -m ruff check gatesim tests benchmarks examples scripts run_sim.py
 	$(PY) -m mypy gatesim benchmarks
+	$(VENV)/bin/lint-imports
 
 # Headless Chromium for the report's browser test (Debian's package; needs root or sudo).
 browser:

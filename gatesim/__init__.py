@@ -4,13 +4,8 @@ The public API is what ``__all__`` lists (documented in docs/api.md; writing sta
 docs/extending.md); everything else may change between versions.
 """
 
-from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
-from gatesim.experiment.sensitivity import SensitivityOptions
-from gatesim.experiment.sensitivity_result import SensitivityResult
-from gatesim.experiment.sensitivity_run import sensitivity
-from gatesim.model.calendar import Calendar
-from gatesim.model.distributions import (
+from gatesim.core.calendar import Calendar
+from gatesim.core.distributions import (
     Deterministic,
     Distribution,
     Empirical,
@@ -23,11 +18,16 @@ from gatesim.model.distributions import (
     Uniform,
     parse_distribution,
 )
+from gatesim.core.errors import ScenarioError
+from gatesim.core.results import RunResult
+from gatesim.core.trucks import Truck
+from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
+from gatesim.experiment.sensitivity import SensitivityOptions
+from gatesim.experiment.sensitivity_result import SensitivityResult
+from gatesim.experiment.sensitivity_run import sensitivity
 from gatesim.model.engine import ConservationError, Replication, simulate
-from gatesim.model.results import RunResult
-from gatesim.model.trucks import Truck
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.loading import load_scenario
 from gatesim.scenario.schema import Scenario, StationSpec
 from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.plugins import load_plugin

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 
 if TYPE_CHECKING:  # the CLI imports the heavy layers lazily, when a command needs them
     from gatesim.experiment.runner import ExperimentResult
@@ -576,7 +576,7 @@ def _types() -> int:
 
 
 def _validate(path: Path) -> int:
-    from gatesim.scenario.loader import load_scenario
+    from gatesim.model.loading import load_scenario
 
     scenario = load_scenario(path)
     print(
@@ -711,11 +711,11 @@ def partial_folder(out: Path) -> Path:
 
 
 def _run(args: argparse.Namespace, command: list[str]) -> int:
-    from gatesim.experiment.display import design_lines, print_lines
     from gatesim.experiment.manifests import run_extra
     from gatesim.experiment.output import write_experiment
+    from gatesim.model.loading import load_scenario
     from gatesim.report.console import print_summary
-    from gatesim.scenario.loader import load_scenario
+    from gatesim.report.studies import design_lines, print_lines
 
     scenario = load_scenario(args.scenario, run_overrides(args))
     design = _design(args)
@@ -740,8 +740,8 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
         unique_folders,
         write_comparison_files,
     )
-    from gatesim.experiment.display import comparison_table, design_lines, print_lines
     from gatesim.experiment.manifests import group_manifest
+    from gatesim.report.studies import comparison_table, design_lines, print_lines
 
     scenarios = _load_compared(args.scenarios, run_overrides(args))
     design = _design(args)
@@ -820,7 +820,7 @@ def _write_members(
 
 def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Scenario]:
     """Every scenario with the first one's seed and replication count (common random numbers)."""
-    from gatesim.scenario.loader import load_scenario
+    from gatesim.model.loading import load_scenario
 
     if len(paths) < 2:
         raise ScenarioError(None, "compare", "needs at least two scenario files")
@@ -832,9 +832,9 @@ def _load_compared(paths: list[Path], overrides: dict[str, Any]) -> list[Scenari
 def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     from rich.console import Console
 
-    from gatesim.experiment.display import sweep_table as sweep_display
     from gatesim.experiment.manifests import group_manifest
     from gatesim.experiment.sweep import sweep_points, sweep_table, write_sweep_files
+    from gatesim.report.studies import sweep_table as sweep_display
 
     points = sweep_points(args.scenario, args.axes, run_overrides(args))
     design = _design(args)
@@ -897,7 +897,7 @@ def _capacity(args: argparse.Namespace, command: list[str]) -> int:
     from gatesim.experiment.executors import ExecutorError
     from gatesim.experiment.output import check_output_folder
     from gatesim.experiment.study import Execution
-    from gatesim.scenario.loader import load_scenario
+    from gatesim.model.loading import load_scenario
 
     overrides: dict[str, Any] = dict(args.assignments)
     for flag in ("days", "seed", "replications"):

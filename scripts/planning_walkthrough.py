@@ -37,7 +37,7 @@ from typing import Any
 
 from scenario_table import fmt  # the same "mean [lo, hi]" cells as docs/scenarios.md
 
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.loading import load_scenario
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

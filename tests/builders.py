@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.model.engine import SUMMED_FIELDS
-from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.scenario.schema import Scenario
 
 SOURCE_SINK = {"src": {"kind": "source"}, "out": {"kind": "sink"}}

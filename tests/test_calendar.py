@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from gatesim.model.calendar import Calendar, CalendarSpec, Suspension, utc_offset_minutes
+from gatesim.core.calendar import Calendar, CalendarSpec, Suspension, utc_offset_minutes
 
 START = date(2025, 1, 1)  # a Wednesday
 INF = math.inf

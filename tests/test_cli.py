@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from gatesim.cli import main
-from gatesim.model.results import TRUCK_COLUMNS
+from gatesim.core.results import TRUCK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_SIM = ROOT / "run_sim.py"

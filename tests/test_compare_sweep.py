@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.compare import comparison_document, comparison_table, unique_folders
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
 from gatesim.experiment.store import PartialStore, partial_folder
 from gatesim.experiment.study import Design, next_count, replication_key, search_limit
 from gatesim.experiment.sweep import Axis, parse_axis, slug, sweep_points
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.loading import load_scenario
 
 SCENARIO = """\
 name: small

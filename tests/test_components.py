@@ -10,6 +10,7 @@ from builders import assert_same_up_to_order, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gatesim.core.results import RunResult
 from gatesim.experiment.runner import (
     STAGED,
     WHOLE,
@@ -21,7 +22,6 @@ from gatesim.experiment.runner import (
 )
 from gatesim.model.components import Component, components
 from gatesim.model.engine import Replication, merge_pieces, simulate, simulate_piece
-from gatesim.model.results import RunResult
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.kpis import replication_kpis
 

@@ -15,9 +15,10 @@ from builders import det, scenario, trace_stream, truck_rows
 from gatesim.cli import build_parser, run_overrides
 from gatesim.model import arrivals as arrivals_module
 from gatesim.model.arrivals import hourly_means
-from gatesim.model.demand import shifted_start
 from gatesim.model.engine import simulate
-from gatesim.scenario.loader import apply_overrides, load_raw, load_scenario
+from gatesim.model.loading import load_scenario
+from gatesim.scenario.demand import shifted_start
+from gatesim.scenario.loader import apply_overrides, load_raw
 from gatesim.scenario.schema import GrowthSpec, Scenario
 from gatesim.stats.kpis import replication_kpis
 
@@ -186,7 +187,7 @@ def test_seasonal_year_truck_counts() -> None:
     the 12.8 % that ignoring the calendar would give; every season's count to 4 sd.
     """
     s = load_scenario(SCENARIOS / "year_2025.yaml")
-    from gatesim.model.demand import season_days
+    from gatesim.scenario.demand import season_days
 
     expected = np.zeros(s.days)
     counts = np.zeros(s.days)

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from gatesim.model import distributions as D
-from gatesim.model.distributions import (
+from gatesim.core import distributions as D
+from gatesim.core.distributions import (
     Deterministic,
     Distribution,
     Empirical,

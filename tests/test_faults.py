@@ -161,7 +161,7 @@ def test_a_run_that_cannot_fit_is_refused_before_simulating(
     in the replication, and 4 x 200 x 320 bytes of records kept here. The refusal comes
     before any file is written."""
     from gatesim.experiment import memory
-    from gatesim.scenario.loader import load_scenario
+    from gatesim.model.loading import load_scenario
 
     loaded = load_scenario(scenario)
     expected = 150_000_000 * 2 + 200 * 400 + 200 * 320 + 4 * 200 * 320

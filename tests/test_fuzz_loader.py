@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from gatesim import ScenarioError, simulate
 from gatesim.cli import main
-from gatesim.scenario.loader import allowed_folders, load_raw, load_scenario
+from gatesim.model.loading import load_scenario
+from gatesim.scenario.loader import allowed_folders, load_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

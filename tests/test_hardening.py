@@ -26,7 +26,7 @@ import gatesim.cli
 import gatesim.experiment.capacity_run
 import gatesim.experiment.output
 from gatesim.cli import main
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.loading import load_scenario
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 ROOT_IGNORES_MODES = "running as root: root writes into read-only (chmod 555) folders anyway"

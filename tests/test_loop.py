@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 import simpy
 
-from gatesim.model.calendar import Calendar
-from gatesim.model.loop import FastEnvironment, scheduler
+from gatesim.core.calendar import Calendar
+from gatesim.core.loop import FastEnvironment, scheduler
 
 
 def _trace(env: simpy.Environment, call: Callable[..., None]) -> list[tuple[float, str]]:

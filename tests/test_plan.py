@@ -16,6 +16,7 @@ import pytest
 
 from gatesim import load_scenario
 from gatesim.cli import main
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.levers import lever_side, override_sides, policy_side
 from gatesim.experiment.plan import CapacitySearch, Value
 from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
@@ -30,7 +31,6 @@ from gatesim.experiment.targets import (
     parse_target,
     parse_vary,
 )
-from gatesim.scenario.errors import ScenarioError
 from gatesim.stats.queueing import mmc_wait
 
 

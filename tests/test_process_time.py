@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from builders import det, scenario, timeline, trace_stream
 
-from gatesim.model.calendar import Calendar, CalendarSpec
+from gatesim.core.calendar import Calendar, CalendarSpec
 from gatesim.model.engine import simulate
 from gatesim.stations.opening_wait import closed_minutes
 from gatesim.stats.kpis import replication_kpis

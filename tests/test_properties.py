@@ -16,8 +16,8 @@ from builders import assert_results_identical, truck_rows, visit_rows, visits_by
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gatesim.core.results import RunResult
 from gatesim.model.engine import ConservationError, Replication, simulate
-from gatesim.model.results import RunResult
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station
 

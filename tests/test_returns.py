@@ -15,11 +15,11 @@ from builders import assert_same_up_to_order, det, scenario, timeline, trace_str
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gatesim.core.errors import ScenarioError
 from gatesim.model.components import components
 from gatesim.model.engine import merge_pieces, simulate, simulate_piece
+from gatesim.model.loading import load_scenario
 from gatesim.model.returns import EMPTY_AT_REPORT, EMPTY_COUNTS
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import load_scenario
 from gatesim.stations.registry import validate_station_specs
 from gatesim.stats.kpis import replication_kpis
 

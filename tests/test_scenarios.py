@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gatesim.core.errors import ScenarioError
 from gatesim.model.engine import simulate
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.loading import load_scenario
 from gatesim.stats.kpis import replication_kpis
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.sensitivity import (
     SensitivityOptions,
     analyse,
@@ -22,7 +23,6 @@ from gatesim.experiment.sensitivity import (
 )
 from gatesim.experiment.sensitivity_result import OTHERS
 from gatesim.experiment.uncertainty import Factor, factor
-from gatesim.scenario.errors import ScenarioError
 
 
 def function_model(factors: list[Factor], fn):  # type: ignore[no-untyped-def]

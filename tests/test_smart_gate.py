@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from gatesim import Scenario, ScenarioError, load_scenario, simulate
+from gatesim.model.loading import validate_raw
 from gatesim.model.network import build_network
-from gatesim.scenario.loader import load_raw, validate_raw
+from gatesim.scenario.loader import load_raw
 
 DET4 = {"dist": "deterministic", "value": 4.0}
 

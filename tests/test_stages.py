@@ -15,10 +15,11 @@ import gatesim.model.stages as stages
 from gatesim.experiment.runner import STAGED, run_experiment, run_replications, split_plan
 from gatesim.model.components import Component
 from gatesim.model.engine import Replication, merge_pieces, simulate, simulate_piece
+from gatesim.model.flows import ORIGIN, expected_visits
+from gatesim.model.loading import load_scenario
 from gatesim.model.network import build_network
 from gatesim.model.pipeline import PipelineError, can_fork, run_stages
-from gatesim.model.stages import ORIGIN, expected_visits, pipeline, split_stations
-from gatesim.scenario.loader import load_scenario
+from gatesim.model.stages import pipeline, split_stations
 from gatesim.scenario.schema import Scenario
 
 EXP = {"dist": "exponential", "mean": 10.0}

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from gatesim.core.monitors import HourlyProfile, TimeWeighted
 from gatesim.stats.intervals import (
     paired_difference,
     relative_half_width,
@@ -19,7 +20,6 @@ from gatesim.stats.intervals import (
     t_interval,
     welch_interval,
 )
-from gatesim.stats.monitors import HourlyProfile, TimeWeighted
 from gatesim.stats.warmup import mser5
 
 # --- TimeWeighted ------------------------------------------------------------------------------

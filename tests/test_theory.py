@@ -21,8 +21,8 @@ import pytest
 from builders import trucks_by_id, visit_rows
 from scipy.stats import t as t_dist
 
+from gatesim.core.results import RunResult
 from gatesim.model.engine import simulate
-from gatesim.model.results import RunResult
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.queueing import (
     cobham_priority_waits,

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.runner import ReplicationOutcome
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.routes import entry_stations, group_key, stations_by_group
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import ArrivalSpec, DemandSpec, Scenario
 from gatesim.stats.intervals import t_interval
 from gatesim.stats.saturation import Growth, backlog_growth

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.output import json_safe, write_json
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.scenario.errors import ScenarioError
 from gatesim.stats.intervals import paired_difference, welch_interval
 from gatesim.stats.kpis import HEADLINE
 

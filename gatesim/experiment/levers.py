@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.targets import Dimension
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["SIDES", "check_sides", "lever_side", "override_sides", "policy_side"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 from gatesim.scenario.schema import Scenario, expected_trucks
 
 LIVE_TRUCK_BYTES = 400
@@ -46,7 +46,7 @@ def estimate_bytes(scenarios: Sequence[Scenario], workers: int) -> int:
 
 
 def _expected_visits(scenario: Scenario) -> float:
-    from gatesim.model.stages import expected_visits
+    from gatesim.model.flows import expected_visits
 
     flow = expected_visits(scenario, tuple(scenario.arrivals))
     return float(sum(flow.visits.values()))

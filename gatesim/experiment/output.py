@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
+from gatesim.core.errors import ScenarioError
+from gatesim.core.randomness import replication_seed
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.model.randomness import replication_seed
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
 
 

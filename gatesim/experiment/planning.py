@@ -20,6 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.levers import check_sides, lever_side, override_sides, policy_side
 from gatesim.experiment.output import (
     environment,
@@ -47,8 +48,8 @@ from gatesim.experiment.targets import (
     parse_vary,
 )
 from gatesim.model.components import components
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
+from gatesim.model.loading import validate_raw
+from gatesim.scenario.loader import apply_overrides, load_raw
 from gatesim.scenario.schema import Scenario
 
 EXIT_FOUND, EXIT_NONE_IN_RANGE = 0, 1

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.experiment.executors import run_tasks
 from gatesim.model.components import components
 from gatesim.model.engine import merge_pieces, simulate, simulate_piece
-from gatesim.model.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
+from gatesim.model.flows import expected_visits
 from gatesim.model.routes import stations_by_group
-from gatesim.model.stages import expected_visits, pipeline
+from gatesim.model.stages import pipeline
 from gatesim.scenario.schema import Scenario
 from gatesim.stats import saturation
 from gatesim.stats.intervals import Summary, summarise, t_interval

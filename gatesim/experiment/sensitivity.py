@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.sensitivity_result import OTHERS, SensitivityResult
 from gatesim.experiment.uncertainty import Factor
-from gatesim.scenario.errors import ScenarioError
 
 Model = Callable[[np.ndarray], np.ndarray]
 METHODS = ("morris", "sobol")

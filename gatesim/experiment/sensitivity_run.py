@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.executors import ExecutorError, run_tasks
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
@@ -31,7 +32,6 @@ from gatesim.experiment.store import PartialStore
 from gatesim.experiment.study import Execution, scheduler_address
 from gatesim.experiment.uncertainty import DesignSpace
 from gatesim.model.engine import simulate
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.kpis import replication_kpis
 

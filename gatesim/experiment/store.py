@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.runner import ReplicationOutcome
-from gatesim.scenario.errors import ScenarioError
 
 FORMAT = 2
 SUFFIX = ".partial"

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.executors import local_cluster
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replications
 from gatesim.experiment.store import PartialStore
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import relative_half_width, t_quantile
 from gatesim.stats.warmup import BATCH, mser5

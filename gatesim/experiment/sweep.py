@@ -17,10 +17,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.output import write_json
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
+from gatesim.model.loading import validate_raw
+from gatesim.scenario.loader import apply_overrides, load_raw
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.kpis import HEADLINE
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 from gatesim.scenario.loader import read_yaml_file
 from gatesim.stats.intervals import t_quantile
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gatesim.scenario.errors import ScenarioError
-from gatesim.scenario.loader import apply_overrides, load_raw, validate_raw
+from gatesim.core.errors import ScenarioError
+from gatesim.model.loading import validate_raw
+from gatesim.scenario.loader import apply_overrides, load_raw
 from gatesim.scenario.schema import Scenario, UncertainSpec
 
 #: Fields that define the experiment rather than the gate: varying them is not an assumption

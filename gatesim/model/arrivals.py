@@ -1,7 +1,7 @@
 """Truck arrivals: non-homogeneous Poisson by hourly profile × daily volume, or a replayed trace.
 
 The daily volume is scaled day by day by the demand calendar (growth to the planning year,
-seasons and weekday factors by date, ``gatesim.model.demand``) and the stream's multipliers.
+seasons and weekday factors by date, ``gatesim.scenario.demand``) and the stream's multipliers.
 
 The rate is piecewise constant per clock hour (model time), so the exact method is used: the
 count in each hour is Poisson with that hour's mean and the times are uniform within the hour
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from gatesim.model.demand import day_factors
+from gatesim.scenario.demand import day_factors
 from gatesim.scenario.schema import ArrivalSpec, Scenario
 
 MINUTES_PER_HOUR = 60.0

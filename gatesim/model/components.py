@@ -6,7 +6,7 @@ route (a route's ``choose`` steps share one random stream). Nodes (sources and s
 roads hold no state, so a source or sink used by two lanes does not join them.
 
 Every random draw in gatesim comes from a stream named per arrival stream, route or station
-(:mod:`gatesim.model.randomness`), so a component simulated alone draws exactly the numbers it
+(:mod:`gatesim.core.randomness`), so a component simulated alone draws exactly the numbers it
 draws inside the whole scenario. :class:`gatesim.model.engine.Replication` runs one component
 per piece and :func:`gatesim.model.engine.merge_pieces` adds the pieces up.
 """

@@ -25,17 +25,17 @@ import numpy as np
 import numpy.typing as npt
 from simpy.events import NORMAL
 
+from gatesim.core.calendar import Calendar, utc_offset_minutes
+from gatesim.core.loop import FastEnvironment
+from gatesim.core.randomness import stream
+from gatesim.core.results import RunResult, StreamInfo
+from gatesim.core.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.model import arrivals as arrival_streams
 from gatesim.model.backlog import with_backlog
-from gatesim.model.calendar import Calendar, utc_offset_minutes
 from gatesim.model.components import Component, components
-from gatesim.model.loop import FastEnvironment
 from gatesim.model.network import Network, build_network
-from gatesim.model.randomness import stream
-from gatesim.model.results import RunResult, StreamInfo
 from gatesim.model.returns import ReturnTrips
 from gatesim.model.stages import pipeline
-from gatesim.model.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import station_outcomes, validate_station_specs

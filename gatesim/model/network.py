@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 from gatesim.scenario.schema import (
     ArrivalSpec,
     BranchStep,

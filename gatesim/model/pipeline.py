@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+from gatesim.core.results import RunResult
+from gatesim.core.trucks import Truck
 from gatesim.model.components import Component
 from gatesim.model.engine import MINUTES_PER_DAY, Handoff, Replication
-from gatesim.model.results import RunResult
-from gatesim.model.trucks import Truck
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["PipelineError", "can_fork", "run_stages"]

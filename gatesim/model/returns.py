@@ -29,14 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.model.results import StreamInfo
-from gatesim.model.trucks import Truck
+from gatesim.core.results import StreamInfo
+from gatesim.core.trucks import CARRIED, Truck
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Sampler, Station
 from gatesim.stations.control import Acceptance
 
 MINUTES_PER_DAY = 1440.0
-CARRIED = "carried_by"  # a load's attribute: carried home by a backhaul truck
 _WAITING, _PAIRED = object(), object()  # an empty's step while it waits for a load / took one
 #: Columns of ``RunResult.empty_by_stream`` (per loaded stream whose deliveries return).
 EMPTY_COUNTS = (

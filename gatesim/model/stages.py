@@ -24,23 +24,13 @@ plus half a visit for each truck the head creates and each truck the tail takes 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 import networkx as nx
 
-from gatesim.model.arrivals import hourly_means
 from gatesim.model.components import Component
-from gatesim.scenario.schema import (
-    ArrivalSpec,
-    BranchStep,
-    ChooseStep,
-    OverflowStep,
-    Scenario,
-    Step,
-)
+from gatesim.model.flows import ORIGIN, Flow, expected_visits
+from gatesim.scenario.schema import Scenario
 
-__all__ = ["SPLIT_MIN_VISITS", "expected_visits", "pipeline", "split_stations"]
+__all__ = ["SPLIT_MIN_VISITS", "pipeline", "split_stations"]
 
 #: A scenario is cut only when it expects at least this many station visits (about 10 s of
 #: simulation on the reference machine; the baseline, 7,500 visits a day, from 134 days).
@@ -55,101 +45,6 @@ HEAD_SHARE_RANGE = (0.25, 0.75)
 # way, and the cuts between are too coarse to do better).
 ARRIVAL_VISITS = 0.5  # the head's cost of creating one truck (and sending it on)
 TAKE_OVER_VISITS = 0.5  # the tail's cost of taking one truck over (rebuilding it, its trip)
-ORIGIN = "\0origin"  # the virtual place every route starts from (always in the head)
-FIXED = ("lane", "direction", "cargo", "stream")
-
-
-@dataclass
-class _Flow:
-    """What the walk over a component's routes found."""
-
-    visits: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    #: expected trucks moving from a place (station or ORIGIN) straight to a station
-    edges: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
-    #: places that must share a stage: the deciders of each choose / overflow step
-    together: list[set[str]] = field(default_factory=list)
-
-
-def expected_visits(scenario: Scenario, streams: tuple[str, ...]) -> _Flow:
-    """Expected visits per station over the horizon, and the station-to-station moves."""
-    flow = _Flow()
-    deciders: dict[int, set[str]] = defaultdict(set)
-    observed: dict[int, str] = {}
-    for name in streams:
-        arrival = scenario.arrivals[name]
-        mass = float(hourly_means(scenario, arrival).sum())
-        steps = scenario.routes[arrival.route].steps
-        _walk(steps, {ORIGIN: mass}, name, arrival, flow, deciders, observed)
-    for key, places in deciders.items():
-        flow.together.append(places | ({observed[key]} if key in observed else set()))
-    return flow
-
-
-def _walk(
-    steps: list[Step],
-    flows: dict[str, float],
-    name: str,
-    arrival: ArrivalSpec,
-    flow: _Flow,
-    deciders: dict[int, set[str]],
-    observed: dict[int, str],
-) -> dict[str, float]:
-    """Push ``flows`` (expected trucks by the place they come from) through ``steps``."""
-    for step in steps:
-        if not flows:
-            return flows
-        if isinstance(step, str):
-            total = sum(flows.values())
-            flow.visits[step] += total
-            for place, mass in flows.items():
-                flow.edges[place, step] += mass
-            flows = {step: total}
-            continue
-        branches: list[tuple[float, list[Step]]]
-        if isinstance(step, BranchStep):
-            branches = _branch_shares(step, name, arrival)
-        elif isinstance(step, ChooseStep):
-            deciders[id(step)].update(flows)
-            branches = [(o.p, o.steps) for o in step.choose]
-        else:
-            assert isinstance(step, OverflowStep)
-            deciders[id(step)].update(flows)
-            observed[id(step)] = step.if_queue_above.station
-            branches = [(0.5, step.then), (0.5, step.else_)]
-        merged: dict[str, float] = defaultdict(float)
-        for share, sub in branches:  # zero shares too: a cut must hold for every way
-            scaled = {place: mass * share for place, mass in flows.items()}
-            for place, mass in _walk(sub, scaled, name, arrival, flow, deciders, observed).items():
-                merged[place] += mass
-        flows = dict(merged)
-    return flows
-
-
-def _branch_shares(
-    step: BranchStep, name: str, arrival: ArrivalSpec
-) -> list[tuple[float, list[Step]]]:
-    """(share, steps) of each way out of a branch, for trucks of one stream."""
-    attr = step.branch
-    if attr in FIXED:
-        value = name if attr == "stream" else getattr(arrival, attr)
-        shares = {value: 1.0}
-    elif attr == "channel":
-        shares = _normalised(arrival.channels)
-    elif attr in arrival.attributes:
-        shares = _normalised(arrival.attributes[attr])
-    else:  # an outcome a station sets: every case (and the default) counted as equally likely
-        ways = list(step.cases.values()) + ([step.default] if step.default is not None else [])
-        return [(1.0 / len(ways), sub) for sub in ways]
-    out: list[tuple[float, list[Step]]] = []
-    for value, share in shares.items():
-        sub = step.cases.get(value, step.default)
-        out.append((share, sub if sub is not None else []))
-    return out
-
-
-def _normalised(shares: dict[str, float]) -> dict[str, float]:
-    total = sum(shares.values())
-    return {k: v / total for k, v in shares.items()} if total > 0 else {}
 
 
 def pipeline(scenario: Scenario) -> Component | None:
@@ -200,7 +95,7 @@ def split_stations(
     return (head_stations, tail_stations) if head_stations and tail_stations else None
 
 
-def _imbalance(head: set[str], flow: _Flow) -> float:
+def _imbalance(head: set[str], flow: Flow) -> float:
     """Head work minus tail work, in visits. Besides its visits the head creates every truck
     (an arrival event, the truck and its attributes) and the tail takes trucks over (rebuilding
     each from the pipe and scheduling its road trip); both are weighed in visits."""
@@ -214,7 +109,7 @@ def _imbalance(head: set[str], flow: _Flow) -> float:
 
 
 def _stage_units(
-    stations: tuple[str, ...], flow: _Flow
+    stations: tuple[str, ...], flow: Flow
 ) -> tuple[dict[int, set[str]], nx.DiGraph] | None:
     """Groups of places that must stay together, as a DAG (None: the head would hold all).
 
@@ -235,7 +130,7 @@ def _stage_units(
     return (units, dag) if len(units) > 1 else None
 
 
-def _candidate_orders(dag: nx.DiGraph, units: dict[int, set[str]], flow: _Flow) -> list[list[int]]:
+def _candidate_orders(dag: nx.DiGraph, units: dict[int, set[str]], flow: Flow) -> list[list[int]]:
     """Topological orders whose prefixes are the cuts tried (each prefix is upstream-closed)."""
 
     def weight(unit: int) -> float:

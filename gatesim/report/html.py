@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
 from gatesim.report.saturation import (
     GROWS_NOTE,
@@ -39,7 +40,6 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
-from gatesim.scenario.errors import ScenarioError
 from gatesim.stations.plugins import load_plugin
 
 EXIT_BAD_INPUT = 2

@@ -1310,7 +1310,7 @@ class _RouteSummary:
 
 def _summarise_routes(scenario: Any, side: Mapping[str, str]) -> _RouteSummary:
     """Walk every path of every stream and collect lanes, directions, distances and rates."""
-    from gatesim.model.demand import day_factors
+    from gatesim.scenario.demand import day_factors
 
     summary = _RouteSummary(lanes={}, export_share={}, dist={}, transitions=set(), source_rate={})
     lanes, export_share, dist = summary.lanes, summary.export_share, summary.dist

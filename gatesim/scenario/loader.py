@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from gatesim.core.errors import ScenarioError
 from gatesim.scenario import schema
-from gatesim.scenario.errors import ScenarioError
 from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 
 MAX_FILE_BYTES = 5_000_000
@@ -40,24 +40,25 @@ _ALLOWED_FOLDERS: ContextVar[tuple[Path, ...]] = ContextVar("allowed_folders", d
 _ROOT: ContextVar[Path | None] = ContextVar("scenario_root", default=None)
 
 
-def load_scenario(
+def read_scenario(
     path: str | Path,
     overrides: Mapping[str, Any] | None = None,
     *,
     allow_paths: Iterable[str | Path] = (),
 ) -> schema.Scenario:
-    """Read, merge (``extends:``), override, validate and network-check a scenario file.
+    """Read, merge (``extends:``), override and schema-validate a scenario file.
 
     ``overrides`` maps dotted paths (``stations.xray.servers``) to values, applied after merging.
     The files that ``extends:`` and ``csv:`` name must lie in the folder tree of ``path``, or in
-    one of ``allow_paths`` (symlinks are followed first).
+    one of ``allow_paths`` (symlinks are followed first). The network is checked one layer up,
+    by :func:`gatesim.model.loading.load_scenario`, which knows the station types.
     """
     path = Path(path)
     with allowed_folders(allow_paths):
         raw = load_raw(path)
     if overrides:
         raw = apply_overrides(raw, overrides, path)
-    return validate_raw(raw, path)
+    return validate_schema(raw, path)
 
 
 @contextmanager
@@ -92,8 +93,8 @@ def load_raw(path: Path) -> dict[str, Any]:
         _ROOT.reset(token)
 
 
-def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
-    """Validate a merged tree into a Scenario and check its network; errors name ``path``."""
+def validate_schema(raw: dict[str, Any], path: Path) -> schema.Scenario:
+    """Validate a merged tree into a Scenario (schema only); errors name ``path``."""
     try:
         scenario = schema.Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -103,13 +104,6 @@ def validate_raw(raw: dict[str, Any], path: Path) -> schema.Scenario:
     boolean = bool_for_number(raw, scenario)
     if boolean is not None:
         raise ScenarioError(path, boolean[0], BOOL_FOR_NUMBER, boolean[1])
-    from gatesim.model.network import build_network
-    from gatesim.stations.registry import station_outcomes, validate_station_specs
-
-    try:
-        build_network(scenario, station_outcomes(validate_station_specs(scenario)))
-    except ScenarioError as exc:
-        raise exc.with_file(path) from None
     return scenario
 
 
@@ -380,7 +374,7 @@ def _move_start_into_year(tree: dict[str, Any], year: Any) -> None:
     line up with the planning year. A year or date the schema refuses is left for it to name."""
     if not isinstance(year, int) or isinstance(year, bool) or not 1 <= year <= 9999:
         return
-    from gatesim.model.demand import shifted_start
+    from gatesim.scenario.demand import shifted_start
 
     start = tree.get("start_date", schema.Scenario.model_fields["start_date"].default)
     try:
@@ -517,7 +511,7 @@ def _path_in_input(raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
 
 
 def _is_union_tag(item: str) -> bool:
-    from gatesim.model.distributions import DISTRIBUTION_NAMES
+    from gatesim.core.distributions import DISTRIBUTION_NAMES
 
     return item in DISTRIBUTION_NAMES or bool(_INTERNAL_LOC.match(item))
 
@@ -529,7 +523,7 @@ def _all_field_names() -> set[str]:
         if isinstance(obj, type) and issubclass(obj, BaseModel):
             for name, info in obj.model_fields.items():
                 names.add(info.alias or name)
-    from gatesim.model import distributions
+    from gatesim.core import distributions
 
     for obj in vars(distributions).values():
         if isinstance(obj, type) and issubclass(obj, BaseModel):

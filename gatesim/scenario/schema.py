@@ -25,9 +25,9 @@ from pydantic import (
     model_validator,
 )
 
-from gatesim.model.calendar import CalendarSpec, check_timezone
-from gatesim.model.dates import DateSpan
-from gatesim.model.distributions import Distribution
+from gatesim.core.calendar import CalendarSpec, check_timezone
+from gatesim.core.dates import DateSpan
+from gatesim.core.distributions import Distribution
 
 #: Fixed attributes of every truck. Arrival streams may add categorical ``attributes`` (e.g.
 #: ``precleared``, ``eligible``) and station types may set outcome attributes (``scan_alarm``);
@@ -140,7 +140,7 @@ class StationSpec(Frozen):
 
 
 def _deterministic_zero() -> Any:
-    from gatesim.model.distributions import parse_distribution
+    from gatesim.core.distributions import parse_distribution
 
     return parse_distribution({"dist": "deterministic", "value": 0.0})
 
@@ -578,7 +578,7 @@ class Scenario(Frozen):
 
     def result_meta(self) -> dict[str, Any]:
         """What the KPIs need besides the counts (costs, trade values, season intervals)."""
-        from gatesim.model.demand import result_meta
+        from gatesim.scenario.demand import result_meta
 
         return result_meta(self)
 
@@ -656,7 +656,7 @@ def _check_volume(s: Scenario) -> None:
 def expected_trucks(s: Scenario) -> float:
     """Trucks expected over the horizon: daily volume × demand_scale × every day's factor
     (multipliers, growth, seasons, weekdays), plus the trace lengths."""
-    from gatesim.model.demand import day_factors
+    from gatesim.scenario.demand import day_factors
 
     expected = 0.0
     for arrival in s.arrivals.values():

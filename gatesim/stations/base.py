@@ -40,14 +40,14 @@ import simpy
 from pydantic import BaseModel, ConfigDict
 from simpy.events import NORMAL
 
-from gatesim.model.calendar import Calendar
-from gatesim.model.distributions import Distribution
-from gatesim.model.loop import FastEnvironment, scheduler
-from gatesim.model.trucks import Truck
+from gatesim.core.calendar import Calendar
+from gatesim.core.distributions import Distribution
+from gatesim.core.loop import FastEnvironment, scheduler
+from gatesim.core.monitors import TimeWeighted
+from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.queues import make_queue
-from gatesim.stats.monitors import TimeWeighted
 
 SAMPLE_BLOCK = 512
 

@@ -11,8 +11,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gatesim.model.distributions import Distribution, Triangular
-from gatesim.model.trucks import Truck
+from gatesim.core.distributions import Distribution, Triangular
+from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.base import NoParams, Station, StationContext
 from gatesim.stations.registry import register_station

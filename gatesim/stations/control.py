@@ -8,7 +8,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gatesim.model.trucks import Truck
+from gatesim.core.trucks import Truck
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import register_station
 

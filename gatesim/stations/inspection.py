@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gatesim.model.distributions import Deterministic, Distribution
-from gatesim.model.trucks import Truck
+from gatesim.core.distributions import Deterministic, Distribution
+from gatesim.core.trucks import Truck
 from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.registry import register_station
 

@@ -13,8 +13,8 @@ holds a truck while the station is open is queueing, i.e. process time.
 
 from __future__ import annotations
 
-from gatesim.model.calendar import Calendar
-from gatesim.model.trucks import Truck
+from gatesim.core.calendar import Calendar
+from gatesim.core.trucks import Truck
 
 __all__ = ["book_closed_wait", "closed_minutes"]
 

@@ -23,7 +23,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 
 ENTRY_POINT_GROUP = "gatesim.stations"
 PLUGIN_OPTION = "--plugin"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from itertools import count
 from typing import Protocol
 
-from gatesim.model.trucks import Truck
+from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import PrioritySpec
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gatesim.scenario.errors import ScenarioError
+from gatesim.core.errors import ScenarioError
 from gatesim.scenario.schema import Scenario, _suggest
 from gatesim.scenario.strict import BOOL_FOR_NUMBER, bool_for_number
 from gatesim.stations.base import Station

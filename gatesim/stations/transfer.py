@@ -10,13 +10,12 @@ import numpy as np
 import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
-from gatesim.model.distributions import Distribution, Exponential, Triangular
-from gatesim.model.returns import CARRIED
-from gatesim.model.trucks import Truck
+from gatesim.core.distributions import Distribution, Exponential, Triangular
+from gatesim.core.monitors import TimeWeighted
+from gatesim.core.trucks import CARRIED, Truck
 from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.registry import register_station
-from gatesim.stats.monitors import TimeWeighted
 
 Side = Literal["VN", "CN"]
 OTHER: dict[str, Side] = {"VN": "CN", "CN": "VN"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatesim.core.monitors import TimeWeighted
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import register_station
-from gatesim.stats.monitors import TimeWeighted
 
 
 class YardArea(BaseModel):

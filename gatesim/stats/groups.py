@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatesim.model.results import RunResult
+from gatesim.core.results import RunResult
 
 
 def stream_groups(result: RunResult, by_cargo: bool = True) -> dict[str, list[int]]:

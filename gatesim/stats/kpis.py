@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from gatesim.model.results import FloatArray, RunResult
+from gatesim.core.results import FloatArray, RunResult
 from gatesim.stats.groups import stream_groups
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.sides import side_kpis

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from gatesim.model.results import FloatArray, RunResult
+from gatesim.core.results import FloatArray, RunResult
 
 __all__ = ["process_time_kpis"]
 

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from gatesim.model.results import IntArray, RunResult
+from gatesim.core.results import IntArray, RunResult
 from gatesim.model.returns import EMPTY_AT_REPORT, EMPTY_COUNTS
 from gatesim.stats.groups import stream_groups
 

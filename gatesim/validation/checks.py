@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from gatesim.experiment.runner import ExperimentResult
-from gatesim.model.distributions import (
+from gatesim.core.distributions import (
     Deterministic,
     Distribution,
     Exponential,
     Lognormal,
     Triangular,
 )
-from gatesim.scenario.loader import load_scenario
+from gatesim.experiment.runner import ExperimentResult
+from gatesim.model.loading import load_scenario
 from gatesim.scenario.schema import ArrivalSpec, ChooseStep, Scenario, StationSpec
 from gatesim.stats.queueing import (
     cobham_priority_waits,
@@ -98,7 +98,7 @@ def arrival_rate(scenario: Scenario, cargo: str | None = None) -> float:
 
 def _constant_demand(scenario: Scenario, arrival: ArrivalSpec) -> float:
     """The demand-calendar factor of a stream that has the same factor every day."""
-    from gatesim.model.demand import day_factors
+    from gatesim.scenario.demand import day_factors
 
     factors = day_factors(scenario, arrival)
     if factors.size and not np.all(factors == factors[0]):

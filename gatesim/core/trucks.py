@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 FIXED_ATTRIBUTES = frozenset(("lane", "direction", "cargo", "channel", "stream"))
+#: A load's attribute naming the backhaul truck (or transfer) that carried it home, so its own
+#: truck makes no empty trip (:mod:`gatesim.model.returns`).
+CARRIED = "carried_by"
 
 
 class Truck:

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, field_validator, model_validator
 from typing_extensions import Self
 
-from gatesim.model.dates import DateSpan
+from gatesim.core.dates import DateSpan
 
 DAY = 1440  # minutes
 VN_UTC_OFFSET_MIN = 420
