@@ -21,6 +21,13 @@ from matplotlib.figure import Figure
 
 from gatesim.cli import main as cli_main
 from gatesim.report import events, html, plots
+from gatesim.report.network_layout import (
+    NetworkTables,
+    lay_out_network,
+    read_network_tables,
+    station_means,
+)
+from gatesim.report.network_plot import network_figure
 
 TINY = """\
 name: tiny
@@ -128,10 +135,8 @@ def test_every_figure_builds_from_result_tables(folders: dict[str, Path], tmp_pa
         "heat": plots.utilisation_heatmap(
             plots.utilisation_table({n: pd.read_csv(cmp / n / "stations.csv") for n in names})
         ),
-        "network": plots.network_figure(
-            json.loads((cmp / "tiny" / "manifest.json").read_text())["resolved_scenario"],
-            pd.read_csv(cmp / "tiny" / "stations.csv"),
-            2.0,
+        "network": network_figure(
+            _network_tables(cmp / "tiny"), pd.read_csv(cmp / "tiny" / "stations.csv"), 2.0
         ),
         "sweep": plots.sweep_figure(
             pd.read_csv(folders["sweep"] / "sweep.csv"), targets={"throughput_per_day": 400}
@@ -157,13 +162,18 @@ def test_scenario_colours_are_stable_and_distinct() -> None:
     assert plots.scenario_colors(names[:3]) == {n: colours[n] for n in names[:3]}
 
 
+def _network_tables(folder: Path) -> NetworkTables:
+    tables = read_network_tables(folder)
+    assert tables is not None, f"{folder} has no network tables"
+    return tables
+
+
 def test_network_layout_puts_vn_left_cn_right_and_spillback_on_the_yard(
     folders: dict[str, Path],
 ) -> None:
     folder = folders["run"]
-    resolved = json.loads((folder / "manifest.json").read_text())["resolved_scenario"]
-    means = plots.station_means(pd.read_csv(folder / "stations.csv"))
-    layout = plots.lay_out_network(resolved, means, 2.0)
+    means = station_means(pd.read_csv(folder / "stations.csv"))
+    layout = lay_out_network(_network_tables(folder), means, 2.0)
     pos = layout.pos
     for node, attrs in layout.graph.nodes(data=True):
         assert (pos[node][0] < 0) == (attrs["side"] == "VN"), node
@@ -172,9 +182,12 @@ def test_network_layout_puts_vn_left_cn_right_and_spillback_on_the_yard(
     lo1, hi1 = layout.bands["L1"]
     lo2, hi2 = layout.bands["L2"]
     assert hi2 < lo1 and lo1 <= pos["a_gate"][1] <= hi1 and lo2 <= pos["b_gate"][1] <= hi2
-    # the zero line between the junctions carries every lane-1 truck: the scanner's flow
+    # the zero line between the junctions carries every lane-1 truck the model expects
     zero = layout.edge_flow.get(("a_vn", "a_cn"), layout.edge_flow.get(("a_cn", "a_vn")))
-    assert zero == pytest.approx(layout.node_flow["a_scan"], rel=0.05)
+    assert zero == pytest.approx(320.0)  # ea: 320 a day, flat, one route over the line
+    # a road to a station carries that station's measured arrivals per measured day
+    arrived = means.at["a_scan", "arrived_measured"] / 2.0
+    assert layout.edge_flow[("a_cn", "a_scan")] == pytest.approx(arrived)
     assert layout.spillback_km["a_yard"] > 0  # 320/day into a 5.5-min dispatch: it overflows
 
 
