@@ -11,7 +11,11 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ from matplotlib.figure import Figure
 from gatesim.cli import main as cli_main
 from gatesim.report import events, html, plots
 from gatesim.report.network_layout import (
+    NETWORK_TABLES,
     NetworkTables,
     lay_out_network,
     read_network_tables,
@@ -77,6 +82,7 @@ description: The tiny scenario with a faster yard dispatch.
 stations:
   a_yard: {service: {dist: deterministic, value: 3.0}}
 """
+ROOT = Path(__file__).resolve().parents[1]
 COMMON = ["--days", "3", "-r", "2", "--seed", "5", "-q"]
 SECTIONS = ("scenarios", "kpis", "figures", "stations", "manifest")
 
@@ -253,6 +259,53 @@ def test_sweep_report_contains_the_sweep_table_and_curves(folders: dict[str, Pat
     assert "stations.a_gate.servers" in page
     assert page.count('<figure id="fig-network-') == 2  # first and last point only
     _check_self_contained(page)
+
+
+def _python(*args: Any) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_plugin_run_keeps_its_network_figure_without_the_plugin(tmp_path: Path) -> None:
+    out = tmp_path / "cold"
+    example = ROOT / "examples" / "coldchain"
+    flags = ["--plugin", example / "coldchain_bays.py", "--days", "2", "-r", "1", "-q"]
+    done = _python("run_sim.py", "run", example / "scenario.yaml", *flags, "--out", out)
+    assert done.returncode == 0, done.stderr
+    tables = _network_tables(out)
+    types = dict(zip(tables.nodes["node"], tables.nodes["type"], strict=True))
+    assert types["cold_bay"] == "cold_chain_bay"  # the plug-in's own type, known at run time
+    # a fresh process without --plugin: the type is unknown there, the tables are enough
+    done = _python("run_sim.py", "report", out, "-q")
+    assert done.returncode == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<figure id="fig-network-0"><img' in page
+    assert 'class="missing"' not in page
+
+
+def test_results_without_network_tables_say_so_in_one_line(
+    folders: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(folders["run"], old)
+    for name in NETWORK_TABLES:
+        (old / name).unlink()
+    assert html.main([str(old), "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    page = (old / "report.html").read_text(encoding="utf-8")
+    assert '<figure id="fig-network-0"' not in page
+    notes = re.findall(r'<figure id="fig-network-missing" class="missing">(.*?)</figure>', page)
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert "network_nodes.csv" in notes[0] and "run the scenario again" in notes[0]
+    assert "Traceback" not in page and page.count('class="missing"') == 1
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "wrong"])
