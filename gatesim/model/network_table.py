@@ -31,7 +31,7 @@ from gatesim.model.network import Network, build_network
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.registry import station_outcomes, validate_station_specs
 
-__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NetworkTables", "network_tables"]
+__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NetworkTables", "network_tables", "stream_moves"]
 
 NODE_COLUMNS = (
     "node",
@@ -95,7 +95,7 @@ def network_tables(scenario: Scenario) -> NetworkTables:
             all_moves[move] += trucks / days
     edge_flow = _edge_flows(network, all_moves)
     nodes = _node_rows(scenario, network.graph, summary, lane_of, lane_order)
-    _node_flows(nodes, scenario, moves, edge_flow, days)
+    _node_flows(nodes, all_moves, edge_flow)
     edges = _edge_rows(network, edge_flow)
     counts = {"servers": "Int64", "lane_rank": "Int64", "border_distance": "Int64"}
     return NetworkTables(
@@ -231,35 +231,27 @@ def _node_rows(
 
 
 def _node_flows(
-    rows: list[dict[str, object]],
-    scenario: Scenario,
-    moves: Mapping[str, Mapping[Move, float]],
-    edge_flow: Mapping[Move, float],
-    days: float,
+    rows: list[dict[str, object]], moves: Mapping[Move, float], edge_flow: Mapping[Move, float]
 ) -> None:
-    """Fill ``trucks_per_day``: a station's visits, the trucks a source creates, a sink
-    releases, or that drive into a junction."""
-    visits = expected_visits(scenario, tuple(scenario.arrivals)).visits
-    created: dict[str, float] = defaultdict(float)
-    released: dict[str, float] = defaultdict(float)
-    for name, arrival in scenario.arrivals.items():
-        route = scenario.routes[arrival.route]
-        for (a, b), trucks in moves[name].items():
-            created[route.origin] += trucks if a == route.origin else 0.0
-            released[route.destination] += trucks if b == route.destination else 0.0
+    """Fill ``trucks_per_day`` from the moves per day: a station's visits and a sink's
+    releases (moves into it), a source's new trucks (moves out of it), and the trucks driving
+    into a junction (its roads in)."""
+    moved_in: dict[str, float] = defaultdict(float)
+    moved_out: dict[str, float] = defaultdict(float)
+    for (a, b), trucks in moves.items():
+        moved_out[a] += trucks
+        moved_in[b] += trucks
     driven_in: dict[str, float] = defaultdict(float)
     for (_, b), trucks in edge_flow.items():
         driven_in[b] += trucks
     for row in rows:
         node, kind = str(row["node"]), row["kind"]
-        if kind == "station":
-            row["trucks_per_day"] = visits.get(node, 0.0) / days
-        elif kind == "source":
-            row["trucks_per_day"] = created[node] / days
-        elif kind == "sink":
-            row["trucks_per_day"] = released[node] / days
-        else:
+        if kind == "source":
+            row["trucks_per_day"] = moved_out[node]
+        elif kind == "junction":
             row["trucks_per_day"] = driven_in[node]
+        else:
+            row["trucks_per_day"] = moved_in[node]
 
 
 def _edge_rows(network: Network, edge_flow: Mapping[Move, float]) -> list[dict[str, object]]:
