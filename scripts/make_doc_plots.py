@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gatesim.report import html, plots  # noqa: E402
+from gatesim.report.network_layout import read_network_tables  # noqa: E402
+from gatesim.report.network_plot import network_figure  # noqa: E402
 
 COMPARE = ["baseline", "s2_preclearance_24h", "s4_full_smart_gate", "s5_peak_season_stress"]
 NETWORK = "s5_peak_season_stress"  # doubled exports: the VN export yard spills back
@@ -116,11 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     net = members[NETWORK]
     table = net.table("stations.csv")
-    assert table is not None and net.resolved is not None
+    tables = read_network_tables(net.folder)
+    assert table is not None and tables is not None
     save(
-        plots.network_figure(
-            net.resolved, table, net.measured_days, title=f"{NETWORK}: lane network"
-        ),
+        network_figure(tables, table, net.measured_days, title=f"{NETWORK}: lane network"),
         args.out,
         "network",
     )

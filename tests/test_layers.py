@@ -33,3 +33,15 @@ def test_core_imports_nothing_else_of_gatesim() -> None:
             stripped = line.strip()
             if stripped.startswith(("from gatesim", "import gatesim")):
                 assert stripped.startswith("from gatesim.core"), f"{module.name}: {stripped}"
+
+
+def test_the_report_reads_tables_only() -> None:
+    """gatesim.report imports neither the model, the stations, the scenario nor the experiment
+    (the forbidden contract): its figures come from result files alone."""
+    command = _lint_imports()
+    if not command:
+        pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    done = subprocess.run([command], cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = " ".join(done.stdout.split())  # the tool wraps long contract names
+    assert "The report reads result tables, never the model" in lines
+    assert "scenario or experiment KEPT" in lines

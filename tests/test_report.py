@@ -11,7 +11,11 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,14 @@ from matplotlib.figure import Figure
 
 from gatesim.cli import main as cli_main
 from gatesim.report import events, html, plots
+from gatesim.report.network_layout import (
+    NETWORK_TABLES,
+    NetworkTables,
+    lay_out_network,
+    read_network_tables,
+    station_means,
+)
+from gatesim.report.network_plot import network_figure
 
 TINY = """\
 name: tiny
@@ -70,6 +82,7 @@ description: The tiny scenario with a faster yard dispatch.
 stations:
   a_yard: {service: {dist: deterministic, value: 3.0}}
 """
+ROOT = Path(__file__).resolve().parents[1]
 COMMON = ["--days", "3", "-r", "2", "--seed", "5", "-q"]
 SECTIONS = ("scenarios", "kpis", "figures", "stations", "manifest")
 
@@ -128,10 +141,8 @@ def test_every_figure_builds_from_result_tables(folders: dict[str, Path], tmp_pa
         "heat": plots.utilisation_heatmap(
             plots.utilisation_table({n: pd.read_csv(cmp / n / "stations.csv") for n in names})
         ),
-        "network": plots.network_figure(
-            json.loads((cmp / "tiny" / "manifest.json").read_text())["resolved_scenario"],
-            pd.read_csv(cmp / "tiny" / "stations.csv"),
-            2.0,
+        "network": network_figure(
+            _network_tables(cmp / "tiny"), pd.read_csv(cmp / "tiny" / "stations.csv"), 2.0
         ),
         "sweep": plots.sweep_figure(
             pd.read_csv(folders["sweep"] / "sweep.csv"), targets={"throughput_per_day": 400}
@@ -157,13 +168,18 @@ def test_scenario_colours_are_stable_and_distinct() -> None:
     assert plots.scenario_colors(names[:3]) == {n: colours[n] for n in names[:3]}
 
 
+def _network_tables(folder: Path) -> NetworkTables:
+    tables = read_network_tables(folder)
+    assert tables is not None, f"{folder} has no network tables"
+    return tables
+
+
 def test_network_layout_puts_vn_left_cn_right_and_spillback_on_the_yard(
     folders: dict[str, Path],
 ) -> None:
     folder = folders["run"]
-    resolved = json.loads((folder / "manifest.json").read_text())["resolved_scenario"]
-    means = plots.station_means(pd.read_csv(folder / "stations.csv"))
-    layout = plots.lay_out_network(resolved, means, 2.0)
+    means = station_means(pd.read_csv(folder / "stations.csv"))
+    layout = lay_out_network(_network_tables(folder), means, 2.0)
     pos = layout.pos
     for node, attrs in layout.graph.nodes(data=True):
         assert (pos[node][0] < 0) == (attrs["side"] == "VN"), node
@@ -172,9 +188,12 @@ def test_network_layout_puts_vn_left_cn_right_and_spillback_on_the_yard(
     lo1, hi1 = layout.bands["L1"]
     lo2, hi2 = layout.bands["L2"]
     assert hi2 < lo1 and lo1 <= pos["a_gate"][1] <= hi1 and lo2 <= pos["b_gate"][1] <= hi2
-    # the zero line between the junctions carries every lane-1 truck: the scanner's flow
+    # the zero line between the junctions carries every lane-1 truck the model expects
     zero = layout.edge_flow.get(("a_vn", "a_cn"), layout.edge_flow.get(("a_cn", "a_vn")))
-    assert zero == pytest.approx(layout.node_flow["a_scan"], rel=0.05)
+    assert zero == pytest.approx(320.0)  # ea: 320 a day, flat, one route over the line
+    # a road to a station carries that station's measured arrivals per measured day
+    arrived = means.at["a_scan", "arrived_measured"] / 2.0
+    assert layout.edge_flow[("a_cn", "a_scan")] == pytest.approx(arrived)
     assert layout.spillback_km["a_yard"] > 0  # 320/day into a 5.5-min dispatch: it overflows
 
 
@@ -240,6 +259,53 @@ def test_sweep_report_contains_the_sweep_table_and_curves(folders: dict[str, Pat
     assert "stations.a_gate.servers" in page
     assert page.count('<figure id="fig-network-') == 2  # first and last point only
     _check_self_contained(page)
+
+
+def _python(*args: Any) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_plugin_run_keeps_its_network_figure_without_the_plugin(tmp_path: Path) -> None:
+    out = tmp_path / "cold"
+    example = ROOT / "examples" / "coldchain"
+    flags = ["--plugin", example / "coldchain_bays.py", "--days", "2", "-r", "1", "-q"]
+    done = _python("run_sim.py", "run", example / "scenario.yaml", *flags, "--out", out)
+    assert done.returncode == 0, done.stderr
+    tables = _network_tables(out)
+    types = dict(zip(tables.nodes["node"], tables.nodes["type"], strict=True))
+    assert types["cold_bay"] == "cold_chain_bay"  # the plug-in's own type, known at run time
+    # a fresh process without --plugin: the type is unknown there, the tables are enough
+    done = _python("run_sim.py", "report", out, "-q")
+    assert done.returncode == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<figure id="fig-network-0"><img' in page
+    assert 'class="missing"' not in page
+
+
+def test_results_without_network_tables_say_so_in_one_line(
+    folders: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(folders["run"], old)
+    for name in NETWORK_TABLES:
+        (old / name).unlink()
+    assert html.main([str(old), "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    page = (old / "report.html").read_text(encoding="utf-8")
+    assert '<figure id="fig-network-0"' not in page
+    notes = re.findall(r'<figure id="fig-network-missing" class="missing">(.*?)</figure>', page)
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert "network_nodes.csv" in notes[0] and "run the scenario again" in notes[0]
+    assert "Traceback" not in page and page.count('class="missing"') == 1
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "wrong"])

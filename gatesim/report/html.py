@@ -34,13 +34,14 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
+from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
+from gatesim.report.network_plot import network_figure
 from gatesim.report.saturation import (
     GROWS_NOTE,
     grows_with_run_length,
     saturated_groups,
     warning_messages,
 )
-from gatesim.stations.plugins import load_plugin
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
@@ -931,7 +932,9 @@ class FigureSpec:
     anchor: str
     title: str
     caption: str
-    build: Callable[[], Any]
+    build: Callable[[], Any] | None
+    #: One line shown instead of the figure (``build`` is then None).
+    note: str = ""
 
 
 CAPACITY_CAPTION = (
@@ -1099,22 +1102,38 @@ def _utilisation_specs(results: Results) -> list[FigureSpec]:
     ]
 
 
+NETWORK_CAPTION = (
+    "The road network from the run's network_nodes.csv and network_edges.csv, VN side left "
+    "and CN side right, one band per lane. Roads to and from a station carry that station's "
+    "arrivals per measured day; other roads the model's expected trucks per day (arrival "
+    "means times route shares). Yards are ringed; a solid ring and label give the spill-back "
+    "onto the approach road (mean over replications of the maximum, km)."
+)
+
+
 def _network_specs(results: Results) -> list[FigureSpec]:
-    """One lane-network figure per member (only the ends of a long sweep)."""
+    """One lane-network figure per member (only the ends of a long sweep), drawn from its
+    network tables; one line instead for members written before runs wrote those tables."""
     members = results.members
     network_members = members
     if results.kind == "sweep" and len(members) > SWEEP_NETWORKS:
         network_members = [members[0], members[-1]]
     specs: list[FigureSpec] = []
+    older: list[str] = []
     for i, member in enumerate(network_members):
         table = member.table("stations.csv")
-        resolved = member.resolved
-        if table is None or resolved is None:
+        if table is None:
+            continue
+        tables = read_network_tables(member.folder)
+        if tables is None:
+            older.append(member.label)
             continue
 
-        def network(member: Member = member, table: pd.DataFrame = table) -> Any:
-            return plots.network_figure(
-                member.resolved or {},
+        def network(
+            member: Member = member, table: pd.DataFrame = table, tables: NetworkTables = tables
+        ) -> Any:
+            return network_figure(
+                tables,
                 table,
                 member.measured_days,
                 title=f"{member.label}: road width = trucks/day, node colour = utilisation",
@@ -1122,17 +1141,24 @@ def _network_specs(results: Results) -> list[FigureSpec]:
 
         specs.append(
             FigureSpec(
-                f"fig-network-{i}",
-                f"Lane network: {member.label}",
-                "The road network rebuilt from the resolved scenario in manifest.json, VN side "
-                "left and CN side right, one band per lane. Roads to and from a station carry "
-                "that station's arrivals per measured day; roads between junctions are estimated "
-                "from the routes. Yards are ringed; a solid ring and label give the spill-back "
-                "onto the approach road (mean over replications of the maximum, km).",
-                network,
+                f"fig-network-{i}", f"Lane network: {member.label}", NETWORK_CAPTION, network
             )
         )
+    if older:
+        specs.append(_older_network_note(older))
     return specs
+
+
+def _older_network_note(labels: Sequence[str]) -> FigureSpec:
+    """The one line that stands in for the network figures of results without its tables."""
+    return FigureSpec(
+        "fig-network-missing",
+        f"Lane network: {', '.join(labels)}",
+        "",
+        None,
+        note=f"not drawn: the results predate {' and '.join(NETWORK_TABLES)}; "
+        "run the scenario again with this gatesim to draw the network",
+    )
 
 
 def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[FigureSpec]:
@@ -1149,6 +1175,11 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
 
 
 def _render_figure(spec: FigureSpec) -> str:
+    if spec.build is None:
+        return (
+            f'<figure id="{spec.anchor}" class="missing"><figcaption><b>{_esc(spec.title)}'
+            f"</b>: {_esc(spec.note)}</figcaption></figure>"
+        )
     try:
         fig = spec.build()
         data = plots.figure_bytes(fig, "png", dpi=100)
@@ -1516,13 +1547,13 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
         "throughput_per_day=2000 (repeatable)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
-    parser.add_argument(
+    parser.add_argument(  # the report reads tables only; kept so older command lines work
         "--plugin",
         dest="plugins",
         action="append",
         default=[],
         metavar="MODULE_OR_FILE",
-        help="the --plugin modules of the run, when its scenario uses their station types",
+        help=argparse.SUPPRESS,
     )
     return parser
 
@@ -1535,8 +1566,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     started = time.perf_counter()
     try:
-        for plugin in args.plugins:
-            load_plugin(plugin)
         path = write_report(args.folder, args.out, dict(args.target))
     except (ValueError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)

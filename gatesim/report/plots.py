@@ -1,33 +1,27 @@
 """Figures built from result tables (the files of a result folder), never simulation objects.
 
 Every function takes DataFrames or dicts read from a result folder (``summary.json``,
-``stations.csv``, ``hourly_summary.csv``, ``trucks.parquet``, ``sweep.csv``, the resolved scenario
-in ``manifest.json``) and returns a matplotlib ``Figure``; :func:`save_figure` writes it as PNG and
-SVG. Scenario colours come from :func:`scenario_colors` (Okabe-Ito, extended with Paul Tol's
-muted palette past eight scenarios), so one scenario keeps its colour in every figure.
+``stations.csv``, ``hourly_summary.csv``, ``trucks.parquet``, ``sweep.csv``) and returns a
+matplotlib ``Figure``; :func:`save_figure` writes it as PNG and SVG. Scenario colours come from
+:func:`scenario_colors` (Okabe-Ito, extended with Paul Tol's muted palette past eight
+scenarios), so one scenario keeps its colour in every figure. The lane-network figure lives in
+:mod:`gatesim.report.network_plot`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import matplotlib
-import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from gatesim.stats.saturation import lane_groups
@@ -161,7 +155,8 @@ def _colors(names: Sequence[str], colors: Mapping[str, str] | None) -> dict[str,
     return dict(colors) if colors is not None else scenario_colors(names)
 
 
-def _figure(width: float, height: float, **kwargs: Any) -> tuple[Figure, Any]:
+def figure_canvas(width: float, height: float, **kwargs: Any) -> tuple[Figure, Any]:
+    """A constrained-layout figure in the house style and its axes (``kwargs``: subplots)."""
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(**kwargs)
@@ -239,7 +234,7 @@ OFFERED_LABEL = "offered per day (mean)"
 def _two_panels(left: float, right: float, min_width: float, height: float) -> Any:
     """A whole-gate panel beside a per-flow panel, widths in proportion, at most 22 in wide."""
     scale = min(1.0, 22.0 / (left + right))
-    return _figure(
+    return figure_canvas(
         max(min_width, (left + right) * scale),
         height,
         ncols=2,
@@ -601,7 +596,7 @@ def hourly_figure(
     """
     names = list(hourly)
     colors = _colors(names, colors)
-    fig, (ax_c, ax_q) = _figure(12.0, 4.9 + 0.25 * math.ceil(len(names) / 5), ncols=2)
+    fig, (ax_c, ax_q) = figure_canvas(12.0, 4.9 + 0.25 * math.ceil(len(names) / 5), ncols=2)
     for i, name in enumerate(names):
         table = hourly[name].sort_values("hour")
         hours = table["hour"].to_numpy()
@@ -667,7 +662,7 @@ def daily_figure(
     """
     names = list(daily)
     colors = _colors(names, colors)
-    fig, ax = _figure(12.0, 4.4)
+    fig, ax = figure_canvas(12.0, 4.4)
     for i, name in enumerate(names):
         table = daily[name]
         ax.fill_between(
@@ -712,7 +707,7 @@ def time_in_system_figure(
     """
     names = list(samples)
     colors = _colors(names, colors)
-    fig, ax = _figure(10.0, 5.0)
+    fig, ax = figure_canvas(10.0, 5.0)
     upper = 0.0
     for i, name in enumerate(names):
         hours = np.sort(np.asarray(samples[name], dtype=float))
@@ -793,7 +788,7 @@ def utilisation_heatmap(
     rows, cols = table.shape
     width = max(6.0, min(20.0, 3.8 + 0.95 * cols))
     height = max(3.0, 0.26 * rows + 1.8)
-    fig, ax = _figure(width, height)
+    fig, ax = figure_canvas(width, height)
     masked = np.ma.masked_invalid(table.to_numpy())
     cmap = matplotlib.colormaps[UTILISATION_CMAP].with_extremes(bad="#EEEEEE")
     image = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0, interpolation="none")
@@ -837,229 +832,6 @@ def utilisation_table(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return frame.reindex(order)
 
 
-# --------------------------------------------------------------------------- network
-def station_means(stations: pd.DataFrame) -> pd.DataFrame:
-    """``stations.csv`` averaged over replications, indexed by station (file order kept)."""
-    return (
-        stations.drop(columns=["replication"], errors="ignore")
-        .groupby("station", sort=False)
-        .mean(numeric_only=True)
-    )
-
-
-def network_figure(
-    resolved: Mapping[str, Any],
-    stations: pd.DataFrame,
-    measured_days: float,
-    title: str | None = None,
-) -> Figure:
-    """The lane network of a scenario, VN side left and CN side right, one band per lane.
-
-    ``resolved`` is the ``resolved_scenario`` of a ``manifest.json`` (the graph is rebuilt with
-    :func:`gatesim.model.network.build_network`); ``stations`` is ``stations.csv`` (per
-    replication, or already averaged by :func:`station_means`). Station nodes are coloured by
-    utilisation, roads are drawn with a width proportional to the trucks per day using them,
-    and yards show their spill-back onto the approach road (km, mean of the per-replication
-    maxima) as a ring.
-    """
-    means = station_means(stations) if "station" in stations.columns else stations
-    layout = lay_out_network(resolved, means, measured_days)
-    pos = layout.pos
-    xs = [p[0] for p in pos.values()] or [0.0]
-    ys = [p[1] for p in pos.values()] or [0.0]
-    span_x = max(xs) - min(xs) + 2
-    span_y = max(ys) - min(ys) + 2
-    width = min(18.0, max(10.0, 1.05 * span_x))
-    fig, ax = _figure(width, min(14.0, max(6.0, 0.62 * span_y + 2.5)))
-    ax.grid(False)
-    ax.set_axis_off()
-
-    top = _draw_lanes_and_border(ax, layout.bands, xs, ys)
-    peak = _draw_roads(ax, layout)
-    norm = Normalize(0.0, 1.0)
-    cmap = matplotlib.colormaps[UTILISATION_CMAP]
-    _draw_network_nodes(ax, layout, norm, cmap)
-    _draw_spillback_rings(ax, layout)
-    _draw_node_labels(ax, layout)
-
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01)
-    bar.set_label("station utilisation (opening hours)")
-    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(
-        handles=_network_legend_handles(peak),
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.01),
-        ncols=7 if width >= 15 else 4,
-        frameon=False,
-        fontsize=9,
-    )
-    ax.set_title(
-        title
-        or f"Lane network: road width = trucks/day, colour = utilisation "
-        f"({measured_days:g} measured days)"
-    )
-    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
-    ax.set_ylim(min(ys) - 1.0, top + 0.8)
-    return fig
-
-
-def _draw_lanes_and_border(
-    ax: Any, bands: Mapping[str, tuple[float, float]], xs: Sequence[float], ys: Sequence[float]
-) -> float:
-    """Draw the lane bands, the border line and the country labels; return the label height."""
-    for lane, (y0, y1) in bands.items():
-        ax.axhspan(y0, y1, color="#F3F3F3", zorder=0)
-        ax.text(min(xs) - 0.9, y1 - 0.25, f"lane {lane}", fontsize=11, weight="bold", va="top")
-    ax.axvline(0.0, color="#B22222", linestyle=(0, (6, 4)), linewidth=1.3, zorder=0.5)
-    top = max(ys) + 1.2
-    ax.text(0.0, top, "border (zero line)", ha="center", va="bottom", color="#B22222", fontsize=10)
-    ax.text(min(xs) - 0.9, top, "← Viet Nam (Huu Nghi)", ha="left", va="bottom", fontsize=11)
-    ax.text(max(xs) + 0.9, top, "China (Youyiguan) →", ha="right", va="bottom", fontsize=11)
-    return top
-
-
-def _draw_roads(ax: Any, layout: NetworkLayout) -> float:
-    """Draw the roads, width proportional to trucks/day; return the peak flow (1 if none)."""
-    flows = layout.edge_flow
-    peak = max((f for f in flows.values() if np.isfinite(f)), default=0.0) or 1.0
-    segments = list(flows)
-    widths = [0.6 + 7.0 * (flows[e] / peak if np.isfinite(flows[e]) else 0.0) for e in segments]
-    nx.draw_networkx_edges(
-        layout.graph.to_undirected(as_view=True),
-        layout.pos,
-        edgelist=segments,
-        width=widths,
-        edge_color="#7A8B99",
-        alpha=0.75,
-        ax=ax,
-        node_size=420,
-    )
-    return peak
-
-
-def _draw_network_nodes(ax: Any, layout: NetworkLayout, norm: Normalize, cmap: Any) -> None:
-    """Draw stations coloured by utilisation (grey when idle), then sources, sinks, junctions."""
-    graph, pos = layout.graph, layout.pos
-    station_nodes = [n for n in graph.nodes if graph.nodes[n].get("kind") == "station"]
-    util = [layout.utilisation.get(n, math.nan) for n in station_nodes]
-    idle = [not (layout.node_flow.get(n, 0.0) > 0) for n in station_nodes]
-    face = [
-        "#E6E6E6" if i or not np.isfinite(u) else cmap(norm(u))
-        for u, i in zip(util, idle, strict=True)
-    ]
-    nx.draw_networkx_nodes(
-        graph,
-        pos,
-        nodelist=station_nodes,
-        node_color=face,
-        node_size=420,
-        edgecolors="#333333",
-        linewidths=0.8,
-        ax=ax,
-    )
-    shapes = {"source": ">", "sink": "s", "junction": "D"}
-    for kind, marker in shapes.items():
-        nodes = [n for n in graph.nodes if graph.nodes[n].get("kind") == kind]
-        if nodes:
-            nx.draw_networkx_nodes(
-                graph,
-                pos,
-                nodelist=nodes,
-                node_color="#FFFFFF",
-                node_shape=marker,
-                node_size=260 if kind != "junction" else 200,
-                edgecolors="#555555",
-                linewidths=1.0,
-                ax=ax,
-            )
-
-
-def _draw_spillback_rings(ax: Any, layout: NetworkLayout) -> None:
-    """Ring every yard, sized by its spill-back (km, capped at 5) and labelled when positive."""
-    for name, km in layout.spillback_km.items():
-        x, y = layout.pos[name]
-        ring = 600 + 2500 * min(km, 5.0) / 5.0
-        ax.scatter(
-            [x],
-            [y],
-            s=ring,
-            facecolors="none",
-            edgecolors=SPILLBACK_COLOUR,
-            linewidths=2.2,
-            linestyle="--" if km <= 0 else "-",
-            zorder=3,
-        )
-        if km <= 0:
-            continue
-        ax.annotate(
-            f"spill-back {km:.1f} km",
-            (x, y),
-            xytext=(0, math.sqrt(ring) / 2 + 2),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-            color=SPILLBACK_COLOUR,
-            weight="bold",
-        )
-
-
-def _draw_node_labels(ax: Any, layout: NetworkLayout) -> None:
-    """Write each node's short label just below it."""
-    for node, (x, y) in layout.pos.items():
-        ax.annotate(
-            layout.labels[node],
-            (x, y),
-            xytext=(0, -13),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=7.5,
-            color="#222222",
-        )
-
-
-def _network_legend_handles(peak: float) -> list[Any]:
-    """Legend entries of the network figure: road widths at 25 % and 100 % of ``peak``, markers."""
-    return [
-        Line2D([0], [0], color="#7A8B99", linewidth=0.6 + 7.0 * 0.25, label=f"{0.25 * peak:,.0f}"),
-        Line2D([0], [0], color="#7A8B99", linewidth=7.6, label=f"{peak:,.0f} trucks/day"),
-        Line2D(
-            [0],
-            [0],
-            marker=">",
-            color="w",
-            markeredgecolor="#555",
-            markersize=9,
-            label="source (arrivals)",
-        ),
-        Line2D(
-            [0],
-            [0],
-            marker="s",
-            color="w",
-            markeredgecolor="#555",
-            markersize=8,
-            label="sink (released)",
-        ),
-        Line2D(
-            [0],
-            [0],
-            marker="D",
-            color="w",
-            markeredgecolor="#555",
-            markersize=7,
-            label="junction / control area",
-        ),
-        Patch(facecolor="#E6E6E6", edgecolor="#333333", label="station without trucks"),
-        Patch(
-            facecolor="none",
-            edgecolor=SPILLBACK_COLOUR,
-            linewidth=2,
-            label="yard (dashed: no spill-back)",
-        ),
-    ]
-
-
 # --------------------------------------------------------------------------- sweeps
 def sweep_axes(sweep: pd.DataFrame) -> list[str]:
     """The swept field columns of a ``sweep.csv`` (between ``folder`` and ``replications``)."""
@@ -1099,7 +871,7 @@ def sweep_figure(
     targets = dict(targets or {})
     ncols = min(2, len(kpis)) or 1
     nrows = math.ceil(len(kpis) / ncols) or 1
-    fig, axes = _figure(6.0 * ncols, 3.9 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
+    fig, axes = figure_canvas(6.0 * ncols, 3.9 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
     numeric = pd.api.types.is_numeric_dtype(sweep[x])
     groups = list(sweep.groupby(others, sort=False)) if others else [((), sweep)]
     colors = scenario_colors([str(key) for key, _ in groups])
@@ -1182,401 +954,3 @@ def _finish_sweep_panel(
     ax.set_title(kpi_label(kpi))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", framealpha=0.9)
-
-
-# --------------------------------------------------------------------------- network layout
-@dataclass
-class NetworkLayout:
-    """Positions, flows and annotations of one scenario's lane network (see network_figure)."""
-
-    graph: nx.DiGraph
-    pos: dict[str, tuple[float, float]]
-    bands: dict[str, tuple[float, float]]
-    labels: dict[str, str]
-    edge_flow: dict[tuple[str, str], float]  # one entry per road (unordered pair): trucks/day
-    node_flow: dict[str, float]  # stations: trucks arriving per measured day
-    utilisation: dict[str, float]
-    spillback_km: dict[str, float]  # yards only
-
-
-def build_graph(resolved: Mapping[str, Any]) -> tuple[Any, nx.DiGraph]:
-    """The validated scenario and its road graph, rebuilt from a manifest's resolved scenario."""
-    from gatesim.model.network import build_network
-    from gatesim.scenario.schema import Scenario
-    from gatesim.stations.registry import station_outcomes, validate_station_specs
-
-    scenario = Scenario.model_validate(dict(resolved))
-    network = build_network(scenario, station_outcomes(validate_station_specs(scenario)))
-    return scenario, network.graph
-
-
-def _stream_values(arrival: Any, stream: str) -> dict[str, set[str]]:
-    values: dict[str, set[str]] = {
-        "lane": {arrival.lane},
-        "direction": {arrival.direction},
-        "cargo": {arrival.cargo},
-        "stream": {stream},
-        "channel": {k for k, p in arrival.channels.items() if p > 0},
-    }
-    for name, shares in arrival.attributes.items():
-        values[name] = {k for k, p in shares.items() if p > 0}
-    return values
-
-
-def _route_paths(
-    steps: Sequence[Any], values: Mapping[str, set[str]], limit: int = 2000
-) -> list[tuple[str, ...]]:
-    """Every station sequence a route allows for trucks with these attribute values."""
-    from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep
-
-    paths: list[tuple[str, ...]] = [()]
-    for step in steps:
-        if isinstance(step, str):
-            paths = [(*p, step) for p in paths]
-            continue
-        alternatives: list[list[Any]]
-        if isinstance(step, BranchStep):
-            known = values.get(step.branch)
-            if known is None:  # set by a station at run time: any case may happen
-                alternatives = [*step.cases.values(), step.default or []]
-            else:
-                alternatives = [step.cases[v] for v in sorted(known) if v in step.cases]
-                if any(v not in step.cases for v in known):
-                    alternatives.append(step.default or [])
-        elif isinstance(step, ChooseStep):
-            alternatives = [o.steps for o in step.choose if o.p > 0]
-        elif isinstance(step, OverflowStep):
-            alternatives = [step.then, step.else_]
-        else:  # pragma: no cover - the schema has no other step kinds
-            alternatives = [[]]
-        tails: dict[tuple[str, ...], None] = {}
-        for alternative in alternatives:
-            tails.update(dict.fromkeys(_route_paths(alternative, values, limit)))
-        paths = list({p + t: None for p in paths for t in tails})[:limit]
-    return paths
-
-
-def lay_out_network(
-    resolved: Mapping[str, Any], means: pd.DataFrame, measured_days: float
-) -> NetworkLayout:
-    """Place the nodes in corridors: one horizontal band per lane, VN (x < 0) to CN (x > 0).
-
-    A node's column is its distance (in stations along the routes) from the border crossing,
-    the farthest over every route through it; columns stack export-only stations on top and
-    import-only at the bottom. Roads into or out of a station carry that station's arrivals per
-    day (``arrived_measured`` over the measured days); other roads (between junctions, or
-    between two stations) get an estimate from the route structure.
-    """
-    scenario, graph = build_graph(resolved)
-    side = {n: graph.nodes[n].get("side", "VN") for n in graph.nodes}
-    kind = {n: graph.nodes[n].get("kind", "station") for n in graph.nodes}
-    days = measured_days if measured_days > 0 else 1.0
-
-    routes = _summarise_routes(scenario, side)
-    lane_order, lane_of = _assign_lanes(scenario, graph, routes.lanes)
-    column = _node_columns(graph, kind, side, routes.dist, lane_of)
-    above, below = _stack_rows(column, lane_of, routes.export_share)
-    bands, centre = _lane_bands(lane_order, above, below)
-    pos = _node_positions(graph, above, below, centre, lane_of, side)
-
-    # drawing edges for an abstract (road-free) network: the route transitions
-    if graph.number_of_edges() == 0:
-        graph = graph.copy()
-        graph.add_edges_from((a, b) for a, b in routes.transitions if a in graph and b in graph)
-
-    # flows: station arrivals on roads touching a station, route estimate elsewhere
-    scenario_days = float(scenario.days)
-    flow = {
-        n: _station_flow(means, n, days, scenario_days) for n in graph.nodes if kind[n] == "station"
-    }
-    estimate = _estimate_road_flows(graph, routes.transitions, kind, flow, routes.source_rate)
-    edge_flow = _edge_flows(graph, kind, flow, estimate)
-    utilisation, spill = _station_annotations(graph, means)
-
-    labels = {n: _short_label(n, lane_of[n], lane_of) for n in graph.nodes}
-    return NetworkLayout(graph, pos, bands, labels, edge_flow, flow, utilisation, spill)
-
-
-@dataclass
-class _RouteSummary:
-    """What the paths of every arrival stream say about the nodes and roads they use."""
-
-    lanes: dict[str, dict[str, float]]  # node -> lane -> paths through it
-    export_share: dict[str, list[float]]  # node -> 1.0 per export path, 0.0 per import path
-    dist: dict[str, int]  # node -> farthest distance from the border crossing (in stations)
-    transitions: set[tuple[str, str]]  # consecutive (from, to) pairs on any path
-    source_rate: dict[str, float]  # origin -> trucks per day (calendar mean)
-
-
-def _summarise_routes(scenario: Any, side: Mapping[str, str]) -> _RouteSummary:
-    """Walk every path of every stream and collect lanes, directions, distances and rates."""
-    from gatesim.scenario.demand import day_factors
-
-    summary = _RouteSummary(lanes={}, export_share={}, dist={}, transitions=set(), source_rate={})
-    lanes, export_share, dist = summary.lanes, summary.export_share, summary.dist
-    for stream, arrival in scenario.arrivals.items():
-        route = scenario.routes[arrival.route]
-        calendar = float(day_factors(scenario, arrival).mean())  # growth, seasons, weekdays
-        rate = arrival.per_day * scenario.demand_scale * calendar
-        summary.source_rate[route.origin] = summary.source_rate.get(route.origin, 0.0) + rate
-        for path in _route_paths(route.steps, _stream_values(arrival, stream)):
-            full = (route.origin, *path, route.destination)
-            summary.transitions.update(itertools.pairwise(full))
-            crossing = next((i for i, n in enumerate(full) if side[n] != side[full[0]]), len(full))
-            for i, node in enumerate(full):
-                d = crossing - i if i < crossing else i - crossing + 1
-                dist[node] = max(dist.get(node, 0), d)
-                lanes.setdefault(node, {}).setdefault(arrival.lane, 0.0)
-                lanes[node][arrival.lane] += 1.0
-                export_share.setdefault(node, []).append(
-                    1.0 if arrival.direction == "export" else 0.0
-                )
-    return summary
-
-
-def _station_flow(means: pd.DataFrame, name: str, days: float, scenario_days: float) -> float:
-    """Trucks per day arriving at a station: measured arrivals over the measured ``days``.
-
-    Falls back to all arrivals over the scenario's days when ``arrived_measured`` is missing;
-    NaN when the station has no row in ``means``.
-    """
-    if name not in means.index:
-        return math.nan
-    value = _cell(means, name, "arrived_measured")
-    if not np.isfinite(value):
-        return _cell(means, name, "arrived") / max(scenario_days, 1.0)
-    return value / days
-
-
-def _assign_lanes(
-    scenario: Any, graph: nx.DiGraph, lanes: Mapping[str, Mapping[str, float]]
-) -> tuple[list[str], dict[str, str]]:
-    """The lane order (arrival streams first) and each node's lane.
-
-    A node takes the lane most of its paths use; a node no route visits takes a neighbour's
-    lane, or ``"other"`` (appended to the order) when no neighbour has one.
-    """
-    lane_order = list(dict.fromkeys(a.lane for a in scenario.arrivals.values()))
-    lane_of: dict[str, str] = {n: max(c, key=lambda k: c[k]) for n, c in lanes.items()}
-    for node in graph.nodes:  # nodes no route visits: take a neighbour's lane
-        if node not in lane_of:
-            near = [lane_of[m] for m in nx.all_neighbors(graph, node) if m in lane_of]
-            lane_of[node] = near[0] if near else "other"
-            if lane_of[node] not in lane_order:
-                lane_order.append(lane_of[node])
-    return lane_order, lane_of
-
-
-def _side_sign(side: str) -> float:
-    """-1 for the VN side (left of the border), +1 for the CN side."""
-    return -1.0 if side == "VN" else 1.0
-
-
-def _node_columns(
-    graph: nx.DiGraph,
-    kind: Mapping[str, str],
-    side: Mapping[str, str],
-    dist: Mapping[str, int],
-    lane_of: Mapping[str, str],
-) -> dict[str, float]:
-    """The x column of every non-junction node, signed by side of the border.
-
-    Stations sit at their distance from the border, sources and sinks one beyond the farthest
-    station of their lane and side, stations no route visits next to the border.
-    """
-    column: dict[str, float] = {}
-    for node in graph.nodes:
-        if kind[node] == "station" and node in dist:
-            column[node] = _side_sign(side[node]) * dist[node]
-    for node in graph.nodes:
-        if kind[node] in ("source", "sink"):
-            same = [
-                abs(column[m])
-                for m in column
-                if lane_of[m] == lane_of[node] and side[m] == side[node]
-            ]
-            column[node] = _side_sign(side[node]) * ((max(same) if same else dist.get(node, 1)) + 1)
-    for node in graph.nodes:  # stations no route visits: next to the border
-        if node not in column and kind[node] != "junction":
-            column[node] = _side_sign(side[node]) * 1.0
-    return column
-
-
-def _stack_rows(
-    column: Mapping[str, float],
-    lane_of: Mapping[str, str],
-    export_share: Mapping[str, Sequence[float]],
-) -> tuple[dict[tuple[str, float], list[str]], dict[tuple[str, float], list[str]]]:
-    """Split each (lane, column) stack into the nodes above and below the band's centre line.
-
-    Export-only nodes go above, import-only below; shared ones alternate next to the line.
-    """
-    stacks: dict[tuple[str, float], list[str]] = {}
-    for node, x in column.items():
-        stacks.setdefault((lane_of[node], x), []).append(node)
-    above: dict[tuple[str, float], list[str]] = {}
-    below: dict[tuple[str, float], list[str]] = {}
-    for key, nodes in stacks.items():
-        score = {n: float(np.mean(export_share.get(n, [0.5]))) for n in sorted(nodes)}
-        shared = [n for n, v in score.items() if v == 0.5]
-        above[key] = [n for n, v in score.items() if v > 0.5] + shared[0::2]
-        below[key] = shared[1::2] + [n for n, v in score.items() if v < 0.5]
-    return above, below
-
-
-def _lane_bands(
-    lane_order: Sequence[str],
-    above: Mapping[tuple[str, float], Sequence[str]],
-    below: Mapping[tuple[str, float], Sequence[str]],
-) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
-    """Each lane's vertical band (bottom, top) and centre line, stacked downwards from y = 0."""
-    bands: dict[str, tuple[float, float]] = {}
-    centre: dict[str, float] = {}
-    top = 0.0
-    for lane in lane_order:
-        up = max([len(v) for (ln, _), v in above.items() if ln == lane] or [0])
-        down = max([len(v) for (ln, _), v in below.items() if ln == lane] or [0])
-        centre[lane] = top - up - 0.7
-        bands[lane] = (centre[lane] - down - 0.7, top)
-        top = bands[lane][0] - 0.8
-    return bands, centre
-
-
-def _node_positions(
-    graph: nx.DiGraph,
-    above: Mapping[tuple[str, float], Sequence[str]],
-    below: Mapping[tuple[str, float], Sequence[str]],
-    centre: Mapping[str, float],
-    lane_of: Mapping[str, str],
-    side: Mapping[str, str],
-) -> dict[str, tuple[float, float]]:
-    """(x, y) of every node: stacked stations, sources and sinks, then junctions on the centre."""
-    pos: dict[str, tuple[float, float]] = {}
-    for (lane, x), nodes in above.items():
-        for j, node in enumerate(nodes):
-            pos[node] = (x, centre[lane] + len(nodes) - j)
-    for (lane, x), nodes in below.items():
-        for j, node in enumerate(nodes):
-            pos[node] = (x, centre[lane] - 1 - j)
-    for node in graph.nodes:  # junctions: on the centre line, amid the stations around them
-        if node in pos:
-            continue
-        x = _junction_x(graph, node, pos, _side_sign(side[node]))
-        pos[node] = (x, centre.get(lane_of[node], 0.0))
-    return pos
-
-
-def _junction_x(
-    graph: nx.DiGraph, node: str, pos: Mapping[str, tuple[float, float]], sign: float
-) -> float:
-    """A junction's x: the mean of its placed neighbours, moved off columns, kept on its side."""
-    xs_near = [pos[m][0] for m in nx.all_neighbors(graph, node) if m in pos]
-    x = float(np.mean(xs_near)) if xs_near else sign * 0.5
-    x = math.floor(x) + 0.5 if abs(x - round(x)) < 0.25 else x
-    if sign * x <= 0:
-        x = sign * 0.5
-    return x
-
-
-def _estimate_road_flows(
-    graph: nx.DiGraph,
-    transitions: Iterable[tuple[str, str]],
-    kind: Mapping[str, str],
-    flow: Mapping[str, float],
-    source_rate: Mapping[str, float],
-) -> dict[frozenset[str], float]:
-    """Trucks/day per road (unordered node pair) estimated from the route transitions.
-
-    A transition into a station carries the station's arrivals, split between its predecessors
-    by their outflow; any other transition carries its origin's outflow split evenly between
-    successors. Each transition's amount is added to every road on its shortest path.
-    """
-    succ: dict[str, set[str]] = {}
-    pred: dict[str, set[str]] = {}
-    for a, b in transitions:
-        succ.setdefault(a, set()).add(b)
-        pred.setdefault(b, set()).add(a)
-
-    def outflow(node: str) -> float:
-        base = flow.get(node, source_rate.get(node, math.nan))
-        base = base if np.isfinite(base) else 0.0
-        return base / max(1, len(succ.get(node, ())))
-
-    estimate: dict[frozenset[str], float] = {}
-    for a, b in transitions:
-        if kind.get(b) == "station":
-            weights = {p: outflow(p) for p in pred[b]}
-            total = sum(weights.values())
-            share = weights[a] / total if total > 0 else 1.0 / len(weights)
-            amount = (flow[b] if np.isfinite(flow[b]) else 0.0) * share
-        else:
-            amount = outflow(a)
-        try:
-            hops = nx.shortest_path(graph, a, b, weight="minutes")
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            continue
-        for u, v in itertools.pairwise(hops):
-            pair = frozenset((u, v))
-            estimate[pair] = estimate.get(pair, 0.0) + amount
-    return estimate
-
-
-def _edge_flows(
-    graph: nx.DiGraph,
-    kind: Mapping[str, str],
-    flow: Mapping[str, float],
-    estimate: Mapping[frozenset[str], float],
-) -> dict[tuple[str, str], float]:
-    """Trucks/day per road, one entry per unordered pair.
-
-    A road touching exactly one station carries that station's arrivals; any other road its
-    route estimate (0 when no route uses it).
-    """
-    edge_flow: dict[tuple[str, str], float] = {}
-    for u, v in graph.edges:
-        if (v, u) in edge_flow:
-            continue
-        ends = [n for n in (u, v) if kind[n] == "station"]
-        if len(ends) == 1:
-            edge_flow[(u, v)] = flow[ends[0]]
-        else:
-            edge_flow[(u, v)] = estimate.get(frozenset((u, v)), 0.0)
-    return edge_flow
-
-
-def _station_annotations(
-    graph: nx.DiGraph, means: pd.DataFrame
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Mean utilisation of every node with a row in ``means``, and spill-back km of the yards."""
-    utilisation: dict[str, float] = {}
-    spill: dict[str, float] = {}
-    for node in graph.nodes:
-        if node in means.index:
-            utilisation[node] = _cell(means, node, "utilization")
-            km = _cell(means, node, "spillback_km_max")
-            if np.isfinite(km):
-                spill[node] = km
-    return utilisation, spill
-
-
-def _cell(table: pd.DataFrame, row: str, column: str) -> float:
-    """A float cell, NaN when the row or column is missing or the value is empty."""
-    if column not in table.columns or row not in table.index:
-        return math.nan
-    value: Any = table.at[row, column]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number if math.isfinite(number) else math.nan
-
-
-def _short_label(node: str, lane: str, lane_of: Mapping[str, str]) -> str:
-    """The node name without the prefix most nodes of its lane share (``hn_``, ``tt_``)."""
-    prefixes = [n.split("_", 1)[0] for n, ln in lane_of.items() if ln == lane and "_" in n]
-    if not prefixes or "_" not in node:
-        return node
-    common = max(set(prefixes), key=prefixes.count)
-    if prefixes.count(common) >= 0.6 * len(prefixes) and node.startswith(common + "_"):
-        return node[len(common) + 1 :]
-    return node
