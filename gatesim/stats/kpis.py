@@ -18,7 +18,7 @@ from gatesim.stations.registry import resolve_station_type
 from gatesim.stations.statistics import BASE_STATISTICS, declared_metrics, transships
 from gatesim.stats.groups import stream_groups
 from gatesim.stats.process_time import process_time_kpis
-from gatesim.stats.registry import compute_kpis, register_kpi
+from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
 
 #: The headline KPIs every summary carries, in display order.
@@ -99,9 +99,8 @@ def _backlog(result: RunResult) -> dict[str, float]:
     return row
 
 
-#: Base statistics that are KPIs (the declaration says which); a type's ``extra_metrics``
-#: figures are KPIs unless its ``metrics`` declares them otherwise.
-STATION_KPIS = tuple(m.name for m in BASE_STATISTICS if m.kpi)
+#: The base statistics by name: the declaration says which are KPIs. A type's
+#: ``extra_metrics`` figures are KPIs unless its ``metrics`` declares them otherwise.
 _BASE = {m.name: m for m in BASE_STATISTICS}
 
 
@@ -189,71 +188,73 @@ def _process_time(result: RunResult) -> dict[str, float]:
     return process_time_kpis(result, stream_groups(result))
 
 
-register_kpi(
-    "throughput",
-    _throughput,
-    "trucks/day; share",
-    "throughput_per_day, offered_per_day, "
-    "cleared_share: cleared and offered per measured day, and the share cleared",
-    always=True,
+#: The built-in families in output order (registration order is column order): name, function,
+#: unit, and what it yields.
+BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
+    (
+        "throughput",
+        _throughput,
+        "trucks/day; share",
+        "throughput_per_day, offered_per_day, cleared_share: cleared and offered per measured "
+        "day, and the share cleared",
+    ),
+    (
+        "time_in_system",
+        _time_in_system,
+        "h",
+        "time_in_system_{mean,p50,p90,p95,max}_h of the trucks that arrived after the warm-up",
+    ),
+    (
+        "process_time",
+        _process_time,
+        "h",
+        "gate_process_time_*_h, waiting_for_opening_*_h: time in system apart from, and spent, "
+        "waiting for a closed station (gatesim.stats.process_time)",
+    ),
+    (
+        "backlog",
+        _backlog,
+        "trucks; trucks/day",
+        "backlog_end, arrived, cleared, lost, backlog_at_report_{mean,max}, "
+        "backlog_growth_per_day (the saturation test's input, gatesim.stats.saturation)",
+    ),
+    (
+        "sides",
+        side_kpis,
+        "trucks; trucks/day; h; share",
+        "VN-side backlog, trucks away from home, empty returns (gatesim.stats.sides)",
+    ),
+    (
+        "stations",
+        _station_kpis,
+        "as declared",
+        "station.<name>.<figure>: the KPI figures of each station's row "
+        "(gatesim.stations.statistics), then gate-wide maxima such as spillback_km_max",
+    ),
+    (
+        "costs",
+        _cost_kpis,
+        "per day",
+        "truck_hours_queued_per_day, idle_fuel_l_per_day, co2_t_per_day, transshipment_cny_per_day",
+    ),
+    (
+        "trade_value",
+        _trade_value_kpis,
+        "million USD/day",
+        "value_cleared_musd_per_day, value_delayed_musd_h_per_day (scenarios with trade_value:)",
+    ),
+    (
+        "seasons",
+        _season_kpis,
+        "h; trucks/day",
+        "time in system and throughput of each named season (.season.<name>)",
+    ),
 )
-register_kpi(
-    "time_in_system",
-    _time_in_system,
-    "h",
-    "time_in_system_{mean,p50,p90,p95,max}_h: from "
-    "arrival to clearance, trucks that arrived after the warm-up",
-    always=True,
-)
-register_kpi(
-    "process_time",
-    _process_time,
-    "h",
-    "gate_process_time_*_h and waiting_for_opening_*_h: "
-    "time in system apart from, and spent, waiting for a closed station",
-    always=True,
-)
-register_kpi(
-    "backlog",
-    _backlog,
-    "trucks; trucks/day",
-    "backlog_end, arrived, cleared, lost, "
-    "backlog_at_report_{mean,max}, backlog_growth_per_day (the saturation test's input)",
-    always=True,
-)
-register_kpi(
-    "sides",
-    side_kpis,
-    "trucks; trucks/day; h; share",
-    "VN-side backlog, trucks away from home, empty returns (gatesim.stats.sides)",
-    always=True,
-)
-register_kpi(
-    "stations",
-    _station_kpis,
-    "by figure",
-    "station.<name>.<figure>: the KPI figures of "
-    "each station's row (gatesim.stations.statistics), and gate-wide maxima",
-    always=True,
-)
-register_kpi(
-    "costs",
-    _cost_kpis,
-    "per day",
-    "queued truck-hours, idle fuel (l), CO2 (t), transshipment (CNY) per measured day",
-    always=True,
-)
-register_kpi(
-    "trade_value",
-    _trade_value_kpis,
-    "million USD/day",
-    "value_cleared_musd_per_day, value_delayed_musd_h_per_day (with trade_value: in the scenario)",
-    always=True,
-)
-register_kpi(
-    "seasons",
-    _season_kpis,
-    "h; trucks/day",
-    "time in system and throughput of each named season (.season.<name>)",
-    always=True,
-)
+
+
+def _register_built_ins() -> None:
+    for name, fn, unit, doc in BUILT_IN:
+        register_kpi(name, fn, unit, doc, always=True)
+
+
+_register_built_ins()
