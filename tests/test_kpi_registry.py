@@ -8,6 +8,7 @@ and a deterministic 10-minute service, so each figure is computed by hand: the t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -138,6 +139,19 @@ def test_a_taken_name_is_refused_and_the_same_function_is_idempotent() -> None:
         register_kpi("dup_test", lambda r: 0.0)
     with pytest.raises(ValueError, match="already registered"):
         register_kpi("throughput", mean_time_in_system_min)
+
+
+def test_reloading_the_registering_module_registers_again_without_error() -> None:
+    module = load_plugin(ROOT / "examples" / "kpis" / "gate_kpis.py")
+    first = registry.registered_kpis()["share_under_12h"].fn
+    # Import the same file again as a fresh module (a re-run notebook cell, a re-import).
+    spec = importlib.util.spec_from_file_location(module.__name__, module.__file__)
+    assert spec is not None and spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    again = registry.registered_kpis()["share_under_12h"]
+    assert again.fn is not first and again.fn is fresh.share_under_12h
+    assert again.unit == "share"
 
 
 @pytest.mark.parametrize("name", ["", "1st", "with space", "dotted.name", "x" * 81])
