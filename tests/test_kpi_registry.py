@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -33,8 +34,10 @@ from gatesim import (
     load_scenario,
     register_kpi,
     register_station,
+    run_experiment,
     simulate,
 )
+from gatesim.stations import plugins
 from gatesim.stations.statistics import BASE_STATISTICS, Metric, with_extra_metrics
 from gatesim.stats import registry
 from gatesim.stats.kpis import replication_kpis
@@ -55,8 +58,10 @@ BUILT_INS = [
 
 @pytest.fixture(autouse=True)
 def own_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test registers into a copy of the registry (the built-ins only)."""
+    """Each test registers into a copy of the registry (the built-ins only), and the plug-ins
+    it loads are not passed on to the worker processes of later tests."""
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(plugins, "_LOADED", list(plugins._LOADED))
     yield
 
 
@@ -322,6 +327,20 @@ def test_the_docs_kpi_example_runs_and_counts_trucks_within_12_hours(tmp_path: P
     load_plugin(tmp_path / "docs_gate_kpis.py")
     row = replication_kpis(simulate(tiny(["share_under_12h"])))
     assert row["share_under_12h"] == 1.0  # 10 to 37 minutes: all four within 12 h
+
+
+def test_a_kpi_unknown_in_a_worker_is_the_one_line_error_in_the_parent() -> None:
+    register_kpi("tis_mean_min_test", mean_time_in_system_min)
+    scenario = tiny(["tis_mean_min_test"]).model_copy(update={"replications": 2})
+    del registry._REGISTRY["tis_mean_min_test"]  # as in a worker that never registered it
+    with pytest.raises(ScenarioError, match=r"^kpis: unknown KPI 'tis_mean_min_test'"):
+        run_experiment(scenario, jobs=2)
+
+
+def test_a_scenario_error_pickles_as_itself() -> None:
+    for error in (ScenarioError(None, "kpis", "m"), ScenarioError("f.yaml", "kpis", "m", ["x"])):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is ScenarioError and str(again) == str(error)
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
