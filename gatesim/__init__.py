@@ -32,6 +32,7 @@ from gatesim.scenario.schema import Scenario, StationSpec
 from gatesim.stations.base import Sampler, Station, StationContext
 from gatesim.stations.plugins import load_plugin
 from gatesim.stations.registry import register_station, station_types
+from gatesim.stats.registry import register_kpi
 
 __version__ = "0.1.0"
 
@@ -67,6 +68,7 @@ __all__ = [
     "load_plugin",
     "load_scenario",
     "parse_distribution",
+    "register_kpi",
     "register_station",
     "run_experiment",
     "scenario_capacity",

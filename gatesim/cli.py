@@ -228,8 +228,8 @@ def _add_input_options(cmd: argparse.ArgumentParser, scenarios: bool = True) -> 
         action="append",
         default=[],
         metavar="MODULE_OR_FILE",
-        help="import station types from a module or a .py file (repeatable); installed "
-        "packages' types (entry points 'gatesim.stations') need no flag",
+        help="import station types and KPIs from a module or a .py file (repeatable); "
+        "installed packages' (entry points 'gatesim.stations', 'gatesim.kpis') need no flag",
     )
     if scenarios:
         cmd.add_argument(

@@ -67,7 +67,7 @@ def run_python(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 # --------------------------------------------------------------------------- example scripts
 def test_examples_are_found() -> None:
     names = {p.relative_to(EXAMPLES).as_posix() for p in example_scripts()}
-    assert {"coldchain/run.py", "notebook_style.py"} <= names
+    assert {"coldchain/run.py", "kpis/run.py", "notebook_style.py"} <= names
 
 
 def test_every_runnable_example_has_an_expected_output() -> None:

@@ -26,6 +26,11 @@ class ScenarioError(Exception):
             text += f" (got {_short_repr(self.value)})"
         return " ".join(text.split())  # one line whatever the inputs held
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable: raised in a worker process, it reaches the parent as itself (one line)."""
+        value = () if self.value is _NO_VALUE else (self.value,)
+        return (ScenarioError, (self.file, self.field, self.message, *value))
+
     def with_file(self, file: Path | str) -> ScenarioError:
         """The same error attributed to ``file`` (network checks run before the file is known)."""
         return ScenarioError(file, self.field, self.message, self.value)

@@ -32,6 +32,7 @@ from gatesim.scenario.schema import Scenario
 from gatesim.stats import saturation
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
+from gatesim.stats.registry import extra_kpi_document
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: workers and the CLI start faster
     import pandas as pd
@@ -289,6 +290,7 @@ class ExperimentResult:
             {
                 "headline": list(HEADLINE),
                 "kpis": self.kpi_summary(),
+                "extra_kpis": extra_kpi_document(s.kpis, list(self.kpi_table().columns)),
                 "stations": stations,
                 "conservation": self.conservation(),
                 "checks": self.checks(stations),

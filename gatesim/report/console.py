@@ -66,6 +66,8 @@ def print_summary(
     console.print(_flow_table(kpis, suffixes))
     console.print(_time_table(kpis, suffixes, saturated))
     console.print(_station_table(summary["stations"]))
+    if summary.get("extra_kpis"):
+        console.print(extra_kpi_table(summary))
     c = summary["conservation"]
     console.print(
         f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
@@ -97,6 +99,17 @@ def _headline_table(kpis: dict[str, Any], saturated: list[str]) -> Table:
                 else format_ci(kpis[key], 1)
             )
             table.add_row(label, value)
+    return table
+
+
+def extra_kpi_table(summary: dict[str, Any]) -> Table:
+    """The KPIs the scenario listed (``kpis:``), each key with its unit."""
+    table = Table(title="Extra KPIs of the scenario (mean [95% CI] over replications)")
+    for column in ("KPI", "unit", "value"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for name, entry in summary["extra_kpis"].items():
+        for key in entry.get("keys") or [name]:
+            table.add_row(key, entry.get("unit", ""), format_ci(summary["kpis"].get(key), 3))
     return table
 
 

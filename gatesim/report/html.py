@@ -451,6 +451,15 @@ def _season_value_keys(results: Results) -> list[str]:
     return keys + [f"{base}.season.{season}" for season in seasons for base in SEASON_KPIS]
 
 
+def _extra_kpi_keys(results: Results) -> list[str]:
+    """The keys of the KPIs the scenarios list (``summary.json["extra_kpis"]``), first-seen."""
+    keys: dict[str, None] = {}
+    for member in results.members:
+        for entry in member.summary.get("extra_kpis", {}).values():
+            keys.update(dict.fromkeys(entry.get("keys", [])))
+    return list(keys)
+
+
 def _kpi_section(results: Results) -> str:
     header = ["KPI (mean [95 % CI] over replications)"] + [_esc(x) for x in results.labels]
     parts = [
@@ -462,6 +471,9 @@ def _kpi_section(results: Results) -> str:
         _table(header, _kpi_rows(results, _lane_keys(results)), "kpi", "By lane and direction"),
         _table(header, _kpi_rows(results, EXTRA_KPIS), "kpi", "Distribution tails and costs"),
     ]
+    extra = _kpi_rows(results, _extra_kpi_keys(results))
+    if extra:
+        parts.append(_table(header, extra, "kpi", "Extra KPIs the scenario lists (kpis:)"))
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))

@@ -75,12 +75,14 @@ def season_intervals(scenario: Scenario) -> dict[str, list[list[float]]]:
 
 
 def result_meta(scenario: Scenario) -> dict[str, Any]:
-    """What the KPIs need besides the counts: cost factors, trade values, season intervals."""
+    """What the KPIs need besides the counts: cost factors, trade values, season intervals,
+    and the extra KPIs the scenario lists."""
     trade = scenario.trade_value
     return {
         "costs": scenario.costs.model_dump(),
         "trade_value": trade.model_dump() if trade is not None else None,
         "seasons": season_intervals(scenario),
+        "kpis": list(scenario.kpis),
     }
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 from gatesim.core.calendar import CalendarSpec, check_timezone
 from gatesim.core.dates import DateSpan
 from gatesim.core.distributions import Distribution
+from gatesim.scenario.kpi_names import check_kpi_names
 
 #: Fixed attributes of every truck. Arrival streams may add categorical ``attributes`` (e.g.
 #: ``precleared``, ``eligible``) and station types may set outcome attributes (``scan_alarm``);
@@ -531,6 +532,13 @@ class Scenario(Frozen):
     #: Plausible ranges of assumed values, by field path (``null`` drops an inherited entry);
     #: read by ``run_sim.py sensitivity``, ignored by every other command.
     uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
+    #: Registered KPIs computed besides the built-ins, by name (gatesim.stats.registry).
+    kpis: list[Name] = Field(default_factory=list, max_length=200)
+
+    @field_validator("kpis")
+    @classmethod
+    def _registered_kpis(cls, names: list[str]) -> list[str]:
+        return check_kpi_names(names)
 
     @field_validator("name")
     @classmethod

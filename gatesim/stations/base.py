@@ -48,6 +48,7 @@ from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.queues import make_queue
+from gatesim.stations.statistics import with_extra_metrics
 
 SAMPLE_BLOCK = 512
 
@@ -209,6 +210,7 @@ class Station:
         return None
 
     def extra_metrics(self, now: float) -> dict[str, float]:
+        """Figures of this type added to its statistics row (declare them in ``metrics``)."""
         return {}
 
     # ------------------------------------------------------------------ the loop
@@ -399,7 +401,8 @@ class Station:
 
     # ------------------------------------------------------------------ results
     def statistics(self, now: float) -> dict[str, float]:
-        """The station's row of the KPI table.
+        """The station's statistics row: the figures of ``BASE_STATISTICS`` (declared in
+        :mod:`gatesim.stations.statistics`, which says which are KPIs), then ``extra_metrics``.
 
         Waits, queues, utilisation, ``arrived_measured`` and ``blocking_share`` cover
         [warm-up, now]; ``arrived``, ``served``, ``rejected``, ``departed`` and the ``*_end``
@@ -433,14 +436,7 @@ class Station:
         row["littles_law_gap"] = littles_law_gap(
             row["queue_mean"], row["started"], row["wait_mean_min"], now - self.warmup
         )
-        extra = self.extra_metrics(now)
-        clash = sorted(set(extra) & set(row))
-        if clash:
-            raise ValueError(
-                f"{type(self).__name__}.extra_metrics overrides base statistics {clash}"
-            )
-        row.update(extra)
-        return row
+        return with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
 
     def _busy_in_open_hours(self, now: float) -> float:
         """Busy server-minutes minus overtime: utilisation counts opening hours only (a service

@@ -24,6 +24,9 @@ OTHER: dict[str, Side] = {"VN": "CN", "CN": "VN"}
 @register_station("transshipment")
 class Transshipment(Station):
     describe = "manual unload/reload at the far-side yard; servers are crews/bays"
+    #: Every truck served is unloaded and reloaded: the cost KPIs charge
+    #: ``costs.transshipment_cny_per_truck`` per truck started (gatesim.stations.statistics).
+    transships: ClassVar[bool] = True
 
 
 def _default_origins() -> dict[Literal["export", "import"], Side]:

@@ -8,11 +8,14 @@ Spill-back length (km) = trucks on the road × spacing / road lanes.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatesim.core.monitors import TimeWeighted
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import register_station
+from gatesim.stations.statistics import Metric
 
 
 class YardArea(BaseModel):
@@ -32,6 +35,16 @@ class YardParams(BaseModel):
 class StagingYard(Station):
     describe = "finite staging yard with dispatch lanes; overflow queues on the approach road"
     Params = YardParams
+    metrics: ClassVar[tuple[Metric, ...]] = (
+        Metric("yard_capacity", "trucks", "parking places in the yard's areas"),
+        Metric("yard_occupancy_mean", "trucks", "time-average trucks parked in the yard"),
+        Metric("yard_occupancy_max", "trucks", "most trucks parked in the yard at once"),
+        Metric("spillback_trucks_mean", "trucks", "time-average trucks on the approach road"),
+        Metric("spillback_trucks_max", "trucks", "most trucks on the approach road at once"),
+        Metric("spillback_km_mean", "km", "time-average queue length on the approach road"),
+        Metric("spillback_km_max", "km", "longest queue on the approach road", gate="max"),
+        Metric("spillback_km_end", "km", "queue length on the approach road at the end"),
+    )
 
     def bind(self, ctx: StationContext) -> None:
         super().bind(ctx)

@@ -1,8 +1,10 @@
-"""Named KPI functions over one replication's result: flat ``{name: value}`` rows.
+"""The built-in KPI families over one replication's result: flat ``{name: value}`` rows.
 
-Breakdowns use dotted suffixes: ``throughput_per_day.1119-1120.export``,
-``throughput_per_day.cargo.fruit``, ``time_in_system_p95_h.1088/2-1089.import``.
-Times in system are in hours, station waits in minutes, throughput in trucks per day.
+Each family is a registered KPI (:mod:`gatesim.stats.registry`, ``always=True``); the order of
+registration below is the column order of every output. Breakdowns use dotted suffixes:
+``throughput_per_day.1119-1120.export``, ``throughput_per_day.cargo.fruit``,
+``time_in_system_p95_h.1088/2-1089.import``. Times in system are in hours, station waits in
+minutes, throughput in trucks per day.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import math
 import numpy as np
 
 from gatesim.core.results import FloatArray, RunResult
+from gatesim.stations.registry import resolve_station_type
+from gatesim.stations.statistics import BASE_STATISTICS, declared_metrics, transships
 from gatesim.stats.groups import stream_groups
 from gatesim.stats.process_time import process_time_kpis
+from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
 
 #: The headline KPIs every summary carries, in display order.
@@ -28,18 +33,9 @@ QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95}
 
 
 def replication_kpis(result: RunResult) -> dict[str, float]:
-    """Every KPI of one replication (after the warm-up), as a flat mapping."""
-    row: dict[str, float] = {}
-    row.update(_throughput(result))
-    row.update(_time_in_system(result))
-    row.update(process_time_kpis(result, stream_groups(result)))
-    row.update(_backlog(result))
-    row.update(side_kpis(result))  # VN-side backlog, empty returns (gatesim.stats.sides)
-    row.update(_station_kpis(result))
-    row.update(_cost_kpis(result))
-    row.update(_trade_value_kpis(result))
-    row.update(_season_kpis(result))
-    return row
+    """Every KPI of one replication (after the warm-up), as a flat mapping: the built-in
+    families, then the registered KPIs the scenario lists (``kpis:``, via ``result.meta``)."""
+    return compute_kpis(result, result.meta.get("kpis", ()))
 
 
 def _throughput(result: RunResult) -> dict[str, float]:
@@ -103,41 +99,25 @@ def _backlog(result: RunResult) -> dict[str, float]:
     return row
 
 
-STATION_KPIS = ("utilization", "wait_mean_min", "queue_mean", "queue_max", "blocking_share")
-#: Statistics every station reports; anything else came from a type's ``extra_metrics`` and is
-#: promoted to a KPI (so it gets intervals and paired differences like the standard four).
-BASE_STATISTICS = frozenset(
-    (
-        "servers",
-        "arrived",
-        "served",
-        "rejected",
-        "waiting_end",
-        "in_service_end",
-        "in_hold_end",
-        "departed",
-        "utilization",
-        "busy_mean",
-        "wait_mean_min",
-        "wait_max_min",
-        "started",
-        "queue_mean",
-        "queue_max",
-        "open_hours",
-        "littles_law_gap",
-    )
-)
+#: The base statistics by name: the declaration says which are KPIs. A type's
+#: ``extra_metrics`` figures are KPIs unless its ``metrics`` declares them otherwise.
+_BASE = {m.name: m for m in BASE_STATISTICS}
 
 
 def _station_kpis(result: RunResult) -> dict[str, float]:
+    """``station.<name>.<figure>`` for every KPI figure of every station's row, then the
+    gate-wide figures station types declare (``gate="max"``: the maximum over stations)."""
     row: dict[str, float] = {}
+    gate: dict[str, list[float]] = {}
     for name, stats in result.stations.items():
+        declared = declared_metrics(resolve_station_type(result.station_types[name]))
         for key, value in stats.items():
-            if key in STATION_KPIS or key not in BASE_STATISTICS:
+            metric = _BASE.get(key) or declared.get(key)
+            if metric is None or metric.kpi:
                 row[f"station.{name}.{key}"] = value
-    spill = [v for k, v in row.items() if k.endswith(".spillback_km_max")]
-    if spill:
-        row["spillback_km_max"] = max(spill)
+            if metric is not None and key not in _BASE and metric.gate == "max":
+                gate.setdefault(key, []).append(value)
+    row.update({key: max(values) for key, values in gate.items()})
     return row
 
 
@@ -151,7 +131,7 @@ def _cost_kpis(result: RunResult) -> dict[str, float]:
     transshipped = sum(
         st["started"]
         for name, st in result.stations.items()
-        if result.station_types.get(name) == "transshipment"
+        if transships(resolve_station_type(result.station_types[name]))
     )
     fuel_l = queued_h * costs["idling_share"] * costs["idle_fuel_l_per_truck_h"]
     return {
@@ -202,3 +182,79 @@ def _season_kpis(result: RunResult) -> dict[str, float]:
         cleared = float(by_day[days].sum()) if days else 0.0
         row[f"throughput_per_day.season.{name}"] = cleared / len(days) if days else math.nan
     return row
+
+
+def _process_time(result: RunResult) -> dict[str, float]:
+    return process_time_kpis(result, stream_groups(result))
+
+
+#: The built-in families in output order (registration order is column order): name, function,
+#: unit, and what it yields.
+BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
+    (
+        "throughput",
+        _throughput,
+        "trucks/day; share",
+        "throughput_per_day, offered_per_day, cleared_share: cleared and offered per measured "
+        "day, and the share cleared",
+    ),
+    (
+        "time_in_system",
+        _time_in_system,
+        "h",
+        "time_in_system_{mean,p50,p90,p95,max}_h of the trucks that arrived after the warm-up",
+    ),
+    (
+        "process_time",
+        _process_time,
+        "h",
+        "gate_process_time_*_h, waiting_for_opening_*_h: time in system apart from, and spent, "
+        "waiting for a closed station (gatesim.stats.process_time)",
+    ),
+    (
+        "backlog",
+        _backlog,
+        "trucks; trucks/day",
+        "backlog_end, arrived, cleared, lost, backlog_at_report_{mean,max}, "
+        "backlog_growth_per_day (the saturation test's input, gatesim.stats.saturation)",
+    ),
+    (
+        "sides",
+        side_kpis,
+        "trucks; trucks/day; h; share",
+        "VN-side backlog, trucks away from home, empty returns (gatesim.stats.sides)",
+    ),
+    (
+        "stations",
+        _station_kpis,
+        "as declared",
+        "station.<name>.<figure>: the KPI figures of each station's row "
+        "(gatesim.stations.statistics), then gate-wide maxima such as spillback_km_max",
+    ),
+    (
+        "costs",
+        _cost_kpis,
+        "per day",
+        "truck_hours_queued_per_day, idle_fuel_l_per_day, co2_t_per_day, transshipment_cny_per_day",
+    ),
+    (
+        "trade_value",
+        _trade_value_kpis,
+        "million USD/day",
+        "value_cleared_musd_per_day, value_delayed_musd_h_per_day (scenarios with trade_value:)",
+    ),
+    (
+        "seasons",
+        _season_kpis,
+        "h; trucks/day",
+        "time in system and throughput of each named season (.season.<name>)",
+    ),
+)
+
+
+def _register_built_ins() -> None:
+    for name, fn, unit, doc in BUILT_IN:
+        register_kpi(name, fn, unit, doc, always=True)
+
+
+_register_built_ins()
