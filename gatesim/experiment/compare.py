@@ -74,9 +74,10 @@ def differences(first: ExperimentResult, other: ExperimentResult) -> dict[str, A
 
 
 def comparison_document(
-    results: Sequence[ExperimentResult], folders: Sequence[str], files: Sequence[str]
+    results: Sequence[ExperimentResult], folders: Sequence[str], files: Sequence[str | None]
 ) -> list[dict[str, Any]]:
-    """The ``comparison.json`` list: one entry per scenario, in command-line order."""
+    """The ``comparison.json`` list: one entry per scenario, in command-line order (``file``
+    is None for a Scenario object given in Python)."""
     document = []
     for i, (result, folder, file) in enumerate(zip(results, folders, files, strict=True)):
         entry: dict[str, Any] = {

@@ -1,14 +1,17 @@
-"""Terminal tables for compare and sweep (from their documents, never simulation objects)."""
+"""Terminal tables of the studies: compare, sweep, plan and capacity (from their documents,
+never simulation objects)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from gatesim.experiment.planning import fmt_number, summary_lines
 from gatesim.report.console import HEADLINE_LABELS, format_ci
 from gatesim.stats.kpis import HEADLINE
 
@@ -95,3 +98,162 @@ def print_lines(lines: Sequence[str], console: Console | None = None) -> None:
     console = console or Console()
     for line in lines:
         console.print(line, highlight=False)
+
+
+def print_comparison(document: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """The compare console: headline KPIs with paired differences, the capacities when
+    measured, and how the design chose the warm-up and replications (``summary``: any
+    member's summary.json, they share the design)."""
+    Console().print(comparison_table(document))
+    if "capacity" in document[0]:
+        names = [entry["scenario"] for entry in document]
+        wide = Console(width=None if sys.stdout.isatty() else 160)
+        wide.print(capacity_comparison_table(names, document))
+    print_lines(design_lines(summary))
+
+
+def print_sweep(table: pd.DataFrame, parameters: Sequence[str]) -> None:
+    Console().print(sweep_table(table, parameters))
+
+
+# --------------------------------------------------------------------------- plan
+def plan_table(document: dict[str, Any]) -> Table:
+    paths = [d["path"] for d in document["dimensions"]]
+    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
+    for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
+        table.add_column(column, justify="right")
+    reported = (document["chosen"] or document["best"])["order"]
+    for point in document["points"]:
+        cells = [str(point["order"]), *(str(point["values"][p]) for p in paths)]
+        cells += [f"{point['cost']:g}", str(point["replications"])]
+        cells += [
+            f"{fmt_number(t['mean'])} [{fmt_number(t['low'])}, {fmt_number(t['high'])}]"
+            for t in point["targets"]
+        ]
+        verdict = point["verdict"] + (" (as fails)" if point["treated_as_failing"] else "")
+        style = "bold green" if point["order"] == reported and document["found"] else None
+        table.add_row(*cells, verdict, style=style)
+    return table
+
+
+def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
+    console.print(plan_table(document))
+    for line in summary_lines(document):
+        console.print(line, highlight=False)
+
+
+# --------------------------------------------------------------------------- capacity
+Stat = dict[str, Any]
+
+
+def _ci(s: Stat | None, signed: bool = False) -> str:
+    """'812 [798, 826]' (with signs for a difference), or the mean alone without bounds."""
+    if not s or s.get("mean") is None:
+        return "-"
+    form = "+,.0f" if signed else ",.0f"
+    lo, hi = s["ci95"]
+    mean = format(s["mean"], form)
+    if lo is None or hi is None:
+        return mean
+    return f"{mean} [{format(lo, form)}, {format(hi, form)}]"
+
+
+def capacity_table(document: Mapping[str, Any]) -> Table:
+    table = Table(title=f"Capacity of {document['scenario']} (trucks/day, mean [95% CI])")
+    for column in (
+        "lane",
+        "direction",
+        "offered",
+        "saturated entry",
+        "demand ramp",
+        "agree",
+        "load",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for flow in document["flows"]:
+        ratio = flow["load_ratio"]
+        agree = {True: "yes", False: "NO", None: "-"}[flow["agree"]]
+        table.add_row(
+            flow["lane"],
+            flow["direction"],
+            f"{flow['offered_per_day']:,.0f}",
+            _ci(flow["saturated"]),
+            _ci(flow["ramp"]),
+            agree,
+            "-" if ratio is None else f"{ratio:.0%}",
+            ", ".join(_binding_label(b) for b in flow["binding"]),
+        )
+    gate = document["gate"]
+    table.add_row(
+        "gate",
+        "both",
+        f"{gate['offered_per_day']:,.0f}",
+        _ci(gate.get("saturated")),
+        _ci(gate.get("ramp")),
+        "",
+        "",
+        "",
+    )
+    return table
+
+
+def _binding_label(station: Mapping[str, Any]) -> str:
+    capped = station.get("capped_days") or 0
+    extra = f", capped {capped:.0f} d" if capped else ""
+    return f"{station['station']} ({station['utilization']:.0%}{extra})"
+
+
+def disagreement_lines(document: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for flow in document["flows"]:
+        if flow.get("saturated_note"):
+            lines.append(f"{flow['lane']} {flow['direction']}: {flow['saturated_note']}")
+        if flow["agree"] is False or flow["ramp_note"]:
+            lines.append(
+                f"{flow['lane']} {flow['direction']}: {flow['agreement']}"
+                + (f" ({flow['ramp_note']})" if flow["ramp_note"] else "")
+            )
+    return lines
+
+
+def print_capacity(document: Mapping[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console.print(capacity_table(document))
+    for line in disagreement_lines(document):
+        console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
+
+
+def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
+    """Console: capacity per lane and direction of each scenario, and the paired difference
+    against the first."""
+    table = Table(
+        title="Capacity (trucks/day, mean [95% CI]; by saturated entry unless marked 'ramp')"
+    )
+    for column in (
+        "scenario",
+        "lane",
+        "direction",
+        "offered",
+        "capacity",
+        "load",
+        "vs first (paired)",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for name, entry in zip(names, entries, strict=True):
+        for group, cap in entry["capacity"].items():
+            lane, _, direction = group.rpartition(".")
+            ratio = cap["load_ratio"]
+            table.add_row(
+                name,
+                lane,
+                direction,
+                f"{cap['offered_per_day']:,.0f}",
+                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
+                "-" if ratio is None else f"{ratio:.0%}",
+                _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
+                ", ".join(cap["binding"][:2]),
+            )
+    return table
