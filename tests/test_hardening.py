@@ -23,8 +23,8 @@ import pytest
 from builders import TINY_YAML as GOOD
 
 import gatesim.cli
-import gatesim.experiment.study
 import gatesim.experiment.output
+import gatesim.experiment.study
 from gatesim.cli import main
 from gatesim.model.loading import load_scenario
 
