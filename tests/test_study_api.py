@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,20 @@ def test_plan_help_hides_the_refused_options(capsys: pytest.CaptureFixture[str])
     text = " ".join(capsys.readouterr().out.split())
     assert "--target-kpi" not in text and "--records" not in text
     assert "replications per configuration to start with" in text
+
+
+# --------------------------------------------------------------------------- docs/api.md
+@pytest.mark.slow
+def test_the_api_page_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples of docs/api.md's experiment section run as written (from a scratch
+    folder: ``results/`` goes there; the scenario files are the repository's)."""
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "api.md").read_text(encoding="utf-8")
+    section = text[text.index("## Experiments:") : text.index("## Station types")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    snippets = [b for b in blocks if "gatesim." in b and not re.match(r"\w+\(", b)]
+    assert len(snippets) == 3
+    monkeypatch.chdir(tmp_path)
+    code = "\n".join(snippets).replace('"scenarios/', f'"{root}/scenarios/')
+    exec(compile(code, "docs/api.md", "exec"), {})
+    assert (tmp_path / "results" / "xray" / "comparison.json").is_file()
