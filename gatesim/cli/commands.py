@@ -23,8 +23,9 @@ from gatesim.cli.requests import (
     PlanRequest,
     RunRequest,
     SensitivityRequest,
-    Simple,
     SweepRequest,
+    TypesRequest,
+    ValidateRequest,
 )
 from gatesim.core.errors import UsageError
 from gatesim.experiment.options import StudyOptions
@@ -55,8 +56,10 @@ def writing_to(out: Path) -> Iterator[None]:
 
 def dispatch(call: Invocation) -> int:
     request, argv = call.request, list(call.argv)
-    if isinstance(request, Simple):
-        return types() if request.command == "types" else validate(request.scenario)
+    if isinstance(request, TypesRequest):
+        return types()
+    if isinstance(request, ValidateRequest):
+        return validate(request.scenario)
     if isinstance(request, CompareRequest):
         return compare(request, argv)
     if isinstance(request, SweepRequest):
@@ -78,10 +81,9 @@ def types() -> int:
     return 0
 
 
-def validate(path: Path | None) -> int:
+def validate(path: Path) -> int:
     from gatesim.model.loading import load_scenario
 
-    assert path is not None  # the parser requires the file
     scenario = load_scenario(path)
     print(
         f"{path}: OK ({scenario.name}: {len(scenario.stations)} stations, "

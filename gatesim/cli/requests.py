@@ -54,11 +54,15 @@ class Output:
 
 
 @dataclass(frozen=True)
-class Simple:
-    """``types`` (no scenario) and ``validate SCENARIO``."""
+class TypesRequest:
+    """``types``: list the station types."""
 
-    command: str
-    scenario: Path | None = None
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    """``validate SCENARIO``: load and check a file without running it."""
+
+    scenario: Path
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,8 @@ class SensitivityRequest:
 
 
 Request = (
-    Simple
+    TypesRequest
+    | ValidateRequest
     | RunRequest
     | CompareRequest
     | SweepRequest
@@ -148,8 +153,10 @@ def invocation(args: argparse.Namespace, argv: list[str]) -> Invocation:
 
 def request(args: argparse.Namespace) -> Request:
     command = args.command
-    if command in ("types", "validate"):
-        return Simple(command, getattr(args, "scenario", None))
+    if command == "types":
+        return TypesRequest()
+    if command == "validate":
+        return ValidateRequest(args.scenario)
     options, output = study_options(args), _output(args)
     if command == "compare":
         return CompareRequest(tuple(args.scenarios), options, output, args.capacity)
