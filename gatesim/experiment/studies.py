@@ -261,7 +261,7 @@ def check_plan_options(options: StudyOptions) -> None:
 
 
 PLAN_REFUSED = {
-    "target_kpi": "not used by plan (give a target such as KPI<=VALUE)",
+    "target_kpi": "not used by plan (give {targets} KPI<=VALUE)",
     "target_rel": "not used by plan (replications are added while a verdict is undecided)",
 }
 
