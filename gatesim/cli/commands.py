@@ -280,7 +280,6 @@ def capacity(request: CapacityRequest, argv: list[str]) -> int:
 def sensitivity(request: SensitivityRequest, argv: list[str]) -> int:
     """Global sensitivity; finished runs are kept in DIR.partial until the results are
     written, so --resume continues an interrupted analysis."""
-    from gatesim.experiment.executors import ExecutorError
     from gatesim.experiment.progress import ProgressBar, progress_wanted
     from gatesim.experiment.sensitivity import SensitivityOptions
     from gatesim.experiment.sensitivity_output import sensitivity_document, write_sensitivity
@@ -301,21 +300,18 @@ def sensitivity(request: SensitivityRequest, argv: list[str]) -> int:
     with writing_to(out):
         if not output.resume:
             store.remove()
-        try:
-            with ProgressBar(progress_wanted(output.quiet)) as bar:
-                result = analyse(
-                    request.scenario,
-                    request.kpis,
-                    method,
-                    options.overrides(),
-                    request.replications,
-                    options.jobs,
-                    options.dask,
-                    store,
-                    bar,
-                )
-        except ExecutorError as exc:
-            raise UsageError("dask", str(exc)) from None
+        with ProgressBar(progress_wanted(output.quiet)) as bar:
+            result = analyse(
+                request.scenario,
+                request.kpis,
+                method,
+                options.overrides(),
+                request.replications,
+                options.jobs,
+                options.dask,
+                store,
+                bar,
+            )
         write_sensitivity(out, result, argv, output.force, write_sensitivity_figures)
         store.remove()
     if not output.quiet:

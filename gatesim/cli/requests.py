@@ -31,6 +31,11 @@ FLAGS = {
     "axes": "--set",
     "targets": "--target",
     "method": "--method",
+    "lane": "--lane",
+    "scale_range": "--scale-range",
+    "resolution": "--resolution",
+    "vary": "--vary",
+    "side": "--side",
 }
 
 
