@@ -1,4 +1,4 @@
-"""Notebook-style use of gatesim from Python: load, edit, run, compare as DataFrames, plot.
+"""Notebook-style use of gatesim from Python: load, edit, compare with paired CIs, plot.
 
     .venv/bin/python examples/notebook_style.py [OUT_DIR]
 
@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # no display needed; must come before pyplot is imported
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from gatesim import ExperimentResult, Scenario, load_scenario, run_experiment
+from gatesim import ExperimentResult, Scenario, compare, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 KPIS = [
@@ -47,31 +47,33 @@ def two_export_lanes(base: Scenario) -> Scenario:
 
 
 def main(out_dir: Path) -> None:
-    # --- cell 1: load the baseline, shortened to 3 days (1 warm-up) and 2 replications
+    # --- cell 1: load the baseline, shortened to 3 days (1 warm-up) and 3 replications
     base = load_scenario(
         ROOT / "scenarios" / "baseline.yaml",
-        overrides={"days": 3, "warmup_days": 1, "replications": 2},
+        overrides={"days": 3, "warmup_days": 1, "replications": 3},
     )
     variant = two_export_lanes(base)
     print(f"{base.name}: {base.days} days, {base.replications} replications, seed {base.seed}")
     lanes = [s.stations["hn_vn_exp_staging"].servers for s in (base, variant)]
     print(f"export dispatch lanes on 1119-1120: {lanes[0]} -> {lanes[1]}")
 
-    # --- cell 2: run both; replication r of each shares its random numbers (same seed)
-    results: dict[str, ExperimentResult] = {
-        "baseline": run_experiment(base),
-        "two_lanes": run_experiment(variant),
-    }
+    # --- cell 2: compare both; replication r of each shares its random numbers (same seed)
+    comparison = compare([base, variant])
+    results: dict[str, ExperimentResult] = dict(
+        zip(["baseline", "two_lanes"], comparison.results, strict=True)
+    )
 
     # --- cell 3: one row per replication and KPI column, for each scenario
     tables = {name: result.kpi_table()[KPIS] for name, result in results.items()}
     print("\nper replication, baseline:")
     print(tables["baseline"].T.round(2).to_string())
 
-    # --- cell 4: means side by side, and the paired (same-replication) difference
+    # --- cell 4: means side by side, and the paired (same-replication) difference with its
+    # 95 % t-interval over the replications (two_lanes - baseline)
     means = pd.DataFrame({name: table.mean() for name, table in tables.items()})
-    means["difference"] = (tables["two_lanes"] - tables["baseline"]).mean()
-    print("\nmeans over replications:")
+    paired = comparison.differences().set_index("kpi").loc[KPIS, ["mean", "lo", "hi"]]
+    means[["difference", "diff_lo", "diff_hi"]] = paired.to_numpy()
+    print("\nmeans over replications, paired difference with 95 % CI:")
     print(means.round(2).to_string())
 
     # --- cell 5: the station table (one row per replication and station)

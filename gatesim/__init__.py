@@ -18,14 +18,18 @@ from gatesim.core.distributions import (
     Uniform,
     parse_distribution,
 )
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.core.results import RunResult
 from gatesim.core.trucks import Truck
 from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
+from gatesim.experiment.capacity_run import CapacityResult
+from gatesim.experiment.planning import PlanningResult
+from gatesim.experiment.results import ComparisonResult, SweepResult
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
 from gatesim.experiment.sensitivity import SensitivityOptions
 from gatesim.experiment.sensitivity_result import SensitivityResult
 from gatesim.experiment.sensitivity_run import sensitivity
+from gatesim.experiment.studies import capacity, compare, plan, sweep
 from gatesim.model.engine import ConservationError, Replication, simulate
 from gatesim.model.loading import load_scenario
 from gatesim.scenario.schema import Scenario, StationSpec
@@ -39,6 +43,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Calendar",
     "CapacityOptions",
+    "CapacityResult",
+    "ComparisonResult",
     "ConservationError",
     "Deterministic",
     "Distribution",
@@ -50,6 +56,7 @@ __all__ = [
     "Gamma",
     "Lognormal",
     "Mixture",
+    "PlanningResult",
     "Replication",
     "ReplicationOutcome",
     "RunResult",
@@ -61,13 +68,18 @@ __all__ = [
     "Station",
     "StationContext",
     "StationSpec",
+    "SweepResult",
     "Triangular",
     "Truck",
     "Uniform",
+    "UsageError",
     "__version__",
+    "capacity",
+    "compare",
     "load_plugin",
     "load_scenario",
     "parse_distribution",
+    "plan",
     "register_kpi",
     "register_station",
     "run_experiment",
@@ -75,4 +87,5 @@ __all__ = [
     "sensitivity",
     "simulate",
     "station_types",
+    "sweep",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.experiment.compare import comparison_document, comparison_table, unique_folders
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
 from gatesim.experiment.store import PartialStore, partial_folder
@@ -77,7 +77,7 @@ def test_paired_difference_uses_the_pairs_and_welch_does_not(scenario_file: Path
 
 def test_unequal_replication_counts_are_refused(scenario_file: Path) -> None:
     a, b = result(scenario_file, [1.0, 2.0, 3.0]), result(scenario_file, [1.0, 2.0])
-    with pytest.raises(ScenarioError, match="equal replication counts"):
+    with pytest.raises(UsageError, match="equal replication counts"):
         comparison_document([a, b], ["a", "b"], ["a.yaml", "b.yaml"])
 
 

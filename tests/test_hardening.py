@@ -23,8 +23,8 @@ import pytest
 from builders import TINY_YAML as GOOD
 
 import gatesim.cli
-import gatesim.experiment.capacity_run
 import gatesim.experiment.output
+import gatesim.experiment.study
 from gatesim.cli import main
 from gatesim.model.loading import load_scenario
 
@@ -90,8 +90,9 @@ def no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("simulated although the output cannot be written")
 
-    monkeypatch.setattr(gatesim.cli, "_experiment", refuse)
-    monkeypatch.setattr(gatesim.experiment.capacity_run, "run_capacity", refuse)
+    # every command simulates through ReplicationRunner.outcomes (run, compare, sweep, plan,
+    # capacity), so refusing it there refuses every simulation
+    monkeypatch.setattr(gatesim.experiment.study.ReplicationRunner, "outcomes", refuse)
 
 
 @contextlib.contextmanager

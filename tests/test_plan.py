@@ -19,7 +19,7 @@ from gatesim.cli import main
 from gatesim.core.errors import ScenarioError
 from gatesim.experiment.levers import lever_side, override_sides, policy_side
 from gatesim.experiment.plan import CapacitySearch, Value
-from gatesim.experiment.planning import bottleneck, lane_parts, summary_lines
+from gatesim.experiment.planning import bottleneck, lane_parts
 from gatesim.experiment.store import PartialStore, partial_folder
 from gatesim.experiment.targets import (
     FAILS,
@@ -31,6 +31,7 @@ from gatesim.experiment.targets import (
     parse_target,
     parse_vary,
 )
+from gatesim.report.studies import summary_lines
 from gatesim.stats.queueing import mmc_wait
 
 

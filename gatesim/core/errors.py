@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +45,43 @@ def _short_repr(value: Any) -> str:
         keep = (MAX_VALUE_CHARS - 3) // 2
         text = text[:keep] + "..." + text[-keep:]
     return text
+
+
+class UsageError(Exception):
+    """An argument of a command or of an API call is unusable (a flag combination, a value no
+    scenario field holds, an unreachable Dask scheduler): not a fault of any scenario file.
+
+    ``argument`` is the argument's API name (``target_kpi``); ``{name}`` in ``message`` names
+    another argument. :meth:`spelled` renames both the command line's way (``--target-kpi``), so
+    the API and the CLI share one check. ``str(error)`` is a single printable line.
+    """
+
+    def __init__(
+        self,
+        argument: str,
+        message: str,
+        value: Any = _NO_VALUE,
+        names: Mapping[str, str] | None = None,
+    ):
+        self.argument = argument
+        self.message = message
+        self.value = value
+        self.names = dict(names or {})
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        def name(match: re.Match[str]) -> str:
+            return self.names.get(match.group(1), match.group(1))
+
+        message = _PLACEHOLDER.sub(name, self.message)
+        text = f"{self.names.get(self.argument, self.argument)}: {message}"
+        if self.value is not _NO_VALUE:
+            text += f" (got {_short_repr(self.value)})"
+        return " ".join(text.split())
+
+    def spelled(self, names: Mapping[str, str]) -> UsageError:
+        """The same error with arguments named as ``names`` spells them (API name -> flag)."""
+        return UsageError(self.argument, self.message, self.value, names)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.experiment.runner import ReplicationOutcome
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.routes import entry_stations, group_key, stations_by_group
@@ -257,9 +257,8 @@ def check_measurable(scenario: Scenario, options: CapacityOptions) -> dict[str, 
     offered = offered_per_day(scenario)
     lanes = sorted({a.lane for a in scenario.arrivals.values()})
     if options.lane is not None and options.lane not in lanes:
-        raise ScenarioError(
-            None,
-            "--lane",
+        raise UsageError(
+            "lane",
             f"no arrival stream uses this lane (lanes: {', '.join(lanes)})",
             options.lane,
         )
@@ -279,9 +278,9 @@ def check_measurable(scenario: Scenario, options: CapacityOptions) -> dict[str, 
         )
     low, high = options.scale_range
     if not 0 < low < high or not math.isfinite(high):
-        raise ScenarioError(None, "--scale-range", "needs 0 < LOW < HIGH", f"{low}:{high}")
+        raise UsageError("scale_range", "needs 0 < LOW < HIGH", f"{low}:{high}")
     if not 0 < options.resolution < 1:
-        raise ScenarioError(None, "--resolution", "needs a value in (0, 1)", options.resolution)
+        raise UsageError("resolution", "needs a value in (0, 1)", options.resolution)
     return offered
 
 

@@ -1,5 +1,5 @@
-"""``run_sim.py capacity`` and ``compare --capacity``: the capacity measurement
-(:mod:`gatesim.experiment.capacity`) bound to executors, output folders and the console.
+"""``gatesim.capacity`` / ``run_sim.py capacity`` and ``compare --capacity``: the capacity
+measurement (:mod:`gatesim.experiment.capacity`) bound to executors and output folders.
 
 ``capacity.json`` holds, per lane and direction, today's offered trucks per day, the capacity
 by saturated entry and by demand ramp (mean and 95 % interval), whether the two agree (and
@@ -10,15 +10,15 @@ capacity is the sum over lanes and directions.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+import pandas as pd
 
+from gatesim.core.errors import UsageError
 from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
@@ -31,6 +31,8 @@ from gatesim.experiment.capacity import (
     replication_rows,
 )
 from gatesim.experiment.compare import interval_document
+from gatesim.experiment.executors import ExecutorError
+from gatesim.experiment.options import API_COMMAND, StudyOptions
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -41,7 +43,7 @@ from gatesim.experiment.output import (
 )
 from gatesim.experiment.progress import ProgressBar, progress_wanted
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+from gatesim.experiment.study import ReplicationRunner, scheduler_address
 from gatesim.model.routes import group_key
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import paired_difference, t_interval
@@ -107,7 +109,7 @@ def capacity_document(
     scenario: Scenario,
     flows: Sequence[FlowCapacity],
     options: CapacityOptions,
-    scenario_file: Path,
+    scenario_file: Path | str,
     execution: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The ``capacity.json`` document."""
@@ -131,132 +133,68 @@ def capacity_document(
     return safe
 
 
-# --------------------------------------------------------------------------- console
-def _ci(s: Stat | None, signed: bool = False) -> str:
-    """'812 [798, 826]' (with signs for a difference), or the mean alone without bounds."""
-    if not s or s.get("mean") is None:
-        return "-"
-    form = "+,.0f" if signed else ",.0f"
-    lo, hi = s["ci95"]
-    mean = format(s["mean"], form)
-    if lo is None or hi is None:
-        return mean
-    return f"{mean} [{format(lo, form)}, {format(hi, form)}]"
-
-
-def capacity_table(document: Mapping[str, Any]) -> Table:
-    table = Table(title=f"Capacity of {document['scenario']} (trucks/day, mean [95% CI])")
-    for column in (
-        "lane",
-        "direction",
-        "offered",
-        "saturated entry",
-        "demand ramp",
-        "agree",
-        "load",
-        "binding",
-    ):
-        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
-    for flow in document["flows"]:
-        ratio = flow["load_ratio"]
-        agree = {True: "yes", False: "NO", None: "-"}[flow["agree"]]
-        table.add_row(
-            flow["lane"],
-            flow["direction"],
-            f"{flow['offered_per_day']:,.0f}",
-            _ci(flow["saturated"]),
-            _ci(flow["ramp"]),
-            agree,
-            "-" if ratio is None else f"{ratio:.0%}",
-            ", ".join(_binding_label(b) for b in flow["binding"]),
-        )
-    gate = document["gate"]
-    table.add_row(
-        "gate",
-        "both",
-        f"{gate['offered_per_day']:,.0f}",
-        _ci(gate.get("saturated")),
-        _ci(gate.get("ramp")),
-        "",
-        "",
-        "",
-    )
-    return table
-
-
-def _binding_label(station: Mapping[str, Any]) -> str:
-    capped = station.get("capped_days") or 0
-    extra = f", capped {capped:.0f} d" if capped else ""
-    return f"{station['station']} ({station['utilization']:.0%}{extra})"
-
-
-def disagreement_lines(document: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for flow in document["flows"]:
-        if flow.get("saturated_note"):
-            lines.append(f"{flow['lane']} {flow['direction']}: {flow['saturated_note']}")
-        if flow["agree"] is False or flow["ramp_note"]:
-            lines.append(
-                f"{flow['lane']} {flow['direction']}: {flow['agreement']}"
-                + (f" ({flow['ramp_note']})" if flow["ramp_note"] else "")
-            )
-    return lines
-
-
-def print_capacity(document: Mapping[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
-    console.print(capacity_table(document))
-    for line in disagreement_lines(document):
-        console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
-
-
 # --------------------------------------------------------------------------- the command
-def run_capacity(
-    scenario: Scenario,
-    scenario_file: Path,
-    options: CapacityOptions,
-    execution: Execution,
-    out: Path,
-    command: list[str],
-    *,
-    force: bool = False,
-    quiet: bool = False,
-) -> dict[str, Any]:
-    """Measure, write ``out`` atomically (capacity.json, capacity.csv, manifest.json), print."""
+def measure(
+    scenario: Scenario, scenario_file: Path | None, options: CapacityOptions, study: StudyOptions
+) -> CapacityResult:
+    """Measure every lane and direction with ``study``'s executor (no store: a capacity run
+    is short and keeps nothing between batches); an unusable Dask scheduler is a UsageError."""
     started = time.perf_counter()
     measured = capacity_scenario(scenario)
-    with (
-        ProgressBar(progress_wanted(quiet), None) as bar,
-        scheduler_address(execution) as address,
-    ):
-        runner = ReplicationRunner(execution, address, progress=bar)
-        flows = measure_capacity(measured, replication_rows(runner, options.replications), options)
-    document = capacity_document(measured, flows, options, scenario_file, execution.describe())
-    wall = time.perf_counter() - started
-    with staged_folder(out, force) as folder:
-        write_json(folder / "capacity.json", document)
-        write_capacity_csv(folder / "capacity.csv", [document])
-        write_json(
-            folder / "manifest.json",
-            {
-                "kind": "capacity",
-                **environment(),
-                **execution.describe(),
-                "wall_seconds": round(wall, 3),
-                "command": command,
-                "scenario_hash": scenario_hash(measured),
-                "resolved_scenario": scenario_document(measured),
-            },
-        )
-    if not quiet:
-        print_capacity(document)
-    return document
+    execution = study.execution()
+    try:
+        with (
+            ProgressBar(progress_wanted(not study.progress), None) as bar,
+            scheduler_address(execution) as address,
+        ):
+            runner = ReplicationRunner(execution, address, progress=bar)
+            evaluate = replication_rows(runner, options.replications)
+            flows = measure_capacity(measured, evaluate, options)
+    except ExecutorError as exc:
+        raise UsageError("dask", str(exc)) from None
+    file = "" if scenario_file is None else str(scenario_file)
+    document = capacity_document(measured, flows, options, file, execution.describe())
+    return CapacityResult(measured, flows, document, time.perf_counter() - started)
 
 
-def write_capacity_csv(path: Path, documents: Sequence[Mapping[str, Any]]) -> None:
-    """One row per scenario, lane and direction."""
-    import pandas as pd
+@dataclass(frozen=True)
+class CapacityResult:
+    """What each lane and direction can carry (``gatesim.capacity``)."""
 
+    scenario: Scenario = field(repr=False)
+    flows: list[FlowCapacity] = field(repr=False)
+    document: dict[str, Any] = field(repr=False)
+    wall_seconds: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """``capacity.csv``: one row per lane and direction with the offered trucks per day,
+        each method's capacity (mean and 95 % CI), the load ratio and the binding stations."""
+        return capacity_frame([self.document])
+
+    def save(
+        self, out: str | Path, command: Sequence[str] = API_COMMAND, force: bool = False
+    ) -> Path:
+        """capacity.json, capacity.csv and manifest.json in ``out``, atomically."""
+        with staged_folder(Path(out), force) as folder:
+            write_json(folder / "capacity.json", self.document)
+            self.to_frame().to_csv(folder / "capacity.csv", index=False)
+            write_json(
+                folder / "manifest.json",
+                {
+                    "kind": "capacity",
+                    **environment(),
+                    **self.document["execution"],
+                    "wall_seconds": round(self.wall_seconds, 3),
+                    "command": list(command),
+                    "scenario_hash": scenario_hash(self.scenario),
+                    "resolved_scenario": scenario_document(self.scenario),
+                },
+            )
+        return Path(out)
+
+
+def capacity_frame(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``capacity.csv``: one row per scenario, lane and direction."""
     rows = []
     for document in documents:
         for flow in document["flows"]:
@@ -282,7 +220,7 @@ def write_capacity_csv(path: Path, documents: Sequence[Mapping[str, Any]]) -> No
                 }
             )
             rows.append(row)
-    pd.DataFrame(rows).to_csv(path, index=False)
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- compare --capacity
@@ -329,40 +267,6 @@ def capacity_entries(
     return safe
 
 
-def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
-    """Console: capacity per lane and direction of each scenario, and the paired difference
-    against the first."""
-    table = Table(
-        title="Capacity (trucks/day, mean [95% CI]; by saturated entry unless marked 'ramp')"
-    )
-    for column in (
-        "scenario",
-        "lane",
-        "direction",
-        "offered",
-        "capacity",
-        "load",
-        "vs first (paired)",
-        "binding",
-    ):
-        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
-    for name, entry in zip(names, entries, strict=True):
-        for group, cap in entry["capacity"].items():
-            lane, _, direction = group.rpartition(".")
-            ratio = cap["load_ratio"]
-            table.add_row(
-                name,
-                lane,
-                direction,
-                f"{cap['offered_per_day']:,.0f}",
-                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
-                "-" if ratio is None else f"{ratio:.0%}",
-                _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
-                ", ".join(cap["binding"][:2]),
-            )
-    return table
-
-
 def offered_by_flow(result: ExperimentResult) -> dict[str, float]:
     """Mean offered trucks per day of each lane and direction in a finished run."""
     groups = {group_key(a.lane, a.direction) for a in result.scenario.arrivals.values()}
@@ -374,8 +278,6 @@ def offered_by_flow(result: ExperimentResult) -> dict[str, float]:
 
 def write_compared_capacity_csv(path: Path, document: Sequence[Mapping[str, Any]]) -> None:
     """``compare --capacity``'s capacity.csv: one row per scenario, lane and direction."""
-    import pandas as pd
-
     rows = []
     for entry in document:
         for group, cap in entry["capacity"].items():

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import UsageError
 from gatesim.experiment.output import json_safe, write_json
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.stats.intervals import paired_difference, welch_interval
@@ -49,9 +49,8 @@ def _columns(result: ExperimentResult) -> dict[str, list[float]]:
 def differences(first: ExperimentResult, other: ExperimentResult) -> dict[str, Any]:
     """``diff_vs_first`` (paired, every shared KPI) and ``diff_vs_first_unpaired`` (headline)."""
     if len(first.outcomes) != len(other.outcomes):
-        raise ScenarioError(
-            None,
-            "--replications",
+        raise UsageError(
+            "replications",
             "paired differences need equal replication counts",
             [len(first.outcomes), len(other.outcomes)],
         )
@@ -74,9 +73,10 @@ def differences(first: ExperimentResult, other: ExperimentResult) -> dict[str, A
 
 
 def comparison_document(
-    results: Sequence[ExperimentResult], folders: Sequence[str], files: Sequence[str]
+    results: Sequence[ExperimentResult], folders: Sequence[str], files: Sequence[str | None]
 ) -> list[dict[str, Any]]:
-    """The ``comparison.json`` list: one entry per scenario, in command-line order."""
+    """The ``comparison.json`` list: one entry per scenario, in command-line order (``file``
+    is None for a Scenario object given in Python)."""
     document = []
     for i, (result, folder, file) in enumerate(zip(results, folders, files, strict=True)):
         entry: dict[str, Any] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import UsageError
 from gatesim.experiment.targets import Dimension
 from gatesim.scenario.schema import Scenario
 
@@ -59,10 +59,9 @@ def check_sides(scenario: Scenario, dimensions: Sequence[Dimension], side: str |
     for dim in dimensions:
         owner = lever_side(scenario, dim.path)
         if owner != side:
-            raise ScenarioError(
-                None,
-                "--vary",
-                f"{dim.path} is a lever of {owner}; --side {side} varies only {side} levers",
+            raise UsageError(
+                "vary",
+                f"{dim.path} is a lever of {owner}; {{side}} {side} varies only {side} levers",
             )
 
 

@@ -9,7 +9,6 @@ go through :class:`ReplicationRunner` (serial, ``--jobs`` or ``--dask``; identic
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import ScenarioError, UsageError
+from gatesim.experiment.executors import ExecutorError
 from gatesim.experiment.levers import check_sides, lever_side, override_sides, policy_side
+from gatesim.experiment.options import API_COMMAND, StudyOptions
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -34,8 +33,7 @@ from gatesim.experiment.output import (
 from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
 from gatesim.experiment.progress import ProgressBar, progress_wanted
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
-from gatesim.experiment.store import PartialStore, partial_folder
-from gatesim.experiment.study import Execution, ReplicationRunner, scheduler_address
+from gatesim.experiment.study import ReplicationRunner, scheduler_address
 from gatesim.experiment.targets import (
     CONFIDENCE,
     UNDECIDED,
@@ -244,124 +242,6 @@ def points_table(result: PlanResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_plan(
-    out: Path,
-    document: dict[str, Any],
-    table: pd.DataFrame,
-    point: ExperimentResult,
-    wall_seconds: float,
-    command: list[str],
-    force: bool,
-    resumed: int = 0,
-) -> None:
-    """``plan.json``, ``plan_points.csv``, ``manifest.json`` and ``point/`` (the usual run
-    outputs of the chosen point, or of the best point when none meets the target), atomically."""
-    with staged_folder(out, force) as folder:
-        write_json(folder / "plan.json", document)
-        table.to_csv(folder / "plan_points.csv", index=False)
-        write_json(
-            folder / "manifest.json",
-            {
-                "kind": "plan",
-                **environment(),
-                **document["execution"],
-                "wall_seconds": round(wall_seconds, 3),
-                "command": command,
-                "simulations": document["simulations"],
-                "resumed_replications": resumed,
-                "point_scenario_hash": scenario_hash(point.scenario),
-                "resolved_scenario": scenario_document(point.scenario),
-            },
-        )
-        (folder / "point").mkdir()
-        write_experiment_files(folder / "point", point, wall_seconds, command)
-
-
-# --------------------------------------------------------------------------- console
-def _fmt(x: Any) -> str:
-    return "-" if x is None else f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
-
-
-def plan_table(document: dict[str, Any]) -> Table:
-    paths = [d["path"] for d in document["dimensions"]]
-    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
-    for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
-        table.add_column(column, justify="right")
-    reported = (document["chosen"] or document["best"])["order"]
-    for point in document["points"]:
-        cells = [str(point["order"]), *(str(point["values"][p]) for p in paths)]
-        cells += [f"{point['cost']:g}", str(point["replications"])]
-        cells += [
-            f"{_fmt(t['mean'])} [{_fmt(t['low'])}, {_fmt(t['high'])}]" for t in point["targets"]
-        ]
-        verdict = point["verdict"] + (" (as fails)" if point["treated_as_failing"] else "")
-        style = "bold green" if point["order"] == reported and document["found"] else None
-        table.add_row(*cells, verdict, style=style)
-    return table
-
-
-def summary_lines(document: dict[str, Any]) -> list[str]:
-    lines = []
-
-    def show(values: Mapping[str, Any]) -> str:
-        return ", ".join(f"{k}={v}" for k, v in values.items())
-
-    if document["found"]:
-        chosen = document["chosen"]
-        lines.append(f"chosen: {show(chosen['values'])} (cost {chosen['cost']:g})")
-        sides = {d["path"]: d.get("side") for d in document["dimensions"]}
-        lines.append(
-            "  levers: " + ", ".join(f"{path} ({sides.get(path)})" for path in chosen["values"])
-        )
-        for n in document["failing_neighbours"]:
-            how = "simulated" if n["evaluated"] else f"implied by {show(n['implied_by'])}"
-            lines.append(f"  one step lower in {n['dimension']}: {show(n['values'])} fails ({how})")
-    else:
-        best = document["best"]
-        lines.append(f"{NONE_IN_RANGE}; best point found: {show(best['values'])}")
-        for t in best["targets"]:
-            lines.append(
-                f"  {t['target']}: mean {_fmt(t['mean'])}, one-sided 95 % bounds "
-                f"[{_fmt(t['low'])}, {_fmt(t['high'])}]"
-            )
-    fixed = document.get("fixed_changes") or {}
-    if fixed:
-        lines.append(
-            "on top of: "
-            + ", ".join(f"{path} ({side})" for path, side in fixed.items())
-            + f"; together a {document['fixed_changes_side']} decision"
-        )
-    neck = document["bottleneck"]
-    if neck:
-        lines.append(
-            f"bottleneck: {neck['station']} (utilisation {neck['utilization']:.1%}, mean wait "
-            f"{_fmt(neck['wait_mean_min'])} min); longest wait: {neck['longest_wait']['station']}"
-            f" ({_fmt(neck['longest_wait']['wait_mean_min'])} min)"
-        )
-        for part in neck.get("by_part", []):
-            lines.append(
-                f"  lane {part['part']}: {part['station']} (utilisation "
-                f"{part['utilization']:.1%}, mean wait {_fmt(part['wait_mean_min'])} min)"
-            )
-    if document["undecided_treated_as_failing"]:
-        lines.append(
-            f"{len(document['undecided_treated_as_failing'])} point(s) still undecided at the "
-            "replication cap were treated as failing (conservative)"
-        )
-    lines.append(
-        f"simulations: {document['simulations']} replications over "
-        f"{document['points_evaluated']} configurations"
-    )
-    return lines
-
-
-def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
-    console.print(plan_table(document))
-    for line in summary_lines(document):
-        console.print(line, highlight=False)
-
-
 # --------------------------------------------------------------------------- the command
 @dataclass(frozen=True)
 class PlanInputs:
@@ -389,59 +269,112 @@ def plan_inputs(
     return PlanInputs(dimensions, parsed, costs, limit, side)
 
 
-def run_plan(
-    scenario_file: Path,
-    inputs: PlanInputs,
-    overrides: Mapping[str, Any],
-    execution: Execution,
-    out: Path,
-    command: list[str],
-    *,
-    force: bool = False,
-    resume: bool = False,
-    quiet: bool = False,
-) -> tuple[int, dict[str, Any]]:
-    """Search, write ``out`` atomically, print the table; (exit code, plan document)."""
+def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) -> PlanningResult:
+    """Check every point can be built, then search (replications through ``options``'
+    executor and store); a bad KPI leaves nothing in the store."""
     started = time.perf_counter()
-    overrides = {**overrides, "records": NO_RECORDS}  # KPIs only: bounded memory over points
+    overrides = {**options.overrides(), "records": NO_RECORDS}  # KPIs only: bounded memory
     evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
     evaluator.check(inputs.dimensions)  # before a Dask cluster is started
     base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
     check_sides(base, inputs.dimensions, inputs.side)
-    store = PartialStore(partial_folder(out))
-    with (
-        ProgressBar(progress_wanted(quiet), None) as bar,
-        scheduler_address(execution) as address,
-    ):
-        runner = ReplicationRunner(execution, address, store, resume, bar)
-        evaluator.runner = runner
-        search = CapacitySearch(
-            inputs.dimensions,
-            inputs.targets,
-            evaluator,
-            inputs.costs,
-            initial_replications=base.replications,
-            max_replications=inputs.max_replications,
-        )
-        try:
-            result = search.run()
-        except ScenarioError:  # e.g. an unknown KPI: bad input leaves nothing behind
-            runner.discard_store()
-            raise
-        point = ExperimentResult(
-            scenario=evaluator.scenario(result.point.values).model_copy(
-                update={"replications": result.point.replications}
-            ),
-            outcomes=evaluator.outcomes(result.point.values, result.point.replications),
-            executor=execution.executor,
-        )
-    wall = time.perf_counter() - started
+    execution = options.execution()
+    try:
+        with (
+            ProgressBar(progress_wanted(not options.progress), None) as bar,
+            scheduler_address(execution) as address,
+        ):
+            runner = ReplicationRunner(
+                execution, address, options.runner_store(), options.resume, bar
+            )
+            evaluator.runner = runner
+            result = _search(evaluator, inputs, base)
+            point = ExperimentResult(
+                scenario=evaluator.scenario(result.point.values).model_copy(
+                    update={"replications": result.point.replications}
+                ),
+                outcomes=evaluator.outcomes(result.point.values, result.point.replications),
+                executor=execution.executor,
+            )
+    except ExecutorError as exc:
+        raise UsageError("dask", str(exc)) from None
     document = plan_document(result, base, scenario_file, execution.describe(), inputs.side)
-    document["fixed_changes"] = override_sides(base, overrides)  # the --set policy, by side
+    document["fixed_changes"] = override_sides(base, overrides)  # the set policy, by side
     document["fixed_changes_side"] = policy_side(base, overrides)
-    table = points_table(result)
-    write_plan(out, document, table, point, wall, command, force, len(runner.resumed))
-    runner.discard_store()
-    if not quiet:
-        print_plan(document)
-    return (EXIT_FOUND if result.found else EXIT_NONE_IN_RANGE), document
+    wall = time.perf_counter() - started
+    return PlanningResult(document, points_table(result), point, wall, len(runner.resumed))
+
+
+def _search(evaluator: ScenarioEvaluator, inputs: PlanInputs, base: Scenario) -> PlanResult:
+    search = CapacitySearch(
+        inputs.dimensions,
+        inputs.targets,
+        evaluator,
+        inputs.costs,
+        initial_replications=base.replications,
+        max_replications=inputs.max_replications,
+    )
+    try:
+        return search.run()
+    except ScenarioError:  # e.g. an unknown KPI: bad input leaves nothing behind
+        evaluator.runner.discard_store()
+        raise
+
+
+@dataclass(frozen=True)
+class PlanningResult:
+    """The capacity search's answer (``gatesim.plan``): ``document`` is plan.json."""
+
+    document: dict[str, Any] = field(repr=False)
+    table: pd.DataFrame = field(repr=False)
+    point: ExperimentResult = field(repr=False)
+    wall_seconds: float
+    resumed: int = 0
+
+    @property
+    def found(self) -> bool:
+        """Whether a configuration in range meets every target (else ``best`` is reported)."""
+        return bool(self.document["found"])
+
+    @property
+    def chosen(self) -> dict[str, Any] | None:
+        """The cheapest configuration meeting the targets: values, cost, target intervals."""
+        chosen: dict[str, Any] | None = self.document["chosen"]
+        return chosen
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FOUND if self.found else EXIT_NONE_IN_RANGE
+
+    def to_frame(self) -> pd.DataFrame:
+        """``plan_points.csv``: one row per evaluated configuration, its verdict and the
+        target KPIs' means with one-sided 95 % bounds."""
+        return self.table.copy()
+
+    def save(
+        self, out: str | Path, command: Sequence[str] = API_COMMAND, force: bool = False
+    ) -> Path:
+        """``plan.json``, ``plan_points.csv``, ``manifest.json`` and ``point/`` (the usual run
+        outputs of the chosen point, or of the best point when none meets the target),
+        atomically."""
+        document = self.document
+        with staged_folder(Path(out), force) as folder:
+            write_json(folder / "plan.json", document)
+            self.table.to_csv(folder / "plan_points.csv", index=False)
+            write_json(
+                folder / "manifest.json",
+                {
+                    "kind": "plan",
+                    **environment(),
+                    **document["execution"],
+                    "wall_seconds": round(self.wall_seconds, 3),
+                    "command": list(command),
+                    "simulations": document["simulations"],
+                    "resumed_replications": self.resumed,
+                    "point_scenario_hash": scenario_hash(self.point.scenario),
+                    "resolved_scenario": scenario_document(self.point.scenario),
+                },
+            )
+            (folder / "point").mkdir()
+            write_experiment_files(folder / "point", self.point, self.wall_seconds, list(command))
+        return Path(out)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.experiment.executors import ExecutorError, run_tasks
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
@@ -157,7 +157,8 @@ def sensitivity(
     Morris screening of every uncertain value, then (``options.method == 'sobol'``, the
     default) Sobol indices of the few that matter; see :mod:`gatesim.experiment.sensitivity`.
     ``overrides`` are ``--set`` assignments; ``replications`` (default: the scenario's) runs
-    per design point. Identical results on every executor. Raises ScenarioError on bad input
+    per design point. Identical results on every executor (an unusable Dask scheduler is a
+    ``UsageError`` on ``dask``). Raises ScenarioError on bad input
     (before anything is simulated, except an unknown KPI, found by a one-day pilot).
     """
     options = options or SensitivityOptions()
@@ -173,7 +174,7 @@ def sensitivity(
             model = ScenarioModel(space, kpis, count, Execution(jobs, address), store, progress)
             result = analyse(space.factors, model, kpis, options)
     except ExecutorError as exc:
-        raise ScenarioError(None, "--dask", str(exc)) from None
+        raise UsageError("dask", str(exc)) from None
     result.scenario = space.scenario
     result.design.update(
         {

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.core.errors import ScenarioError
+from gatesim.core.errors import UsageError
 from gatesim.experiment.executors import local_cluster
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
@@ -208,11 +208,10 @@ def choose_warmup(
 def _check_shorter_than_runs(days: float, scenarios: list[Scenario]) -> None:
     for scenario in scenarios:
         if days >= scenario.days:
-            raise ScenarioError(
-                None,
-                "--warmup",
+            raise UsageError(
+                "warmup",
                 f"the common auto warm-up ({days:g} days) is not shorter than the run of "
-                f"'{scenario.name}' ({scenario.days} days); give all scenarios the same --days",
+                f"'{scenario.name}' ({scenario.days} days); give all scenarios the same {{days}}",
             )
 
 
@@ -270,7 +269,7 @@ def target_values(outcomes: Outcomes, kpi: str) -> list[float]:
 
         close = difflib.get_close_matches(kpi, list(outcomes[0].kpis), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ScenarioError(None, "--target-kpi", f"unknown KPI{hint}", kpi)
+        raise UsageError("target_kpi", f"unknown KPI{hint}", kpi)
     return [o.kpis[kpi] for o in outcomes]
 
 

@@ -1,8 +1,10 @@
-"""Terminal tables for compare and sweep (from their documents, never simulation objects)."""
+"""Terminal tables of the studies: compare, sweep, plan and capacity (from their documents,
+never simulation objects)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -95,3 +97,223 @@ def print_lines(lines: Sequence[str], console: Console | None = None) -> None:
     console = console or Console()
     for line in lines:
         console.print(line, highlight=False)
+
+
+def print_comparison(document: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """The compare console: headline KPIs with paired differences, the capacities when
+    measured, and how the design chose the warm-up and replications (``summary``: any
+    member's summary.json, they share the design)."""
+    Console().print(comparison_table(document))
+    if "capacity" in document[0]:
+        names = [entry["scenario"] for entry in document]
+        wide = Console(width=None if sys.stdout.isatty() else 160)
+        wide.print(capacity_comparison_table(names, document))
+    print_lines(design_lines(summary))
+
+
+def print_sweep(table: pd.DataFrame, parameters: Sequence[str]) -> None:
+    Console().print(sweep_table(table, parameters))
+
+
+# --------------------------------------------------------------------------- plan
+def plan_table(document: dict[str, Any]) -> Table:
+    paths = [d["path"] for d in document["dimensions"]]
+    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
+    for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
+        table.add_column(column, justify="right")
+    reported = (document["chosen"] or document["best"])["order"]
+    for point in document["points"]:
+        cells = [str(point["order"]), *(str(point["values"][p]) for p in paths)]
+        cells += [f"{point['cost']:g}", str(point["replications"])]
+        cells += [
+            f"{fmt_number(t['mean'])} [{fmt_number(t['low'])}, {fmt_number(t['high'])}]"
+            for t in point["targets"]
+        ]
+        verdict = point["verdict"] + (" (as fails)" if point["treated_as_failing"] else "")
+        style = "bold green" if point["order"] == reported and document["found"] else None
+        table.add_row(*cells, verdict, style=style)
+    return table
+
+
+def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
+    console.print(plan_table(document))
+    for line in summary_lines(document):
+        console.print(line, highlight=False)
+
+
+# --------------------------------------------------------------------------- capacity
+Stat = dict[str, Any]
+
+
+def _ci(s: Stat | None, signed: bool = False) -> str:
+    """'812 [798, 826]' (with signs for a difference), or the mean alone without bounds."""
+    if not s or s.get("mean") is None:
+        return "-"
+    form = "+,.0f" if signed else ",.0f"
+    lo, hi = s["ci95"]
+    mean = format(s["mean"], form)
+    if lo is None or hi is None:
+        return mean
+    return f"{mean} [{format(lo, form)}, {format(hi, form)}]"
+
+
+def capacity_table(document: Mapping[str, Any]) -> Table:
+    table = Table(title=f"Capacity of {document['scenario']} (trucks/day, mean [95% CI])")
+    for column in (
+        "lane",
+        "direction",
+        "offered",
+        "saturated entry",
+        "demand ramp",
+        "agree",
+        "load",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for flow in document["flows"]:
+        ratio = flow["load_ratio"]
+        agree = {True: "yes", False: "NO", None: "-"}[flow["agree"]]
+        table.add_row(
+            flow["lane"],
+            flow["direction"],
+            f"{flow['offered_per_day']:,.0f}",
+            _ci(flow["saturated"]),
+            _ci(flow["ramp"]),
+            agree,
+            "-" if ratio is None else f"{ratio:.0%}",
+            ", ".join(_binding_label(b) for b in flow["binding"]),
+        )
+    gate = document["gate"]
+    table.add_row(
+        "gate",
+        "both",
+        f"{gate['offered_per_day']:,.0f}",
+        _ci(gate.get("saturated")),
+        _ci(gate.get("ramp")),
+        "",
+        "",
+        "",
+    )
+    return table
+
+
+def _binding_label(station: Mapping[str, Any]) -> str:
+    capped = station.get("capped_days") or 0
+    extra = f", capped {capped:.0f} d" if capped else ""
+    return f"{station['station']} ({station['utilization']:.0%}{extra})"
+
+
+def disagreement_lines(document: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for flow in document["flows"]:
+        if flow.get("saturated_note"):
+            lines.append(f"{flow['lane']} {flow['direction']}: {flow['saturated_note']}")
+        if flow["agree"] is False or flow["ramp_note"]:
+            lines.append(
+                f"{flow['lane']} {flow['direction']}: {flow['agreement']}"
+                + (f" ({flow['ramp_note']})" if flow["ramp_note"] else "")
+            )
+    return lines
+
+
+def print_capacity(document: Mapping[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    console.print(capacity_table(document))
+    for line in disagreement_lines(document):
+        console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
+
+
+def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
+    """Console: capacity per lane and direction of each scenario, and the paired difference
+    against the first."""
+    table = Table(
+        title="Capacity (trucks/day, mean [95% CI]; by saturated entry unless marked 'ramp')"
+    )
+    for column in (
+        "scenario",
+        "lane",
+        "direction",
+        "offered",
+        "capacity",
+        "load",
+        "vs first (paired)",
+        "binding",
+    ):
+        table.add_column(column, justify="right" if column in ("offered", "load") else "left")
+    for name, entry in zip(names, entries, strict=True):
+        for group, cap in entry["capacity"].items():
+            lane, _, direction = group.rpartition(".")
+            ratio = cap["load_ratio"]
+            table.add_row(
+                name,
+                lane,
+                direction,
+                f"{cap['offered_per_day']:,.0f}",
+                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
+                "-" if ratio is None else f"{ratio:.0%}",
+                _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
+                ", ".join(cap["binding"][:2]),
+            )
+    return table
+
+
+def fmt_number(x: Any) -> str:
+    """Three significant digits below 100, one decimal above ('-' for no value)."""
+    return "-" if x is None else f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
+
+
+def summary_lines(document: dict[str, Any]) -> list[str]:
+    lines = []
+
+    def show(values: Mapping[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in values.items())
+
+    if document["found"]:
+        chosen = document["chosen"]
+        lines.append(f"chosen: {show(chosen['values'])} (cost {chosen['cost']:g})")
+        sides = {d["path"]: d.get("side") for d in document["dimensions"]}
+        lines.append(
+            "  levers: " + ", ".join(f"{path} ({sides.get(path)})" for path in chosen["values"])
+        )
+        for n in document["failing_neighbours"]:
+            how = "simulated" if n["evaluated"] else f"implied by {show(n['implied_by'])}"
+            lines.append(f"  one step lower in {n['dimension']}: {show(n['values'])} fails ({how})")
+    else:
+        best = document["best"]
+        lines.append(f"{document['result']}; best point found: {show(best['values'])}")
+        for t in best["targets"]:
+            lines.append(
+                f"  {t['target']}: mean {fmt_number(t['mean'])}, one-sided 95 % bounds "
+                f"[{fmt_number(t['low'])}, {fmt_number(t['high'])}]"
+            )
+    fixed = document.get("fixed_changes") or {}
+    if fixed:
+        lines.append(
+            "on top of: "
+            + ", ".join(f"{path} ({side})" for path, side in fixed.items())
+            + f"; together a {document['fixed_changes_side']} decision"
+        )
+    neck = document["bottleneck"]
+    if neck:
+        lines.append(
+            f"bottleneck: {neck['station']} (utilisation {neck['utilization']:.1%}, mean wait "
+            f"{fmt_number(neck['wait_mean_min'])} min); longest wait: "
+            f"{neck['longest_wait']['station']}"
+            f" ({fmt_number(neck['longest_wait']['wait_mean_min'])} min)"
+        )
+        for part in neck.get("by_part", []):
+            lines.append(
+                f"  lane {part['part']}: {part['station']} (utilisation "
+                f"{part['utilization']:.1%}, mean wait {fmt_number(part['wait_mean_min'])} min)"
+            )
+    if document["undecided_treated_as_failing"]:
+        lines.append(
+            f"{len(document['undecided_treated_as_failing'])} point(s) still undecided at the "
+            "replication cap were treated as failing (conservative)"
+        )
+    lines.append(
+        f"simulations: {document['simulations']} replications over "
+        f"{document['points_evaluated']} configurations"
+    )
+    return lines

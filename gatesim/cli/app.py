@@ -1,0 +1,95 @@
+"""``main``: parse, build the request, run the command; bad input is one line and exit 2.
+
+Bad input (scenario files or arguments) prints one line on stderr and exits with code 2;
+nothing is written. Ctrl-C exits with 130 after saying what was kept for ``--resume``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from gatesim.cli.arguments import COMMANDS, EXIT_BAD_INPUT, PASSTHROUGH, build_parser
+from gatesim.cli.requests import FLAGS, Inputs, invocation
+from gatesim.core.errors import ScenarioError, UsageError
+
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in PASSTHROUGH:
+        return _passthrough(args_list[0], args_list[1:])
+    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        args_list.insert(0, "run")  # 'run_sim.py baseline.yaml' means 'run baseline.yaml'
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from gatesim.cli.commands import dispatch
+
+    try:
+        call = invocation(args, args_list)
+        with inputs_as_asked(call.inputs):
+            return dispatch(call)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as exc:
+        print(f"error: {exc.spelled(FLAGS)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as exc:
+        print(interrupted(getattr(exc, "out", None)), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+@contextmanager
+def inputs_as_asked(inputs: Inputs) -> Iterator[None]:
+    """Load the ``--plugin`` modules, and let scenarios read the ``--allow-path`` folders."""
+    from gatesim.scenario.loader import allowed_folders
+    from gatesim.stations.plugins import load_plugin
+
+    for plugin in inputs.plugins:
+        load_plugin(plugin)
+    with allowed_folders(list(inputs.allow_paths)):
+        yield
+
+
+def console_main() -> NoReturn:
+    """The process entry point (``run_sim.py``, the ``gatesim`` script): :func:`main`, then exit.
+
+    After Ctrl-C the process leaves with ``os._exit``: every ``with`` and ``finally`` has run
+    by then (staging folders removed, workers terminated), but a pool worker terminated while
+    sending a result leaves the pool's reader thread waiting for the rest of the message, and
+    the interpreter would wait for that thread forever at exit."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _passthrough(command: str, argv: list[str]) -> int:
+    import importlib
+
+    module_main = importlib.import_module(PASSTHROUGH[command]).main
+    return int(module_main(argv))
+
+
+def interrupted(out: Path | None) -> str:
+    """The Ctrl-C message: what was kept and how to resume (nothing is ever half-written)."""
+    from gatesim.experiment.store import PartialStore, partial_folder
+
+    kept = 0 if out is None else PartialStore(partial_folder(out)).count()
+    if out is None or not kept:
+        return "interrupted: nothing was written"
+    return (
+        f"interrupted: {kept} finished replication(s) kept in {partial_folder(out)}; "
+        f"rerun with --out {out} --resume to reuse them"
+    )

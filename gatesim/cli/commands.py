@@ -1,0 +1,320 @@
+"""Each command: its request in, the experiment API called, the console printed, files written.
+
+The order is the same everywhere: check every argument and scenario, then the output folder,
+then simulate, then write the results atomically, and only then remove the replication store
+(``DIR.partial``), so a finished result is never lost. A Ctrl-C after the output folder is
+known is re-raised as :class:`Interrupted`, which names it for the message on what was kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from gatesim.cli.requests import (
+    CapacityRequest,
+    CompareRequest,
+    Invocation,
+    Output,
+    PlanRequest,
+    RunRequest,
+    SensitivityRequest,
+    SweepRequest,
+    TypesRequest,
+    ValidateRequest,
+)
+from gatesim.core.errors import UsageError
+from gatesim.experiment.options import StudyOptions
+
+T = TypeVar("T")
+#: Arguments that can only be checked once a first replication reports its KPIs: a study
+#: refused for them leaves no replication store behind.
+FOUND_AFTER_A_PILOT = ("target_kpi",)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a command whose output folder (and replication store) is ``out``."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.out = out
+
+
+@contextmanager
+def writing_to(out: Path) -> Iterator[None]:
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None
+
+
+def dispatch(call: Invocation) -> int:
+    request, argv = call.request, list(call.argv)
+    if isinstance(request, TypesRequest):
+        return types()
+    if isinstance(request, ValidateRequest):
+        return validate(request.scenario)
+    if isinstance(request, CompareRequest):
+        return compare(request, argv)
+    if isinstance(request, SweepRequest):
+        return sweep(request, argv)
+    if isinstance(request, PlanRequest):
+        return plan(request, argv)
+    if isinstance(request, CapacityRequest):
+        return capacity(request, argv)
+    if isinstance(request, SensitivityRequest):
+        return sensitivity(request, argv)
+    return run(request, argv)
+
+
+def types() -> int:
+    from gatesim.stations.registry import station_types
+
+    for name, cls in station_types().items():
+        print(f"{name:22s} {cls.describe}")
+    return 0
+
+
+def validate(path: Path) -> int:
+    from gatesim.model.loading import load_scenario
+
+    scenario = load_scenario(path)
+    print(
+        f"{path}: OK ({scenario.name}: {len(scenario.stations)} stations, "
+        f"{len(scenario.arrivals)} arrival streams, {len(scenario.routes)} routes)"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- shared steps
+def prepare_out(output: Output, default_name: str) -> Path:
+    """The output folder (``results/<name>-<time>`` unless given), checked before simulating."""
+    from gatesim.experiment.output import check_output_folder
+
+    out = output.out or Path("results") / f"{default_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_output_folder(out, output.force)
+    return out
+
+
+def simulate(
+    out: Path, output: Output, options: StudyOptions, study: Callable[[StudyOptions], T]
+) -> T:
+    """Run ``study`` with the replication store beside ``out`` (reused with --resume). An
+    argument refused only after the pilot leaves nothing behind: the store and the folders
+    made for it (``results/``) are removed again."""
+    from gatesim.experiment.store import PartialStore, partial_folder
+
+    stored = dataclasses.replace(options, store=partial_folder(out), resume=output.resume)
+    new_parent = next((p for p in reversed(out.absolute().parents) if not p.exists()), None)
+    try:
+        return study(stored)
+    except UsageError as exc:
+        if exc.argument in FOUND_AFTER_A_PILOT and not output.resume:
+            PartialStore(partial_folder(out)).remove()
+            _remove_empty(new_parent)
+        raise
+
+
+def _remove_empty(new_parent: Path | None) -> None:
+    if new_parent is None:
+        return
+    for folder in sorted(new_parent.rglob("*"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if new_parent.is_dir() and not any(new_parent.iterdir()):
+        new_parent.rmdir()
+
+
+def discard_store(out: Path) -> None:
+    """After the results are written: the replication store is no longer needed."""
+    from gatesim.experiment.store import PartialStore, partial_folder
+
+    PartialStore(partial_folder(out)).remove()
+
+
+def finish(out: Path, output: Output, event_log: bool = True) -> None:
+    """After the atomic write: the event log (with visit records) and the optional report,
+    each written to a temporary file and renamed, so a failure here never spoils the results."""
+    from gatesim.report.events import write_event_log
+
+    if event_log:
+        write_event_log(out)
+    print(f"results written to {out}")
+    if output.report:
+        from gatesim.report.html import write_report
+
+        try:
+            print(f"report written to {write_report(out)}")
+        except ValueError as exc:  # the results are written; only the report failed
+            raise UsageError("--report", str(exc)) from None
+
+
+# --------------------------------------------------------------------------- run
+def run(request: RunRequest, argv: list[str]) -> int:
+    from gatesim.experiment.manifests import run_extra
+    from gatesim.experiment.options import run_scenarios
+    from gatesim.experiment.output import write_experiment
+    from gatesim.model.loading import load_scenario
+    from gatesim.report.console import print_summary
+    from gatesim.report.studies import design_lines, print_lines
+
+    options, output = request.options, request.output
+    scenario = load_scenario(request.scenario, options.overrides())
+    options.design()
+    out = prepare_out(output, scenario.name)
+    with writing_to(out):
+        study = simulate(out, output, options, lambda o: run_scenarios([scenario], o))
+        result = study.results[0]
+        extra = run_extra(study.runner, result, study.design)
+        write_experiment(
+            out, result, study.wall_seconds, argv, force=output.force, manifest_extra=extra
+        )
+        discard_store(out)
+    if not output.quiet:
+        summary = result.summary()
+        print_summary(summary, study.wall_seconds)
+        print_lines(design_lines(summary))
+    finish(out, output)
+    return 0
+
+
+# --------------------------------------------------------------------------- compare, sweep
+def compare(request: CompareRequest, argv: list[str]) -> int:
+    from gatesim.experiment.studies import compared_scenarios, run_comparison
+    from gatesim.report.studies import print_comparison
+
+    output = request.output
+    compared = compared_scenarios(request.scenarios, request.options)
+    out = prepare_out(output, "compare")
+    with writing_to(out):
+        result = simulate(
+            out, output, request.options, lambda o: run_comparison(compared, o, request.capacity)
+        )
+        result.save(out, argv, output.force)
+        discard_store(out)
+    if not output.quiet:
+        print_comparison(result.document, result.results[-1].summary())
+    finish(out, output)
+    return 0
+
+
+def sweep(request: SweepRequest, argv: list[str]) -> int:
+    from gatesim.experiment.studies import run_sweep, swept_points
+    from gatesim.report.studies import print_sweep
+
+    output = request.output
+    points = swept_points(request.scenario, list(request.axes), request.options)
+    out = prepare_out(output, f"sweep-{points[0].scenario.name}")
+    with writing_to(out):
+        result = simulate(out, output, request.options, lambda o: run_sweep(points, o))
+        result.save(out, argv, output.force)
+        discard_store(out)
+    if not output.quiet:
+        print_sweep(result.table, result.parameters)
+    finish(out, output)
+    return 0
+
+
+# --------------------------------------------------------------------------- plan, capacity
+def plan(request: PlanRequest, argv: list[str]) -> int:
+    """Capacity search; exit 1 when nothing in range fits (the best point is still written)."""
+    from gatesim.experiment.planning import plan_inputs, search_plan
+    from gatesim.experiment.studies import check_plan_options
+    from gatesim.report.studies import print_plan
+
+    options, output = request.options, request.output
+    check_plan_options(options)
+    inputs = plan_inputs(
+        request.targets,
+        request.varies,
+        request.cost,
+        options.overrides(),
+        request.max_replications,
+        request.side,
+    )
+    out = prepare_out(output, f"plan-{request.scenario.stem}")
+    with writing_to(out):
+        result = simulate(out, output, options, lambda o: search_plan(request.scenario, inputs, o))
+        result.save(out, argv, output.force)
+        discard_store(out)
+    if not output.quiet:
+        print_plan(result.document)
+    finish(out, output, event_log=False)
+    return result.exit_code
+
+
+def capacity(request: CapacityRequest, argv: list[str]) -> int:
+    from gatesim.experiment.capacity_run import measure
+    from gatesim.experiment.output import check_output_folder
+    from gatesim.experiment.studies import capacity_options
+    from gatesim.model.loading import load_scenario
+    from gatesim.report.studies import print_capacity
+
+    options, output = request.options, request.output
+    scenario = load_scenario(request.scenario, options.overrides())
+    measured = capacity_options(
+        scenario,
+        request.scenario,
+        request.method,
+        request.resolution,
+        request.scale_range,
+        request.lane,
+    )
+    out = output.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_output_folder(out, output.force)
+    result = measure(scenario, request.scenario, measured, options)
+    result.save(out, argv, output.force)
+    if not output.quiet:
+        print_capacity(result.document)
+    finish(out, output, event_log=False)
+    return 0
+
+
+# --------------------------------------------------------------------------- sensitivity
+def sensitivity(request: SensitivityRequest, argv: list[str]) -> int:
+    """Global sensitivity; finished runs are kept in DIR.partial until the results are
+    written, so --resume continues an interrupted analysis."""
+    from gatesim.experiment.progress import ProgressBar, progress_wanted
+    from gatesim.experiment.sensitivity import SensitivityOptions
+    from gatesim.experiment.sensitivity_output import sensitivity_document, write_sensitivity
+    from gatesim.experiment.sensitivity_run import sensitivity as analyse
+    from gatesim.experiment.store import PartialStore, partial_folder
+    from gatesim.report.sensitivity_console import print_sensitivity
+    from gatesim.report.sensitivity_plots import write_sensitivity_figures
+
+    options, output = request.options, request.output
+    method = SensitivityOptions(
+        method=request.method,
+        budget=request.budget,
+        sobol_budget=request.sobol_budget,
+        top=request.top,
+    )
+    out = prepare_out(output, f"sensitivity-{request.scenario.stem}")
+    store = PartialStore(partial_folder(out))
+    with writing_to(out):
+        if not output.resume:
+            store.remove()
+        with ProgressBar(progress_wanted(output.quiet)) as bar:
+            result = analyse(
+                request.scenario,
+                request.kpis,
+                method,
+                options.overrides(),
+                request.replications,
+                options.jobs,
+                options.dask,
+                store,
+                bar,
+            )
+        write_sensitivity(out, result, argv, output.force, write_sensitivity_figures)
+        store.remove()
+    if not output.quiet:
+        print_sensitivity(sensitivity_document(result))
+    finish(out, output, event_log=False)
+    return 0

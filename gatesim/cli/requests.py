@@ -1,0 +1,264 @@
+"""Parsed arguments as frozen requests: one dataclass per command, built once from the argparse
+namespace (which is read here and nowhere else) and handed to :mod:`gatesim.cli.commands`.
+
+Study options become the API's own :class:`StudyOptions`, so the command line and
+``gatesim.compare`` & co. check them with the same code; :data:`FLAGS` names an API argument
+the command line's way in the one-line errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from gatesim.core.errors import UsageError
+from gatesim.experiment.options import StudyOptions
+
+#: API argument -> the command-line flag that sets it (for one-line errors).
+FLAGS = {
+    "set": "--set",
+    "replications": "--replications",
+    "warmup": "--warmup",
+    "target_kpi": "--target-kpi",
+    "target_rel": "--target-rel",
+    "max_replications": "--max-replications",
+    "jobs": "--jobs",
+    "dask": "--dask",
+    "days": "--days",
+    "scenarios": "compare",
+    "axes": "--set",
+    "targets": "--target",
+    "method": "--method",
+    "lane": "--lane",
+    "scale_range": "--scale-range",
+    "resolution": "--resolution",
+    "vary": "--vary",
+    "side": "--side",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """``--plugin`` modules to load and ``--allow-path`` folders scenarios may read."""
+
+    plugins: tuple[str, ...] = ()
+    allow_paths: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how results are written, and what is printed."""
+
+    out: Path | None = None
+    force: bool = False
+    report: bool = False
+    quiet: bool = False
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class TypesRequest:
+    """``types``: list the station types."""
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    """``validate SCENARIO``: load and check a file without running it."""
+
+    scenario: Path
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    scenario: Path
+    options: StudyOptions
+    output: Output
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    scenarios: tuple[Path, ...]
+    options: StudyOptions
+    output: Output
+    capacity: bool = False
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    scenario: Path
+    axes: tuple[Any, ...]
+    options: StudyOptions
+    output: Output
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    scenario: Path
+    targets: tuple[str, ...]
+    varies: tuple[str, ...]
+    cost: Path | None
+    side: str | None
+    max_replications: int | None
+    options: StudyOptions
+    output: Output
+
+
+@dataclass(frozen=True)
+class CapacityRequest:
+    scenario: Path
+    lane: str | None
+    method: str
+    resolution: float
+    scale_range: tuple[float, float]
+    options: StudyOptions
+    output: Output
+
+
+@dataclass(frozen=True)
+class SensitivityRequest:
+    scenario: Path
+    kpis: tuple[str, ...]
+    method: Literal["morris", "sobol"]
+    budget: int | None
+    sobol_budget: int | None
+    top: int
+    replications: int | None
+    options: StudyOptions
+    output: Output
+
+
+Request = (
+    TypesRequest
+    | ValidateRequest
+    | RunRequest
+    | CompareRequest
+    | SweepRequest
+    | PlanRequest
+    | CapacityRequest
+    | SensitivityRequest
+)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A parsed command line: the request, its inputs and the argv recorded in manifests."""
+
+    request: Request
+    inputs: Inputs = field(default_factory=Inputs)
+    argv: tuple[str, ...] = ()
+
+
+def invocation(args: argparse.Namespace, argv: list[str]) -> Invocation:
+    """The request for ``args`` (bad combinations of flags are a one-line UsageError)."""
+    inputs = Inputs(tuple(args.plugins), tuple(getattr(args, "allow_paths", [])))
+    return Invocation(request(args), inputs, ("run_sim.py", *argv))
+
+
+def request(args: argparse.Namespace) -> Request:
+    command = args.command
+    if command == "types":
+        return TypesRequest()
+    if command == "validate":
+        return ValidateRequest(args.scenario)
+    options, output = study_options(args), _output(args)
+    if command == "compare":
+        return CompareRequest(tuple(args.scenarios), options, output, args.capacity)
+    if command == "sweep":
+        return SweepRequest(args.scenario, tuple(args.axes), options, output)
+    if command == "plan":
+        return _plan(args, options, output)
+    if command == "capacity":
+        return CapacityRequest(
+            args.scenario,
+            args.lane,
+            args.method,
+            args.resolution,
+            args.scale_range,
+            options,
+            output,
+        )
+    if command == "sensitivity":
+        return SensitivityRequest(
+            args.scenario,
+            tuple(args.kpi),
+            args.method,
+            args.budget,
+            args.sobol_budget,
+            args.top,
+            args.replications,
+            options,
+            output,
+        )
+    return RunRequest(args.scenario, options, output)
+
+
+def _plan(args: argparse.Namespace, options: StudyOptions, output: Output) -> PlanRequest:
+    if args.records:
+        raise UsageError("--records", "not available with plan")
+    return PlanRequest(
+        args.scenario,
+        tuple(args.targets),
+        tuple(args.varies),
+        args.cost,
+        args.side,
+        args.max_replications,
+        options,
+        output,
+    )
+
+
+def _output(args: argparse.Namespace) -> Output:
+    resume = getattr(args, "resume", False)
+    if resume and args.out is None:
+        raise UsageError("--resume", "needs the --out folder of the interrupted run")
+    return Output(args.out, args.force, args.report, args.quiet, resume)
+
+
+def study_options(args: argparse.Namespace) -> StudyOptions:
+    """The study options of any command (flags a command lacks stay at their defaults)."""
+
+    def flag(name: str) -> Any:
+        return getattr(args, name, None)
+
+    per_point = args.command == "sensitivity"  # there -r counts runs per design point
+    return StudyOptions(
+        set=scenario_overrides(args),
+        replications=None if per_point else flag("replications"),
+        warmup=_warmup(args),
+        target_kpi=flag("target_kpi"),
+        target_rel=flag("target_rel"),
+        max_replications=None if args.command == "plan" else flag("max_replications"),
+        jobs=flag("jobs") or 1,
+        dask=flag("dask"),
+        max_memory=flag("max_memory"),
+        progress=not flag("quiet"),
+    )
+
+
+def scenario_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Field overrides from --set, --days, --seed, --records and --year (in that order)."""
+    overrides: dict[str, Any] = dict(getattr(args, "assignments", []))
+    for name in ("days", "seed"):
+        if getattr(args, name, None) is not None:
+            overrides[name] = getattr(args, name)
+    if getattr(args, "records", False):
+        overrides["records"] = {"trucks": True, "visits": True}
+    if getattr(args, "year", None) is not None:
+        overrides["demand.year"] = args.year  # the loader also moves start_date into the year
+    return overrides
+
+
+def _warmup(args: argparse.Namespace) -> float | str | None:
+    legacy = getattr(args, "warmup_days", None)
+    warmup: float | str | None = getattr(args, "warmup", None)
+    if legacy is not None and warmup is not None:
+        raise UsageError("--warmup-days", "give either --warmup or --warmup-days")
+    return float(legacy) if legacy is not None else warmup
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Every scenario override the flags of ``args`` make (those of ``--replications R`` and
+    a fixed warm-up included)."""
+    return study_options(args).overrides()
