@@ -15,9 +15,9 @@ is unique, so a comparison never reaches ``fn``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -32,6 +32,27 @@ def _stop(_arg: Any) -> None:
     raise _Stop
 
 
+class CallAt(Protocol):
+    def __call__(
+        self, when: float, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL
+    ) -> None: ...
+
+
+def _pusher(heap: list[Any], eid: Iterator[int]) -> CallAt:
+    """The one builder of a heap entry: ``call_at(when, fn, arg=None, priority=NORMAL)``.
+
+    ``when`` must be >= now: callers compute it as ``now + delay`` with ``delay >= 0``, so a
+    Timeout made now would land at the same float. The entry's place among the events at the
+    same time (``priority``, then the next event id, i.e. creation order) is decided here."""
+
+    def call_at(
+        when: float, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL
+    ) -> None:
+        heappush(heap, (when, priority, next(eid), fn, arg))
+
+    return call_at
+
+
 class FastEnvironment(simpy.Environment):
     """``simpy.Environment`` plus :meth:`call_in`; ``run(until=number)`` is an inlined loop."""
 
@@ -40,23 +61,16 @@ class FastEnvironment(simpy.Environment):
         self._heap: list[Any] = self._queue  # SimPy's heap, holding (time, prio, id, fn, arg)
         self.processed = 0  # events taken off the heap by run() (benchmarks count them)
         self._fire_event = self._fire  # bound once: SimPy schedules every event through it
+        #: ``call_at(when, fn, arg=None, priority=NORMAL)``: call ``fn(arg)`` at time ``when``
+        #: (see :func:`_pusher`); a closure over the heap and the id counter, as it runs for
+        #: nearly every event.
+        self.call_at: CallAt = _pusher(self._heap, self._eid)
 
     def call_in(self, delay: float, fn: Callable[[Any], object], arg: Any = None) -> None:
         """Call ``fn(arg)`` at ``now + delay`` (same time arithmetic and order as a Timeout)."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self.call_at(self._now + delay, fn, arg)
-
-    def call_at(
-        self, when: float, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL
-    ) -> None:
-        """Call ``fn(arg)`` at time ``when`` (>= now: callers compute it as ``now + delay``
-        with ``delay >= 0``, so a Timeout made now would land at the same float).
-
-        The one builder of a heap entry: its layout and its place among the events at the
-        same time (``priority``, then the next event id, so creation order) are decided
-        here."""
-        heappush(self._heap, (when, priority, next(self._eid), fn, arg))
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``; the entry names :meth:`_fire` as the function to call."""

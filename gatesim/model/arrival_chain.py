@@ -103,7 +103,8 @@ class ArrivalChain:
         if i < len(self._times):
             env = self._env
             assert env is not None
-            env.call_in(self._times[i] - env._now, self._arrive)
+            now = env._now  # at now + (t - now), the float call_in(t - now, ...) would give
+            env.call_at(now + (self._times[i] - now), self._arrive)
 
     def _arrive(self, _arg: object) -> None:
         i = self._next

@@ -77,7 +77,6 @@ class Replication:
             scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns
         )
         self.observers.start()
-        self._wall = 0.0  # seconds spent in run()
 
     # ------------------------------------------------------------------ build
     def _rng(self, name: str) -> np.random.Generator:
