@@ -22,6 +22,7 @@ from gatesim.experiment.runner import (
     schedule,
     submission_order,
 )
+from gatesim.model.collect import SAMPLES, in_canonical_order
 from gatesim.model.engine import Replication, simulate
 from gatesim.model.parts import Part
 from gatesim.scenario.schema import Scenario
@@ -207,3 +208,21 @@ def test_schedule_runs_every_replication_once_and_whole_ones_first(
     assert kinds == sorted(kinds, reverse=True)
     if len(tasks) >= jobs:  # only the last `jobs` replications may be split
         assert all(isinstance(p[0], WholeTask) for p in plan[: len(tasks) - jobs])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_canonical_order_is_the_four_key_sort(ties: bool) -> None:
+    """The shortcut (one key when it has no ties) gives exactly the four-key order."""
+    rng = np.random.default_rng(3)
+    n = 2_000
+    tis = rng.exponential(20.0, n)
+    samples = {
+        "time_in_system_min": np.round(tis) if ties else tis,
+        "time_in_system_stream": rng.integers(0, 3, n),
+        "time_in_system_created_min": rng.uniform(0.0, 1e4, n),
+        "waiting_for_opening_min": rng.choice([0.0, 5.0], n),
+    }
+    full = np.lexsort([samples[a] for a in reversed(SAMPLES)])
+    got = in_canonical_order(samples)
+    for attr in SAMPLES:
+        assert np.array_equal(got[attr], samples[attr][full]), attr

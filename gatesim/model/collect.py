@@ -34,9 +34,15 @@ _TRUCK_ID = itemgetter(0)  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS
 
 
 def in_canonical_order(samples: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
-    """The :data:`SAMPLES` arrays, rows sorted (see the module docstring)."""
-    keys = [samples[attr] for attr in reversed(SAMPLES)]  # lexsort: the last key is primary
-    order = np.lexsort(keys)
+    """The :data:`SAMPLES` arrays, rows sorted (see the module docstring).
+
+    Sorting by the first column alone gives the same order when it has no ties (the usual
+    case with continuous service times) at a fraction of the four-key sort."""
+    first = samples[SAMPLES[0]]
+    order = np.argsort(first, kind="stable")
+    ranked = first[order]
+    if (ranked[1:] == ranked[:-1]).any():  # ties: order them by the other columns
+        order = np.lexsort([samples[attr] for attr in reversed(SAMPLES)])  # last key first
     return {attr: samples[attr][order] for attr in SAMPLES}
 
 
