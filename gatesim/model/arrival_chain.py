@@ -41,12 +41,13 @@ class ArrivalChain:
     def __init__(
         self,
         scenario: Scenario,
+        env: FastEnvironment,
         streams: list[StreamInfo],
         rng: Callable[[str], np.random.Generator],
         own: set[str],
     ) -> None:
         s = scenario
-        self._rng = rng
+        self._rng, self._env = rng, env
         generated = [
             with_backlog(
                 arrival_streams.generate(s, spec, rng(f"arrivals/{name}"), self._named(name)),
@@ -80,18 +81,15 @@ class ArrivalChain:
         self.offered_after_warmup = _offered(times, self._active, s.warmup_min)
         self._streams = streams
         self._origins = [s.routes[a.route].origin for a in s.arrivals.values()]
-        self._env: FastEnvironment | None = None
         self._enter: Callable[[Truck], None] = _unset
         self._forward: Callable[[Truck], None] = _unset
 
     def _named(self, prefix: str) -> Callable[[str], np.random.Generator]:
         return lambda part: self._rng(f"arrivals/{prefix}/{part}")
 
-    def start(
-        self, env: FastEnvironment, enter: Callable[[Truck], None], forward: Callable[[Truck], None]
-    ) -> None:
+    def start(self, enter: Callable[[Truck], None], forward: Callable[[Truck], None]) -> None:
         """Schedule the first arrival (see the class docstring for what each one does)."""
-        self._env, self._enter, self._forward = env, enter, forward
+        self._enter, self._forward = enter, forward
         self._schedule_next()
 
     def drop(self) -> None:
@@ -102,7 +100,6 @@ class ArrivalChain:
         i = self._next
         if i < len(self._times):
             env = self._env
-            assert env is not None
             now = env._now  # at now + (t - now), the float call_in(t - now, ...) would give
             env.call_at(now + (self._times[i] - now), self._arrive)
 
@@ -125,7 +122,7 @@ class ArrivalChain:
             info.direction,
             info.cargo,
             self._channels[k][position],
-            self._env._now,  # type: ignore[union-attr]
+            self._env._now,
             self._origins[k],
             {name: values[position] for name, values in attributes} if attributes else None,
         )

@@ -71,8 +71,8 @@ class Replication:
         self.returns.bind(routes.start, self.forward, self.stations, lambda: self.env._now)
         self._starts = [routes.start.get(a.route) for a in scenario.arrivals.values()]
         own = set(scenario.arrivals) if part is None else set(part.streams)
-        self.arrivals = ArrivalChain(scenario, self.streams, self._rng, own)
-        self.arrivals.start(self.env, self._enter, self.forward)
+        self.arrivals = ArrivalChain(scenario, self.env, self.streams, self._rng, own)
+        self.arrivals.start(self._enter, self.forward)
         self.observers = Observers(
             scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns
         )
