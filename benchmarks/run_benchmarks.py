@@ -412,11 +412,12 @@ rss_before = peak_mb()
 t1, c1 = time.perf_counter(), time.process_time()
 if jobs == 1:
     result = simulate(scenario)
-else:  # the components (lanes) of one replication side by side, as run -r 1 --jobs N does
+else:  # the parts (lanes) of one replication side by side, as run -r 1 --jobs N does
     from gatesim.experiment.executors import run_tasks
-    from gatesim.experiment.runner import piece_tasks, run_piece
-    from gatesim.model.engine import merge_pieces
-    result = merge_pieces(scenario, run_tasks(run_piece, piece_tasks(scenario, 0), jobs=jobs))
+    from gatesim.experiment.parts import merge_parts
+    from gatesim.experiment.runner import replication_tasks, run_task
+    tasks = replication_tasks(scenario, 0, split=True)
+    result = merge_parts(scenario, run_tasks(run_task, tasks, jobs=jobs))
 t2, c2 = time.perf_counter(), time.process_time()
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
-from gatesim.model.engine import SUMMED_FIELDS
 from gatesim.scenario.schema import Scenario
 
 SOURCE_SINK = {"src": {"kind": "source"}, "out": {"kind": "sink"}}
@@ -142,27 +141,3 @@ def _assert_equal(x: Any, y: Any, where: str) -> None:
             _assert_equal(u, v, f"{where}[{i}]")
     else:
         assert x == y, f"{where}: {x!r} != {y!r}"
-
-
-def assert_same_up_to_order(whole: RunResult, split: RunResult) -> None:
-    """A split run (lanes, pipeline stages) against one environment: counts, station rows and
-    hourly queues are equal; samples and records are the same, in another order."""
-    for counts in SUMMED_FIELDS:  # every count merge_pieces adds up
-        assert np.array_equal(getattr(whole, counts), getattr(split, counts)), counts
-    assert whole.stations == split.stations  # each station's statistics are exact
-    assert list(whole.queue_by_hour) == list(split.queue_by_hour)
-    for name, hourly in whole.queue_by_hour.items():
-        assert np.array_equal(hourly, split.queue_by_hour[name]), name
-    key = np.lexsort(
-        (whole.waiting_for_opening_min, whole.time_in_system_created_min, whole.time_in_system_min)
-    )
-    other = np.lexsort(
-        (split.waiting_for_opening_min, split.time_in_system_created_min, split.time_in_system_min)
-    )
-    assert np.array_equal(whole.time_in_system_min[key], split.time_in_system_min[other])
-    assert np.array_equal(whole.time_in_system_stream[key], split.time_in_system_stream[other])
-    assert np.array_equal(whole.waiting_for_opening_min[key], split.waiting_for_opening_min[other])
-    assert whole.trucks is not None and split.trucks is not None
-    assert sorted(map(repr, whole.trucks)) == sorted(map(repr, split.trucks))
-    assert whole.visits is not None and split.visits is not None
-    assert sorted(whole.visits) == sorted(split.visits)

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import assert_same_up_to_order, det, scenario, timeline, trace_stream
+from builders import assert_results_identical, det, scenario, timeline, trace_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gatesim.core.errors import ScenarioError
-from gatesim.model.components import components
-from gatesim.model.engine import merge_pieces, simulate, simulate_piece
+from gatesim.experiment.parts import independent_parts, merge_parts, simulate_part
+from gatesim.model.engine import simulate
 from gatesim.model.loading import load_scenario
 from gatesim.model.returns import EMPTY_AT_REPORT, EMPTY_COUNTS
 from gatesim.stations.registry import validate_station_specs
@@ -183,18 +183,14 @@ def _two_lanes(seed: int) -> Any:
 
 def test_returns_stay_in_their_lane_when_lanes_run_as_parts() -> None:
     s = _two_lanes(7)
-    parts = components(s)
+    parts = independent_parts(s)
     assert [set(p.stations) for p in parts] == [
         {f"A_{n}" for n in STATIONS},
         {f"B_{n}" for n in STATIONS},
     ]
-    whole = simulate(s)  # lanes as parts (simulate splits them)
-    from gatesim.model.engine import Replication
-
-    single = Replication(s).run()  # one environment
-    assert_same_up_to_order(single, whole)
-    pieces = merge_pieces(s, [simulate_piece(s, 0, i) for i in range(len(parts))])
-    assert_same_up_to_order(single, pieces)
+    single = simulate(s)  # one environment
+    merged = merge_parts(s, [simulate_part(s, 0, i) for i in range(len(parts))])
+    assert_results_identical(single, merged)
     assert int(single.empty_by_stream[:, 0].sum()) > 100  # the test exercises returns
 
 

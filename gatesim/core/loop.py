@@ -3,7 +3,8 @@
 gatesim's stations and engine never wait on an event: each of their events is "call this
 function with this truck at time t". :meth:`FastEnvironment.call_in` puts exactly that on
 SimPy's own heap as ``(time, NORMAL, eid, fn, arg)``, without an ``Event`` object or a
-callbacks list. It takes the next event id from SimPy's counter, so it is ordered against
+callbacks list; :meth:`FastEnvironment.call_at` is the one place that builds such an entry.
+It takes the next event id from SimPy's counter, so it is ordered against
 every other event exactly as ``env.timeout(delay, arg)`` created at the same moment would be:
 results do not change, and SimPy processes (AGV loops, researchers' own processes) still work.
 
@@ -14,9 +15,9 @@ is unique, so a comparison never reaches ``fn``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -31,6 +32,27 @@ def _stop(_arg: Any) -> None:
     raise _Stop
 
 
+class CallAt(Protocol):
+    def __call__(
+        self, when: float, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL
+    ) -> None: ...
+
+
+def _pusher(heap: list[Any], eid: Iterator[int]) -> CallAt:
+    """The one builder of a heap entry: ``call_at(when, fn, arg=None, priority=NORMAL)``.
+
+    ``when`` must be >= now: callers compute it as ``now + delay`` with ``delay >= 0``, so a
+    Timeout made now would land at the same float. The entry's place among the events at the
+    same time (``priority``, then the next event id, i.e. creation order) is decided here."""
+
+    def call_at(
+        when: float, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL
+    ) -> None:
+        heappush(heap, (when, priority, next(eid), fn, arg))
+
+    return call_at
+
+
 class FastEnvironment(simpy.Environment):
     """``simpy.Environment`` plus :meth:`call_in`; ``run(until=number)`` is an inlined loop."""
 
@@ -39,17 +61,20 @@ class FastEnvironment(simpy.Environment):
         self._heap: list[Any] = self._queue  # SimPy's heap, holding (time, prio, id, fn, arg)
         self.processed = 0  # events taken off the heap by run() (benchmarks count them)
         self._fire_event = self._fire  # bound once: SimPy schedules every event through it
+        #: ``call_at(when, fn, arg=None, priority=NORMAL)``: call ``fn(arg)`` at time ``when``
+        #: (see :func:`_pusher`); a closure over the heap and the id counter, as it runs for
+        #: nearly every event.
+        self.call_at: CallAt = _pusher(self._heap, self._eid)
 
     def call_in(self, delay: float, fn: Callable[[Any], object], arg: Any = None) -> None:
         """Call ``fn(arg)`` at ``now + delay`` (same time arithmetic and order as a Timeout)."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        heappush(self._heap, (self._now + delay, NORMAL, next(self._eid), fn, arg))
+        self.call_at(self._now + delay, fn, arg)
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``; the entry names :meth:`_fire` as the function to call."""
-        entry = (self._now + delay, priority, next(self._eid), self._fire_event, event)
-        heappush(self._heap, entry)
+        self.call_at(self._now + delay, self._fire_event, event, priority)
 
     def step(self) -> None:
         """Process the next event or plain callback (SimPy's public single step)."""
@@ -67,7 +92,7 @@ class FastEnvironment(simpy.Environment):
         if at <= self._now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         # The sentinel sits where SimPy puts its until-event: URGENT, so events at `at` stay.
-        heappush(self._heap, (at, URGENT, next(self._eid), _stop, None))
+        self.call_at(at, _stop, None, URGENT)
         queue, pop = self._heap, heappop
         n = 0
         try:
@@ -99,7 +124,10 @@ class FastEnvironment(simpy.Environment):
             raise exc
 
 
-def scheduler(env: simpy.Environment) -> Callable[[float, Callable[[Any], object], Any], None]:
+Call = Callable[[float, Callable[[Any], object], Any], None]
+
+
+def scheduler(env: simpy.Environment) -> Call:
     """``env.call_in``, or the same through a Timeout for a plain SimPy environment."""
     if isinstance(env, FastEnvironment):
         return env.call_in
@@ -111,3 +139,15 @@ def scheduler(env: simpy.Environment) -> Callable[[float, Callable[[Any], object
         env.timeout(delay, arg).callbacks.append(fire)
 
     return call_in
+
+
+def timed_scheduler(env: simpy.Environment) -> Call:
+    """``env.call_at``, or the same through a Timeout for a plain SimPy environment."""
+    if isinstance(env, FastEnvironment):
+        return env.call_at
+    call_in = scheduler(env)
+
+    def call_at(when: float, fn: Callable[[Any], object], arg: Any = None) -> None:
+        call_in(when - env.now, fn, arg)
+
+    return call_at

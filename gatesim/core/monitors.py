@@ -37,8 +37,8 @@ class TimeWeighted:
     def update(self, now: float, level: float) -> None:
         """Close the segment [last update, now] at the old level, then hold ``level``.
 
-        ``Station._start``, ``_service_done`` and ``_queue_changed`` inline these statements
-        (a call per visit each); change them together."""
+        The only code that writes a monitor's fields: stations call it on every queue and
+        busy change (the hot path), so it stays a handful of slot operations."""
         self._area += self.level * (now - self._t_last)
         self._t_last = now
         self.level = level

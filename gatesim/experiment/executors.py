@@ -43,18 +43,16 @@ _PENDING: Any = object()  # sentinel for a result slot not yet filled (None is a
 
 # Dask's diagnostics run on each worker's event loop, which must take the GIL from the task
 # thread every time one fires; the scheduler and nannies of a LocalCluster run in this process.
-# With the defaults (statistical profiler every 10 ms, loop tick every 20 ms, memory monitor
-# every 100 ms, system monitor every 500 ms) an idle 2-worker cluster kept ~0.16 of its 2 cores
-# busy, and during 8 baseline replications of 120 days the workers spent 5.7-6.1 s of CPU
-# outside the tasks (0.8-0.9 s with the settings below): the work phase ran 8-13 % longer
-# than on the process pool. These diagnostics feed the dashboard, which a throw-away cluster
-# does not have, so it runs them rarely. The memory monitor still enforces the workers'
-# memory limit, only up to 1 s later.
+# With the default intervals (profiler, loop tick, memory and system monitors) an idle local
+# cluster keeps part of a core busy and the workers spend CPU outside the tasks, so a batch
+# runs measurably longer than on the process pool. These diagnostics feed the dashboard, which
+# a throw-away cluster does not have, so it runs them rarely. The memory monitor still
+# enforces the workers' memory limit, only later.
 #
 # worker-saturation 1.0: the scheduler hands a single-threaded worker its next task only when
-# it is free (the default 1.1 gives it a second one in advance). A batch ends on small pieces
-# in a chosen order (runner.split_plan); with a task queued in advance, the last piece could
-# wait behind a busy worker while the other idled (1.0 s of a 12 s batch in one timeline).
+# it is free (the default 1.1 gives it a second one in advance). A batch ends on small tasks
+# in a chosen order (runner.schedule); with a task queued in advance, the last one could wait
+# behind a busy worker while the other idled.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
@@ -116,7 +114,7 @@ def run_tasks(
     callback = on_result if on_result is not None else _ignore
     if dask_address is not None:
         return _run_dask(fn, tasks, jobs, dask_address, callback)
-    if jobs == 1 or not tasks:  # one task still gets a worker: it may fork (pipeline stages)
+    if jobs == 1 or not tasks:
         return _run_serial(fn, tasks, callback)
     return _run_pool(fn, tasks, jobs, callback)
 

@@ -30,6 +30,7 @@ from gatesim.experiment.output import (
     write_experiment_files,
     write_json,
 )
+from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
 from gatesim.experiment.progress import ProgressBar, progress_wanted
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
@@ -45,7 +46,6 @@ from gatesim.experiment.targets import (
     parse_target,
     parse_vary,
 )
-from gatesim.model.components import components
 from gatesim.model.loading import validate_raw
 from gatesim.scenario.loader import apply_overrides, load_raw
 from gatesim.scenario.schema import Scenario
@@ -144,7 +144,7 @@ def bottleneck(
 def lane_parts(scenario: Scenario) -> dict[str, tuple[str, ...]]:
     """The scenario's independent parts, labelled by the lanes of their streams ("A, B" when
     one part carries several lanes); empty when the scenario is one part (nothing to add)."""
-    parts = [c for c in components(scenario) if c.streams]
+    parts = [c for c in independent_parts(scenario) if c.streams]
     if len(parts) < 2:
         return {}
     labels = [

@@ -4,13 +4,12 @@ Replication ``r`` draws every random source from ``(scenario.seed, r, source nam
 scenarios run with the same seed see the same trucks (common random numbers), and results do
 not depend on which worker ran which replication.
 
-A long replication is cut into two pipeline stages, a shorter one of a scenario made of
-independent parts (two lanes that share no station or route) into its parts; either is
-simulated piece by piece and merged (:func:`gatesim.model.engine.simulate`). When there are
-fewer replications than workers, :func:`run_replications` gives the pieces to the workers
-(the two stages as one task that forks), so ``-r 1 --jobs 2`` uses both cores; in a longer
-batch the last replications run by components, largest first, so the workers finish
-together (:func:`split_plan`). The merged result is the one the serial path computes.
+Scheduling: each replication runs whole in one environment, except that on a parallel
+executor the last ``jobs`` replications of a batch (all of them when there are fewer
+replications than workers) run by their independent parts (:mod:`gatesim.experiment.parts`),
+largest expected work first, so ``-r 1 --jobs 2`` uses both cores of a two-lane scenario and
+a batch ends on small tasks. A split replication's parts are merged into the result the
+whole replication gives, bit for bit.
 """
 
 from __future__ import annotations
@@ -23,11 +22,9 @@ import numpy as np
 
 from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.experiment.executors import run_tasks
-from gatesim.model.components import components
-from gatesim.model.engine import merge_pieces, simulate, simulate_piece
-from gatesim.model.flows import expected_visits
+from gatesim.experiment.parts import expected_work, independent_parts, merge_parts, simulate_part
+from gatesim.model.engine import simulate
 from gatesim.model.routes import stations_by_group
-from gatesim.model.stages import pipeline
 from gatesim.scenario.schema import Scenario
 from gatesim.stats import saturation
 from gatesim.stats.intervals import Summary, summarise, t_interval
@@ -77,82 +74,68 @@ def run_replication(task: tuple[Scenario, int]) -> ReplicationOutcome:
     return ReplicationOutcome.from_result(simulate(scenario, replication))
 
 
-#: ``run_piece``'s piece number for "the whole replication, its pipeline stages side by side".
-STAGED = -1
-#: ``run_piece``'s piece number for "the whole replication in this process" (its outcome).
-WHOLE = -2
+@dataclass(frozen=True)
+class WholeTask:
+    """Run replication ``replication`` in one environment; its outcome comes back."""
+
+    scenario: Scenario
+    replication: int
 
 
-def run_piece(task: tuple[Scenario, int, int]) -> RunResult | ReplicationOutcome:
-    """One component of one replication; with piece ``STAGED`` the whole replication with its
-    pipeline stages in two processes; with ``WHOLE`` the whole replication's outcome. A
-    picklable task (see :func:`run_replications`)."""
-    scenario, replication, piece = task
-    if piece == WHOLE:
-        return run_replication((scenario, replication))
-    if piece == STAGED:
-        return simulate(scenario, replication, fork=True)
-    return simulate_piece(scenario, replication, piece)
+@dataclass(frozen=True)
+class PartTask:
+    """Run part ``part`` of replication ``replication``; its RunResult comes back (merged
+    with the replication's other parts)."""
+
+    scenario: Scenario
+    replication: int
+    part: int
 
 
-def piece_tasks(
-    scenario: Scenario, replication: int, fork_stages: bool = True
-) -> list[tuple[Scenario, int, int]]:
-    """The ``run_piece`` tasks of one replication: one task per component, except that a
-    replication cut into pipeline stages is one task running its two stages side by side
-    when the worker may fork (``fork_stages``: process pools) or when it has one component.
-    Either way the merged result is the serial one (see ``engine.merge_pieces``)."""
-    count = len(components(scenario))
-    if pipeline(scenario) is not None and (fork_stages or count == 1):
-        return [(scenario, replication, STAGED)]
-    return [(scenario, replication, i) for i in range(count)]
+Task = WholeTask | PartTask
 
 
-def _component_tasks(scenario: Scenario, replication: int) -> list[tuple[Scenario, int, int]]:
-    """One task per component when there are several (pipeline cut or not: the merge is the
-    serial result either way), else the whole replication."""
-    if len(components(scenario)) > 1:
-        return piece_tasks(scenario, replication, fork_stages=False)
-    return [(scenario, replication, WHOLE)]
+def run_task(task: Task) -> ReplicationOutcome | RunResult:
+    """Run one scheduled task (a picklable, module-level function for the executors)."""
+    if isinstance(task, WholeTask):
+        return run_replication((task.scenario, task.replication))
+    return simulate_part(task.scenario, task.replication, task.part)
 
 
-def _expected_work(task: tuple[Scenario, int, int]) -> float:
-    """Expected station visits of a component task (its streams' share of the scenario)."""
-    scenario, _, piece = task
-    flow = expected_visits(scenario, components(scenario)[piece].streams)
-    return sum(flow.visits.values())
+def replication_tasks(scenario: Scenario, replication: int, split: bool) -> list[Task]:
+    """The tasks of one replication: its parts when ``split`` and it has several, else it
+    whole."""
+    count = len(independent_parts(scenario)) if split else 1
+    if count <= 1:
+        return [WholeTask(scenario, replication)]
+    return [PartTask(scenario, replication, k) for k in range(count)]
 
 
-def split_plan(
-    tasks: Sequence[tuple[Scenario, int]], jobs: int, fork_stages: bool = True
-) -> list[list[tuple[Scenario, int, int]]]:
-    """The ``run_piece`` tasks of each replication, in the order they are submitted.
-
-    Fewer replications than workers: every replication is split (:func:`piece_tasks`; on
-    workers that cannot fork, ``fork_stages=False`` as on Dask, a staged replication by its
-    components), so ``-r 1 --jobs 2`` uses both cores. Otherwise the replications run whole,
-    except the last ``jobs``: they run by components (when they have several, pipeline cut or
-    not), largest expected work first, after every whole one, so the batch ends on small
-    pieces and no worker idles for long while another finishes a whole replication. The
-    merged pieces give the serial path's outcome (``engine.merge_pieces``).
-    """
-    if len(tasks) < jobs:
-        return [piece_tasks(s, r, fork_stages) for s, r in tasks]
-    tail = len(tasks) - jobs
-    return [
-        [(s, r, WHOLE)] if t < tail else _component_tasks(s, r) for t, (s, r) in enumerate(tasks)
-    ]
+def schedule(tasks: Sequence[tuple[Scenario, int]], jobs: int) -> list[list[Task]]:
+    """The tasks of each replication: the last ``jobs`` replications (all of them when there
+    are fewer than ``jobs``) are split into their parts, so no worker idles while another
+    finishes a whole replication at the end of the batch."""
+    first_split = len(tasks) - jobs
+    return [replication_tasks(s, r, split=t >= first_split) for t, (s, r) in enumerate(tasks)]
 
 
-def submission_order(plan: list[list[tuple[Scenario, int, int]]]) -> list[tuple[int, int]]:
-    """(replication index, piece index) pairs: whole replications in order, then component
-    pieces by expected work, largest first (ties in plan order)."""
-    whole = [(t, 0) for t, pieces in enumerate(plan) if pieces[0][2] < 0]
+def submission_order(plan: list[list[Task]]) -> list[tuple[int, int]]:
+    """(replication index, task index) pairs: whole replications in order, then parts by
+    expected work, largest first (ties in plan order)."""
+    whole = [(t, 0) for t, tasks in enumerate(plan) if isinstance(tasks[0], WholeTask)]
     split = [
-        (t, k) for t, pieces in enumerate(plan) if pieces[0][2] >= 0 for k in range(len(pieces))
+        (t, k)
+        for t, tasks in enumerate(plan)
+        if isinstance(tasks[0], PartTask)
+        for k in range(len(tasks))
     ]
     split.sort(key=lambda tk: -_expected_work(plan[tk[0]][tk[1]]))  # stable: ties keep order
     return whole + split
+
+
+def _expected_work(task: Task) -> float:
+    assert isinstance(task, PartTask)
+    return expected_work(task.scenario, independent_parts(task.scenario)[task.part])
 
 
 def run_replications(
@@ -161,18 +144,16 @@ def run_replications(
     dask_address: str | None = None,
     on_result: Callable[[int, ReplicationOutcome], None] | None = None,
 ) -> list[ReplicationOutcome]:
-    """``run_tasks(run_replication, tasks, ...)``, with replications split into pieces where
-    that keeps the workers busy (:func:`split_plan`).
+    """``run_tasks(run_replication, tasks, ...)``, with replications split into parts where
+    that keeps the workers busy (:func:`schedule`).
 
-    On a process pool a replication cut into pipeline stages is one task that runs its two
-    stages in two processes; on Dask (whose workers run threads and cannot fork) it is split
-    into its independent components like any other, when it has several. A replication's
-    pieces are merged as soon as the last one arrives, and ``on_result(index, outcome)`` is
-    called with the task's index. Outcomes are identical to the serial path's.
+    A replication's parts are merged as soon as the last one arrives, and
+    ``on_result(index, outcome)`` is called with the replication's index. Outcomes are
+    identical to the serial path's.
     """
     parallel = jobs > 1 or dask_address is not None
-    plan = split_plan(tasks, jobs, fork_stages=dask_address is None) if parallel else []
-    if all(len(p) == 1 and p[0][2] != STAGED for p in plan):  # every replication in one task
+    plan = schedule(tasks, jobs) if parallel else []
+    if all(len(p) == 1 for p in plan):  # every replication whole
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )
@@ -185,7 +166,7 @@ def run_replications(
         if on_result is not None:
             on_result(t, outcome)
 
-    def arrived(index: int, result: RunResult | ReplicationOutcome) -> None:
+    def arrived(index: int, result: ReplicationOutcome | RunResult) -> None:
         t, k = order[index]
         if isinstance(result, ReplicationOutcome):
             finished(t, result)
@@ -194,10 +175,10 @@ def run_replications(
         if len(waiting[t]) == len(plan[t]):
             parts = [waiting[t][i] for i in range(len(plan[t]))]
             waiting[t] = {}
-            finished(t, ReplicationOutcome.from_result(merge_pieces(tasks[t][0], parts)))
+            finished(t, ReplicationOutcome.from_result(merge_parts(tasks[t][0], parts)))
 
-    pieces = [plan[t][k] for t, k in order]
-    run_tasks(run_piece, pieces, jobs=jobs, dask_address=dask_address, on_result=arrived)
+    pending = [plan[t][k] for t, k in order]
+    run_tasks(run_task, pending, jobs=jobs, dask_address=dask_address, on_result=arrived)
     return [o for o in outcomes if o is not None]
 
 

@@ -1,9 +1,10 @@
 """The expected flow of trucks through a scenario's stations, from its arrival means and
 route shares, without simulating: visits per station and moves between places.
 
-Used to balance pipeline stages (:mod:`gatesim.model.stages`) and written as the
-network-and-flows table of a run. Station outcomes (an alarm, a failed read) are counted as
-equally likely, since their shares are only known once simulated.
+Used to order the parts of a split replication by expected work
+(:mod:`gatesim.experiment.parts`) and written as the network-and-flows table of a run.
+Station outcomes (an alarm, a failed read) are counted as equally likely, since their shares
+are only known once simulated.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ There is no SimPy process per truck: the station schedules one event per service
 and one per re-opening, which is why gatesim schedules fewer events per visit than the
 request/timeout/release idiom.
 
-Subclasses customise behaviour by overriding one or two hooks:
+Subclasses customise behaviour by overriding one or two hooks (the full contract, what a
+subclass may override and what it must keep, is in the :class:`Station` docstring):
 
 ``admit(truck) -> bool``
     False turns the truck away (counted as lost). Default: room in ``queue_capacity``.
@@ -32,17 +33,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from heapq import heappush
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import simpy
 from pydantic import BaseModel, ConfigDict
-from simpy.events import NORMAL
 
 from gatesim.core.calendar import Calendar
 from gatesim.core.distributions import Distribution
-from gatesim.core.loop import FastEnvironment, scheduler
+from gatesim.core.loop import scheduler, timed_scheduler
 from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
@@ -51,6 +50,7 @@ from gatesim.stations.queues import make_queue
 from gatesim.stations.statistics import with_extra_metrics
 
 SAMPLE_BLOCK = 512
+S = TypeVar("S", bound="Station")
 
 
 def littles_law_gap(queue_mean: float, started: float, wait_mean: float, span: float) -> float:
@@ -113,7 +113,36 @@ class StationContext:
 
 
 class Station:
-    """A station of ``spec.servers`` identical servers (see the module docstring for hooks)."""
+    """A station of ``spec.servers`` identical servers.
+
+    **The ledger** (what every subclass must keep): at any time ``arrived = rejected + waiting
+    + in_service + in_hold + departed``, where waiting is ``len(queue)``, and
+    :meth:`conservation_gap` (the difference, over the station and its internal stations)
+    is 0. The engine checks it at the end of every run, and checks that every truck in the
+    system is inside a station (:meth:`inside`) or on a road.
+
+    **What a subclass may override**
+
+    * ``admit``, ``service_time``, ``hold_time``, ``next_start``, ``on_queue_change``,
+      ``extra_metrics``: the hooks of the module docstring; the base keeps the ledger.
+    * ``bind`` (call ``super().bind(ctx)`` first) and ``reset_statistics`` (call super).
+    * ``arrive(truck)``: an advanced type that runs its own loop (e.g. a fleet of vehicles as
+      SimPy processes). It keeps the ledger with the public helpers only: :meth:`accept`
+      (count the arrival), :meth:`reject` (turn it away), :meth:`queue_changed` (after the
+      queue changed), :meth:`begin_service` / :meth:`end_service` (a server takes / finishes
+      the truck), :meth:`depart` (hand it on along its route), :meth:`record_visit` (the
+      per-visit record), :meth:`set_busy` and :meth:`book_overtime` (its busy level), and
+      :meth:`serve_waiting` (let the base start waiting trucks). It may call
+      ``super().arrive(truck)`` to use the base's loop for a truck.
+    * A station made of sub-stations (e.g. a manual booth behind an automatic gate) binds each
+      with :meth:`add_internal` and passes trucks with :meth:`hand_to`; :meth:`inside`,
+      :meth:`conservation_gap` and :meth:`reset_statistics` then cover them.
+    * ``inside()`` and ``conservation_gap()`` only for trucks held where neither the queue,
+      the counters nor an internal station sees them (none of the built-ins does).
+
+    **What it must not do**: change ``arrived``, ``rejected``, ``in_service``, ``in_hold``,
+    ``served`` or ``departed`` by hand, or call the engine's ``forward``/``lose`` directly.
+    """
 
     Params: ClassVar[type[BaseModel]] = NoParams
     #: Attributes this type sets on trucks, with their possible values (routes may branch on them).
@@ -132,16 +161,14 @@ class Station:
         self.in_service = self.in_hold = 0
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
+        self.internal: list[Station] = []  # sub-stations (add_internal): in the ledger
 
     # ------------------------------------------------------------------ binding
     def bind(self, ctx: StationContext) -> None:
         """Wire the station into a replication; called once before time 0."""
         self.env = ctx.env
         self._call = scheduler(ctx.env)  # call_in(delay, fn, truck): one heap entry, no Event
-        # On a FastEnvironment, a service end is pushed onto the heap here, exactly as
-        # call_in would push it (same time, priority and event id): one call fewer per visit.
-        self._heap = ctx.env._heap if isinstance(ctx.env, FastEnvironment) else None
-        self._eid = ctx.env._eid
+        self._call_at = timed_scheduler(ctx.env)  # call_at(time, fn, truck): service ends
         self.rng = ctx.rng
         self.calendar = ctx.calendar
         self._forward = ctx.forward
@@ -169,7 +196,7 @@ class Station:
         self._bind_fast_paths()
 
     def _bind_fast_paths(self) -> None:
-        """Skip hooks a type does not override (each skipped call is ~50 ns per visit)."""
+        """Skip hooks a type does not override (the base's loop calls them on every visit)."""
         cls = type(self)
         self._checks_admission = (
             cls.admit is not Station.admit or self.spec.queue_capacity is not None
@@ -187,6 +214,8 @@ class Station:
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
         self.arrived_measured = self.rejected_measured = 0
+        for station in self.internal:
+            station.reset_statistics(now)
 
     # ------------------------------------------------------------------ hooks
     def admit(self, truck: Truck) -> bool:
@@ -234,10 +263,10 @@ class Station:
 
     def arrive(self, truck: Truck) -> None:
         """A truck reaches the station (called by the engine at the current time)."""
-        self.arrived += 1
+        self.arrived += 1  # accept(truck), inlined (same statements)
         self.arrived_measured += 1
         if self._checks_admission and not self.admit(truck):
-            self.rejected += 1
+            self.rejected += 1  # reject(truck), inlined
             self.rejected_measured += 1
             self._lose(truck)
             return
@@ -255,25 +284,19 @@ class Station:
             self._start(truck, now)  # fast path: nobody ahead, a server free, open
             return
         queue.push(truck)
-        waiting = len(queue)  # _queue_changed(now), inlined (same statements)
-        m = self.queue_monitor
-        m._area += m.level * (now - m._t_last)
-        m._t_last, m.level = now, waiting
-        if waiting > m.max:
-            m.max = waiting
+        waiting = len(queue)  # queue_changed(now), inlined (same statements)
+        self.queue_monitor.update(now, waiting)
         if self._watches_queue:
             self.on_queue_change(now, waiting)
         if free:
             self._pull(now)  # keeps the discipline's order when others already wait
 
     def _start(self, truck: Truck, now: float) -> None:
+        """The base loop's service start: :meth:`begin_service`'s statements, inlined (a call
+        per visit), then the busy level, the service draw and the service end."""
         busy = self.in_service + 1
         self.in_service = busy
-        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
-        m._area += m.level * (now - m._t_last)
-        m._t_last, m.level = now, busy
-        if busy > m.max:
-            m.max = busy
+        self.busy_monitor.update(now, busy)
         if self._gated and now > truck.visit_t:  # waited: book the part while closed
             book_closed_wait(truck, self.calendar, now)
         measured = now >= self.warmup
@@ -303,25 +326,18 @@ class Station:
                 self._overtime += duration - self.calendar.open_minutes(now, end)
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, now, now + duration))
-        heap = self._heap
-        if heap is None:
-            self._call(duration, self._service_done, truck)
-            return
-        if duration < 0:  # env.call_in(duration, self._service_done, truck), inlined
-            raise ValueError(f"negative delay {duration}")
-        # `now` is env.now here (every caller passes it), and the bound method is made once.
-        heappush(heap, (now + duration, NORMAL, next(self._eid), self._done, truck))
+        if duration < 0:
+            raise ValueError(f"{self.name}: negative service time {duration}")
+        # `now` is env.now here (every caller passes it): call_in(duration, ...) would push
+        # the same entry; the bound method is made once.
+        self._call_at(now + duration, self._done, truck)
 
     def _service_done(self, truck: Truck) -> None:
         now = self.env._now
         busy = self.in_service - 1
         self.in_service = busy
         self.served += 1
-        m = self.busy_monitor  # m.update(now, busy), inlined: see TimeWeighted.update
-        m._area += m.level * (now - m._t_last)
-        m._t_last, m.level = now, busy
-        if busy > m.max:
-            m.max = busy
+        self.busy_monitor.update(now, busy)
         if self.queue:
             self._pull(now)
         hold = self.hold_time(truck) if self._holds else 0.0
@@ -366,25 +382,11 @@ class Station:
                     self._wake_at(start)
                     return
             truck = self.queue.pop()
-            waiting = len(self.queue)  # _queue_changed(now), inlined (same statements)
-            m = self.queue_monitor
-            m._area += m.level * (now - m._t_last)
-            m._t_last, m.level = now, waiting
-            if waiting > m.max:
-                m.max = waiting
+            waiting = len(self.queue)  # queue_changed(now), inlined (same statements)
+            self.queue_monitor.update(now, waiting)
             if self._watches_queue:
                 self.on_queue_change(now, waiting)
             self._start(truck, now)
-
-    def _queue_changed(self, now: float) -> None:
-        waiting = len(self.queue)
-        m = self.queue_monitor  # m.update(now, waiting), inlined: see TimeWeighted.update
-        m._area += m.level * (now - m._t_last)
-        m._t_last, m.level = now, waiting
-        if waiting > m.max:
-            m.max = waiting
-        if self._watches_queue:
-            self.on_queue_change(now, waiting)
 
     def _wake_at(self, when: float) -> None:
         """Pull waiting trucks at ``when``; an earlier request supersedes a later one."""
@@ -398,6 +400,81 @@ class Station:
         if now >= self._wake_time:
             self._wake_time = math.inf
         self._pull(now)  # a superseded, later wake-up is harmless: _pull re-checks
+
+    # ------------------------------------------------------------------ the ledger, for subclasses
+    def accept(self, truck: Truck) -> float:
+        """Count the truck as arrived and stamp its arrival; returns now (for ``arrive``)."""
+        self.arrived += 1
+        self.arrived_measured += 1
+        now: float = self.env.now
+        truck.visit_t = now
+        return now
+
+    def reject(self, truck: Truck) -> None:
+        """Turn away a truck that has not been accepted: counted as rejected and lost."""
+        self.arrived += 1
+        self.arrived_measured += 1
+        self.rejected += 1
+        self.rejected_measured += 1
+        self._lose(truck)
+
+    def queue_changed(self, now: float) -> None:
+        """Record the number of waiting trucks (``len(queue)``) after a type changed it."""
+        waiting = len(self.queue)
+        self.queue_monitor.update(now, waiting)
+        if self._watches_queue:
+            self.on_queue_change(now, waiting)
+
+    def begin_service(self, truck: Truck, now: float) -> None:
+        """A server takes the truck ``now``: it is in service; its wait since it arrived is
+        measured and the part of it while closed is booked. The busy level is the type's
+        (:meth:`set_busy`)."""
+        self.in_service += 1
+        if self._gated and now > truck.visit_t:
+            book_closed_wait(truck, self.calendar, now)
+        if now >= self.warmup:
+            wait = now - truck.visit_t
+            if wait < 0.0:
+                raise RuntimeError(f"{self.name}: truck {truck.id} starts before it arrived")
+            self.wait_sum += wait
+            self.wait_n += 1
+            if wait > self.wait_max:
+                self.wait_max = wait
+
+    def end_service(self, truck: Truck) -> None:
+        """The truck's service is over (it is still here until :meth:`depart`)."""
+        self.in_service -= 1
+        self.served += 1
+        self.in_hold += 1  # between service and departure, counted as held
+
+    def depart(self, truck: Truck) -> None:
+        """The truck leaves for the next step of its route (after :meth:`end_service`)."""
+        self.in_hold -= 1
+        self.departed += 1
+        self._forward(truck)
+
+    def record_visit(self, truck: Truck, start: float, end: float) -> None:
+        """Add the visit's row to the per-visit records, when they are kept."""
+        if self._visits is not None:
+            self._visits.append((truck.id, self.name, truck.visit_t, start, end))
+
+    def serve_waiting(self, now: float) -> None:
+        """Start waiting trucks now if servers are free and the station may start them (call
+        it after something :meth:`next_start` depends on changed)."""
+        self._pull(now)
+
+    def add_internal(self, station: S, ctx: StationContext) -> S:
+        """Bind ``station`` as a part of this one (e.g. a fallback booth): its trucks count in
+        :meth:`inside` and :meth:`conservation_gap`, and it restarts its statistics with this
+        station. It forwards its own trucks along their routes."""
+        station.bind(ctx)
+        self.internal.append(station)
+        return station
+
+    def hand_to(self, station: Station, truck: Truck) -> None:
+        """Pass an accepted truck to an internal station, which accounts for it from here."""
+        self.departed += 1
+        station.arrive(truck)
 
     # ------------------------------------------------------------------ results
     def statistics(self, now: float) -> dict[str, float]:
@@ -445,10 +522,14 @@ class Station:
         return self.busy_monitor.area(now) - self._overtime
 
     def inside(self) -> int:
-        """Trucks physically at the station now: waiting, in service or held."""
-        return len(self.queue) + self.in_service + self.in_hold
+        """Trucks physically at the station now: waiting, in service or held, here or at an
+        internal station."""
+        own = len(self.queue) + self.in_service + self.in_hold
+        return own + sum(station.inside() for station in self.internal)
 
     def conservation_gap(self) -> int:
-        """arrived − (rejected + own waiting, serving, held + departed); 0 unless it leaks."""
+        """arrived − (rejected + own waiting, serving, held + departed), plus the internal
+        stations' gaps; 0 unless a truck leaked."""
         own = len(self.queue) + self.in_service + self.in_hold
-        return self.arrived - (self.rejected + own + self.departed)
+        gap = self.arrived - (self.rejected + own + self.departed)
+        return gap + sum(station.conservation_gap() for station in self.internal)

@@ -93,8 +93,10 @@ class AutoGate(Station):
             side=self.spec.side,
             label=f"{self.name} manual booth",
         )
-        self.manual = GenericStation(f"{self.name}/manual", booth_spec, NoParams())
-        self.manual.bind(replace(ctx, rng=ctx.stream("manual"), substream=None))
+        self.manual = self.add_internal(
+            GenericStation(f"{self.name}/manual", booth_spec, NoParams()),
+            replace(ctx, rng=ctx.stream("manual"), substream=None),
+        )
 
     def _read_ok(self, now: float) -> bool:
         if any(start <= now < end for start, end in self._outages):
@@ -107,15 +109,9 @@ class AutoGate(Station):
             super().arrive(truck)
             return
         truck.attrs["gate_read"] = "failed"
-        self.arrived += 1
-        self.arrived_measured += 1
-        self.departed += 1  # handed to the manual booth, which accounts for it from here
+        self.accept(truck)
         self.read_failures += 1
-        self.manual.arrive(truck)
-
-    def reset_statistics(self, now: float) -> None:
-        super().reset_statistics(now)
-        self.manual.reset_statistics(now)
+        self.hand_to(self.manual, truck)  # the booth accounts for it from here
 
     def extra_metrics(self, now: float) -> dict[str, float]:
         booth = self.manual.statistics(now)
@@ -126,9 +122,3 @@ class AutoGate(Station):
             "manual_wait_mean_min": booth["wait_mean_min"],
             "manual_queue_max": booth["queue_max"],
         }
-
-    def conservation_gap(self) -> int:
-        return super().conservation_gap() + self.manual.conservation_gap()
-
-    def inside(self) -> int:
-        return super().inside() + self.manual.inside()

@@ -128,7 +128,7 @@ class Acceptance(DailyCap):
         self.occupied -= 1
         if self.occupied < 0:
             raise RuntimeError(f"{self.name}: a yard slot released twice")
-        self._pull(now)
+        self.serve_waiting(now)
 
     def extra_metrics(self, now: float) -> dict[str, float]:
         full = self.full_minutes

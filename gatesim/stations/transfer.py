@@ -14,7 +14,6 @@ from gatesim.core.distributions import Distribution, Exponential, Triangular
 from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import CARRIED, Truck
 from gatesim.stations.base import Sampler, Station, StationContext
-from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.registry import register_station
 
 Side = Literal["VN", "CN"]
@@ -109,13 +108,10 @@ class AgvCrossing(Station):
 
     # ------------------------------------------------------------------ containers
     def arrive(self, truck: Truck) -> None:
-        self.arrived += 1
-        self.arrived_measured += 1
-        now = self.env.now
-        truck.visit_t = now
+        now = self.accept(truck)
         side = self.p.origin_side[truck.direction]  # type: ignore[index]
         self.queue.sides[side].append(truck)  # type: ignore[attr-defined]
-        self._queue_changed(now)
+        self.queue_changed(now)
         self._side_changed(side, now)
         if not self._work.triggered:
             self._work.succeed()
@@ -129,14 +125,9 @@ class AgvCrossing(Station):
             return None
         truck = waiting.popleft()
         now = self.env.now
-        self._queue_changed(now)
+        self.queue_changed(now)
         self._side_changed(side, now)
-        book_closed_wait(truck, self.calendar, now)
-        if now >= self.warmup:
-            wait = now - truck.visit_t
-            self.wait_sum += wait
-            self.wait_n += 1
-            self.wait_max = max(self.wait_max, wait)
+        self.begin_service(truck, now)  # an AGV takes it now (the trip starts at once)
         return truck
 
     # ------------------------------------------------------------------ one vehicle
@@ -179,23 +170,19 @@ class AgvCrossing(Station):
         return self._work
 
     def _carry(self, truck: Truck, side: Side) -> Generator[simpy.Event, Any, None]:
-        self.in_service += 1
         start = self.env.now
         self.set_busy(start, self._agvs_busy() + 1)
         yield from self._lift_at(side)
         yield self.env.timeout(self.trip_minutes)
         yield from self._lift_at(OTHER[side])
-        self.in_service -= 1
+        self.end_service(truck)
         self.set_busy(self.env.now, self._agvs_busy() - 1)
         self.book_overtime(start, self.env.now)  # trips start in hours but may end after
-        self.served += 1
-        self.departed += 1
-        if self._visits is not None:
-            self._visits.append((truck.id, self.name, truck.visit_t, truck.visit_t, self.env.now))
+        self.record_visit(truck, truck.visit_t, self.env.now)
         # The container crossed, the road truck that brought it stayed on its own side: its
         # delivery sends no empty return across the border (gatesim.model.returns).
         truck.attrs[CARRIED] = self.name
-        self._forward(truck)
+        self.depart(truck)
 
     def _agvs_busy(self) -> float:
         return self.busy_monitor.level

@@ -1,4 +1,5 @@
-"""Independent components: split, simulate part by part, merge; identical on every executor."""
+"""Independent parts: split, simulate part by part, merge into the one-environment result bit
+for bit; identical on every executor."""
 
 from __future__ import annotations
 
@@ -6,22 +7,24 @@ from typing import Any
 
 import numpy as np
 import pytest
-from builders import assert_same_up_to_order, scenario
+from builders import assert_results_identical, scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatesim.core.results import RunResult
+from gatesim.experiment.parts import independent_parts, merge_parts, simulate_part
 from gatesim.experiment.runner import (
-    STAGED,
-    WHOLE,
+    PartTask,
     ReplicationOutcome,
+    WholeTask,
     run_experiment,
     run_replications,
-    split_plan,
+    schedule,
     submission_order,
 )
-from gatesim.model.components import Component, components
-from gatesim.model.engine import Replication, merge_pieces, simulate, simulate_piece
+from gatesim.model.collect import SAMPLES, in_canonical_order
+from gatesim.model.engine import Replication, simulate
+from gatesim.model.parts import Part
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.kpis import replication_kpis
 
@@ -80,43 +83,44 @@ def same(a: RunResult, b: RunResult) -> None:
 
 
 def test_split_into_lanes_in_stream_order() -> None:
-    assert components(lanes()) == [
-        Component(("a1", "a2"), ("a_fast", "a_slow")),
-        Component(("b1", "b2"), ("b_only",)),
+    assert independent_parts(lanes()) == [
+        Part(("a1", "a2"), ("a_fast", "a_slow")),
+        Part(("b1", "b2"), ("b_only",)),
     ]
 
 
 def test_if_queue_above_across_lanes_joins_them() -> None:
-    (only,) = components(lanes(linked=True))
+    (only,) = independent_parts(lanes(linked=True))
     assert only.stations == ("a1", "a2", "b1", "b2")
     assert only.streams == ("a_fast", "b_only", "a_slow")
 
 
-def test_component_wise_equals_whole_run() -> None:
+def test_part_by_part_equals_whole_run_bit_for_bit() -> None:
     s = lanes()
-    whole = Replication(s, 0).run()  # one environment for both lanes
-    merged = simulate(s, 0)  # lane by lane, merged
-    assert_same_up_to_order(whole, merged)  # samples and records come lane by lane
+    whole = simulate(s, 0)  # one environment for both lanes
+    merged = merge_parts(s, [simulate_part(s, 0, i) for i in range(2)])
+    assert_results_identical(whole, merged)  # samples and records in the canonical order
+    same(whole, merged)
     assert merged.trucks is not None
     ids = [row[0] for row in merged.trucks]
     assert len(set(ids)) == len(ids)  # ids are the whole scenario's, hence unique
-    a, b = replication_kpis(whole), replication_kpis(merged)
-    assert a.keys() == b.keys()
-    for name in a:  # only the summation order of samples differs
-        assert a[name] == pytest.approx(b[name], rel=1e-12, nan_ok=True), name
+    assert repr(replication_kpis(whole)) == repr(replication_kpis(merged))
 
 
-def test_pieces_merge_in_component_order() -> None:
+def test_parts_merge_in_part_order() -> None:
     s = lanes()
-    pieces = [simulate_piece(s, 1, i) for i in range(2)]
-    assert list(pieces[0].stations) == ["a1", "a2"] and list(pieces[1].stations) == ["b1", "b2"]
-    assert pieces[0].arrived_by_stream[1] == 0 and pieces[1].arrived_by_stream[0] == 0
-    same(merge_pieces(s, pieces), simulate(s, 1))
+    results = [simulate_part(s, 1, i) for i in range(2)]
+    assert list(results[0].stations) == ["a1", "a2"] and list(results[1].stations) == ["b1", "b2"]
+    assert results[0].arrived_by_stream[1] == 0 and results[1].arrived_by_stream[0] == 0
+    same(merge_parts(s, results), simulate(s, 1))
 
 
-def test_linked_lanes_run_whole() -> None:
-    s = lanes(linked=True)
-    same(simulate(s, 0), Replication(s, 0).run())
+def test_a_part_simulates_only_its_stations() -> None:
+    s = lanes()
+    run = Replication(s, 0, part=independent_parts(s)[1])
+    assert list(run.stations) == ["b1", "b2"]
+    result = run.run()
+    assert result.arrived_by_stream.tolist()[0] == 0 and result.arrived_by_stream[1] > 0
 
 
 @pytest.mark.parametrize("replications", [1, 3])
@@ -147,20 +151,25 @@ def same_outcomes(these: list[ReplicationOutcome], those: list[ReplicationOutcom
         assert a.visits == b.visits
 
 
-def test_batch_ends_on_component_pieces_largest_first() -> None:
-    """5 replications on 2 workers: 3 run whole, the last 2 by lanes, lane A's pieces (100
+def test_batch_ends_on_parts_largest_first() -> None:
+    """5 replications on 2 workers: 3 run whole, the last 2 by lanes, lane A's parts (100
     trucks a day through 2 stations) before lane B's (50 a day through 2)."""
     s = lanes()
-    plan = split_plan([(s, r) for r in range(5)], jobs=2)
-    assert [[piece for _, _, piece in p] for p in plan] == [[WHOLE]] * 3 + [[0, 1], [0, 1]]
-    assert [r for p in plan for _, r, _ in p] == [0, 1, 2, 3, 3, 4, 4]
+    plan = schedule([(s, r) for r in range(5)], jobs=2)
+    whole = [[WholeTask(s, r)] for r in range(3)]
+    assert plan == whole + [[PartTask(s, r, 0), PartTask(s, r, 1)] for r in (3, 4)]
     assert submission_order(plan) == [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (3, 1), (4, 1)]
+
+
+def test_fewer_replications_than_workers_all_split() -> None:
+    s = lanes()
+    assert schedule([(s, 0)], jobs=2) == [[PartTask(s, 0, 0), PartTask(s, 0, 1)]]
 
 
 def test_linked_lanes_never_split_in_a_batch() -> None:
     s = lanes(linked=True)
-    plan = split_plan([(s, r) for r in range(3)], jobs=2)
-    assert [[piece for _, _, piece in p] for p in plan] == [[WHOLE]] * 3
+    plan = schedule([(s, r) for r in range(3)], jobs=2)
+    assert plan == [[WholeTask(s, r)] for r in range(3)]
 
 
 def test_batch_with_split_tail_matches_serial() -> None:
@@ -179,23 +188,41 @@ def test_batch_with_split_tail_matches_serial() -> None:
     linked=st.lists(st.booleans(), min_size=0, max_size=9),
     jobs=st.integers(1, 6),
 )
-def test_split_plan_runs_every_replication_once_and_whole_ones_first(
+def test_schedule_runs_every_replication_once_and_whole_ones_first(
     linked: list[bool], jobs: int
 ) -> None:
-    """Any batch: each replication is its whole task or all its components (never both, never
-    a component twice); whole tasks are submitted before any component piece; pieces of a split
-    replication cover its components in order."""
+    """Any batch: each replication is its whole task or all its parts (never both, never a
+    part twice); whole tasks are submitted before any part; the parts of a split replication
+    cover its parts in order."""
     two_lanes, one_part = lanes(), lanes(linked=True)
     tasks = [(one_part if joined else two_lanes, r) for r, joined in enumerate(linked)]
-    plan = split_plan(tasks, jobs)
+    plan = schedule(tasks, jobs)
     assert len(plan) == len(tasks)
     for (model, replication), pieces in zip(tasks, plan, strict=True):
-        assert all(s is model and r == replication for s, r, _ in pieces)
-        numbers = [piece for _, _, piece in pieces]
-        assert numbers in ([WHOLE], [STAGED], list(range(len(components(model)))))
+        assert all(p.scenario is model and p.replication == replication for p in pieces)
+        parts = [PartTask(model, replication, k) for k in range(len(independent_parts(model)))]
+        assert pieces in ([WholeTask(model, replication)], parts)
     order = submission_order(plan)
     assert sorted(order) == sorted((t, k) for t, p in enumerate(plan) for k in range(len(p)))
-    kinds = [plan[t][k][2] < 0 for t, k in order]  # True: a whole replication
+    kinds = [isinstance(plan[t][k], WholeTask) for t, k in order]
     assert kinds == sorted(kinds, reverse=True)
     if len(tasks) >= jobs:  # only the last `jobs` replications may be split
-        assert all(p[0][2] == WHOLE for p in plan[: len(tasks) - jobs])
+        assert all(isinstance(p[0], WholeTask) for p in plan[: len(tasks) - jobs])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_canonical_order_is_the_four_key_sort(ties: bool) -> None:
+    """The shortcut (one key when it has no ties) gives exactly the four-key order."""
+    rng = np.random.default_rng(3)
+    n = 2_000
+    tis = rng.exponential(20.0, n)
+    samples = {
+        "time_in_system_min": np.round(tis) if ties else tis,
+        "time_in_system_stream": rng.integers(0, 3, n),
+        "time_in_system_created_min": rng.uniform(0.0, 1e4, n),
+        "waiting_for_opening_min": rng.choice([0.0, 5.0], n),
+    }
+    full = np.lexsort([samples[a] for a in reversed(SAMPLES)])
+    got = in_canonical_order(samples)
+    for attr in SAMPLES:
+        assert np.array_equal(got[attr], samples[attr][full]), attr

@@ -1,0 +1,148 @@
+"""The arrival chain: every stream's trucks, generated before time 0 and merged in time order.
+
+Each stream is generated from its own named random streams (:mod:`gatesim.model.arrivals`,
+with its initial backlog, :mod:`gatesim.model.backlog`); the merged chain schedules one arrival
+at a time, so the heap holds one pending arrival whatever the horizon. A truck's id is its
+place in the merged chain.
+
+Only Python lists survive the build (the generated arrays are dropped), so a year does not
+hold every arrival twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gatesim.core.loop import FastEnvironment
+from gatesim.core.results import StreamInfo
+from gatesim.core.trucks import Truck
+from gatesim.model import arrivals as arrival_streams
+from gatesim.model.backlog import with_backlog
+from gatesim.scenario.schema import Scenario
+
+__all__ = ["ArrivalChain"]
+
+
+class ArrivalChain:
+    """Creates each truck at its arrival time, hands it to ``enter`` (the replication counts
+    it), schedules the next arrival, then hands the truck to ``forward`` (its first move); in
+    that order, which fixes the event ids and so the order of simultaneous events.
+
+    ``own`` names the streams whose trucks are created; the others (another part's, when a
+    replication simulates one part of the scenario) are generated all the same and only
+    schedule the next arrival, so truck ids and the order of the own events, ties included,
+    are those of the whole scenario.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        env: FastEnvironment,
+        streams: list[StreamInfo],
+        rng: Callable[[str], np.random.Generator],
+        own: set[str],
+    ) -> None:
+        s = scenario
+        self._rng, self._env = rng, env
+        generated = [
+            with_backlog(
+                arrival_streams.generate(s, spec, rng(f"arrivals/{name}"), self._named(name)),
+                spec,
+                self._named(f"{name}/backlog"),
+            )
+            for name, spec in s.arrivals.items()
+        ]
+        times = [g.times for g in generated]
+        all_times = np.concatenate(times) if times else np.zeros(0)
+        stream_ix = np.concatenate(
+            [np.full(len(t), i, dtype=np.int64) for i, t in enumerate(times)]
+        )
+        order = np.argsort(all_times, kind="stable")
+        self._times: list[float] = all_times[order].tolist()
+        self._stream: list[int] = stream_ix[order].tolist()
+        self._next = 0
+        self._position = [0] * len(generated)
+        self._active = [name in own for name in s.arrivals]
+        # Per own stream: channel names and (attribute, value of each truck) as lists.
+        self._channels = [
+            [g.channel_names[c] for c in g.channels.tolist()] if active else []
+            for g, active in zip(generated, self._active, strict=True)
+        ]
+        self._attributes = [
+            [(a, [names[i] for i in index.tolist()]) for a, (names, index) in g.attributes.items()]
+            if active
+            else []
+            for g, active in zip(generated, self._active, strict=True)
+        ]
+        self.offered_after_warmup = _offered(times, self._active, s.warmup_min)
+        self._streams = streams
+        self._origins = [s.routes[a.route].origin for a in s.arrivals.values()]
+        self._enter: Callable[[Truck], None] = _unset
+        self._forward: Callable[[Truck], None] = _unset
+
+    def _named(self, prefix: str) -> Callable[[str], np.random.Generator]:
+        return lambda part: self._rng(f"arrivals/{prefix}/{part}")
+
+    def start(self, enter: Callable[[Truck], None], forward: Callable[[Truck], None]) -> None:
+        """Schedule the first arrival (see the class docstring for what each one does)."""
+        self._enter, self._forward = enter, forward
+        self._schedule_next()
+
+    def drop(self) -> None:
+        """Forget the pending arrivals (the replication is over)."""
+        self._times, self._stream, self._channels, self._attributes = [], [], [], []
+
+    def _schedule_next(self) -> None:
+        i = self._next
+        if i < len(self._times):
+            env = self._env
+            now = env._now  # at now + (t - now), the float call_in(t - now, ...) would give
+            env.call_at(now + (self._times[i] - now), self._arrive)
+
+    def _arrive(self, _arg: object) -> None:
+        i = self._next
+        self._next = i + 1
+        k = self._stream[i]
+        if not self._active[k]:  # another part's truck
+            self._schedule_next()
+            return
+        position = self._position[k]
+        self._position[k] = position + 1
+        info = self._streams[k]
+        attributes = self._attributes[k]
+        truck = Truck(
+            i,
+            info.name,
+            k,
+            info.lane,
+            info.direction,
+            info.cargo,
+            self._channels[k][position],
+            self._env._now,
+            self._origins[k],
+            {name: values[position] for name, values in attributes} if attributes else None,
+        )
+        self._enter(truck)
+        self._schedule_next()
+        self._forward(truck)
+
+
+def _offered(
+    times: list[npt.NDArray[np.float64]], active: list[bool], warmup: float
+) -> npt.NDArray[np.int64]:
+    """Arrivals each own stream offers at or after the warm-up, counted from the generated
+    times (every one of them arrives: nothing is lost before the route's first step), so the
+    hot path carries no extra counter."""
+    offered = np.zeros(len(times), dtype=np.int64)
+    for k, stream_times in enumerate(times):
+        if active[k]:
+            offered[k] = int((stream_times >= warmup).sum())
+    return offered
+
+
+def _unset(truck: Any) -> None:
+    raise RuntimeError("ArrivalChain.start was not called")

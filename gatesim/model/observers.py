@@ -1,0 +1,73 @@
+"""What a replication observes on a clock: hourly snapshots, the daily report, the warm-up end.
+
+Observers read the replication's live counts (the lists themselves, changed in place) and
+never change the model; each schedules its next observation, so the heap holds one of each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from gatesim.core.loop import FastEnvironment
+from gatesim.model.returns import ReturnTrips
+from gatesim.scenario.schema import Scenario
+from gatesim.stations.base import Station
+
+__all__ = ["MINUTES_PER_DAY", "Observers"]
+
+MINUTES_PER_DAY = 1440.0
+
+
+class Observers:
+    """Trucks in the system and queue lengths each hour; the backlog (trucks in the system,
+    and those on the VN side, by stream) and the empties at the daily report time; the
+    stations' statistics restarted at the end of the warm-up."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        env: FastEnvironment,
+        stations: dict[str, Station],
+        in_system: list[int],
+        on_vn: list[int],
+        returns: ReturnTrips,
+    ) -> None:
+        s = scenario
+        self._scenario, self._env, self._stations, self._returns = s, env, stations, returns
+        self._in_system, self._on_vn = in_system, on_vn
+        n = len(in_system)
+        self.backlog_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
+        self.vn_side_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
+        self.in_system_by_hour: npt.NDArray[np.int64] = np.zeros((s.days, 24), dtype=np.int64)
+        self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
+
+    def start(self) -> None:
+        """Schedule the first report, the first snapshot and the warm-up end."""
+        env = self._env
+        hours, minutes = (int(x) for x in self._scenario.report_time.split(":"))
+        env.call_in(hours * 60.0 + minutes, self._report)
+        env.call_in(0, self._snapshot)
+        if self._scenario.warmup_min > 0:
+            env.call_in(self._scenario.warmup_min, self._end_warmup)
+
+    def _report(self, _arg: object) -> None:
+        day = int(self._env.now // MINUTES_PER_DAY)
+        self.backlog_at_report[day] = self._in_system
+        self.vn_side_at_report[day] = self._on_vn
+        self._returns.report(day)
+        if day + 1 < self._scenario.days:
+            self._env.call_in(MINUTES_PER_DAY, self._report)
+
+    def _snapshot(self, _arg: object) -> None:
+        now = self._env.now
+        day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
+        self.in_system_by_hour[day, hour] = sum(self._in_system)
+        for name, station in self._stations.items():
+            self.queue_by_hour[name][day, hour] = len(station.queue)
+        if now + 60.0 < self._scenario.horizon_min:
+            self._env.call_in(60.0, self._snapshot)
+
+    def _end_warmup(self, _arg: object) -> None:
+        for station in self._stations.values():
+            station.reset_statistics(self._env.now)
