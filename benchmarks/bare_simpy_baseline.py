@@ -1,7 +1,9 @@
 """A bare-SimPy twin of ``scenarios/baseline.yaml`` reduced to its stations and routing.
 
-It is compared with gatesim running ``benchmarks/scenarios/baseline_24h.yaml`` (the baseline with
-every calendar open 00:00-24:00), because this twin has no opening hours.
+It reads, and is compared with gatesim running, ``benchmarks/scenarios/baseline_24h.yaml``: the
+baseline with every calendar open 00:00-24:00, without empty returns and without the CN
+acceptance stations, written by ``benchmarks/derive_baseline_24h.py``, because this twin has no
+opening hours, returns or acceptance limits.
 
 What the twin includes, read from the same YAML file (plain PyYAML, no gatesim code):
 
@@ -51,7 +53,7 @@ import simpy
 import yaml
 from bare_simpy_tandem import TwinResult, block_sampler, count_steps
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parent / "scenarios" / "baseline_24h.yaml"
 MINUTES_PER_DAY = 1440.0
 SUPPORTED_STATION_KEYS = {
     "type",
