@@ -488,7 +488,7 @@ def year(cfg: Settings, report: Report) -> None:
     variants: list[tuple[str, dict[str, Any], int]] = [("as in baseline.yaml", {"days": days}, 1)]
     if not cfg.quick:
         variants.append(("records.trucks off", off, 1))
-    variants.append(("records.trucks off, lanes and pipeline stages in parallel, jobs=2", off, 2))
+    variants.append(("records.trucks off, the two lanes in parallel, jobs=2", off, 2))
     for label, overrides, jobs in variants:
         repeats = cfg.year_repeats if jobs > 1 else 1
         runs = [fresh_run(BASELINE, overrides, jobs) for _ in range(repeats)]
@@ -557,7 +557,7 @@ def year24(cfg: Settings, report: Report) -> None:
 def executors(cfg: Settings, report: Report) -> None:
     """One replication of the baseline (real calendars, streaming statistics) at each length
     on every executor, fresh processes, in rounds; a single replication on two workers runs
-    its lanes and pipeline stages side by side (pool) or its lanes (Dask)."""
+    its two lanes side by side (pool and Dask alike)."""
     labels = list(EXECUTORS)
     for days in cfg.executor_days:
         log(f"[executors] baseline, 1 replication x {days} days; {cfg.executor_rounds} rounds")

@@ -31,7 +31,7 @@ def _check_confidence(confidence: float) -> None:
 
 
 def t_quantile(confidence: float, df: float) -> float:
-    from scipy.special import stdtrit  # imported here: workers that only simulate skip ~1-2 s
+    from scipy.special import stdtrit  # imported here: workers that only simulate never pay scipy's import
 
     return float(stdtrit(df, 0.5 + confidence / 2.0))
 
