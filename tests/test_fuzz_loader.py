@@ -25,19 +25,30 @@ from gatesim.scenario.loader import allowed_folders, load_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-FUZZ = settings(max_examples=500, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-nasty_numbers = st.sampled_from([0, -1, 1e308, -1e308, math.inf, -math.inf, math.nan, 2**70,
-                                 -(2**70), 1e-320, 0.5, 3])
+nasty_numbers = st.sampled_from(
+    [0, -1, 1e308, -1e308, math.inf, -math.inf, math.nan, 2**70, -(2**70), 1e-320, 0.5, 3]
+)
 nasty_scalars = st.one_of(
-    nasty_numbers, st.booleans(), st.none(), st.text(max_size=30),
-    st.just("x" * 100_000), st.sampled_from(["yes", "no", "~", "[", "{a: b", "../../etc/passwd"]))
+    nasty_numbers,
+    st.booleans(),
+    st.none(),
+    st.text(max_size=30),
+    st.just("x" * 100_000),
+    st.sampled_from(["yes", "no", "~", "[", "{a: b", "../../etc/passwd"]),
+)
 trees = st.recursive(
     nasty_scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.text(max_size=12), children, max_size=4)),
-    max_leaves=25)
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=25,
+)
 
 
 def paths_of(tree: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -80,8 +91,9 @@ def outcome_of(path: Path) -> str:
     expected = sum(a.per_day for a in scenario.arrivals.values()) * scenario.demand_scale
     if expected < 5_000 and len(scenario.stations) < 200:
         # a file that loads must also simulate (a tenth of the demand keeps the check quick)
-        short = scenario.model_copy(update={"days": 1, "warmup_days": 0.0,
-                                            "demand_scale": scenario.demand_scale / 10})
+        short = scenario.model_copy(
+            update={"days": 1, "warmup_days": 0.0, "demand_scale": scenario.demand_scale / 10}
+        )
         simulate(short)
     return "ok"
 
@@ -93,23 +105,29 @@ def write_yaml(tmp_path: Path, tree: Any, name: str = "fuzz.yaml") -> Path:
 
 
 @FUZZ
-@given(index=st.integers(0, len(BASE_PATHS) - 1),
-       action=st.sampled_from(["replace", "delete", "unknown_key"]), value=trees)
-def test_mutated_baseline_loads_or_fails_cleanly(tmp_path: Path, index: int, action: str,
-                                                 value: Any) -> None:
+@given(
+    index=st.integers(0, len(BASE_PATHS) - 1),
+    action=st.sampled_from(["replace", "delete", "unknown_key"]),
+    value=trees,
+)
+def test_mutated_baseline_loads_or_fails_cleanly(
+    tmp_path: Path, index: int, action: str, value: Any
+) -> None:
     tree = mutate(BASE_TREE, BASE_PATHS[index], action, value)
     assert outcome_of(write_yaml(tmp_path, tree)) in ("ok", "error")
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(tree=trees)
 def test_random_yaml_trees_fail_cleanly(tmp_path: Path, tree: Any) -> None:
     assert outcome_of(write_yaml(tmp_path, tree)) == "error"
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=400))
 def test_byte_garbage_fails_cleanly(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "garbage.yaml"
@@ -117,14 +135,21 @@ def test_byte_garbage_fails_cleanly(tmp_path: Path, data: bytes) -> None:
     assert outcome_of(path) == "error"
 
 
-@pytest.mark.parametrize("text", [
-    "", "\x00\x01\x02", "[" * 5000 + "]" * 5000, "a: " + "[" * 300 + "]" * 300,
-    "a: &a [*a]", "x: " + "y" * 2_000_000,
-    "a: &a ['lol','lol']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\n"
-    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d]\n"
-    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f]\n"
-    "h: [*g,*g,*g,*g,*g,*g,*g,*g]\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00\x01\x02",
+        "[" * 5000 + "]" * 5000,
+        "a: " + "[" * 300 + "]" * 300,
+        "a: &a [*a]",
+        "x: " + "y" * 2_000_000,
+        "a: &a ['lol','lol']\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: [*g,*g,*g,*g,*g,*g,*g,*g]\n",
+    ],
+)
 def test_pathological_files_fail_cleanly(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
@@ -149,11 +174,13 @@ def test_extends_chains_loops_and_outside_paths(tmp_path: Path) -> None:
         assert outcome_of(tmp_path / "ok.yaml") == "ok"
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(index=st.integers(0, len(BASE_PATHS) - 1), value=trees)
-def test_cli_gives_one_line_and_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                            index: int, value: Any) -> None:
+def test_cli_gives_one_line_and_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], index: int, value: Any
+) -> None:
     path = write_yaml(tmp_path, mutate(BASE_TREE, BASE_PATHS[index], "replace", value))
     code = main(["validate", str(path)])
     captured = capsys.readouterr()

@@ -31,7 +31,8 @@ def _check_confidence(confidence: float) -> None:
 
 
 def t_quantile(confidence: float, df: float) -> float:
-    from scipy.special import stdtrit  # imported here: workers that only simulate never pay scipy's import
+    # Imported here: workers that only simulate never pay scipy's import.
+    from scipy.special import stdtrit
 
     return float(stdtrit(df, 0.5 + confidence / 2.0))
 
