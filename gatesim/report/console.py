@@ -106,7 +106,9 @@ def impatience_table(kpis: dict[str, Any], suffixes: list[str]) -> Table | None:
     for column in ("lane", "direction", *(IMPATIENCE_COLUMNS[key] for key in columns)):
         table.add_column(column, justify="left" if column in ("lane", "direction") else "right")
     for suffix in suffixes:
-        cells = [format_ci(kpis.get(f"{key}.{suffix}"), 2 if "musd" in key else 1) for key in columns]
+        cells = [
+            format_ci(kpis.get(f"{key}.{suffix}"), 2 if "musd" in key else 1) for key in columns
+        ]
         table.add_row(*suffix.rsplit(".", 1), *cells)
     return table
 

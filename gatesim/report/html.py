@@ -471,7 +471,7 @@ def _impatience_keys(results: Results) -> list[str]:
             if group not in groups:
                 groups.append(group)
     keys = [base + group for base in IMPATIENCE_KPIS for group in groups]
-    return keys + ["wait_served_mean_min", "wait_reneged_mean_min"]
+    return [*keys, "wait_served_mean_min", "wait_reneged_mean_min"]
 
 
 def _extra_kpi_keys(results: Results) -> list[str]:

@@ -429,9 +429,11 @@ class Station:
             cargo: Sampler(dist, patience_rng).draw
             for cargo, dist in spec.patience_by_cargo.items()
         }
-        fixed = spec.balk_at if isinstance(spec.balk_at, int) else None
-        drawn = None if spec.balk_at is None or fixed is not None else spec.balk_at
-        balk_draw = Sampler(drawn, ctx.stream("balk")).draw if drawn is not None else None
+        fixed, balk_draw = None, None
+        if isinstance(spec.balk_at, int):
+            fixed = spec.balk_at
+        elif spec.balk_at is not None:  # a distribution: one threshold per arriving truck
+            balk_draw = Sampler(spec.balk_at, ctx.stream("balk")).draw
         self._impatience = Impatience(default, by_cargo, fixed, balk_draw)
         self._renege_exit = ctx.renege or ctx.lose
         self._balk_exit = ctx.balk or ctx.lose
@@ -441,7 +443,7 @@ class Station:
         if self._impatience.balking:
             # An instance attribute: the routes bind ``station.arrive`` after this, so only a
             # balking station's arrivals pass through the check (its type's ``arrive`` follows).
-            setattr(self, "arrive", self._arrive_unless_balking)
+            self.arrive = self._arrive_unless_balking  # type: ignore[method-assign]
 
     def _arrive_unless_balking(self, truck: Truck) -> None:
         """A truck that could not start at once and finds too many waiting balks; any other

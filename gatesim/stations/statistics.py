@@ -22,7 +22,8 @@ from typing import Literal
 __all__ = [
     "BASE_STATISTICS",
     "IMPATIENCE_STATISTICS",
-    "Metric",     "declared_metrics",
+    "Metric",
+    "declared_metrics",
     "transships",
     "with_extra_metrics",
 ]

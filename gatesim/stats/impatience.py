@@ -36,10 +36,10 @@ def impatience_kpis(result: RunResult) -> dict[str, float]:
     trade = result.meta.get("trade_value")
     if trade:
         value = np.asarray([trade["per_truck"].get(s.cargo, 0.0) for s in result.streams])
-        for key, ix in groups.items():
-            row[f"value_reneged_musd_per_day{key}"] = float((reneged * value)[ix].sum()) / 1e6 / days
-        for key, ix in groups.items():
-            row[f"value_balked_musd_per_day{key}"] = float((balked * value)[ix].sum()) / 1e6 / days
+        for name, counts in (("reneged", reneged), ("balked", balked)):
+            musd = counts * value / 1e6
+            for key, ix in groups.items():
+                row[f"value_{name}_musd_per_day{key}"] = float(musd[ix].sum()) / days
     row.update(_waits([r for r in impatient if r["reneged_measured"] or r["started"]]))
     return row
 
