@@ -250,18 +250,18 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         "value_cleared_musd_per_day, value_delayed_musd_h_per_day (scenarios with trade_value:)",
     ),
     (
+        "seasons",
+        _season_kpis,
+        "h; trucks/day",
+        "time in system and throughput of each named season (.season.<name>)",
+    ),
+    (
         "impatience",
         impatience_kpis,
         "trucks/day; million USD/day; min",
         "reneged_per_day, balked_per_day, value_{reneged,balked}_musd_per_day, "
         "wait_{served,reneged}_mean_min (stations with patience or balk_at only; "
         "gatesim.stats.impatience)",
-    ),
-    (
-        "seasons",
-        _season_kpis,
-        "h; trucks/day",
-        "time in system and throughput of each named season (.season.<name>)",
     ),
 )
 
