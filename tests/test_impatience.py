@@ -9,6 +9,7 @@ properties of random small scenarios.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from builders import det, scenario, single_station, timeline, trace_stream, truc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gatesim.cli import main as cli_main
 from gatesim.experiment.runner import run_experiment
 from gatesim.model.engine import Replication, simulate
 from gatesim.scenario.schema import Scenario
@@ -364,3 +366,56 @@ def test_serial_and_two_processes_agree() -> None:
     assert serial.kpi_table().equals(pooled.kpi_table())
     assert serial.conservation() == pooled.conservation()
     assert serial.conservation()["reneged"] > 0 and serial.conservation()["balked"] > 0
+
+
+def _console_text(s: Scenario) -> str:
+    from rich.console import Console
+
+    from gatesim.report.console import print_summary
+
+    console = Console(record=True, width=200)
+    print_summary(run_experiment(s, 2).summary(), 0.0, console)
+    return console.export_text()
+
+
+def test_console_shows_impatient_trucks_only_when_some_left() -> None:
+    def station(**extra: object) -> Scenario:
+        return scenario(
+            {"s1": {"service": {"dist": "exponential", "mean": 1.0}, **extra}},
+            {"r": {"origin": "src", "steps": ["s1"], "destination": "out"}},
+            {
+                "a": {
+                    "lane": "L",
+                    "direction": "export",
+                    "cargo": "c",
+                    "route": "r",
+                    "per_day": 1500,
+                }
+            },
+            days=2,
+        )
+
+    shown = _console_text(station(patience={"dist": "exponential", "mean": 2.0}, balk_at=2))
+    assert "Impatient trucks" in shown and "+ reneged " in shown and "+ balked " in shown
+    plain = _console_text(station())
+    assert "Impatient trucks" not in plain and "reneged" not in plain
+
+
+def test_html_report_shows_impatient_trucks(tmp_path: Path) -> None:
+    from gatesim.report import html
+
+    yaml = tmp_path / "s.yaml"
+    yaml.write_text(
+        "name: impatient\ndays: 2\nnodes: {src: {kind: source}, out: {kind: sink}}\n"
+        "stations: {s1: {service: {dist: exponential, mean: 1.0}, balk_at: 1,\n"
+        "  patience: {dist: exponential, mean: 2.0}}}\n"
+        "routes: {r: {origin: src, steps: [s1], destination: out}}\n"
+        "arrivals: {a: {lane: L, direction: export, cargo: c, route: r, per_day: 1500}}\n"
+        "trade_value: {per_truck: {c: 40000}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert cli_main(["run", str(yaml), "--replications", "2", "--out", str(out), "-q"]) == 0
+    page = html.write_report(out).read_text(encoding="utf-8")
+    assert "Impatient trucks: reneged and balked" in page
+    assert "Trucks reneged per day, L export" in page and "Value balked (M USD/day)" in page
