@@ -419,3 +419,29 @@ def test_html_report_shows_impatient_trucks(tmp_path: Path) -> None:
     page = html.write_report(out).read_text(encoding="utf-8")
     assert "Impatient trucks: reneged and balked" in page
     assert "Trucks reneged per day, L export" in page and "Value balked (M USD/day)" in page
+
+
+def test_an_advanced_type_with_its_own_loop_keeps_the_extended_ledger() -> None:
+    # the convoy example pushes and pops self.queue itself: its trucks renege from the
+    # gathering area and balk at it, and every ledger still balances (the engine checks them)
+    from gatesim.stations.plugins import load_plugin
+
+    load_plugin(Path(__file__).resolve().parents[1] / "examples" / "convoy_escort.py")
+    convoy = {
+        "type": "convoy_escort",
+        "service": {"dist": "exponential", "mean": 6.0},
+        "params": {"size": 4, "max_wait": 30.0},
+        "patience": {"dist": "exponential", "mean": 10.0},
+        "balk_at": 6,
+    }
+    s = scenario(
+        {"c": convoy},
+        {"r": {"origin": "src", "steps": ["c"], "destination": "out"}},
+        {"a": {"lane": "L", "direction": "export", "cargo": "c", "route": "r", "per_day": 600}},
+        days=2,
+    )
+    result = simulate(s)
+    row = result.stations["c"]
+    assert row["reneged"] > 0 and row["balked"] > 0
+    assert row["reneged"] == result.reneged_by_stream.sum()
+    assert row["queue_max"] == 6.0  # a truck finding 6 waiting balks: the line never passes 6
