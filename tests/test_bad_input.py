@@ -104,6 +104,37 @@ case(
     },
     run_case("s.yaml", "routes.r.steps.0.choose", "sum to 1"),
 )
+# Impatient trucks (issue 18): patience and balking thresholds.
+FRUIT_PATIENCE = "patience_by_cargo: {fruit: {dist: exponential, mean: 9}},"
+case(
+    "zero_patience",
+    {"s.yaml": good("servers: 1,", "patience: {dist: deterministic, value: 0}, servers: 1,")},
+    run_case("s.yaml", "stations.s1.patience", "positive time"),
+)
+case(
+    "negative_patience",
+    {"s.yaml": good("servers: 1,", "patience: {dist: deterministic, value: -5}, servers: 1,")},
+    run_case("s.yaml", "stations.s1.patience.value", "-5"),
+)
+case(
+    "negative_balk_at",
+    {"s.yaml": good("servers: 1,", "balk_at: -1, servers: 1,")},
+    run_case("s.yaml", "stations.s1.balk_at", "-1"),
+)
+case(
+    "fractional_balk_at",
+    {"s.yaml": good("servers: 1,", "balk_at: 2.5, servers: 1,")},
+    run_case("s.yaml", "stations.s1.balk_at", "integer", "2.5"),
+)
+case(
+    "patience_of_unknown_cargo",
+    {
+        "s.yaml": good(
+            "servers: 1,", "patience_by_cargo: {fruit: {dist: exponential, mean: 9}}, servers: 1,"
+        )
+    },
+    run_case("s.yaml", "stations.s1.patience_by_cargo.fruit", "no arrival stream has cargo"),
+)
 case(
     "route_step_without_road",
     {"s.yaml": good(append="roads: {direct: {from: src, to: out, length_km: 1, speed_kmh: 60}}\n")},

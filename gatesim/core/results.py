@@ -23,6 +23,8 @@ TRUCK_COLUMNS = (
     "outcome",
 )
 VISIT_COLUMNS = ("truck", "station", "arrive_min", "start_min", "end_min")
+#: Ways a loaded truck leaves the system impatient, besides cleared and lost (conservation keys).
+IMPATIENT_EXITS = ("reneged", "balked")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class RunResult:
     arrived_by_stream: IntArray
     cleared_by_stream: IntArray
     lost_by_stream: IntArray
+    #: trucks that left a station's queue impatient / would not join it (whole run)
+    reneged_by_stream: IntArray
+    balked_by_stream: IntArray
+    #: the same, counting only those that left at or after the warm-up
+    reneged_after_warmup_by_stream: IntArray
+    balked_after_warmup_by_stream: IntArray
     in_system_by_stream: IntArray
     cleared_after_warmup_by_stream: IntArray
     #: arrivals (offered demand) at or after the warm-up
@@ -90,9 +98,16 @@ class RunResult:
         return (self.horizon_min - self.warmup_min) / 1440.0
 
     def conservation(self) -> dict[str, int]:
-        return {
+        """arrived = cleared + lost + reneged + balked + in_system; ``reneged`` and ``balked``
+        appear only when some truck did (runs without impatient trucks keep their keys)."""
+        counts = {
             "arrived": int(self.arrived_by_stream.sum()),
             "cleared": int(self.cleared_by_stream.sum()),
             "lost": int(self.lost_by_stream.sum()),
             "in_system": int(self.in_system_by_stream.sum()),
         }
+        for key in IMPATIENT_EXITS:
+            left = int(getattr(self, f"{key}_by_stream").sum())
+            if left:
+                counts[key] = left
+        return counts

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
+from gatesim.core.results import IMPATIENT_EXITS, TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.experiment.executors import run_tasks
 from gatesim.experiment.parts import expected_work, independent_parts, merge_parts, simulate_part
 from gatesim.model.engine import simulate
@@ -225,8 +225,9 @@ class ExperimentResult:
         }
 
     def conservation(self) -> dict[str, int]:
-        keys = ("arrived", "cleared", "lost", "in_system")
-        return {k: int(sum(o.conservation[k] for o in self.outcomes)) for k in keys}
+        keys = ["arrived", "cleared", "lost", "in_system"]
+        keys += [k for k in IMPATIENT_EXITS if any(k in o.conservation for o in self.outcomes)]
+        return {k: int(sum(o.conservation.get(k, 0) for o in self.outcomes)) for k in keys}
 
     def hourly_summary(self) -> pd.DataFrame:
         """Per hour of day, the mean and 95% t-interval across replications of trucks cleared in

@@ -1,7 +1,8 @@
 """Conservation of trucks, checked at the end of every replication (a violation is an engine or
 station bug, never a result).
 
-* Loaded trucks: arrived = cleared + lost + in the system, and no count below zero.
+* Loaded trucks: arrived = cleared + lost + reneged + balked + in the system, and no count
+  below zero.
 * Empty returns keep their own ledger
   (:meth:`gatesim.model.returns.ReturnTrips.conservation_error`).
 * Every truck in the system (loaded, or empty and not parked) is at a station or on a road:
@@ -31,9 +32,12 @@ def check_conservation(run: Replication, road_ends: set[int]) -> None:
     ``road_ends``: the ids of the bound methods a road trip calls when it ends."""
     total = sum(run.arrived)
     in_system = sum(run.in_system)
-    accounted = sum(run.cleared) + sum(run.lost) + in_system
+    impatient = sum(run.reneged) + sum(run.balked)  # left a queue (gatesim.stations.impatience)
+    accounted = sum(run.cleared) + sum(run.lost) + impatient + in_system
     if total != accounted or min(run.in_system, default=0) < 0:
-        raise ConservationError(f"arrived {total} != cleared + lost + in system {accounted}")
+        raise ConservationError(
+            f"arrived {total} != cleared + lost + reneged + balked + in system {accounted}"
+        )
     empties = run.returns.conservation_error()
     if empties is not None or min(run.on_vn, default=0) < 0:
         raise ConservationError(empties or "negative count of trucks on the VN side")

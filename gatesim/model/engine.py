@@ -94,6 +94,10 @@ class Replication:
         self.arrived = [0] * n
         self.cleared = [0] * n
         self.lost = [0] * n
+        self.reneged = [0] * n  # left a station's queue impatient (gatesim.stations.impatience)
+        self.balked = [0] * n  # would not join a station's queue
+        self.reneged_after_warmup = [0] * n
+        self.balked_after_warmup = [0] * n
         self.in_system = [0] * n
         self.on_vn = [0] * n  # loaded trucks at, or heading for, a place in Vietnam
         self.cleared_after_warmup = [0] * n
@@ -129,6 +133,8 @@ class Replication:
                     calendar=calendars[spec.calendar] if spec.calendar else always,
                     forward=self.forward,
                     lose=self._lose,
+                    renege=self._renege,
+                    balk=self._balk,
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
                     substream=_substreams(self._rng, name),
@@ -235,6 +241,28 @@ class Replication:
             self.returns.lost_load(truck)
         if self.truck_rows is not None:
             self._record_truck(truck, self.env.now, "lost")
+
+    def _renege(self, truck: Truck) -> None:
+        self._leave(truck, self.reneged, self.reneged_after_warmup, "reneged")
+
+    def _balk(self, truck: Truck) -> None:
+        self._leave(truck, self.balked, self.balked_after_warmup, "balked")
+
+    def _leave(self, truck: Truck, whole: list[int], measured: list[int], outcome: str) -> None:
+        """A loaded truck leaves the system impatient (stations never make an empty one)."""
+        if truck.empty:
+            raise ConservationError(f"empty return {truck.id} {outcome}")
+        k = truck.stream_index
+        whole[k] += 1
+        now = self.env._now
+        if now >= self._warmup:
+            measured[k] += 1
+        self.in_system[k] -= 1
+        self.on_vn[k] -= truck.on_vn
+        if self.returns.active:
+            self.returns.lost_load(truck)
+        if self.truck_rows is not None:
+            self._record_truck(truck, now, outcome)
 
     def _record_truck(self, truck: Truck, when: float, outcome: str) -> None:
         assert self.truck_rows is not None

@@ -68,14 +68,49 @@ def print_summary(
     console.print(_station_table(summary["stations"]))
     if summary.get("extra_kpis"):
         console.print(extra_kpi_table(summary))
+    impatient = impatience_table(kpis, suffixes)
+    if impatient is not None:
+        console.print(impatient)
     c = summary["conservation"]
+    left = "".join(f" + {key} {c[key]}" for key in ("reneged", "balked") if c.get(key))
     console.print(
         f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
-        f" + in system {c['in_system']}"
+        f"{left} + in system {c['in_system']}"
     )
     # Text, not markup: a message holds brackets; soft wrap keeps one warning on one line.
     for message in warning_messages(summary):
         console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
+
+
+#: The impatient-truck KPIs (gatesim.stats.impatience) by lane and direction, with labels.
+IMPATIENCE_COLUMNS = {
+    "reneged_per_day": "reneged/day",
+    "balked_per_day": "balked/day",
+    "value_reneged_musd_per_day": "value reneged (M USD/day)",
+    "value_balked_musd_per_day": "value balked (M USD/day)",
+}
+
+
+def impatience_table(kpis: dict[str, Any], suffixes: list[str]) -> Table | None:
+    """Trucks that reneged or balked, by lane and direction, and the mean waits of served and
+    reneged trucks at stations with patience; None when no truck did either."""
+    if not any((kpis.get(key) or {}).get("mean") for key in IMPATIENCE_COLUMNS):
+        return None
+    served = format_ci(kpis.get("wait_served_mean_min"))
+    reneged = format_ci(kpis.get("wait_reneged_mean_min"))
+    table = Table(
+        title="Impatient trucks (mean [95% CI])",
+        caption=f"mean wait at stations with patience: served {served} min, reneged {reneged} min",
+    )
+    columns = [key for key in IMPATIENCE_COLUMNS if key in kpis]
+    for column in ("lane", "direction", *(IMPATIENCE_COLUMNS[key] for key in columns)):
+        table.add_column(column, justify="left" if column in ("lane", "direction") else "right")
+    for suffix in suffixes:
+        cells = [
+            format_ci(kpis.get(f"{key}.{suffix}"), 2 if "musd" in key else 1) for key in columns
+        ]
+        table.add_row(*suffix.rsplit(".", 1), *cells)
+    return table
 
 
 def _time_in_system(kpis: dict[str, Any], key: str, saturated: list[str]) -> str:

@@ -451,6 +451,29 @@ def _season_value_keys(results: Results) -> list[str]:
     return keys + [f"{base}.season.{season}" for season in seasons for base in SEASON_KPIS]
 
 
+IMPATIENCE_KPIS = (
+    "reneged_per_day",
+    "balked_per_day",
+    "value_reneged_musd_per_day",
+    "value_balked_musd_per_day",
+)
+
+
+def _impatience_keys(results: Results) -> list[str]:
+    """The impatient-truck KPIs (all, and by lane and direction), then the mean waits of served
+    and reneged trucks; none unless some scenario had a truck renege or balk."""
+    if not any((m.kpis.get(k) or {}).get("mean") for m in results.members for k in IMPATIENCE_KPIS):
+        return []
+    groups = [""]
+    for member in results.members:
+        for key in plots.lane_direction_keys(member.kpis):
+            group = key[len("throughput_per_day") :]
+            if group not in groups:
+                groups.append(group)
+    keys = [base + group for base in IMPATIENCE_KPIS for group in groups]
+    return [*keys, "wait_served_mean_min", "wait_reneged_mean_min"]
+
+
 def _extra_kpi_keys(results: Results) -> list[str]:
     """The keys of the KPIs the scenarios list (``summary.json["extra_kpis"]``), first-seen."""
     keys: dict[str, None] = {}
@@ -474,6 +497,9 @@ def _kpi_section(results: Results) -> str:
     extra = _kpi_rows(results, _extra_kpi_keys(results))
     if extra:
         parts.append(_table(header, extra, "kpi", "Extra KPIs the scenario lists (kpis:)"))
+    impatient = _kpi_rows(results, _impatience_keys(results))
+    if impatient:
+        parts.append(_table(header, impatient, "kpi", "Impatient trucks: reneged and balked"))
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))

@@ -91,6 +91,12 @@ KPI_LABELS: dict[str, str] = {
     "arrived": "Trucks arrived (whole run)",
     "cleared": "Trucks cleared (whole run)",
     "lost": "Trucks lost (whole run)",
+    "reneged_per_day": "Trucks reneged per day",
+    "balked_per_day": "Trucks balked per day",
+    "value_reneged_musd_per_day": "Value reneged (M USD/day)",
+    "value_balked_musd_per_day": "Value balked (M USD/day)",
+    "wait_served_mean_min": "Wait of served trucks at stations with patience (min)",
+    "wait_reneged_mean_min": "Wait of reneged trucks (min)",
     "offered_per_day": "Trucks offered per day",
     "cleared_share": "Share of offered trucks cleared",
     "backlog_growth_per_day": "Backlog growth at report time (trucks per day)",
@@ -106,6 +112,8 @@ STATION_STAT_LABELS: dict[str, str] = {
     "spillback_km_max": "spill-back, max (km)",
 }
 KPI_UNITS: dict[str, str] = {
+    "reneged_per_day": "trucks per day",
+    "balked_per_day": "trucks per day",
     "throughput_per_day": "trucks per day",
     "offered_per_day": "trucks per day",
     "cleared_share": "share of offered",

@@ -14,6 +14,7 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -111,6 +112,28 @@ class PrioritySpec(Frozen):
     order: list[str] = Field(min_length=1)
 
 
+def _balk_threshold(value: Any) -> Any:
+    """``balk_at``: a count of waiting trucks (an integer >= 0) or a distribution mapping."""
+    if value is None or isinstance(value, (dict, BaseModel)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer >= 0 (trucks waiting) or a distribution")
+    if not 0 <= value <= 10_000_000:
+        raise ValueError("must be an integer >= 0 and at most 10,000,000")
+    return value
+
+
+def _positive_time(dist: Distribution) -> Distribution:
+    """A patience: a distribution of minutes with a positive mean (0 would mean no queue)."""
+    if dist.mean <= 0.0:
+        raise ValueError(f"must be a positive time, got mean {dist.mean:g} min")
+    return dist
+
+
+PositiveTime = Annotated[Distribution, AfterValidator(_positive_time)]
+BalkThreshold = Annotated[int | Distribution | None, BeforeValidator(_balk_threshold)]
+
+
 class StationSpec(Frozen):
     """One station: servers, service time, discipline, opening hours, finite waiting room.
 
@@ -131,6 +154,13 @@ class StationSpec(Frozen):
     priority: PrioritySpec | None = None
     calendar: Name | None = None
     queue_capacity: Int | None = Field(None, ge=0, le=10_000_000)
+    #: Reneging: minutes a waiting truck stays in the queue before it leaves the system
+    #: (``patience_by_cargo`` overrides it per cargo class; no entry: it never reneges).
+    patience: PositiveTime | None = None
+    patience_by_cargo: dict[Name, PositiveTime] = Field(default_factory=dict)
+    #: Balking: a truck that cannot start at once and finds at least this many trucks waiting
+    #: leaves the system (an integer, or a distribution of per-truck thresholds).
+    balk_at: BalkThreshold = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -138,6 +168,11 @@ class StationSpec(Frozen):
         if self.discipline == "priority" and self.priority is None:
             raise ValueError("discipline 'priority' needs a 'priority: {by, order}' block")
         return self
+
+    @property
+    def impatient(self) -> bool:
+        """True when trucks may renege or balk here."""
+        return bool(self.patience or self.patience_by_cargo) or self.balk_at is not None
 
 
 def _deterministic_zero() -> Any:
@@ -693,6 +728,13 @@ def _check_demand_refs(s: Scenario) -> None:
                         f"{where}.where.{field}: no arrival stream has {field} '{value}'"
                         f"{_suggest(value, used[field])}"
                     )
+    for name, station in s.stations.items():
+        for cargo in station.patience_by_cargo:
+            if cargo not in used["cargo"]:
+                raise ValueError(
+                    f"stations.{name}.patience_by_cargo.{cargo}: no arrival stream has cargo "
+                    f"'{cargo}'{_suggest(cargo, used['cargo'])}"
+                )
     if s.trade_value is not None:
         per_truck = s.trade_value.per_truck
         for cargo in per_truck:

@@ -23,6 +23,10 @@ subclass may override and what it must keep, is in the :class:`Station` docstrin
 ``extra_metrics(now) -> dict[str, float]``
     Station-specific figures added to the station's row of the KPI table.
 
+Reneging and balking (``patience``, ``patience_by_cargo``, ``balk_at`` in the station's spec)
+are the base's, for every type (:mod:`gatesim.stations.impatience`); a station without them
+runs exactly the loop above.
+
 Parameters of a subclass are declared as a pydantic model in the class attribute ``Params``;
 the loader validates ``params:`` from the scenario file against it, with the usual errors.
 Random draws must come from ``self.rng`` (the station's own named stream).
@@ -45,8 +49,9 @@ from gatesim.core.loop import scheduler, timed_scheduler
 from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
+from gatesim.stations.impatience import Impatience
 from gatesim.stations.opening_wait import book_closed_wait
-from gatesim.stations.queues import make_queue
+from gatesim.stations.queues import ImpatientQueue, make_queue
 from gatesim.stations.statistics import with_extra_metrics
 
 SAMPLE_BLOCK = 512
@@ -106,6 +111,9 @@ class StationContext:
     warmup: float
     visits: list[tuple[Any, ...]] | None = None
     substream: Callable[[str], np.random.Generator] | None = None
+    #: Where a truck that reneged / balked leaves the system (default: ``lose``).
+    renege: Callable[[Truck], None] | None = None
+    balk: Callable[[Truck], None] | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """An extra named random stream of this station (independent of ``rng``)."""
@@ -115,8 +123,8 @@ class StationContext:
 class Station:
     """A station of ``spec.servers`` identical servers.
 
-    **The ledger** (what every subclass must keep): at any time ``arrived = rejected + waiting
-    + in_service + in_hold + departed``, where waiting is ``len(queue)``, and
+    **The ledger** (what every subclass must keep): at any time ``arrived = rejected + balked
+    + reneged + waiting + in_service + in_hold + departed``, where waiting is ``len(queue)``, and
     :meth:`conservation_gap` (the difference, over the station and its internal stations)
     is 0. The engine checks it at the end of every run, and checks that every truck in the
     system is inside a station (:meth:`inside`) or on a road.
@@ -162,6 +170,9 @@ class Station:
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
         self.internal: list[Station] = []  # sub-stations (add_internal): in the ledger
+        self.reneged = self.balked = 0  # impatient trucks that left, whole run (ledger)
+        self.reneged_measured = self.balked_measured = 0  # after the warm-up
+        self.reneged_wait_sum = 0.0  # minutes waited by the trucks that reneged after warm-up
 
     # ------------------------------------------------------------------ binding
     def bind(self, ctx: StationContext) -> None:
@@ -194,6 +205,9 @@ class Station:
             for rule in self.spec.service_when
         ]
         self._bind_fast_paths()
+        self._impatience: Impatience | None = None
+        if self.spec.impatient:
+            self._bind_impatience(ctx)
 
     def _bind_fast_paths(self) -> None:
         """Skip hooks a type does not override (the base's loop calls them on every visit)."""
@@ -214,6 +228,8 @@ class Station:
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
         self.arrived_measured = self.rejected_measured = 0
+        self.reneged_measured = self.balked_measured = 0
+        self.reneged_wait_sum = 0.0
         for station in self.internal:
             station.reset_statistics(now)
 
@@ -401,6 +417,76 @@ class Station:
             self._wake_time = math.inf
         self._pull(now)  # a superseded, later wake-up is harmless: _pull re-checks
 
+    # ------------------------------------------------------------------ impatient trucks
+    def _bind_impatience(self, ctx: StationContext) -> None:
+        """Patience and balking: their own named streams (``patience``, ``balk``), so turning
+        them on leaves the service draws as they were. Only these stations pay for them: the
+        queue is wrapped, and ``arrive`` is wrapped only when trucks balk."""
+        spec = self.spec
+        patience_rng = ctx.stream("patience")
+        default = Sampler(spec.patience, patience_rng).draw if spec.patience else None
+        by_cargo = {
+            cargo: Sampler(dist, patience_rng).draw
+            for cargo, dist in spec.patience_by_cargo.items()
+        }
+        fixed, balk_draw = None, None
+        if isinstance(spec.balk_at, int):
+            fixed = spec.balk_at
+        elif spec.balk_at is not None:  # a distribution: one threshold per arriving truck
+            balk_draw = Sampler(spec.balk_at, ctx.stream("balk")).draw
+        self._impatience = Impatience(default, by_cargo, fixed, balk_draw)
+        self._renege_exit = ctx.renege or ctx.lose
+        self._balk_exit = ctx.balk or ctx.lose
+        if self._impatience.reneging:
+            self._waiting = ImpatientQueue(self.queue, self._join_queue)
+            self.queue = self._waiting
+        if self._impatience.balking:
+            # An instance attribute: the routes bind ``station.arrive`` after this, so only a
+            # balking station's arrivals pass through the check (its type's ``arrive`` follows).
+            self.arrive = self._arrive_unless_balking  # type: ignore[method-assign]
+
+    def _arrive_unless_balking(self, truck: Truck) -> None:
+        """A truck that could not start at once and finds too many waiting balks; any other
+        truck arrives as the type's ``arrive`` says."""
+        assert self._impatience is not None
+        if self._impatience.balks(truck, len(self.queue)) and not self._starts_at_once():
+            self.arrived += 1
+            self.arrived_measured += 1
+            self.balked += 1
+            if self.env._now >= self.warmup:
+                self.balked_measured += 1
+            self._balk_exit(truck)
+            return
+        type(self).arrive(self, truck)
+
+    def _starts_at_once(self) -> bool:
+        """Would an arriving truck start service now (a server free, nobody waiting, open)?"""
+        return self.in_service < self.servers and not self.queue and self.is_open(self.env.now)
+
+    def _join_queue(self, truck: Truck) -> tuple[Truck] | None:
+        """The truck joins the queue: its patience timer (one heap entry; when the truck is
+        served first, the entry finds it gone and does nothing). Returns the timer's ticket."""
+        assert self._impatience is not None
+        patience = self._impatience.patience(truck)
+        if patience is None:
+            return None
+        ticket = (truck,)  # a new object per wait: a stale timer can never match a later wait
+        self._call_at(self.env._now + patience, self._renege, ticket)
+        return ticket
+
+    def _renege(self, ticket: tuple[Truck]) -> None:
+        """Patience ran out: the truck leaves the system if it is still waiting here."""
+        truck = ticket[0]
+        if not self._waiting.leave(truck, ticket):
+            return  # served (or gone) first
+        now = self.env._now
+        self.reneged += 1
+        if now >= self.warmup:
+            self.reneged_measured += 1
+            self.reneged_wait_sum += now - truck.visit_t
+        self.queue_changed(now)
+        self._renege_exit(truck)
+
     # ------------------------------------------------------------------ the ledger, for subclasses
     def accept(self, truck: Truck) -> float:
         """Count the truck as arrived and stamp its arrival; returns now (for ``arrive``)."""
@@ -510,10 +596,38 @@ class Station:
             "queue_max": float(self.queue_monitor.max),
             "open_hours": open_min / 60.0,
         }
+        left, waited = self._waits_of_trucks_that_left()
         row["littles_law_gap"] = littles_law_gap(
-            row["queue_mean"], row["started"], row["wait_mean_min"], now - self.warmup
+            row["queue_mean"], row["started"] + left, waited, now - self.warmup
         )
+        if self._impatience is not None:
+            row.update(self._impatience_statistics(now))
         return with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
+
+    def _waits_of_trucks_that_left(self) -> tuple[int, float]:
+        """Trucks that left the queue after the warm-up other than by service (reneged), and
+        the mean wait of all that left it: Little's law counts every departure from the queue."""
+        if not self.reneged_measured:
+            return 0, self.wait_sum / self.wait_n if self.wait_n else 0.0
+        left = self.wait_n + self.reneged_measured
+        return self.reneged_measured, (self.wait_sum + self.reneged_wait_sum) / left
+
+    def _impatience_statistics(self, now: float) -> dict[str, float]:
+        """The figures of ``IMPATIENCE_STATISTICS`` (stations with patience or balking only)."""
+        days = (now - self.warmup) / 1440.0
+        arrived = self.arrived_measured
+        return {
+            "reneged": float(self.reneged),
+            "balked": float(self.balked),
+            "reneged_per_day": self.reneged_measured / days if days > 0 else 0.0,
+            "balked_per_day": self.balked_measured / days if days > 0 else 0.0,
+            "reneged_share": self.reneged_measured / arrived if arrived else 0.0,
+            "balked_share": self.balked_measured / arrived if arrived else 0.0,
+            "wait_reneged_mean_min": self.reneged_wait_sum / self.reneged_measured
+            if self.reneged_measured
+            else 0.0,
+            "reneged_measured": float(self.reneged_measured),
+        }
 
     def _busy_in_open_hours(self, now: float) -> float:
         """Busy server-minutes minus overtime: utilisation counts opening hours only (a service
@@ -531,5 +645,6 @@ class Station:
         """arrived − (rejected + own waiting, serving, held + departed), plus the internal
         stations' gaps; 0 unless a truck leaked."""
         own = len(self.queue) + self.in_service + self.in_hold
-        gap = self.arrived - (self.rejected + own + self.departed)
+        left = self.rejected + self.balked + self.reneged  # never handed on
+        gap = self.arrived - (left + own + self.departed)
         return gap + sum(station.conservation_gap() for station in self.internal)

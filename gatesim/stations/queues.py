@@ -1,16 +1,17 @@
 """Queue disciplines: FIFO, LIFO and priority by a truck attribute (FIFO within a class).
 
 Each queue offers ``push(truck)``, ``pop() -> truck``, ``len()`` and iteration; the station
-does not know which one it holds.
+does not know which one it holds. :class:`ImpatientQueue` wraps any of them for a station whose
+trucks may leave the queue before service (reneging).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Protocol
+from typing import Any, Protocol
 
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import PrioritySpec
@@ -69,6 +70,57 @@ class PriorityQueue:
 
     def __iter__(self) -> Iterator[Truck]:
         return (item[2] for item in sorted(self._heap))
+
+
+class ImpatientQueue:
+    """A discipline's queue from which a waiting truck may also leave (renege) in O(1).
+
+    ``push`` asks ``joined(truck)`` for the truck's *ticket* (the object its patience timer
+    carries, or None for a truck that never reneges) and keeps it in :attr:`waiting`, the trucks
+    waiting now. :meth:`leave` takes a truck out only while it still waits on that ticket, so a
+    timer whose truck was served first costs one dict lookup. A truck that left stays in the
+    inner queue, marked gone, until the discipline would have served it; then ``pop`` skips it.
+    Invariant: ``len(self) == len(waiting)`` = trucks in the inner queue that are not gone.
+    """
+
+    __slots__ = ("_gone", "_inner", "_joined", "waiting")
+
+    def __init__(self, inner: TruckQueue, joined: Callable[[Truck], Any]) -> None:
+        self._inner = inner
+        self._joined = joined
+        self._gone: set[Truck] = set()
+        self.waiting: dict[Truck, Any] = {}
+
+    def push(self, truck: Truck) -> None:
+        self._inner.push(truck)
+        self.waiting[truck] = self._joined(truck)
+
+    def pop(self) -> Truck:
+        pop, gone = self._inner.pop, self._gone
+        truck = pop()
+        while truck in gone:
+            gone.discard(truck)
+            truck = pop()
+        del self.waiting[truck]
+        return truck
+
+    def leave(self, truck: Truck, ticket: Any) -> bool:
+        """Take ``truck`` out of the queue if it still waits on ``ticket`` (not None); False
+        when it was served (or left) first."""
+        if ticket is None or self.waiting.get(truck) is not ticket:
+            return False
+        del self.waiting[truck]
+        self._gone.add(truck)
+        return True
+
+    def __len__(self) -> int:
+        return len(self.waiting)
+
+    def __bool__(self) -> bool:
+        return bool(self.waiting)
+
+    def __iter__(self) -> Iterator[Truck]:
+        return (truck for truck in self._inner if truck not in self._gone)
 
 
 def make_queue(discipline: str, priority: PrioritySpec | None) -> TruckQueue:

@@ -1,6 +1,7 @@
 """What a station's statistics row holds, declared once: name, unit, meaning, KPI or not.
 
-``BASE_STATISTICS`` is the row every station reports (``Station.statistics``), in row order.
+``BASE_STATISTICS`` is the row every station reports (``Station.statistics``), in row order;
+a station whose trucks may renege or balk adds ``IMPATIENCE_STATISTICS`` after it.
 A figure marked ``kpi`` also becomes a column ``station.<name>.<figure>`` of the KPI table
 (intervals in ``summary.json``, paired differences in ``compare``); the others are the
 conservation ledger and diagnostics, in ``stations.csv`` and ``summary.json["stations"]`` only.
@@ -18,7 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["BASE_STATISTICS", "Metric", "declared_metrics", "transships", "with_extra_metrics"]
+__all__ = [
+    "BASE_STATISTICS",
+    "IMPATIENCE_STATISTICS",
+    "Metric",
+    "declared_metrics",
+    "transships",
+    "with_extra_metrics",
+]
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,20 @@ BASE_STATISTICS: tuple[Metric, ...] = (
     Metric("open_hours", "h", "opening hours after the warm-up", kpi=False),
     Metric("littles_law_gap", "share", "relative gap between L and λW (a check)", kpi=False),
 )
+#: Added after the base row of a station with ``patience``/``patience_by_cargo``/``balk_at``
+#: (:mod:`gatesim.stations.impatience`); other stations' rows do not have them.
+IMPATIENCE_STATISTICS: tuple[Metric, ...] = (
+    Metric("reneged", "trucks", "trucks that left the queue impatient, whole run (ledger)", False),
+    Metric("balked", "trucks", "trucks that would not join the queue, whole run (ledger)", False),
+    Metric("reneged_per_day", "trucks/day", "trucks that reneged after the warm-up, per day"),
+    Metric("balked_per_day", "trucks/day", "trucks that balked after the warm-up, per day"),
+    Metric("reneged_share", "share", "share of the trucks arrived after the warm-up that reneged"),
+    Metric("balked_share", "share", "share of the trucks arrived after the warm-up that balked"),
+    Metric("wait_reneged_mean_min", "min", "mean wait of the trucks that reneged (their patience)"),
+    Metric("reneged_measured", "trucks", "trucks that reneged after the warm-up", kpi=False),
+)
 _BASE_NAMES = tuple(m.name for m in BASE_STATISTICS)
+_IMPATIENT_NAMES = _BASE_NAMES + tuple(m.name for m in IMPATIENCE_STATISTICS)
 
 
 def with_extra_metrics(
@@ -65,7 +86,7 @@ def with_extra_metrics(
     """The base ``row`` in declared order, then the type's ``extra`` figures. The base row must
     hold exactly the declared figures (the declaration cannot drift from the code), and an extra
     figure may not reuse a base name."""
-    if tuple(row) != _BASE_NAMES:
+    if tuple(row) not in (_BASE_NAMES, _IMPATIENT_NAMES):
         raise RuntimeError(f"station row {list(row)} differs from BASE_STATISTICS {_BASE_NAMES}")
     clash = sorted(set(extra) & set(row))
     if clash:

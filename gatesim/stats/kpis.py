@@ -15,8 +15,14 @@ import numpy as np
 
 from gatesim.core.results import FloatArray, RunResult
 from gatesim.stations.registry import resolve_station_type
-from gatesim.stations.statistics import BASE_STATISTICS, declared_metrics, transships
+from gatesim.stations.statistics import (
+    BASE_STATISTICS,
+    IMPATIENCE_STATISTICS,
+    declared_metrics,
+    transships,
+)
 from gatesim.stats.groups import stream_groups
+from gatesim.stats.impatience import impatience_kpis
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
@@ -101,7 +107,7 @@ def _backlog(result: RunResult) -> dict[str, float]:
 
 #: The base statistics by name: the declaration says which are KPIs. A type's
 #: ``extra_metrics`` figures are KPIs unless its ``metrics`` declares them otherwise.
-_BASE = {m.name: m for m in BASE_STATISTICS}
+_BASE = {m.name: m for m in (*BASE_STATISTICS, *IMPATIENCE_STATISTICS)}
 
 
 def _station_kpis(result: RunResult) -> dict[str, float]:
@@ -248,6 +254,14 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         _season_kpis,
         "h; trucks/day",
         "time in system and throughput of each named season (.season.<name>)",
+    ),
+    (
+        "impatience",
+        impatience_kpis,
+        "trucks/day; million USD/day; min",
+        "reneged_per_day, balked_per_day, value_{reneged,balked}_musd_per_day, "
+        "wait_{served,reneged}_mean_min (stations with patience or balk_at only; "
+        "gatesim.stats.impatience)",
     ),
 )
 

@@ -21,6 +21,7 @@ __all__ = [
     "mm1_wait",
     "mmc_wait",
     "mmck_blocking",
+    "mmck_number",
     "mmck_wait",
 ]
 
@@ -102,6 +103,12 @@ def _mmck_probs(c: int, K: int, lam: float, mu: float) -> np.ndarray:
 def mmck_blocking(c: int, K: int, lam: float, mu: float) -> float:
     """Blocking probability p_K of M/M/c/K (K = servers + waiting places); any load allowed."""
     return float(_mmck_probs(c, K, lam, mu)[-1])
+
+
+def mmck_number(c: int, K: int, lam: float, mu: float) -> float:
+    """Mean number in system (waiting and in service) of M/M/c/K."""
+    p = _mmck_probs(c, K, lam, mu)
+    return float(np.dot(np.arange(K + 1), p))
 
 
 def mmck_wait(c: int, K: int, lam: float, mu: float) -> float:

@@ -28,6 +28,7 @@ from gatesim.core.distributions import (
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.model.loading import load_scenario
 from gatesim.scenario.schema import ArrivalSpec, ChooseStep, Scenario, StationSpec
+from gatesim.stats.abandonment import erlang_a_abandonment, erlang_a_tagged
 from gatesim.stats.queueing import (
     cobham_priority_waits,
     jackson_tandem_sojourn,
@@ -36,6 +37,7 @@ from gatesim.stats.queueing import (
     mm1_wait,
     mmc_wait,
     mmck_blocking,
+    mmck_number,
     mmck_wait,
 )
 
@@ -242,6 +244,40 @@ def utilization_mmck(station: str) -> Analytic:
     return value
 
 
+def _erlang_a_args(s: Scenario, station: str) -> tuple[int, float, float, float]:
+    """(c, λ, μ, θ) of an M/M/c+M station: exponential service and patience."""
+    spec = _station(s, station)
+    if not isinstance(spec.patience, Exponential) or spec.patience.shift != 0.0:
+        raise ValueError(f"station {station} needs an unshifted exponential patience")
+    return spec.servers, arrival_rate(s), _exp_rate(spec), 1.0 / spec.patience.base_mean
+
+
+def abandonment_erlang_a(station: str) -> Analytic:
+    """Share of arrivals that renege (Erlang-A, incomplete-gamma form)."""
+    return lambda s: erlang_a_abandonment(*_erlang_a_args(s, station))
+
+
+def served_wait_erlang_a(station: str) -> Analytic:
+    """Mean wait of the trucks served (Erlang-A, tagged-arrival recursion)."""
+    return lambda s: erlang_a_tagged(*_erlang_a_args(s, station))[1]
+
+
+def _balking_mmck_args(s: Scenario, station: str) -> tuple[int, int, float, float]:
+    """Balking at ``balk_at`` waiting trucks is M/M/c/K with K = c + balk_at."""
+    spec = _station(s, station)
+    if not isinstance(spec.balk_at, int):
+        raise ValueError(f"station {station} needs an integer balk_at")
+    return spec.servers, spec.servers + spec.balk_at, arrival_rate(s), _exp_rate(spec)
+
+
+def blocking_balk(station: str) -> Analytic:
+    return lambda s: mmck_blocking(*_balking_mmck_args(s, station))
+
+
+def number_balk(station: str) -> Analytic:
+    return lambda s: mmck_number(*_balking_mmck_args(s, station))
+
+
 def _class_service(s: Scenario, spec: StationSpec, cargo: str) -> Distribution:
     """Service of a cargo class (all its streams must share it)."""
     services = {
@@ -295,6 +331,18 @@ def lost_share(res: ExperimentResult) -> list[float]:
     """Lost / arrived per replication (whole run: these counters span the warm-up too)."""
     table = res.kpi_table()
     return (table["lost"] / table["arrived"]).tolist()
+
+
+def number_in_station(station: str) -> Extractor:
+    """Time-average trucks at a station (waiting + busy servers) per replication."""
+
+    def values(res: ExperimentResult) -> list[float]:
+        table = res.kpi_table()
+        servers = res.scenario.stations[station].servers
+        busy = table[f"station.{station}.utilization"] * servers  # always open: busy_mean
+        return (table[f"station.{station}.queue_mean"] + busy).tolist()
+
+    return values
 
 
 def class_wait(station: str, cargo: str) -> Extractor:
@@ -406,6 +454,24 @@ CHECKS: tuple[Check, ...] = (
             Metric("s1.blocked_share", lost_share, blocking_mmck("s1")),
             _station_wait("s1", wait_mmck("s1")),
             _station_util("s1", utilization_mmck("s1")),
+        ),
+    ),
+    Check(
+        "mmc_abandon",
+        "M/M/2+M reneging (Erlang-A): abandonment and wait of the served",
+        every_station,
+        (
+            Metric("s1.reneged_share", kpi("station.s1.reneged_share"), abandonment_erlang_a("s1")),
+            _station_wait("s1", served_wait_erlang_a("s1")),
+        ),
+    ),
+    Check(
+        "mm1_balk",
+        "M/M/1 balking at 4 waiting = M/M/1/5 blocking and number in system",
+        every_station,
+        (
+            Metric("s1.balked_share", kpi("station.s1.balked_share"), blocking_balk("s1")),
+            Metric("s1.number", number_in_station("s1"), number_balk("s1"), "trucks"),
         ),
     ),
     Check(
