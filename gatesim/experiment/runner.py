@@ -225,7 +225,9 @@ class ExperimentResult:
         }
 
     def conservation(self) -> dict[str, int]:
-        keys = ("arrived", "cleared", "lost", "in_system")
+        """Summed over replications; with a platform also ``diverted`` and ``deferred_owed``."""
+        keys = ["arrived", "cleared", "lost", "in_system"]
+        keys += [k for k in ("diverted", "deferred_owed") if k in self.outcomes[0].conservation]
         return {k: int(sum(o.conservation[k] for o in self.outcomes)) for k in keys}
 
     def hourly_summary(self) -> pd.DataFrame:

@@ -114,6 +114,7 @@ def collect(run: Replication) -> RunResult:
         time_in_system_stream=samples["time_in_system_stream"],
         time_in_system_created_min=samples["time_in_system_created_min"],
         waiting_for_opening_min=samples["waiting_for_opening_min"],
+        platform=run.platforms.result(now) if run.platforms is not None else None,
     )
 
 

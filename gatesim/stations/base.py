@@ -458,6 +458,22 @@ class Station:
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, start, end))
 
+    def watch_queue(self, listener: Callable[[float, int], None]) -> None:
+        """Call ``listener(now, waiting)`` after every change of the number of waiting trucks,
+        after the type's own ``on_queue_change`` (the model's dispatch watches its gate-side
+        station so). Bound before time 0; a station nobody watches pays nothing. The listener
+        runs inside the station's loop: it must not hand trucks to the station directly
+        (schedule that instead)."""
+        own = self.on_queue_change if self._watches_queue else None
+
+        def changed(now: float, waiting: int) -> None:
+            if own is not None:
+                own(now, waiting)
+            listener(now, waiting)
+
+        self.on_queue_change = changed  # type: ignore[method-assign]
+        self._watches_queue = True
+
     def serve_waiting(self, now: float) -> None:
         """Start waiting trucks now if servers are free and the station may start them (call
         it after something :meth:`next_start` depends on changed)."""

@@ -17,6 +17,7 @@ from gatesim.core.results import FloatArray, RunResult
 from gatesim.stations.registry import resolve_station_type
 from gatesim.stations.statistics import BASE_STATISTICS, declared_metrics, transships
 from gatesim.stats.groups import stream_groups
+from gatesim.stats.platform_kpis import platform_kpis
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
@@ -248,6 +249,14 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         _season_kpis,
         "h; trucks/day",
         "time in system and throughput of each named season (.season.<name>)",
+    ),
+    (
+        "platform",
+        platform_kpis,
+        "trucks/day; h; trucks; million USD/day; km",
+        "deferred_per_day, deferral_added_delay_mean_h, diverted_per_day(.to.<gate>), "
+        "value_diverted_musd_per_day, registered/unregistered 20:00 backlog, staging-yard "
+        "occupancy by hour (scenarios with platform:; gatesim.stats.platform_kpis)",
     ),
 )
 
