@@ -55,6 +55,8 @@ class PlatformResult:
 
     #: destination gates of diversions, in order of first mention in the scenario
     destinations: tuple[str, ...]
+    #: indices of the streams a platform manages (in every part: all of the scenario's)
+    managed: tuple[int, ...]
     by_stream: IntArray  # (streams, PLATFORM_COUNTS)
     diverted_measured: IntArray  # (streams, destinations), after the warm-up
     #: minutes from a deferred truck's first arrival to its joining the platform, summed over

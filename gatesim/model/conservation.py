@@ -43,7 +43,9 @@ def check_conservation(run: Replication, road_ends: set[int]) -> None:
         platform_error = run.platforms.conservation_error()
         if platform_error is not None:
             raise ConservationError(platform_error)
-        accounted += int(run.platforms.counts[:, DIVERTED].sum() + run.platforms.counts[:, OWED].sum())
+        accounted += int(
+            run.platforms.counts[:, DIVERTED].sum() + run.platforms.counts[:, OWED].sum()
+        )
         terms += " + diverted + owed"
         held = run.platforms.held()
     if total != accounted or min(run.in_system, default=0) < 0:

@@ -63,7 +63,8 @@ class Response:
         self.active = bool(spec.tolerance_h)
         self.window_min = spec.rate_window_h * 60.0
         self._tolerance = {
-            cargo: Sampler(dist, rng(f"tolerance/{cargo}")) for cargo, dist in spec.tolerance_h.items()
+            cargo: Sampler(dist, rng(f"tolerance/{cargo}"))
+            for cargo, dist in spec.tolerance_h.items()
         }
         self.defer_min = spec.deferral.after_days * MINUTES_PER_DAY if spec.deferral else None
         diversion = spec.diversion

@@ -74,7 +74,9 @@ class Replication:
         own = set(scenario.arrivals) if part is None else set(part.streams)
         self.arrivals = ArrivalChain(scenario, self.env, self.streams, self._rng, own)
         self.platforms = self._build_platforms() if scenario.platform else None
-        first_move = self.forward if self.platforms is None else self.platforms.first_move(self.forward)
+        first_move: Callable[[Truck], None] = self.forward
+        if self.platforms is not None:  # their streams' trucks go to the platform first
+            first_move = self.platforms.first_move(self.forward)
         self.arrivals.start(self._enter, first_move)
         self.observers = Observers(
             scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns

@@ -244,12 +244,15 @@ class Platforms:
         s, n = scenario, len(streams)
         self._env, self._scenario = env, s
         self.destinations = destinations(s)
+        index = {info.name: k for k, info in enumerate(streams)}
+        self.managed = tuple(
+            sorted(index[name] for spec in s.platform.values() for name in spec.streams)
+        )
         self.counts = np.zeros((n, len(PLATFORM_COUNTS)), dtype=np.int64)
         self.added_delay = np.zeros(n, dtype=np.float64)
         self.diverted_measured = np.zeros((n, len(self.destinations)), dtype=np.int64)
         self.at_report = np.zeros((s.days, n, len(PLATFORM_AT_REPORT)), dtype=np.int64)
         books = _Ledger(*ledger, counts=self.counts)
-        index = {info.name: k for k, info in enumerate(streams)}
         self.by_stream: list[Platform | None] = [None] * n
         self.platforms: list[Platform] = []
         for name, spec in s.platform.items():
@@ -321,6 +324,7 @@ class Platforms:
             yards.update(platform.yards(now))
         return PlatformResult(
             destinations=self.destinations,
+            managed=self.managed,
             by_stream=self.counts.copy(),
             diverted_measured=self.diverted_measured.copy(),
             added_delay_sum_min=self.added_delay.copy(),

@@ -172,7 +172,8 @@ def _time_table(kpis: dict[str, Any], suffixes: list[str], saturated: list[str])
 
 def _platform_table(kpis: dict[str, Any], keys: list[str]) -> Table:
     """The digital platform's KPIs: deferral, diversion, registration, staging yards."""
-    table = Table(title="Digital platform: deferral, diversion, registration, yards (mean [95% CI])")
+    title = "Digital platform: deferral, diversion, registration, yards (mean [95% CI])"
+    table = Table(title=title)
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key in keys:

@@ -31,9 +31,9 @@ def platform_keys(kpis: Iterable[str]) -> list[str]:
     groups = [""]
     for key in present:
         base, _, suffix = key.partition(".")
-        if base == "deferred_per_day" and suffix.count(".") == 1:
-            if not suffix.startswith(("direction.", "cargo.")):
-                groups.append("." + suffix)
+        by_lane = suffix.count(".") == 1 and not suffix.startswith(("direction.", "cargo."))
+        if base == "deferred_per_day" and by_lane:
+            groups.append("." + suffix)
     keys = [f"{base}{group}" for group in groups for base in PLATFORM_BY_GROUP]
     keys += [k for k in present if k.startswith("diverted_per_day.to.") and k.count(".") == 2]
     keys += [k for k in present if k.startswith(_YARDS)]

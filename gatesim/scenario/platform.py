@@ -122,11 +122,12 @@ def check_platform_refs(s: Scenario) -> None:
         where = f"platform.{name}"
         for stream in spec.streams:
             if stream not in s.arrivals:
-                raise ValueError(
-                    f"{where}.streams: unknown arrival stream '{stream}'{_suggest(stream, s.arrivals)}"
-                )
+                hint = _suggest(stream, s.arrivals)
+                raise ValueError(f"{where}.streams: unknown arrival stream '{stream}'{hint}")
             if stream in owner:
-                raise ValueError(f"{where}.streams: '{stream}' is managed by platform.{owner[stream]}")
+                raise ValueError(
+                    f"{where}.streams: '{stream}' is managed by platform.{owner[stream]}"
+                )
             owner[stream] = name
         _check_dispatch_station(s, name, spec)
         cargo = {s.arrivals[stream].cargo for stream in spec.streams}
@@ -155,9 +156,7 @@ def _check_dispatch_station(s: Scenario, name: str, spec: PlatformSpec) -> None:
     for route_name in sorted(managed):
         steps = s.routes[route_name].steps
         if not steps or steps[0] != station:
-            raise ValueError(
-                f"{where}: '{station}' must be the first step of route '{route_name}'"
-            )
+            raise ValueError(f"{where}: '{station}' must be the first step of route '{route_name}'")
     for stream, arrival in s.arrivals.items():
         routes = [arrival.route] + ([arrival.returns.route] if arrival.returns else [])
         for route_name in routes:

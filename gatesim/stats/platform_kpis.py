@@ -2,7 +2,9 @@
 
 Nothing is yielded for a scenario without ``platform:`` (its outputs keep their columns).
 Breakdowns use the usual suffixes (``.<lane>``, ``.<lane>.<direction>``, ``.direction.<d>``,
-``.cargo.<c>``); per measured day means events at or after the warm-up ÷ measured days.
+``.cargo.<c>``), over the streams a platform manages only (the overall figure too), and only
+for groups holding such a stream; per measured day means events at or after the warm-up ÷
+measured days.
 
 * ``deferred_per_day``: deferral decisions (a truck deferred twice counts twice);
   ``deferral_added_delay_mean_h``: from a deferred truck's first arrival to its joining the
@@ -24,7 +26,13 @@ import math
 
 import numpy as np
 
-from gatesim.core.results import PLATFORM_AT_REPORT, PLATFORM_COUNTS, PlatformResult, RunResult
+from gatesim.core.results import (
+    PLATFORM_AT_REPORT,
+    PLATFORM_COUNTS,
+    IntArray,
+    PlatformResult,
+    RunResult,
+)
 from gatesim.stats.groups import stream_groups
 
 __all__ = ["platform_kpis"]
@@ -35,21 +43,35 @@ def platform_kpis(result: RunResult) -> dict[str, float]:
     platform = result.platform
     if platform is None:
         return {}
-    row = _deferral(result, platform)
-    row.update(_diversion(result, platform))
-    row.update(_registration(result, platform))
+    groups = _managed_groups(result, platform)
+    row = _deferral(result, platform, groups)
+    row.update(_diversion(result, platform, groups))
+    row.update(_registration(result, platform, groups))
     row.update(_yards(platform))
     return row
 
 
-def _deferral(result: RunResult, platform: PlatformResult) -> dict[str, float]:
+def _managed_groups(result: RunResult, platform: PlatformResult) -> dict[str, list[int]]:
+    """The breakdown groups, each cut to its managed streams (groups without one left out)."""
+    managed = set(platform.managed)
+    groups = {}
+    for key, ix in stream_groups(result).items():
+        kept = [k for k in ix if k in managed]
+        if kept:
+            groups[key] = kept
+    return groups
+
+
+def _deferral(
+    result: RunResult, platform: PlatformResult, groups: dict[str, list[int]]
+) -> dict[str, float]:
     days, counts = result.measured_days, platform.by_stream
     deferrals = counts[:, PLATFORM_COUNTS.index("deferrals_measured")]
     rejoined = counts[:, PLATFORM_COUNTS.index("joined_after_deferral_measured")]
     owed = counts[:, PLATFORM_COUNTS.index("owed")]
     at_report = _measured(result, platform.at_report[:, :, PLATFORM_AT_REPORT.index("owed")])
     row: dict[str, float] = {}
-    for key, ix in stream_groups(result).items():
+    for key, ix in groups.items():
         row[f"deferred_per_day{key}"] = float(deferrals[ix].sum()) / days
         joined = float(rejoined[ix].sum())
         delay = math.fsum(platform.added_delay_sum_min[ix].tolist())
@@ -59,14 +81,16 @@ def _deferral(result: RunResult, platform: PlatformResult) -> dict[str, float]:
     return row
 
 
-def _diversion(result: RunResult, platform: PlatformResult) -> dict[str, float]:
+def _diversion(
+    result: RunResult, platform: PlatformResult, groups: dict[str, list[int]]
+) -> dict[str, float]:
     days, diverted = result.measured_days, platform.diverted_measured
     trade = result.meta.get("trade_value")
     value = np.asarray(
         [trade["per_truck"].get(info.cargo, 0.0) if trade else 0.0 for info in result.streams]
     )
     row: dict[str, float] = {}
-    for key, ix in stream_groups(result).items():
+    for key, ix in groups.items():
         row[f"diverted_per_day{key}"] = float(diverted[ix].sum()) / days
         for d, gate in enumerate(platform.destinations):
             row[f"diverted_per_day.to.{gate}{key}"] = float(diverted[ix, d].sum()) / days
@@ -76,14 +100,16 @@ def _diversion(result: RunResult, platform: PlatformResult) -> dict[str, float]:
     return row
 
 
-def _registration(result: RunResult, platform: PlatformResult) -> dict[str, float]:
+def _registration(
+    result: RunResult, platform: PlatformResult, groups: dict[str, list[int]]
+) -> dict[str, float]:
     held = _measured(result, platform.at_report[:, :, PLATFORM_AT_REPORT.index("held")])
     unregistered = _measured(
         result, platform.at_report[:, :, PLATFORM_AT_REPORT.index("unregistered_vn")]
     )
     vn_side = _measured(result, result.vn_side_at_report)
     row: dict[str, float] = {}
-    for key, ix in stream_groups(result).items():
+    for key, ix in groups.items():
         row[f"platform_held_at_report_mean{key}"] = float(held[:, ix].sum(axis=1).mean())
         unreg = unregistered[:, ix].sum(axis=1)
         row[f"vn_side_backlog_at_report_unregistered_mean{key}"] = float(unreg.mean())
@@ -107,7 +133,7 @@ def _yards(platform: PlatformResult) -> dict[str, float]:
     return row
 
 
-def _measured(result: RunResult, by_day: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _measured(result: RunResult, by_day: IntArray) -> IntArray:
     """The measured days of a (days, streams) report-time array (one zero day if none)."""
     first_day = math.ceil(result.warmup_min / 1440.0)
     rows = by_day[first_day:]
