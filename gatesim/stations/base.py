@@ -132,7 +132,9 @@ class Station:
       queue changed), :meth:`begin_service` / :meth:`end_service` (a server takes / finishes
       the truck), :meth:`depart` (hand it on along its route), :meth:`record_visit` (the
       per-visit record), :meth:`set_busy` and :meth:`book_overtime` (its busy level), and
-      :meth:`serve_waiting` (let the base start waiting trucks). It may call
+      :meth:`serve_waiting` (let the base start waiting trucks). Whoever watches its queue
+      (:meth:`watch_queue`, the platform's dispatch) hears of every change made through
+      ``queue_changed`` or the base's loop. It may call
       ``super().arrive(truck)`` to use the base's loop for a truck.
     * A station made of sub-stations (e.g. a manual booth behind an automatic gate) binds each
       with :meth:`add_internal` and passes trucks with :meth:`hand_to`; :meth:`inside`,
