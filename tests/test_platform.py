@@ -250,6 +250,7 @@ def test_a_truck_deferred_past_the_horizon_stays_owed() -> None:
     kpis = replication_kpis(result)
     assert kpis["deferred_owed_end"] == 1.0
     assert kpis["deferred_owed_at_report_mean"] == 1.0  # owed at every 20:00
+    assert trucks_by_id(result)[3]["outcome"] == "deferred"
 
 
 def test_diversion_by_share_and_after_deferrals() -> None:

@@ -31,7 +31,8 @@ class Dispatch:
     """Eligible trucks in dispatch order and the rule that releases them.
 
     ``release(truck)`` is called for each released truck (the platform hands it on);
-    ``window_min`` is the span over which :meth:`recent` counts releases.
+    ``window_min`` is the span over which :meth:`recent` counts releases (None: not counted,
+    no response rule asks).
     """
 
     def __init__(
@@ -41,7 +42,7 @@ class Dispatch:
         travel_min: float,
         env: FastEnvironment,
         release: Callable[[Truck], None],
-        window_min: float,
+        window_min: float | None,
     ) -> None:
         if spec.order == "priority":
             self._eligible = make_queue("priority", spec.priority)
@@ -69,6 +70,7 @@ class Dispatch:
 
     def recent(self, now: float) -> int:
         """Releases within the last ``window_min`` minutes (up to now)."""
+        assert self._window is not None, "no response rule: release times are not kept"
         times, start = self._times, now - self._window
         while times and times[0] < start:
             times.popleft()
@@ -97,7 +99,8 @@ class Dispatch:
         while self._eligible and self.level() < self._below:
             truck = self._eligible.pop()
             self.dispatched += 1
-            self._times.append(now)
+            if self._window is not None:
+                self._times.append(now)
             released += 1
             self._release(truck)
         if released and self._travel > 0.0:

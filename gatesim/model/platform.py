@@ -53,18 +53,21 @@ def destinations(scenario: Scenario) -> tuple[str, ...]:
 
 
 class _Ledger:
-    """The engine's live counts a platform changes, and its way to hand trucks on."""
+    """The engine's live counts a platform changes and its way to hand trucks on, the run's
+    warm-up and horizon, and the result arrays every platform adds to."""
 
     def __init__(
         self,
-        in_system: list[int],
-        on_vn: list[int],
-        forward: Callable[[Truck], None],
-        record: Callable[[Truck, float, str], None] | None,
-        counts: np.ndarray[Any, Any],
+        engine: tuple[list[int], list[int], Callable[[Truck], None], Any],
+        scenario: Scenario,
+        streams: int,
+        gates: int,
     ) -> None:
-        self.in_system, self.on_vn, self.forward, self.record = in_system, on_vn, forward, record
-        self.counts = counts  # (streams, PLATFORM_COUNTS)
+        self.in_system, self.on_vn, self.forward, self.record = engine
+        self.warmup, self.horizon = scenario.warmup_min, scenario.horizon_min
+        self.counts = np.zeros((streams, len(PLATFORM_COUNTS)), dtype=np.int64)
+        self.added_delay = np.zeros(streams, dtype=np.float64)
+        self.diverted_measured = np.zeros((streams, gates), dtype=np.int64)
 
     def leave(self, truck: Truck) -> None:
         """The truck leaves the gate's system (to its origin, or another gate)."""
@@ -99,7 +102,12 @@ class Platform:
         self.vn = station.spec.side == "VN"
         self.response = Response(spec, named, gates)
         self.dispatch = Dispatch(
-            spec.dispatch, station, travel_min, env, self._released, self.response.window_min
+            spec.dispatch,
+            station,
+            travel_min,
+            env,
+            self._released,
+            self.response.window_min if self.response.active else None,
         )
         self._registered_u = named("registered")
         self._registered_block: list[float] = []
@@ -131,9 +139,9 @@ class Platform:
     def _join(self, truck: Truck, now: float) -> None:
         counts, k = self._ledger.counts, truck.stream_index
         first = self._first_offer.pop(truck.id, None)
-        if first is not None and now >= self._warmup:
+        if first is not None and now >= self._ledger.warmup:
             counts[k, REJOINED] += 1
-            self.added_delay[k] += now - first
+            self._ledger.added_delay[k] += now - first
         self.response.forget(truck)
         self._hold(+1, now)
         counts[k, HELD] += 1
@@ -169,11 +177,11 @@ class Platform:
         self.response.deferrals[truck.id] = self.response.deferrals.get(truck.id, 0) + 1
         self._ledger.leave(truck)
         counts[k, OWED] += 1
-        if now >= self._warmup:
+        if now >= self._ledger.warmup:
             counts[k, DEFERRALS] += 1
         assert self.response.defer_min is not None
         back = now + self.response.defer_min
-        if back < self._horizon:  # later than the horizon it stays owed
+        if back < self._ledger.horizon:  # later than the horizon it stays owed
             self._env.call_in(self.response.defer_min, self._come_back, truck)
 
     def _come_back(self, truck: Truck) -> None:
@@ -188,8 +196,8 @@ class Platform:
         self.response.forget(truck)
         self._ledger.leave(truck)
         counts[k, DIVERTED] += 1
-        if now >= self._warmup:
-            self.diverted_measured[k, gate] += 1
+        if now >= self._ledger.warmup:
+            self._ledger.diverted_measured[k, gate] += 1
         if self._ledger.record is not None:
             self._ledger.record(truck, now, "diverted")
 
@@ -203,12 +211,9 @@ class Platform:
                 level.update(now, count)
                 hourly.update(now, count)
 
-    def bind_run(
-        self, warmup: float, horizon: float, added_delay: Any, diverted_measured: Any
-    ) -> None:
-        """The run's warm-up and horizon, and the result arrays this platform adds to."""
-        self._warmup, self._horizon = warmup, horizon
-        self.added_delay, self.diverted_measured = added_delay, diverted_measured
+    def owed(self) -> list[int]:
+        """Ids of the trucks deferred and not yet back (each comes back and decides at once)."""
+        return list(self._first_offer)
 
     def reset_statistics(self, now: float) -> None:
         for level, hourly in zip(self._level, self._hourly, strict=True):
@@ -248,11 +253,9 @@ class Platforms:
         self.managed = tuple(
             sorted(index[name] for spec in s.platform.values() for name in spec.streams)
         )
-        self.counts = np.zeros((n, len(PLATFORM_COUNTS)), dtype=np.int64)
-        self.added_delay = np.zeros(n, dtype=np.float64)
-        self.diverted_measured = np.zeros((n, len(self.destinations)), dtype=np.int64)
+        self._books = books = _Ledger(ledger, s, n, len(self.destinations))
+        self.counts = books.counts
         self.at_report = np.zeros((s.days, n, len(PLATFORM_AT_REPORT)), dtype=np.int64)
-        books = _Ledger(*ledger, counts=self.counts)
         self.by_stream: list[Platform | None] = [None] * n
         self.platforms: list[Platform] = []
         for name, spec in s.platform.items():
@@ -262,10 +265,10 @@ class Platforms:
             origin = s.routes[s.arrivals[spec.streams[0]].route].origin
             travel = network.travel(origin, station.name)
             platform = Platform(name, spec, station, travel, env, rng, books, self.destinations)
-            platform.bind_run(s.warmup_min, s.horizon_min, self.added_delay, self.diverted_measured)
             self.platforms.append(platform)
             for stream in spec.streams:
                 self.by_stream[index[stream]] = platform
+        self._vn = np.array([p is not None and p.vn for p in self.by_stream], dtype=bool)
 
     def first_move(self, forward: Callable[[Truck], None]) -> Callable[[Truck], None]:
         """The arrival chain's first move of each truck: its platform's offer, or ``forward``."""
@@ -290,11 +293,8 @@ class Platforms:
 
     def _report(self, _arg: object) -> None:
         day = int(self._env._now // 1440.0)
-        vn = np.zeros(len(self.by_stream), dtype=bool)
-        for k, platform in enumerate(self.by_stream):
-            vn[k] = platform is not None and platform.vn
         self.at_report[day, :, 0] = self.counts[:, HELD]
-        self.at_report[day, :, 1] = np.where(vn, self.counts[:, UNREGISTERED], 0)
+        self.at_report[day, :, 1] = np.where(self._vn, self.counts[:, UNREGISTERED], 0)
         self.at_report[day, :, 2] = self.counts[:, OWED]
         if day + 1 < self._scenario.days:
             self._env.call_in(1440.0, self._report)
@@ -305,6 +305,10 @@ class Platforms:
 
     def held(self) -> int:
         return sum(platform.held for platform in self.platforms)
+
+    def owed(self) -> set[int]:
+        """Ids of the trucks waiting at origin (deferred, not yet back)."""
+        return {truck for platform in self.platforms for truck in platform.owed()}
 
     def conservation_error(self) -> str | None:
         """The platforms' own ledger: counts never negative, held = the yards' trucks."""
@@ -326,8 +330,8 @@ class Platforms:
             destinations=self.destinations,
             managed=self.managed,
             by_stream=self.counts.copy(),
-            diverted_measured=self.diverted_measured.copy(),
-            added_delay_sum_min=self.added_delay.copy(),
+            diverted_measured=self._books.diverted_measured.copy(),
+            added_delay_sum_min=self._books.added_delay.copy(),
             at_report=self.at_report,
             yards=yards,
         )
