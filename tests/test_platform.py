@@ -395,6 +395,10 @@ BAD = {
         "\n    deferral: {after_days: 1}",
         ["platform.p.tolerance_h.fruit", "'fruit'"],
     ),
+    "a yard named as the road": (
+        "yards: [{name: approach_road, capacity: 5}]",
+        ["platform.p.yards", "approach_road"],
+    ),
     "unregistered without a delay": ("registered_share: 0.5", ["platform.p", "registration_delay"]),
 }
 PLATFORM_YAML = """\

@@ -30,13 +30,13 @@ from gatesim.core.trucks import Truck
 from gatesim.scenario.platform import PlatformSpec
 from gatesim.stations.base import Sampler
 
-__all__ = ["DEFER", "JOIN", "Response"]
+__all__ = ["DEFER", "JOIN", "Response", "Uniforms"]
 
 JOIN, DEFER = -1, -2  # the other outcomes are destination indices (>= 0)
 MINUTES_PER_DAY = 1440.0
 
 
-class _Uniforms:
+class Uniforms:
     """Uniform draws on [0, 1) from one stream, in blocks."""
 
     __slots__ = ("_block", "_rng")
@@ -75,8 +75,8 @@ class Response:
         if diversion is not None:
             self._targets = [destinations.index(gate) for gate in diversion.to]
             self._cumulative = list(accumulate(diversion.to.values()))
-        self._divert_u = _Uniforms(rng("diversion"))
-        self._destination_u = _Uniforms(rng("destination"))
+        self._divert_u = Uniforms(rng("diversion"))
+        self._destination_u = Uniforms(rng("destination"))
         self._tolerances: dict[int, float] = {}  # truck id -> minutes
         self.deferrals: dict[int, int] = {}  # truck id -> times deferred so far
 

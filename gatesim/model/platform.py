@@ -30,10 +30,10 @@ from gatesim.core.loop import FastEnvironment
 from gatesim.core.monitors import HourlyProfile, TimeWeighted
 from gatesim.core.results import PLATFORM_AT_REPORT, PLATFORM_COUNTS, PlatformResult, StreamInfo
 from gatesim.core.trucks import Truck
-from gatesim.model.deferral import DEFER, JOIN, Response
+from gatesim.model.deferral import DEFER, JOIN, Response, Uniforms
 from gatesim.model.dispatch import Dispatch
 from gatesim.model.network import Network
-from gatesim.scenario.platform import PlatformSpec
+from gatesim.scenario.platform import ROAD, PlatformSpec
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Sampler, Station
 from gatesim.stations.yard import fill_areas
@@ -109,14 +109,13 @@ class Platform:
             self._released,
             self.response.window_min if self.response.active else None,
         )
-        self._registered_u = named("registered")
-        self._registered_block: list[float] = []
+        self._registered_u = Uniforms(named("registered"))
         delay = spec.registration_delay
         self._delay = Sampler(delay, named("registration_delay")) if delay else None
         self.held = 0
         self._first_offer: dict[int, float] = {}  # deferred trucks: first arrival time
         self._capacities = [yard.capacity for yard in spec.yards]
-        places = [*(yard.name for yard in spec.yards), "approach_road"]
+        places = [*(yard.name for yard in spec.yards), ROAD]
         self.places = [f"{name}.{place}" for place in places]
         self._level = [TimeWeighted(0.0, 0.0) for _ in places]
         self._hourly = [HourlyProfile(0.0, 0.0) for _ in places]
@@ -154,11 +153,7 @@ class Platform:
 
     def _is_registered(self) -> bool:
         share = self.spec.registered_share
-        if share >= 1.0:
-            return True
-        if not self._registered_block:
-            self._registered_block = self._registered_u.random(256).tolist()[::-1]
-        return self._registered_block.pop() < share
+        return share >= 1.0 or self._registered_u.draw() < share
 
     def _registration_done(self, truck: Truck) -> None:
         self._ledger.counts[truck.stream_index, UNREGISTERED] -= 1

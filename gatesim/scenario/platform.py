@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from gatesim.scenario.schema import Scenario
 
 Share = Annotated[float, Field(ge=0, le=1)]
+#: Where held trucks stand once every yard is full (its occupancy is reported as a yard's).
+ROAD = "approach_road"
 
 
 class StagingArea(Frozen):
@@ -104,6 +106,8 @@ class PlatformSpec(Frozen):
         names = [yard.name for yard in self.yards]
         if len(set(names)) != len(names):
             raise ValueError(f"yards: a yard name is used twice in {names}")
+        if ROAD in names:
+            raise ValueError(f"yards: '{ROAD}' names the road beyond the yards, not a yard")
         responds = self.deferral is not None or self.diversion is not None
         if responds and not self.tolerance_h:
             raise ValueError("deferral and diversion need tolerance_h by cargo class")
