@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gatesim.core.distributions import Distribution
 from gatesim.scenario.schema import (
@@ -99,15 +99,20 @@ class PlatformSpec(Frozen):
     deferral: DeferralSpec | None = None
     diversion: DiversionSpec | None = None
 
+    @field_validator("yards")
+    @classmethod
+    def _distinct_names(cls, yards: list[StagingArea]) -> list[StagingArea]:
+        names = [yard.name for yard in yards]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a yard name is used twice in {names}")
+        if ROAD in names:
+            raise ValueError(f"'{ROAD}' names the road beyond the yards, not a yard")
+        return yards
+
     @model_validator(mode="after")
     def _consistent(self) -> PlatformSpec:
         if self.registered_share < 1.0 and self.registration_delay is None:
             raise ValueError("registered_share below 1 needs a registration_delay")
-        names = [yard.name for yard in self.yards]
-        if len(set(names)) != len(names):
-            raise ValueError(f"yards: a yard name is used twice in {names}")
-        if ROAD in names:
-            raise ValueError(f"yards: '{ROAD}' names the road beyond the yards, not a yard")
         responds = self.deferral is not None or self.diversion is not None
         if responds and not self.tolerance_h:
             raise ValueError("deferral and diversion need tolerance_h by cargo class")
