@@ -457,3 +457,33 @@ def test_dispatch_station_must_open_every_managed_route(tmp_path: Path) -> None:
     code, err = _cli(["validate", str(path)])
     assert code == 2
     assert "platform.p.dispatch.station: 's1' must be the first step of route 'r'" in err
+
+
+# --------------------------------------------------------------------------- outputs
+def test_console_report_and_summary_show_the_platform(tmp_path: Path) -> None:
+    """A run with a platform: its table in the console and the HTML report, the extended
+    conservation in summary.json; the KPIs of a scenario without one are untouched."""
+    from gatesim.report import html
+
+    extra = (
+        "tolerance_h: {c: {dist: deterministic, value: 0}}\n"
+        "    deferral: {after_days: 1}\n"
+        "    diversion: {to: {chi_ma: 1.0}, share: 0.5}\n"
+        "    rate_window_h: 1"
+    )
+    path = tmp_path / "platform.yaml"
+    path.write_text(PLATFORM_YAML.format(station="s1", extra=extra).replace("below: 3", "below: 1"))
+    err = io.StringIO()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["run", str(path), "--days", "2", "-r", "2", "--out", str(tmp_path / "run")])
+    assert code == 0, err.getvalue()
+    console = out.getvalue()
+    assert "Digital platform" in console and "diverted_per_day.to.chi_ma" in console
+    assert "+ diverted" in console and "owed at origin" in console
+    summary = (tmp_path / "run" / "summary.json").read_text(encoding="utf-8")
+    assert '"deferred_owed"' in summary
+    page = html.write_report(tmp_path / "run").read_text(encoding="utf-8")
+    assert "Digital platform: deferral, diversion, registration, staging yards" in page
+    for label in ("diverted per day, to chi_ma", "deferred per day, L export"):
+        assert label in page
