@@ -369,6 +369,13 @@ def test_parts_merge_to_the_whole_with_platforms() -> None:
     assert whole.platform is not None and whole.platform.by_stream[:, 4].sum() > 0
 
 
+def test_capacity_measures_the_gate_without_the_platform() -> None:
+    from gatesim.experiment.capacity import capacity_scenario
+
+    s = load_scenario(ROOT / "scenarios" / "baseline_platform.yaml")
+    assert s.platform and capacity_scenario(s).platform == {}
+
+
 # --------------------------------------------------------------------------- bad input
 BAD = {
     "negative tolerance": (
