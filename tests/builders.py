@@ -133,6 +133,10 @@ def _assert_equal(x: Any, y: Any, where: str) -> None:
         assert isinstance(y, dict) and x.keys() == y.keys(), where
         for key in x:
             _assert_equal(x[key], y[key], f"{where}.{key}")
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        assert type(x) is type(y), where
+        for f in dataclasses.fields(x):
+            _assert_equal(getattr(x, f.name), getattr(y, f.name), f"{where}.{f.name}")
     elif isinstance(x, float) and isinstance(y, float) and np.isnan(x) and np.isnan(y):
         return
     elif isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):

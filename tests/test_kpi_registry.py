@@ -54,6 +54,7 @@ BUILT_INS = [
     "trade_value",
     "seasons",
     "impatience",
+    "platform",
 ]
 
 

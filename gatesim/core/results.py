@@ -35,6 +35,41 @@ class StreamInfo:
     cargo: str
 
 
+#: Columns of ``PlatformResult.by_stream`` (whole run unless marked measured: events at or
+#: after the warm-up).
+PLATFORM_COUNTS = (
+    "held",  # in the platform at the end (registered or not), waiting for dispatch
+    "unregistered",  # ... of whom not yet registered
+    "owed",  # deferred, waiting at origin at the end (demand still owed)
+    "diverted",  # went to another gate (whole run: the conservation term)
+    "dispatched",  # released to the gate (whole run)
+    "deferrals_measured",  # deferral decisions (a truck deferred twice counts twice)
+    "joined_after_deferral_measured",  # deferred trucks that joined the platform at last
+)
+#: Columns of ``PlatformResult.at_report`` (per day and stream, at report time).
+PLATFORM_AT_REPORT = ("held", "unregistered_vn", "owed")
+
+
+@dataclass
+class PlatformResult:
+    """What the platforms measured (``platform:``; gatesim.model.platform). Arrays by stream
+    follow ``RunResult.streams`` (zero for streams no platform manages)."""
+
+    #: destination gates of diversions, in order of first mention in the scenario
+    destinations: tuple[str, ...]
+    #: indices of the streams a platform manages (in every part: all of the scenario's)
+    managed: tuple[int, ...]
+    by_stream: IntArray  # (streams, PLATFORM_COUNTS)
+    diverted_measured: IntArray  # (streams, destinations), after the warm-up
+    #: minutes from a deferred truck's first arrival to its joining the platform, summed over
+    #: ``joined_after_deferral_measured``
+    added_delay_sum_min: FloatArray
+    at_report: IntArray  # (days, streams, PLATFORM_AT_REPORT)
+    #: "<platform>.<yard>" (and "<platform>.approach_road"): time-weighted mean, max, and the
+    #: mean by hour of day (keys "h00".."h23"), after the warm-up
+    yards: dict[str, dict[str, float]]
+
+
 @dataclass
 class RunResult:
     """Everything a replication measured. Arrays indexed by stream follow ``streams``.
@@ -92,14 +127,17 @@ class RunResult:
     trucks: list[tuple[Any, ...]] | None = None
     visits: list[tuple[Any, ...]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the platforms' counts; None when the scenario declares no ``platform:``
+    platform: PlatformResult | None = None
 
     @property
     def measured_days(self) -> float:
         return (self.horizon_min - self.warmup_min) / 1440.0
 
     def conservation(self) -> dict[str, int]:
-        """arrived = cleared + lost + reneged + balked + in_system; ``reneged`` and ``balked``
-        appear only when some truck did (runs without impatient trucks keep their keys)."""
+        """arrived = cleared + lost + reneged + balked + in_system (+ diverted + deferred_owed
+        with a platform); ``reneged`` and ``balked`` appear only when some truck did (runs
+        without impatient trucks keep their keys)."""
         counts = {
             "arrived": int(self.arrived_by_stream.sum()),
             "cleared": int(self.cleared_by_stream.sum()),
@@ -110,4 +148,8 @@ class RunResult:
             left = int(getattr(self, f"{key}_by_stream").sum())
             if left:
                 counts[key] = left
+        if self.platform is not None:
+            by_stream = self.platform.by_stream
+            counts["diverted"] = int(by_stream[:, PLATFORM_COUNTS.index("diverted")].sum())
+            counts["deferred_owed"] = int(by_stream[:, PLATFORM_COUNTS.index("owed")].sum())
         return counts

@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from gatesim.core.results import RunResult
+from gatesim.core.results import PlatformResult, RunResult
 from gatesim.model.collect import SAMPLES, by_truck_id, in_canonical_order
 from gatesim.model.engine import Replication
 from gatesim.model.flows import expected_visits
@@ -117,7 +117,23 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
         kept = getattr(first, attr) is not None
         merged[attr] = by_truck_id([r for p in results for r in getattr(p, attr)] if kept else None)
     merged["wall_seconds"] = sum(p.wall_seconds for p in results)
+    merged["platform"] = _merge_platforms([p.platform for p in results])
     return dataclasses.replace(first, **merged)
+
+
+def _merge_platforms(parts: list[PlatformResult | None]) -> PlatformResult | None:
+    """Counts by stream summed (each stream's platform lives in one part); yards united in
+    the order of the parts."""
+    found = [p for p in parts if p is not None]
+    if not found:
+        return None
+    first = found[0]
+    summed = {
+        attr: sum((getattr(p, attr) for p in found[1:]), getattr(first, attr).copy())
+        for attr in ("by_stream", "diverted_measured", "added_delay_sum_min", "at_report")
+    }
+    yards = {name: row for p in found for name, row in p.yards.items()}
+    return dataclasses.replace(first, yards=yards, **summed)
 
 
 #: How ``merge_parts`` combines each RunResult field; the rest are the same in every part.
@@ -161,4 +177,5 @@ assert {f.name for f in dataclasses.fields(RunResult)} == {
     *_RECORDS,
     *_SHARED,
     "wall_seconds",
+    "platform",
 }, "a RunResult field has no merge rule in merge_parts"

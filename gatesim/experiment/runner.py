@@ -225,8 +225,11 @@ class ExperimentResult:
         }
 
     def conservation(self) -> dict[str, int]:
+        """Summed over replications; ``reneged``/``balked`` when some truck did, and with a
+        platform ``diverted`` and ``deferred_owed``."""
         keys = ["arrived", "cleared", "lost", "in_system"]
         keys += [k for k in IMPATIENT_EXITS if any(k in o.conservation for o in self.outcomes)]
+        keys += [k for k in ("diverted", "deferred_owed") if k in self.outcomes[0].conservation]
         return {k: int(sum(o.conservation.get(k, 0) for o in self.outcomes)) for k in keys}
 
     def hourly_summary(self) -> pd.DataFrame:

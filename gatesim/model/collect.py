@@ -68,11 +68,13 @@ def truck_row(truck: Truck, when: float, outcome: str) -> tuple[Any, ...]:
 
 def collect(run: Replication) -> RunResult:
     """The result of a finished replication (the trucks still in the system are recorded as
-    ``in_system``)."""
+    ``in_system``, those a platform deferred and that are still at origin as ``deferred``)."""
     s, now, observed = run.scenario, run.env.now, run.observers
     if run.truck_rows is not None:
+        owed = run.platforms.owed() if run.platforms is not None else set()
         for truck in run.live.values():
-            run.truck_rows.append(truck_row(truck, float("nan"), "in_system"))
+            outcome = "deferred" if truck.id in owed else "in_system"  # waiting at origin
+            run.truck_rows.append(truck_row(truck, float("nan"), outcome))
     samples = in_canonical_order(
         {
             "time_in_system_min": np.frombuffer(run.tis, dtype=np.float64).copy(),
@@ -118,6 +120,7 @@ def collect(run: Replication) -> RunResult:
         time_in_system_stream=samples["time_in_system_stream"],
         time_in_system_created_min=samples["time_in_system_created_min"],
         waiting_for_opening_min=samples["waiting_for_opening_min"],
+        platform=run.platforms.result(now) if run.platforms is not None else None,
     )
 
 

@@ -2,7 +2,9 @@
 station bug, never a result).
 
 * Loaded trucks: arrived = cleared + lost + reneged + balked + in the system, and no count
-  below zero.
+  below zero; with a platform (``platform:``) + diverted + owed (deferred, waiting at origin),
+  and the trucks held in the platform's yards are in the system
+  (:meth:`gatesim.model.platform.Platforms.conservation_error` checks its own ledger).
 * Empty returns keep their own ledger
   (:meth:`gatesim.model.returns.ReturnTrips.conservation_error`).
 * Every truck in the system (loaded, or empty and not parked) is at a station or on a road:
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from gatesim.model.platform import DIVERTED, OWED
 
 if TYPE_CHECKING:
     from gatesim.model.engine import Replication
@@ -34,19 +38,30 @@ def check_conservation(run: Replication, road_ends: set[int]) -> None:
     in_system = sum(run.in_system)
     impatient = sum(run.reneged) + sum(run.balked)  # left a queue (gatesim.stations.impatience)
     accounted = sum(run.cleared) + sum(run.lost) + impatient + in_system
-    if total != accounted or min(run.in_system, default=0) < 0:
-        raise ConservationError(
-            f"arrived {total} != cleared + lost + reneged + balked + in system {accounted}"
+    terms = "cleared + lost + reneged + balked + in system"
+    held = 0
+    if run.platforms is not None:  # trucks that left for origin or another gate, and the held
+        platform_error = run.platforms.conservation_error()
+        if platform_error is not None:
+            raise ConservationError(platform_error)
+        accounted += int(
+            run.platforms.counts[:, DIVERTED].sum() + run.platforms.counts[:, OWED].sum()
         )
+        terms += " + diverted + owed"
+        held = run.platforms.held()
+    if total != accounted or min(run.in_system, default=0) < 0:
+        raise ConservationError(f"arrived {total} != {terms} {accounted}")
     empties = run.returns.conservation_error()
     if empties is not None or min(run.on_vn, default=0) < 0:
         raise ConservationError(empties or "negative count of trucks on the VN side")
     present = _on_road(run.env._heap, road_ends) + sum(st.inside() for st in run.stations.values())
+    present += held
     moving = in_system + run.returns.moving()  # loaded trucks and empties not parked
     if present != moving:
         raise ConservationError(
             f"{moving} trucks (loaded and empty) in the system but {present} found at "
-            "stations or on roads (a station kept or dropped a truck without handing it on)"
+            "stations, on roads or held in a platform (a station kept or dropped a truck "
+            "without handing it on)"
         )
     leaks = {n: st.conservation_gap() for n, st in run.stations.items() if st.conservation_gap()}
     if leaks:

@@ -33,6 +33,7 @@ from gatesim.model.conservation import ConservationError, check_conservation
 from gatesim.model.network import Network, build_network
 from gatesim.model.observers import MINUTES_PER_DAY, Observers
 from gatesim.model.parts import Part
+from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
 from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes
 from gatesim.scenario.schema import Scenario
@@ -72,11 +73,17 @@ class Replication:
         self._starts = [routes.start.get(a.route) for a in scenario.arrivals.values()]
         own = set(scenario.arrivals) if part is None else set(part.streams)
         self.arrivals = ArrivalChain(scenario, self.env, self.streams, self._rng, own)
-        self.arrivals.start(self._enter, self.forward)
+        self.platforms = self._build_platforms() if scenario.platform else None
+        first_move: Callable[[Truck], None] = self.forward
+        if self.platforms is not None:  # their streams' trucks go to the platform first
+            first_move = self.platforms.first_move(self.forward)
+        self.arrivals.start(self._enter, first_move)
         self.observers = Observers(
             scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns
         )
         self.observers.start()
+        if self.platforms is not None:
+            self.platforms.start()
 
     # ------------------------------------------------------------------ build
     def _rng(self, name: str) -> np.random.Generator:
@@ -141,6 +148,15 @@ class Replication:
                 )
             )
             self.stations[name] = station
+
+    def _build_platforms(self) -> Platforms:
+        """The platforms (``platform:``) of this replication's part: arriving trucks of their
+        streams go to them first (gatesim.model.platform)."""
+        record = self._record_truck if self.truck_rows is not None else None
+        ledger = (self.in_system, self.on_vn, self.forward, record)
+        return Platforms(
+            self.scenario, self.streams, self.stations, self.network, self.env, self._rng, ledger
+        )
 
     # ------------------------------------------------------------------ truck movement
     def _enter(self, truck: Truck) -> None:

@@ -8,30 +8,9 @@ stations and first stations from here; the saturation warnings map a station to 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
+from gatesim.scenario.schema import BranchStep, OverflowStep, Scenario, Step, stations_in
 
 __all__ = ["entry_stations", "group_key", "stations_by_group", "stations_in"]
-
-
-def stations_in(steps: list[Step]) -> Iterator[str]:
-    """Every station a list of route steps may visit or look at, in any branch."""
-    for step in steps:
-        if isinstance(step, str):
-            yield step
-        elif isinstance(step, BranchStep):
-            for sub in step.cases.values():
-                yield from stations_in(sub)
-            if step.default is not None:
-                yield from stations_in(step.default)
-        elif isinstance(step, ChooseStep):
-            for option in step.choose:
-                yield from stations_in(option.steps)
-        elif isinstance(step, OverflowStep):
-            yield step.if_queue_above.station
-            yield from stations_in(step.then)
-            yield from stations_in(step.else_)
 
 
 def group_key(lane: str, direction: str) -> str:

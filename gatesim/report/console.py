@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gatesim.report.platform import platform_keys
 from gatesim.report.saturation import (
     GROWS_NOTE,
     grows_with_run_length,
@@ -66,6 +67,9 @@ def print_summary(
     console.print(_flow_table(kpis, suffixes))
     console.print(_time_table(kpis, suffixes, saturated))
     console.print(_station_table(summary["stations"]))
+    platform = platform_keys(kpis)
+    if platform:
+        console.print(_platform_table(kpis, platform))
     if summary.get("extra_kpis"):
         console.print(extra_kpi_table(summary))
     impatient = impatience_table(kpis, suffixes)
@@ -73,9 +77,14 @@ def print_summary(
         console.print(impatient)
     c = summary["conservation"]
     left = "".join(f" + {key} {c[key]}" for key in ("reneged", "balked") if c.get(key))
+    responded = "".join(
+        f" + {label} {c[key]}"
+        for key, label in (("diverted", "diverted"), ("deferred_owed", "owed at origin"))
+        if key in c
+    )
     console.print(
         f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
-        f"{left} + in system {c['in_system']}"
+        f"{left} + in system {c['in_system']}{responded}"
     )
     # Text, not markup: a message holds brackets; soft wrap keeps one warning on one line.
     for message in warning_messages(summary):
@@ -193,6 +202,17 @@ def _time_table(kpis: dict[str, Any], suffixes: list[str], saturated: list[str])
             _time_in_system(kpis, f"time_in_system_p95_h.{suffix}", saturated),
             format_ci(kpis.get(f"backlog_at_report_mean.{suffix}")),
         )
+    return table
+
+
+def _platform_table(kpis: dict[str, Any], keys: list[str]) -> Table:
+    """The digital platform's KPIs: deferral, diversion, registration, staging yards."""
+    title = "Digital platform: deferral, diversion, registration, yards (mean [95% CI])"
+    table = Table(title=title)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key in keys:
+        table.add_row(key, format_ci(kpis.get(key), 2 if "_h" in key or "musd" in key else 1))
     return table
 
 

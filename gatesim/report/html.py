@@ -36,6 +36,7 @@ from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
 from gatesim.report.network_plot import network_figure
+from gatesim.report.platform import platform_keys
 from gatesim.report.saturation import (
     GROWS_NOTE,
     grows_with_run_length,
@@ -483,6 +484,14 @@ def _extra_kpi_keys(results: Results) -> list[str]:
     return list(keys)
 
 
+def _platform_keys(results: Results) -> list[str]:
+    """The platform's KPI keys of every scenario shown (first-seen order)."""
+    keys: dict[str, None] = {}
+    for member in results.members:
+        keys.update(dict.fromkeys(platform_keys(member.kpis)))
+    return list(keys)
+
+
 def _kpi_section(results: Results) -> str:
     header = ["KPI (mean [95 % CI] over replications)"] + [_esc(x) for x in results.labels]
     parts = [
@@ -503,6 +512,10 @@ def _kpi_section(results: Results) -> str:
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))
+    platform = _kpi_rows(results, _platform_keys(results))
+    if platform:
+        title = "Digital platform: deferral, diversion, registration, staging yards"
+        parts.append(_table(header, platform, "kpi", title))
     if any(m.saturated for m in results.members):
         parts.append(GROWS_FOOTNOTE)
     return _section("kpis", "Key performance indicators", "\n".join(parts))

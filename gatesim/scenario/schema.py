@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -569,6 +570,9 @@ class Scenario(Frozen):
     uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
     #: Registered KPIs computed besides the built-ins, by name (gatesim.stats.registry).
     kpis: list[Name] = Field(default_factory=list, max_length=200)
+    #: The digital border-gate platform: staging yards, dispatch, deferral and diversion, by
+    #: platform name (gatesim.scenario.platform); none by default.
+    platform: dict[Name, PlatformSpec] = Field(default_factory=dict, max_length=100)
 
     @field_validator("kpis")
     @classmethod
@@ -601,6 +605,10 @@ class Scenario(Frozen):
         _check_volume(self)
         for name, route in self.routes.items():
             _check_route_refs(self, name, route)
+        if self.platform:
+            from gatesim.scenario.platform import check_platform_refs
+
+            check_platform_refs(self)
         return self
 
     @property
@@ -786,6 +794,25 @@ def _check_steps(s: Scenario, steps: list[Step], where: str) -> None:
                 _check_steps(s, option.steps, f"{here}.choose.{j}.steps")
 
 
+def stations_in(steps: list[Step]) -> Iterator[str]:
+    """Every station a list of route steps may visit or look at, in any branch."""
+    for step in steps:
+        if isinstance(step, str):
+            yield step
+        elif isinstance(step, BranchStep):
+            for sub in step.cases.values():
+                yield from stations_in(sub)
+            if step.default is not None:
+                yield from stations_in(step.default)
+        elif isinstance(step, ChooseStep):
+            for option in step.choose:
+                yield from stations_in(option.steps)
+        elif isinstance(step, OverflowStep):
+            yield step.if_queue_above.station
+            yield from stations_in(step.then)
+            yield from stations_in(step.else_)
+
+
 def _suggest(word: str, choices: Any) -> str:
     """A ' (did you mean 'x'?)' hint for misspelt names, or ''."""
     import difflib
@@ -794,8 +821,12 @@ def _suggest(word: str, choices: Any) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+# The platform's models build on the ones above; the Scenario refers to them.
+from gatesim.scenario.platform import PlatformSpec  # noqa: E402
+
 BranchStep.model_rebuild()
 ChoiceOption.model_rebuild()
 ChooseStep.model_rebuild()
 OverflowStep.model_rebuild()
 RouteSpec.model_rebuild()
+Scenario.model_rebuild()

@@ -140,7 +140,9 @@ class Station:
       queue changed), :meth:`begin_service` / :meth:`end_service` (a server takes / finishes
       the truck), :meth:`depart` (hand it on along its route), :meth:`record_visit` (the
       per-visit record), :meth:`set_busy` and :meth:`book_overtime` (its busy level), and
-      :meth:`serve_waiting` (let the base start waiting trucks). It may call
+      :meth:`serve_waiting` (let the base start waiting trucks). Whoever watches its queue
+      (:meth:`watch_queue`, the platform's dispatch) hears of every change made through
+      ``queue_changed`` or the base's loop. It may call
       ``super().arrive(truck)`` to use the base's loop for a truck.
     * A station made of sub-stations (e.g. a manual booth behind an automatic gate) binds each
       with :meth:`add_internal` and passes trucks with :meth:`hand_to`; :meth:`inside`,
@@ -543,6 +545,22 @@ class Station:
         """Add the visit's row to the per-visit records, when they are kept."""
         if self._visits is not None:
             self._visits.append((truck.id, self.name, truck.visit_t, start, end))
+
+    def watch_queue(self, listener: Callable[[float, int], None]) -> None:
+        """Call ``listener(now, waiting)`` after every change of the number of waiting trucks,
+        after the type's own ``on_queue_change`` (the model's dispatch watches its gate-side
+        station so). Bound before time 0; a station nobody watches pays nothing. The listener
+        runs inside the station's loop: it must not hand trucks to the station directly
+        (schedule that instead)."""
+        own = self.on_queue_change if self._watches_queue else None
+
+        def changed(now: float, waiting: int) -> None:
+            if own is not None:
+                own(now, waiting)
+            listener(now, waiting)
+
+        self.on_queue_change = changed  # type: ignore[method-assign]
+        self._watches_queue = True
 
     def serve_waiting(self, now: float) -> None:
         """Start waiting trucks now if servers are free and the station may start them (call

@@ -18,6 +18,18 @@ from gatesim.stations.registry import register_station
 from gatesim.stations.statistics import Metric
 
 
+def fill_areas(capacities: list[int], waiting: int) -> list[int]:
+    """How many of ``waiting`` trucks stand in each area, filling areas in order; the last
+    entry is the rest, on the approach road (spill-back)."""
+    occupancy, left = [], waiting
+    for capacity in capacities:
+        here = min(left, capacity)
+        occupancy.append(here)
+        left -= here
+    occupancy.append(left)
+    return occupancy
+
+
 class YardArea(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     name: str = Field(min_length=1)
@@ -67,11 +79,9 @@ class StagingYard(Station):
     def area_occupancy(self, waiting: int) -> dict[str, int]:
         """How many of ``waiting`` trucks stand in each area, filling areas in order."""
         params: YardParams = self.params  # type: ignore[assignment]
-        occupancy, left = {}, waiting
-        for area in params.areas:
-            occupancy[area.name] = min(left, area.capacity)
-            left -= occupancy[area.name]
-        occupancy["approach_road"] = left
+        counts = fill_areas([area.capacity for area in params.areas], waiting)
+        occupancy = {area.name: count for area, count in zip(params.areas, counts, strict=False)}
+        occupancy["approach_road"] = counts[-1]
         return occupancy
 
     def extra_metrics(self, now: float) -> dict[str, float]:

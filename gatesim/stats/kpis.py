@@ -23,6 +23,7 @@ from gatesim.stations.statistics import (
 )
 from gatesim.stats.groups import stream_groups
 from gatesim.stats.impatience import impatience_kpis
+from gatesim.stats.platform_kpis import platform_kpis
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
@@ -262,6 +263,14 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         "reneged_per_day, balked_per_day, value_{reneged,balked}_musd_per_day, "
         "wait_{served,reneged}_mean_min (stations with patience or balk_at only; "
         "gatesim.stats.impatience)",
+    ),
+    (
+        "platform",
+        platform_kpis,
+        "trucks/day; h; trucks; million USD/day; km",
+        "deferred_per_day, deferral_added_delay_mean_h, diverted_per_day(.to.<gate>), "
+        "value_diverted_musd_per_day, registered/unregistered 20:00 backlog, staging-yard "
+        "occupancy by hour (scenarios with platform:; gatesim.stats.platform_kpis)",
     ),
 )
 
