@@ -53,6 +53,7 @@ BUILT_INS = [
     "costs",
     "trade_value",
     "seasons",
+    "slots",
 ]
 
 

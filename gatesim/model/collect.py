@@ -17,11 +17,20 @@ import numpy.typing as npt
 
 from gatesim.core.results import RunResult
 from gatesim.core.trucks import Truck
+from gatesim.model.slots import SlotBookings
 
 if TYPE_CHECKING:
     from gatesim.model.engine import Replication
 
-__all__ = ["SAMPLES", "by_truck_id", "collect", "in_canonical_order", "truck_row"]
+__all__ = [
+    "SAMPLES",
+    "by_truck_id",
+    "collect",
+    "in_canonical_order",
+    "slot_fields",
+    "sorted_delays",
+    "truck_row",
+]
 
 #: The per-truck time-in-system sample fields of RunResult, sorted by the first column first.
 SAMPLES = (
@@ -114,7 +123,28 @@ def collect(run: Replication) -> RunResult:
         time_in_system_stream=samples["time_in_system_stream"],
         time_in_system_created_min=samples["time_in_system_created_min"],
         waiting_for_opening_min=samples["waiting_for_opening_min"],
+        arrived_by_hour_stream=run.arrivals.arrived_by_hour,
+        **slot_fields(run.arrivals.own_slot_bookings()),
     )
+
+
+def slot_fields(bookings: SlotBookings | None) -> dict[str, npt.NDArray[Any]]:
+    """The RunResult fields of the booked-slot ledger; the delays sorted by (minutes,
+    stream), so parts merged in any order give the same bits. Empty without slots."""
+    if bookings is None:
+        return {}
+    return {
+        "slot_counts_by_stream": bookings.counts.copy(),
+        **sorted_delays(bookings.delay_min, bookings.delay_stream),
+    }
+
+
+def sorted_delays(
+    delay_min: npt.NDArray[np.float64], stream: npt.NDArray[np.int64]
+) -> dict[str, npt.NDArray[Any]]:
+    """Booking delays and their streams, sorted by (minutes, stream)."""
+    order = np.lexsort([stream, delay_min])
+    return {"slot_delay_min": delay_min[order], "slot_delay_stream": stream[order]}
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:

@@ -15,6 +15,7 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
+from gatesim.report.slots import slot_table
 
 HEADLINE_LABELS = {
     "throughput_per_day": "Trucks cleared per day",
@@ -66,6 +67,9 @@ def print_summary(
     console.print(_flow_table(kpis, suffixes))
     console.print(_time_table(kpis, suffixes, saturated))
     console.print(_station_table(summary["stations"]))
+    slots = slot_table(kpis, format_ci, format_percent)
+    if slots is not None:
+        console.print(slots)
     if summary.get("extra_kpis"):
         console.print(extra_kpi_table(summary))
     c = summary["conservation"]

@@ -42,6 +42,7 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
+from gatesim.report.slots import slot_keys
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
@@ -474,6 +475,9 @@ def _kpi_section(results: Results) -> str:
     extra = _kpi_rows(results, _extra_kpi_keys(results))
     if extra:
         parts.append(_table(header, extra, "kpi", "Extra KPIs the scenario lists (kpis:)"))
+    booked = _kpi_rows(results, slot_keys(k for m in results.members for k in m.kpis))
+    if booked:
+        parts.append(_table(header, booked, "kpi", "Booked arrival slots, by lane and direction"))
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))
