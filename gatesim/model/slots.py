@@ -158,9 +158,7 @@ def _comply(
     return category.astype(np.int64), arrival
 
 
-def _kept(
-    arrivals: StreamArrivals, position: IntArray, times: FloatArray
-) -> StreamArrivals:
+def _kept(arrivals: StreamArrivals, position: IntArray, times: FloatArray) -> StreamArrivals:
     """The trucks at ``position`` of a stream, at their new times, in time order (ties in the
     stream's own order)."""
     order = np.lexsort([position, times])
@@ -169,9 +167,7 @@ def _kept(
         times=times[order],
         channels=arrivals.channels[chosen],
         channel_names=arrivals.channel_names,
-        attributes={
-            a: (names, index[chosen]) for a, (names, index) in arrivals.attributes.items()
-        },
+        attributes={a: (names, index[chosen]) for a, (names, index) in arrivals.attributes.items()},
     )
 
 

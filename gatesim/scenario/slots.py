@@ -30,7 +30,6 @@ MINUTES_PER_DAY = 1440
 _TOLERANCE = 1e-9
 
 
-
 def _not_bool(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("must be a number, not true/false")
@@ -61,7 +60,7 @@ class ComplianceSpec(_Frozen):
     def _sums_to_one(self) -> ComplianceSpec:
         total = math.fsum(self.shares())
         if abs(total - 1.0) > _TOLERANCE:
-            raise ValueError(f"early + on_time + late + no_show must sum to 1, got {total:.12g}")
+            raise ValueError(f"early + on_time + late + no_show must sum to 1, not {total:.12g}")
         return self
 
     def shares(self) -> list[float]:
@@ -94,16 +93,16 @@ class SlotPlanSpec(_Frozen):
     @classmethod
     def _whole_slots_a_day(cls, slot_min: float) -> float:
         if slot_min <= 0:
-            raise ValueError(f"slot length must be above 0 minutes, got {slot_min:g}")
+            raise ValueError("slot length must be above 0 minutes")
         if slot_min > MINUTES_PER_DAY or abs(MINUTES_PER_DAY / slot_min % 1) > _TOLERANCE:
-            raise ValueError(f"a day must hold a whole number of slots, got {slot_min:g} min")
+            raise ValueError("a day (1440 min) must hold a whole number of slots")
         return slot_min
 
     @field_validator("per_slot")
     @classmethod
     def _some_capacity(cls, per_slot: int | list[int]) -> int | list[int]:
         if not any(per_slot) if isinstance(per_slot, list) else per_slot == 0:
-            raise ValueError(f"a slot plan needs some capacity, got {per_slot}")
+            raise ValueError("a slot plan needs some capacity: every slot takes 0 trucks")
         return per_slot
 
     def by_hour(self) -> list[int]:
@@ -140,8 +139,10 @@ def check_slot_refs(s: Scenario) -> None:
                 f"'{plan.direction}'"
             )
         if flow in seen:
-            raise ValueError(f"slots.{name}: lane {plan.lane} {plan.direction} is already "
-                             f"booked by slots.{seen[flow]}")
+            raise ValueError(
+                f"slots.{name}: lane {plan.lane} {plan.direction} is already "
+                f"booked by slots.{seen[flow]}"
+            )
         seen[flow] = name
         if plan.calendar is not None and plan.calendar not in s.calendars:
             raise ValueError(f"slots.{name}.calendar: unknown calendar '{plan.calendar}'")

@@ -25,8 +25,17 @@ __all__ = ["peak_hour_arrivals", "slot_kpis"]
 _COLUMN = {
     name: i
     for i, name in enumerate(
-        ("demand", "no_show_all", "pending", "booked", "early", "on_time", "late", "no_show",
-         "rolled")
+        (
+            "demand",
+            "no_show_all",
+            "pending",
+            "booked",
+            "early",
+            "on_time",
+            "late",
+            "no_show",
+            "rolled",
+        )
     )
 }
 _PER_DAY = ("booked", "early", "on_time", "late", "no_show", "rolled")
