@@ -274,3 +274,10 @@ def test_bad_slot_plan_is_one_line_exit_2(name: str, tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {"s.yaml": GOOD + PLAN.replace(old, new)}
     c = Case(files, ["run", "{d}/s.yaml", "--out", "{d}/out", "-q"], "s.yaml", [field, value])
     check_one_line_error(folder, c, run_in_process(_materialise(folder, c)))
+
+
+def test_capacity_is_measured_without_the_plan() -> None:
+    from gatesim.experiment.capacity import capacity_scenario
+
+    s = _slotted([10.0], {"per_slot": 1})
+    assert s.slots and capacity_scenario(s).slots == {}

@@ -115,11 +115,12 @@ class FlowCapacity:
 
 def capacity_scenario(scenario: Scenario) -> Scenario:
     """The scenario as measured: KPIs only (bounded memory), a warm-up of at least one day
-    (the saturated entry starts empty and needs the downstream stations filled)."""
+    (the saturated entry starts empty and needs the downstream stations filled), and no
+    booked slots (the gate's capacity is measured, not the booking plan's: a plan would hold
+    the surplus at origin, where neither method sees it)."""
     warmup = max(scenario.warmup_days, 1.0)
-    return scenario.model_copy(
-        update={"records": scenario.records.model_copy(update=NO_RECORDS), "warmup_days": warmup}
-    )
+    records = scenario.records.model_copy(update=NO_RECORDS)
+    return scenario.model_copy(update={"records": records, "warmup_days": warmup, "slots": {}})
 
 
 # --------------------------------------------------------------------------- offered demand

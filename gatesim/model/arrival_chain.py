@@ -1,6 +1,7 @@
 """The arrival chain: every stream's trucks, generated before time 0 and merged in time order.
 
 Each stream is generated from its own named random streams (:mod:`gatesim.model.arrivals`,
+booked into arrival slots when the scenario has ``slots:``, :mod:`gatesim.model.slots`, and
 with its initial backlog, :mod:`gatesim.model.backlog`); the merged chain schedules one arrival
 at a time, so the heap holds one pending arrival whatever the horizon. A truck's id is its
 place in the merged chain.
@@ -39,6 +40,8 @@ class ArrivalChain:
     are those of the whole scenario.
     """
 
+    slots: SlotBookings | None
+
     def __init__(
         self,
         scenario: Scenario,
@@ -49,17 +52,7 @@ class ArrivalChain:
     ) -> None:
         s = scenario
         self._rng, self._env = rng, env
-        wished = [
-            arrival_streams.generate(s, spec, rng(f"arrivals/{name}"), self._named(name))
-            for name, spec in s.arrivals.items()
-        ]
-        specs = list(s.arrivals.values())
-        demand = [len(g.times) + a.initial_backlog for g, a in zip(wished, specs, strict=True)]
-        booked, self.slots = book_slots(s, wished, rng) if s.slots else (wished, None)
-        generated = [
-            with_backlog(g, spec, self._named(f"{name}/backlog"))
-            for g, (name, spec) in zip(booked, s.arrivals.items(), strict=True)
-        ]
+        generated, demand = self._generate(s)
         times = [g.times for g in generated]
         all_times = np.concatenate(times) if times else np.zeros(0)
         stream_ix = np.concatenate(
@@ -110,6 +103,25 @@ class ArrivalChain:
             self.slots.delay_min[keep],
             self.slots.delay_stream[keep],
         )
+
+    def _generate(self, s: Scenario) -> tuple[list[arrival_streams.StreamArrivals], list[int]]:
+        """Every stream's arrivals: generated (the wished times), booked into slots when the
+        scenario has plans (``self.slots`` keeps the ledger), then with the initial backlog in
+        front; and the trucks each stream owes (generated and backlog)."""
+        wished = [
+            arrival_streams.generate(s, spec, self._rng(f"arrivals/{name}"), self._named(name))
+            for name, spec in s.arrivals.items()
+        ]
+        specs = list(s.arrivals.values())
+        demand = [len(g.times) + a.initial_backlog for g, a in zip(wished, specs, strict=True)]
+        booked, self.slots = wished, None
+        if s.slots:
+            booked, self.slots = book_slots(s, wished, self._rng)
+        generated = [
+            with_backlog(g, spec, self._named(f"{name}/backlog"))
+            for g, (name, spec) in zip(booked, s.arrivals.items(), strict=True)
+        ]
+        return generated, demand
 
     def _named(self, prefix: str) -> Callable[[str], np.random.Generator]:
         return lambda part: self._rng(f"arrivals/{prefix}/{part}")

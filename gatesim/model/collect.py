@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAMPLES",
+    "add_slot_fields",
     "by_truck_id",
     "collect",
     "in_canonical_order",
-    "slot_fields",
     "sorted_delays",
     "truck_row",
 ]
@@ -90,7 +90,7 @@ def collect(run: Replication) -> RunResult:
             "waiting_for_opening_min": np.frombuffer(run.tis_closed, dtype=np.float64).copy(),
         }
     )
-    return RunResult(
+    result = RunResult(
         scenario=s.name,
         replication=run.replication,
         seed=run.seed,
@@ -124,19 +124,20 @@ def collect(run: Replication) -> RunResult:
         time_in_system_created_min=samples["time_in_system_created_min"],
         waiting_for_opening_min=samples["waiting_for_opening_min"],
         arrived_by_hour_stream=run.arrivals.arrived_by_hour,
-        **slot_fields(run.arrivals.own_slot_bookings()),
     )
+    bookings = run.arrivals.own_slot_bookings()
+    if bookings is not None:
+        add_slot_fields(result, bookings)
+    return result
 
 
-def slot_fields(bookings: SlotBookings | None) -> dict[str, npt.NDArray[Any]]:
-    """The RunResult fields of the booked-slot ledger; the delays sorted by (minutes,
-    stream), so parts merged in any order give the same bits. Empty without slots."""
-    if bookings is None:
-        return {}
-    return {
-        "slot_counts_by_stream": bookings.counts.copy(),
-        **sorted_delays(bookings.delay_min, bookings.delay_stream),
-    }
+def add_slot_fields(result: RunResult, bookings: SlotBookings) -> None:
+    """Put the booked-slot ledger into ``result``; the delays sorted by (minutes, stream), so
+    parts merged in any order give the same bits."""
+    result.slot_counts_by_stream = bookings.counts.copy()
+    delays = sorted_delays(bookings.delay_min, bookings.delay_stream)
+    result.slot_delay_min = delays["slot_delay_min"]
+    result.slot_delay_stream = delays["slot_delay_stream"]
 
 
 def sorted_delays(
