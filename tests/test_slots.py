@@ -17,6 +17,8 @@ from gatesim.core.randomness import stream
 from gatesim.model.arrivals import StreamArrivals
 from gatesim.model.engine import simulate
 from gatesim.model.slots import SLOT_COUNTS, book_slots, earliest_with_room
+from gatesim.report.slots import slot_keys, slot_table
+from gatesim.scenario.slots import slot_capacity
 from gatesim.stats.kpis import replication_kpis
 
 ON_TIME_AT_5 = {"compliance": {"on_time": 1.0}, "on_time_min": det(5)}
@@ -183,8 +185,11 @@ def test_booked_arrivals_keep_their_slots_and_conservation(
     (kept,), bookings = book_slots(s, [arrivals], lambda name: stream(seed, 0, name))
     who = kept.attributes["id"][1]
     assert len(set(who.tolist())) == len(who)  # every truck arrives at most once
-    earliest = np.floor(wished[who] / 60.0) * 60.0 - early_high  # its wished slot, minus early
-    assert (kept.times >= earliest - 1e-9).all() and (kept.times < 2 * 1440).all()
+    slot = earliest_with_room((wished // 60).astype(np.int64), slot_capacity(s, s.slots["p"]))
+    start = slot[who] * 60.0  # each kept truck's booked slot (one stream: booking order)
+    assert (slot[who] >= 0).all() and (start >= np.floor(wished[who] / 60) * 60).all()
+    assert (kept.times >= start - early_high - 1e-9).all()  # never before slot - max early
+    assert (kept.times <= start + 60 + late_high + 1e-9).all() and (kept.times < 2880).all()
     assert (np.diff(kept.times) >= 0).all()
     counts = dict(zip(SLOT_COUNTS, bookings.counts[0].tolist(), strict=True))
     assert len(who) + counts["no_show_all"] + counts["pending"] == counts["demand"] == len(times)
@@ -281,3 +286,23 @@ def test_capacity_is_measured_without_the_plan() -> None:
 
     s = _slotted([10.0], {"per_slot": 1})
     assert s.slots and capacity_scenario(s).slots == {}
+
+
+def test_report_shows_slots_only_when_present() -> None:
+    from gatesim.report.console import format_ci, format_percent
+
+    stat = {"mean": 0.5, "ci95": [0.4, 0.6]}
+    kpis = {
+        "throughput_per_day": stat,
+        "slot_utilization": stat,
+        "slot_utilization.L.export": stat,
+        "slot_booked_per_day.L.export": stat,
+    }
+    assert slot_keys(kpis) == [
+        "slot_utilization",
+        "slot_utilization.L.export",
+        "slot_booked_per_day.L.export",
+    ]
+    table = slot_table(kpis, format_ci, format_percent)
+    assert table is not None and table.row_count == 2
+    assert slot_table({"throughput_per_day": stat}, format_ci, format_percent) is None
