@@ -97,6 +97,13 @@ STATUS = (
         "yard and wait up to 36 h [s 56] for an import load; the 35 % taking part is assumed",
     ),
     (
+        "s7_booked_slots",
+        "hypothetical",
+        "S4 with booked one-hour arrival slots for exports on both lanes (the platform takes "
+        "declarations and issues dispatch orders [s 53]; no booking of arrival times is "
+        "reported); plan sizes and compliance assumed; compared with S4 at the end of the page",
+    ),
+    (
         "year_2025, plan_2027, plan_2030",
         "planning",
         "today's operation over 2025; S4 in the spring peaks of 2027 and 2030, growth assumed "
@@ -104,6 +111,22 @@ STATUS = (
         "on 29 May 2025 [s 90, 99]",
     ),
 )
+
+
+#: Blocks other scripts write into the page (``<!-- NAME:begin -->`` to ``<!-- NAME:end -->``),
+#: kept as they are when the page is regenerated: NAME -> the script that writes it.
+KEPT_BLOCKS = {"s7-comparison": "scripts/slots_comparison.py"}
+
+
+def kept_blocks(old_page: str) -> str:
+    """The KEPT_BLOCKS of the page being replaced, each after a blank line."""
+    kept = ""
+    for name in KEPT_BLOCKS:
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        start, stop = old_page.find(begin), old_page.find(end)
+        if 0 <= start < stop:
+            kept += "\n" + old_page[start : stop + len(end)] + "\n"
+    return kept
 
 
 def status_rows() -> list[str]:
@@ -303,7 +326,9 @@ def main() -> int:
     y2027 = json.loads((work / "y2027" / "comparison.json").read_text())
     folders = {e["scenario"]: work / "y2027" / e["scenario"] for e in y2027}
     page = render(today, y2027, folders, work / "fleet", args, time.perf_counter() - started)
-    (ROOT / "docs" / "scenarios.md").write_text(page, encoding="utf-8")
+    target = ROOT / "docs" / "scenarios.md"
+    page += kept_blocks(target.read_text(encoding="utf-8") if target.exists() else "")
+    target.write_text(page, encoding="utf-8")
     print(f"wrote docs/scenarios.md ({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -55,6 +55,7 @@ BUILT_INS = [
     "seasons",
     "impatience",
     "platform",
+    "slots",
 ]
 
 

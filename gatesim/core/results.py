@@ -27,6 +27,10 @@ VISIT_COLUMNS = ("truck", "station", "arrive_min", "start_min", "end_min")
 IMPATIENT_EXITS = ("reneged", "balked")
 
 
+def _no_ints(dimensions: int) -> IntArray:
+    return np.zeros((0,) * dimensions, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class StreamInfo:
     name: str
@@ -129,6 +133,15 @@ class RunResult:
     meta: dict[str, Any] = field(default_factory=dict)
     #: the platforms' counts; None when the scenario declares no ``platform:``
     platform: PlatformResult | None = None
+    #: arrivals by clock hour of the horizon and stream, shape (days × 24, streams)
+    arrived_by_hour_stream: IntArray = field(default_factory=lambda: _no_ints(2))
+    #: booked arrival slots by stream (columns: gatesim.model.slots.SLOT_COUNTS); shape (0, 0)
+    #: without slot plans
+    slot_counts_by_stream: IntArray = field(default_factory=lambda: _no_ints(2))
+    #: minutes from the wished arrival time to the booked slot's start, of the trucks wished
+    #: after the warm-up and booked before the horizon, sorted by (minutes, stream)
+    slot_delay_min: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    slot_delay_stream: IntArray = field(default_factory=lambda: _no_ints(1))
 
     @property
     def measured_days(self) -> float:

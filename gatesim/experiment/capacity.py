@@ -116,14 +116,17 @@ class FlowCapacity:
 def capacity_scenario(scenario: Scenario) -> Scenario:
     """The scenario as measured: KPIs only (bounded memory), a warm-up of at least one day
     (the saturated entry starts empty and needs the downstream stations filled), and no
-    digital platform (``platform:``): trucks that defer or divert when the wait grows would
-    hide the very growth both methods look for, so the gate's own stations are measured."""
+    digital platform (``platform:``) or booked slots (``slots:``): trucks that defer or divert
+    when the wait grows would hide the very growth both methods look for, and a booking plan
+    would hold the surplus at origin where neither method sees it, so the gate's own stations
+    are measured."""
     warmup = max(scenario.warmup_days, 1.0)
     return scenario.model_copy(
         update={
             "records": scenario.records.model_copy(update=NO_RECORDS),
             "warmup_days": warmup,
             "platform": {},
+            "slots": {},
         }
     )
 

@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from gatesim.core.results import PlatformResult, RunResult
-from gatesim.model.collect import SAMPLES, by_truck_id, in_canonical_order
+from gatesim.model.collect import SAMPLES, by_truck_id, in_canonical_order, sorted_delays
 from gatesim.model.engine import Replication
 from gatesim.model.flows import expected_visits
 from gatesim.model.parts import Part
@@ -116,6 +116,11 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
     for attr in _RECORDS:  # None when the records were not kept (the same in every part)
         kept = getattr(first, attr) is not None
         merged[attr] = by_truck_id([r for p in results for r in getattr(p, attr)] if kept else None)
+    merged.update(
+        sorted_delays(
+            *(np.concatenate([getattr(p, attr) for p in results]) for attr in _SLOT_DELAYS)
+        )
+    )
     merged["wall_seconds"] = sum(p.wall_seconds for p in results)
     merged["platform"] = _merge_platforms([p.platform for p in results])
     return dataclasses.replace(first, **merged)
@@ -157,9 +162,12 @@ SUMMED_FIELDS = (
     "empty_at_report",
     "empty_tis_sum_min",
     "in_system_by_hour",
+    "arrived_by_hour_stream",
+    "slot_counts_by_stream",
 )
 _BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
 _RECORDS = ("trucks", "visits")
+_SLOT_DELAYS = ("slot_delay_min", "slot_delay_stream")  # concatenated, sorted (sorted_delays)
 _SHARED = (
     "scenario",
     "replication",
@@ -175,6 +183,7 @@ assert {f.name for f in dataclasses.fields(RunResult)} == {
     *SAMPLES,
     *_BY_STATION,
     *_RECORDS,
+    *_SLOT_DELAYS,
     *_SHARED,
     "wall_seconds",
     "platform",

@@ -1,6 +1,7 @@
 """The arrival chain: every stream's trucks, generated before time 0 and merged in time order.
 
 Each stream is generated from its own named random streams (:mod:`gatesim.model.arrivals`,
+booked into arrival slots when the scenario has ``slots:``, :mod:`gatesim.model.slots`, and
 with its initial backlog, :mod:`gatesim.model.backlog`); the merged chain schedules one arrival
 at a time, so the heap holds one pending arrival whatever the horizon. A truck's id is its
 place in the merged chain.
@@ -22,6 +23,7 @@ from gatesim.core.results import StreamInfo
 from gatesim.core.trucks import Truck
 from gatesim.model import arrivals as arrival_streams
 from gatesim.model.backlog import with_backlog
+from gatesim.model.slots import SlotBookings, book_slots
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["ArrivalChain"]
@@ -38,6 +40,8 @@ class ArrivalChain:
     are those of the whole scenario.
     """
 
+    slots: SlotBookings | None
+
     def __init__(
         self,
         scenario: Scenario,
@@ -48,14 +52,7 @@ class ArrivalChain:
     ) -> None:
         s = scenario
         self._rng, self._env = rng, env
-        generated = [
-            with_backlog(
-                arrival_streams.generate(s, spec, rng(f"arrivals/{name}"), self._named(name)),
-                spec,
-                self._named(f"{name}/backlog"),
-            )
-            for name, spec in s.arrivals.items()
-        ]
+        generated, demand = self._generate(s)
         times = [g.times for g in generated]
         all_times = np.concatenate(times) if times else np.zeros(0)
         stream_ix = np.concatenate(
@@ -79,10 +76,52 @@ class ArrivalChain:
             for g, active in zip(generated, self._active, strict=True)
         ]
         self.offered_after_warmup = _offered(times, self._active, s.warmup_min)
+        self.arrived_by_hour = _by_hour(times, self._active, s.days)
+        #: trucks each own stream owes over the run (generated, backlog included)
+        self.demand = [n if active else 0 for n, active in zip(demand, self._active, strict=True)]
         self._streams = streams
         self._origins = [s.routes[a.route].origin for a in s.arrivals.values()]
         self._enter: Callable[[Truck], None] = _unset
         self._forward: Callable[[Truck], None] = _unset
+
+    def unarrived(self) -> list[int]:
+        """Trucks of each own stream that will not arrive in this run: booked slot no-shows
+        and bookings past the horizon (zero without slots)."""
+        if self.slots is None:
+            return [0] * len(self._active)
+        missed = self.slots.unarrived().tolist()
+        return [n if active else 0 for n, active in zip(missed, self._active, strict=True)]
+
+    def own_slot_bookings(self) -> SlotBookings | None:
+        """The booking ledger restricted to the own streams (None without slots)."""
+        if self.slots is None:
+            return None
+        own = np.asarray(self._active, dtype=bool)
+        keep = own[self.slots.delay_stream]
+        return SlotBookings(
+            self.slots.counts * own[:, None],
+            self.slots.delay_min[keep],
+            self.slots.delay_stream[keep],
+        )
+
+    def _generate(self, s: Scenario) -> tuple[list[arrival_streams.StreamArrivals], list[int]]:
+        """Every stream's arrivals: generated (the wished times), booked into slots when the
+        scenario has plans (``self.slots`` keeps the ledger), then with the initial backlog in
+        front; and the trucks each stream owes (generated and backlog)."""
+        wished = [
+            arrival_streams.generate(s, spec, self._rng(f"arrivals/{name}"), self._named(name))
+            for name, spec in s.arrivals.items()
+        ]
+        specs = list(s.arrivals.values())
+        demand = [len(g.times) + a.initial_backlog for g, a in zip(wished, specs, strict=True)]
+        booked, self.slots = wished, None
+        if s.slots:
+            booked, self.slots = book_slots(s, wished, self._rng)
+        generated = [
+            with_backlog(g, spec, self._named(f"{name}/backlog"))
+            for g, (name, spec) in zip(booked, s.arrivals.items(), strict=True)
+        ]
+        return generated, demand
 
     def _named(self, prefix: str) -> Callable[[str], np.random.Generator]:
         return lambda part: self._rng(f"arrivals/{prefix}/{part}")
@@ -142,6 +181,19 @@ def _offered(
         if active[k]:
             offered[k] = int((stream_times >= warmup).sum())
     return offered
+
+
+def _by_hour(
+    times: list[npt.NDArray[np.float64]], active: list[bool], days: int
+) -> npt.NDArray[np.int64]:
+    """Arrivals of each own stream in each clock hour of the horizon, shape (days × 24,
+    streams): the input of the peak-hour KPI."""
+    counts = np.zeros((days * 24, len(times)), dtype=np.int64)
+    for k, stream_times in enumerate(times):
+        if active[k] and len(stream_times):
+            hours = (stream_times // 60.0).astype(np.int64)
+            counts[:, k] = np.bincount(hours, minlength=days * 24)[: days * 24]
+    return counts
 
 
 def _unset(truck: Any) -> None:

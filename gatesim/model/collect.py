@@ -17,11 +17,20 @@ import numpy.typing as npt
 
 from gatesim.core.results import RunResult
 from gatesim.core.trucks import Truck
+from gatesim.model.slots import SlotBookings
 
 if TYPE_CHECKING:
     from gatesim.model.engine import Replication
 
-__all__ = ["SAMPLES", "by_truck_id", "collect", "in_canonical_order", "truck_row"]
+__all__ = [
+    "SAMPLES",
+    "add_slot_fields",
+    "by_truck_id",
+    "collect",
+    "in_canonical_order",
+    "sorted_delays",
+    "truck_row",
+]
 
 #: The per-truck time-in-system sample fields of RunResult, sorted by the first column first.
 SAMPLES = (
@@ -83,7 +92,7 @@ def collect(run: Replication) -> RunResult:
             "waiting_for_opening_min": np.frombuffer(run.tis_closed, dtype=np.float64).copy(),
         }
     )
-    return RunResult(
+    result = RunResult(
         scenario=s.name,
         replication=run.replication,
         seed=run.seed,
@@ -121,7 +130,29 @@ def collect(run: Replication) -> RunResult:
         time_in_system_created_min=samples["time_in_system_created_min"],
         waiting_for_opening_min=samples["waiting_for_opening_min"],
         platform=run.platforms.result(now) if run.platforms is not None else None,
+        arrived_by_hour_stream=run.arrivals.arrived_by_hour,
     )
+    bookings = run.arrivals.own_slot_bookings()
+    if bookings is not None:
+        add_slot_fields(result, bookings)
+    return result
+
+
+def add_slot_fields(result: RunResult, bookings: SlotBookings) -> None:
+    """Put the booked-slot ledger into ``result``; the delays sorted by (minutes, stream), so
+    parts merged in any order give the same bits."""
+    result.slot_counts_by_stream = bookings.counts.copy()
+    delays = sorted_delays(bookings.delay_min, bookings.delay_stream)
+    result.slot_delay_min = delays["slot_delay_min"]
+    result.slot_delay_stream = delays["slot_delay_stream"]
+
+
+def sorted_delays(
+    delay_min: npt.NDArray[np.float64], stream: npt.NDArray[np.int64]
+) -> dict[str, npt.NDArray[Any]]:
+    """Booking delays and their streams, sorted by (minutes, stream)."""
+    order = np.lexsort([stream, delay_min])
+    return {"slot_delay_min": delay_min[order], "slot_delay_stream": stream[order]}
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:

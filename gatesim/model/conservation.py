@@ -5,6 +5,8 @@ station bug, never a result).
   below zero; with a platform (``platform:``) + diverted + owed (deferred, waiting at origin),
   and the trucks held in the platform's yards are in the system
   (:meth:`gatesim.model.platform.Platforms.conservation_error` checks its own ledger).
+* Demand: every truck a stream generates (its backlog included) arrives, or is still owed:
+  a booked slot's no-show, or a booking past the horizon (:mod:`gatesim.model.slots`).
 * Empty returns keep their own ledger
   (:meth:`gatesim.model.returns.ReturnTrips.conservation_error`).
 * Every truck in the system (loaded, or empty and not parked) is at a station or on a road:
@@ -51,6 +53,9 @@ def check_conservation(run: Replication, road_ends: set[int]) -> None:
         held = run.platforms.held()
     if total != accounted or min(run.in_system, default=0) < 0:
         raise ConservationError(f"arrived {total} != {terms} {accounted}")
+    owed = _owed_gap(run.arrivals.demand, run.arrived, run.arrivals.unarrived())
+    if owed is not None:
+        raise ConservationError(owed)
     empties = run.returns.conservation_error()
     if empties is not None or min(run.on_vn, default=0) < 0:
         raise ConservationError(empties or "negative count of trucks on the VN side")
@@ -66,6 +71,15 @@ def check_conservation(run: Replication, road_ends: set[int]) -> None:
     leaks = {n: st.conservation_gap() for n, st in run.stations.items() if st.conservation_gap()}
     if leaks:
         raise ConservationError(f"station conservation broken: {leaks}")
+
+
+def _owed_gap(demand: list[int], arrived: list[int], unarrived: list[int]) -> str | None:
+    """Every truck a stream owes arrives, or is a booked-slot no-show, or is booked past the
+    horizon (demand = arrived + unarrived, per stream); None when that holds."""
+    for k, (owed, came, missed) in enumerate(zip(demand, arrived, unarrived, strict=True)):
+        if owed != came + missed:
+            return f"stream {k}: demand {owed} != arrived {came} + not arrived {missed}"
+    return None
 
 
 def _on_road(

@@ -16,6 +16,7 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
+from gatesim.report.slots import slot_table
 
 HEADLINE_LABELS = {
     "throughput_per_day": "Trucks cleared per day",
@@ -70,6 +71,9 @@ def print_summary(
     platform = platform_keys(kpis)
     if platform:
         console.print(_platform_table(kpis, platform))
+    slots = slot_table(kpis, format_ci, format_percent)
+    if slots is not None:
+        console.print(slots)
     if summary.get("extra_kpis"):
         console.print(extra_kpi_table(summary))
     impatient = impatience_table(kpis, suffixes)

@@ -43,6 +43,7 @@ from gatesim.report.saturation import (
     saturated_groups,
     warning_messages,
 )
+from gatesim.report.slots import slot_keys
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
@@ -509,6 +510,9 @@ def _kpi_section(results: Results) -> str:
     impatient = _kpi_rows(results, _impatience_keys(results))
     if impatient:
         parts.append(_table(header, impatient, "kpi", "Impatient trucks: reneged and balked"))
+    booked = _kpi_rows(results, slot_keys(k for m in results.members for k in m.kpis))
+    if booked:
+        parts.append(_table(header, booked, "kpi", "Booked arrival slots, by lane and direction"))
     seasonal = _kpi_rows(results, _season_value_keys(results))
     if seasonal:
         parts.append(_table(header, seasonal, "kpi", "Seasons and value of goods"))

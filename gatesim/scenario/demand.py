@@ -76,14 +76,19 @@ def season_intervals(scenario: Scenario) -> dict[str, list[list[float]]]:
 
 def result_meta(scenario: Scenario) -> dict[str, Any]:
     """What the KPIs need besides the counts: cost factors, trade values, season intervals,
-    and the extra KPIs the scenario lists."""
+    the extra KPIs the scenario lists, and the slot plans' capacities."""
+    from gatesim.scenario.slots import slot_meta
+
     trade = scenario.trade_value
-    return {
+    meta: dict[str, Any] = {
         "costs": scenario.costs.model_dump(),
         "trade_value": trade.model_dump() if trade is not None else None,
         "seasons": season_intervals(scenario),
         "kpis": list(scenario.kpis),
     }
+    if scenario.slots:  # only with booked slots, so other runs' results stay as they were
+        meta["slots"] = slot_meta(scenario)
+    return meta
 
 
 def shifted_start(start: dt.date, year: int) -> dt.date:

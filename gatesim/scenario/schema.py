@@ -31,6 +31,7 @@ from gatesim.core.calendar import CalendarSpec, check_timezone
 from gatesim.core.dates import DateSpan
 from gatesim.core.distributions import Distribution
 from gatesim.scenario.kpi_names import check_kpi_names
+from gatesim.scenario.slots import SlotPlanSpec, check_slot_refs
 
 #: Fixed attributes of every truck. Arrival streams may add categorical ``attributes`` (e.g.
 #: ``precleared``, ``eligible``) and station types may set outcome attributes (``scan_alarm``);
@@ -565,6 +566,8 @@ class Scenario(Frozen):
     costs: CostSpec = Field(default_factory=CostSpec)
     demand: DemandSpec = Field(default_factory=DemandSpec)
     trade_value: TradeValueSpec | None = None
+    #: Booked arrival slots by plan name, one per lane and direction (gatesim.scenario.slots).
+    slots: dict[Name, SlotPlanSpec] = Field(default_factory=dict, max_length=100)
     #: Plausible ranges of assumed values, by field path (``null`` drops an inherited entry);
     #: read by ``run_sim.py sensitivity``, ignored by every other command.
     uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
@@ -602,6 +605,7 @@ class Scenario(Frozen):
         _check_calendar_refs(self)
         _check_arrival_refs(self)
         _check_demand_refs(self)
+        check_slot_refs(self)
         _check_volume(self)
         for name, route in self.routes.items():
             _check_route_refs(self, name, route)

@@ -27,6 +27,7 @@ from gatesim.stats.platform_kpis import platform_kpis
 from gatesim.stats.process_time import process_time_kpis
 from gatesim.stats.registry import KpiFunction, compute_kpis, register_kpi
 from gatesim.stats.sides import side_kpis
+from gatesim.stats.slots import peak_hour_arrivals, slot_kpis
 
 #: The headline KPIs every summary carries, in display order.
 HEADLINE = (
@@ -272,12 +273,20 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         "value_diverted_musd_per_day, registered/unregistered 20:00 backlog, staging-yard "
         "occupancy by hour (scenarios with platform:; gatesim.stats.platform_kpis)",
     ),
+    (
+        "slots",
+        slot_kpis,
+        "share; trucks/day; h; trucks",
+        "slot_utilization, slot_*_per_day, slot_booking_delay_{mean,p95}_h, slot_pending_end "
+        "(scenarios with slots:; gatesim.stats.slots)",
+    ),
 )
 
 
 def _register_built_ins() -> None:
     for name, fn, unit, doc in BUILT_IN:
         register_kpi(name, fn, unit, doc, always=True)
+    register_kpi("peak_hour_arrivals", peak_hour_arrivals, "trucks/h")  # listed in kpis:
 
 
 _register_built_ins()
