@@ -155,9 +155,7 @@ def _years_by_hand(servers: int, first: int = 2025, threshold: float = 0.8) -> i
 
 
 def test_plan_first_missed_year_is_the_hand_computed_one(growing: Path) -> None:
-    result = gatesim.plan(
-        growing, [f"{UTILISATION}<=0.8"], [], draws=8, years=(2025, 2030)
-    )
+    result = gatesim.plan(growing, [f"{UTILISATION}<=0.8"], [], draws=8, years=(2025, 2030))
     assert isinstance(result, DrawsResult)
     table = result.to_frame()
     expected = [_years_by_hand(int(c)) for c in table["stations.s1.servers"]]
@@ -248,22 +246,41 @@ def test_cli_capacity_draws(
 NO_RANGES = DETERMINISTIC.split("uncertain:")[0]
 BAD = {
     "draws 0": (["capacity", "{det}", "--draws", "0"], "--draws: must be a positive integer"),
-    "draws negative": (["plan", "{det}", "--target", "x<=1", "--vary", "stations.s1.servers=1:3",
-                        "--draws", "-2"], "--draws: must be a positive integer"),  # fmt: skip
+    "draws negative": (
+        ["plan", "{det}", "--target", "x<=1", "--vary", "stations.s1.servers=1:3", "--draws", "-2"],
+        "--draws: must be a positive integer",
+    ),
     "no uncertain values": (["capacity", "{plain}", "--draws", "3"], "no uncertain values"),
     "plan without uncertain values": (
-        ["plan", "{plain}", "--target", f"{UTILISATION}<=1", "--vary", "stations.s1.servers=1:3",
-         "--draws", "3"], "no uncertain values"),  # fmt: skip
-    "years without draws": (["plan", "{grow}", "--target", "x<=1", "--years", "2025:2027"],
-                            "--years: needs --draws N"),  # fmt: skip
-    "years backwards": (["plan", "{grow}", "--target", "x<=1", "--years", "2027:2025",
-                         "--draws", "2"], "needs FIRST:LAST"),  # fmt: skip
+        [
+            "plan",
+            "{plain}",
+            "--target",
+            f"{UTILISATION}<=1",
+            "--vary",
+            "stations.s1.servers=1:3",
+            "--draws",
+            "3",
+        ],
+        "no uncertain values",
+    ),
+    "years without draws": (
+        ["plan", "{grow}", "--target", "x<=1", "--years", "2025:2027"],
+        "--years: needs --draws N",
+    ),
+    "years backwards": (
+        ["plan", "{grow}", "--target", "x<=1", "--years", "2027:2025", "--draws", "2"],
+        "needs FIRST:LAST",
+    ),
     "resume without draws": (["capacity", "{det}", "--resume"], "--resume: needs --draws N"),
     "a drawn field searched": (
-        ["plan", "{grow}", "--target", "x<=1", "--vary", "stations.s1.servers=1:3",
-         "--draws", "2"], "--vary: is an uncertain value of the scenario"),  # fmt: skip
-    "neither vary nor years": (["plan", "{grow}", "--target", "x<=1", "--draws", "2"],
-                               "plan needs at least one --vary"),  # fmt: skip
+        ["plan", "{grow}", "--target", "x<=1", "--vary", "stations.s1.servers=1:3", "--draws", "2"],
+        "--vary: is an uncertain value of the scenario",
+    ),
+    "neither vary nor years": (
+        ["plan", "{grow}", "--target", "x<=1", "--draws", "2"],
+        "plan needs at least one --vary",
+    ),
 }
 ARGPARSE = ("draws 0", "draws negative", "years backwards")
 
@@ -284,6 +301,8 @@ def test_bad_input_gets_one_line_exit_2_and_nothing_written(
         assert code == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1 and "Traceback" not in err, err
+    if "uncertain values" in case:
+        assert f"{plain}: uncertain:" in err  # names the file and the field
     assert not out.exists() and not (tmp_path / "out.partial").exists()
 
 
