@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
+import numpy as np
 from matplotlib.figure import Figure
 
 from gatesim.report import html
@@ -96,7 +97,13 @@ def answer_figure(document: Mapping[str, Any]) -> Figure:
         axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
         for ax, (title, values) in zip(axes, panels, strict=True):
             if all(isinstance(v, float) for v in values):
-                ax.hist(values, bins=min(20, max(5, len(values) // 3)), color=OKABE_ITO[2])
+                bins = min(20, max(5, len(values) // 3))
+                ax.hist(values, bins=bins, color=OKABE_ITO[2], edgecolor="white")
+                low, median, high = np.quantile(values, (0.05, 0.5, 0.95))
+                ax.axvline(median, color=OKABE_ITO[5], label=f"median {median:,.0f}")
+                ax.axvspan(low, high, color=OKABE_ITO[5], alpha=0.12,
+                           label=f"90 % interval {low:,.0f}-{high:,.0f}")  # fmt: skip
+                ax.legend(loc="upper right", frameon=False)
                 ax.set_ylabel("draws")
             else:  # whole answers (years, server counts) and words ("none in range")
                 counts = Counter(values)
