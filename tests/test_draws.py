@@ -25,6 +25,7 @@ from gatesim.cli import main
 from gatesim.core.errors import ScenarioError
 from gatesim.experiment.draws import DrawOptions, shares, summary, unit_design
 from gatesim.experiment.draws_output import DrawsResult
+from gatesim.report.draws_console import draws_lines
 
 SERVICE_LOW, SERVICE_HIGH, SERVERS = 10.0, 20.0, 2
 #: One deterministic station open 24 h; its service time is the one uncertain value.
@@ -192,6 +193,22 @@ def test_plan_sizes_over_draws(deterministic: Path) -> None:
     stat = result.summary["dimensions"]["stations.s1.servers"]
     assert stat["answered"] == 8 and result.summary["found_share"] == 1.0
     assert stat["median"] in set(result.table["chosen.stations.s1.servers"])
+
+
+def test_plan_draws_with_nothing_in_range_say_how_far_they_miss(deterministic: Path) -> None:
+    """Utilisation 100 s / (1440 c) with c <= 2 and s >= 10 is at least 0.35: never <= 0.2."""
+    result = gatesim.plan(
+        deterministic, [f"{UTILISATION}<=0.2"], ["stations.s1.servers=1:2"], draws=3
+    )
+    assert isinstance(result, DrawsResult)
+    assert result.summary["found_share"] == 0.0 and not result.table["found"].any()
+    for entry in result.document["draws"]:
+        load = 100 * entry["values"]["stations.s1.service.value"] / 1440 / 2
+        assert entry["reported"]["values"] == {"stations.s1.servers": 2}
+        assert entry["reported"]["targets"][0]["mean"] == pytest.approx(load, rel=0.1)
+    lines = draws_lines(result.document)
+    assert "no answer in any draw (found in 0 of 3 draws)" in lines[1]
+    assert lines[2].startswith(f"  none in range in 3 draws; {UTILISATION} at the largest")
 
 
 def test_plan_draws_resume_from_the_store(growing: Path, tmp_path: Path) -> None:

@@ -144,10 +144,13 @@ def _draw_answers(
 
 
 def _sizes(result: PlanResult) -> dict[str, Any]:
+    """The chosen configuration (None when none in range meets the targets) and the reported
+    point's target statistics: the chosen one's, or the largest corner's (how far it misses)."""
     return {
         "found": result.found,
         "chosen": result.point.values if result.found else None,
         "cost": result.cost(result.point.values) if result.found else None,
+        "reported": {"values": result.point.values, "targets": result.point.targets},
         "search_simulations": result.simulations,
     }
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -82,7 +83,27 @@ def plan_lines(document: Mapping[str, Any]) -> list[str]:
             for v in stat["values"]
             if v["value"] is not None
         )
-        lines.append(f"{path} needed for {targets}: {spread(stat)} ({found}; {values})")
+        found += f"; {values}" if values else ""
+        lines.append(f"{path} needed for {targets}: {spread(stat)} ({found})")
+    if summary.get("dimensions") and summary["found_share"] < 1:
+        lines.extend(_missing_lines(document))
+    return lines
+
+
+def _missing_lines(document: Mapping[str, Any]) -> list[str]:
+    """For the draws where nothing in range meets the targets: each target's mean at the
+    largest configuration (how far it misses), over those draws."""
+    missing = [d for d in document["draws"] if "found" in d and not d["found"]]
+    lines = []
+    for i, target in enumerate(document["design"]["targets"]):
+        means = sorted(d["reported"]["targets"][i]["mean"] for d in missing
+                       if d["reported"]["targets"][i]["mean"] is not None)  # fmt: skip
+        if means:
+            lines.append(
+                f"  none in range in {len(missing)} draws; {target.split()[0]} at the largest "
+                f"configuration: {_number(means[0])} to {_number(means[-1])} "
+                f"(median {_number(statistics.median(means))})"
+            )
     return lines
 
 
