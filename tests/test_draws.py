@@ -222,6 +222,41 @@ def test_plan_draws_resume_from_the_store(growing: Path, tmp_path: Path) -> None
     pd.testing.assert_frame_equal(first.table, again.table, check_exact=True)
 
 
+def test_plan_draws_identical_on_every_executor(growing: Path) -> None:
+    def scan(**kw: object) -> DrawsResult:
+        result = gatesim.plan(growing, [f"{UTILISATION}<=0.8"], [], draws=4,
+                              years=(2025, 2028), **kw)  # type: ignore[arg-type]  # fmt: skip
+        assert isinstance(result, DrawsResult)
+        return result
+
+    serial, pool, dask = scan(), scan(jobs=2), scan(dask="local")
+    pd.testing.assert_frame_equal(serial.table, pool.table, check_exact=True)
+    pd.testing.assert_frame_equal(serial.table, dask.table, check_exact=True)
+    assert serial.document["draws"] == pool.document["draws"] == dask.document["draws"]
+
+
+def test_cli_capacity_draws_resume_reuses_the_store(
+    deterministic: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Replications an interrupted run left in DIR.partial are reused with --resume (here put
+    there by the same measurement from Python), and the store goes once the results are in."""
+    out = tmp_path / "cap"
+    first = _capacity(deterministic, 3, store=tmp_path / "cap.partial")
+    assert first.resumed == 0
+    code = main(["capacity", str(deterministic), "--draws", "3", "--method", "saturated",
+                 "--out", str(out), "--resume", "-q"])  # fmt: skip
+    assert code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_replications"] > 0
+    resumed = pd.read_csv(out / "draws.csv")
+    pd.testing.assert_frame_equal(resumed, pd.read_csv(_saved(first, tmp_path)), check_exact=True)
+    assert not (tmp_path / "cap.partial").exists()
+
+
+def _saved(result: DrawsResult, tmp_path: Path) -> Path:
+    return result.save(tmp_path / "python") / "draws.csv"
+
+
 # --------------------------------------------------------------------------- the CLI
 def test_cli_writes_draws_files_console_and_report(
     growing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
