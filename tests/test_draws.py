@@ -329,6 +329,10 @@ BAD = {
         ["plan", "{grow}", "--target", "x<=1", "--vary", "stations.s1.servers=1:3", "--draws", "2"],
         "--vary: is an uncertain value of the scenario",
     ),
+    "unknown KPI (found by the first run)": (
+        ["plan", "{grow}", "--target", "nosuch<=1", "--years", "2025:2026", "--draws", "2"],
+        "--target: unknown KPI",
+    ),
     "neither vary nor years": (
         ["plan", "{grow}", "--target", "x<=1", "--draws", "2"],
         "plan needs at least one --vary",

@@ -24,7 +24,9 @@ from gatesim.core.errors import UsageError
 from gatesim.experiment.capacity import (
     BINDING_UTILIZATION,
     CapacityOptions,
+    Evaluate,
     FlowCapacity,
+    Row,
     capacity_scenario,
     check_measurable,
     headline_method,
@@ -86,8 +88,10 @@ def capacity_over_draws(
     return DrawsResult(document, table, nominal, time.perf_counter() - started, resumed)
 
 
-def _labelled(evaluate: Any, prefix: str) -> Any:
-    def labelled(scenarios: Sequence[Scenario], label: str) -> Any:
+def _labelled(evaluate: Evaluate, prefix: str) -> Evaluate:
+    """The same evaluation, its progress label prefixed with the draw."""
+
+    def labelled(scenarios: Sequence[Scenario], label: str) -> list[list[Row]]:
         return evaluate(scenarios, prefix + label)
 
     return labelled

@@ -78,6 +78,9 @@ def plan_over_draws(
                 entries.append(_draw_answers(d, evaluator, inputs, years, base.replications))
     except ExecutorError as exc:
         raise UsageError("dask", str(exc)) from None
+    except ScenarioError:  # e.g. an unknown KPI, found by the first run: nothing left behind
+        runner.discard_store()
+        raise
     design = {
         **draws.document(),
         "targets": [str(t) for t in inputs.targets],
