@@ -23,6 +23,7 @@ from gatesim.core.results import RunResult
 from gatesim.core.trucks import Truck
 from gatesim.experiment.capacity import CapacityOptions, FlowCapacity, scenario_capacity
 from gatesim.experiment.capacity_run import CapacityResult
+from gatesim.experiment.draws_output import DrawsResult
 from gatesim.experiment.planning import PlanningResult
 from gatesim.experiment.results import ComparisonResult, SweepResult
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_experiment
@@ -48,6 +49,7 @@ __all__ = [
     "ConservationError",
     "Deterministic",
     "Distribution",
+    "DrawsResult",
     "Empirical",
     "Erlang",
     "ExperimentResult",

@@ -255,7 +255,7 @@ def test_the_api_page_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     section = text[text.index("## Experiments:") : text.index("## Station types")]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     snippets = [b for b in blocks if "gatesim." in b and not re.match(r"\w+\(", b)]
-    assert len(snippets) == 3
+    assert len(snippets) == 4
     monkeypatch.chdir(tmp_path)
     code = "\n".join(snippets).replace('"scenarios/', f'"{root}/scenarios/')
     exec(compile(code, "docs/api.md", "exec"), {})

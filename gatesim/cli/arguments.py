@@ -369,9 +369,10 @@ def _add_plan_parser(commands: Any) -> None:
         "--vary",
         dest="varies",
         action="append",
-        required=True,
+        default=[],
         metavar="FIELD.PATH=LO:HI[:STEP]",
-        help="a capacity to search over (larger = more capacity); repeat for more dimensions",
+        help="a capacity to search over (larger = more capacity); repeat for more dimensions "
+        "(required unless --years is given)",
     )
     plan.add_argument(
         "--cost", type=Path, metavar="FILE", help="YAML: cost per unit (and fixed) per path"
@@ -385,6 +386,47 @@ def _add_plan_parser(commands: Any) -> None:
     add = Options(plan, PLAN_HELP)
     _add_run_options(add)
     _add_experiment_options(add)
+    _add_draw_options(plan, "the plan's answers")
+    plan.add_argument(
+        "--years",
+        type=_year_range,
+        metavar="FIRST:LAST",
+        help="with --draws: in each draw, the first year in FIRST..LAST whose targets are "
+        "missed (the scenario's levers as given)",
+    )
+
+
+def _add_draw_options(cmd: argparse.ArgumentParser, answers: str) -> None:
+    cmd.add_argument(
+        "--draws",
+        type=positive_int,
+        metavar="N",
+        help=f"{answers} over N draws of the scenario's uncertain: values (DIR/draws.json, "
+        "draws.csv)",
+    )
+    cmd.add_argument(
+        "--sampler",
+        choices=("lhs", "sobol"),
+        default="lhs",
+        help="with --draws: Latin hypercube (default) or scrambled Sobol sequence",
+    )
+    cmd.add_argument(
+        "--draw-seed",
+        type=non_negative_int,
+        default=0,
+        help="with --draws: seed of the draws' design (the runs keep the scenario's seed)",
+    )
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    first, sep, last = text.partition(":")
+    try:
+        years = (int(first), int(last))
+    except ValueError:
+        years = (0, -1)
+    if not sep or not 1900 <= years[0] <= years[1] <= 2200:
+        raise argparse.ArgumentTypeError(f"needs FIRST:LAST years with FIRST <= LAST, got '{text}'")
+    return years
 
 
 def _add_capacity_parser(commands: Any) -> None:
@@ -434,6 +476,11 @@ def _add_capacity_parser(commands: Any) -> None:
     )
     capacity.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster ('local')")
     capacity.add_argument("--quiet", "-q", action="store_true", help="print only the folder")
+    _add_draw_options(capacity, "capacity")
+    capacity.add_argument(
+        "--resume", action="store_true", help="with --draws: reuse the runs an interrupted run "
+        "finished (needs --out)",
+    )  # fmt: skip
 
 
 def _add_sensitivity_parser(commands: Any) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gatesim.cli.requests import (
     CapacityRequest,
@@ -29,6 +29,11 @@ from gatesim.cli.requests import (
 )
 from gatesim.core.errors import UsageError
 from gatesim.experiment.options import StudyOptions
+
+if TYPE_CHECKING:
+    from gatesim.experiment.capacity import CapacityOptions
+    from gatesim.experiment.draws_output import DrawsResult
+    from gatesim.experiment.planning import PlanInputs
 
 T = TypeVar("T")
 #: Arguments that can only be checked once a first replication reports its KPIs: a study
@@ -237,7 +242,10 @@ def plan(request: PlanRequest, argv: list[str]) -> int:
         options.overrides(),
         request.max_replications,
         request.side,
+        request.draws.years is not None,
     )
+    if request.draws.draws is not None:
+        return plan_draws(request, inputs, argv)
     out = prepare_out(output, f"plan-{request.scenario.stem}")
     with writing_to(out):
         result = simulate(out, output, options, lambda o: search_plan(request.scenario, inputs, o))
@@ -247,6 +255,42 @@ def plan(request: PlanRequest, argv: list[str]) -> int:
         print_plan(result.document)
     finish(out, output, event_log=False)
     return result.exit_code
+
+
+def plan_draws(request: PlanRequest, inputs: PlanInputs, argv: list[str]) -> int:
+    """``plan --draws N``: the plan's answers over draws; exit 0 (the distribution is the
+    answer, whether or not some draws found nothing in range)."""
+    from gatesim.experiment.plan_draws import plan_over_draws
+    from gatesim.experiment.studies import draw_options
+
+    given = request.draws
+    drawn = draw_options(given.draws, given.sampler, given.seed, given.years)
+    assert drawn is not None  # --draws was given
+    out = prepare_out(request.output, f"plan-draws-{request.scenario.stem}")
+
+    def study(options: StudyOptions) -> DrawsResult:
+        return plan_over_draws(request.scenario, inputs, given.years, drawn, options)
+
+    return _write_draws(out, request.output, request.options, study, argv)
+
+
+def _write_draws(
+    out: Path,
+    output: Output,
+    options: StudyOptions,
+    study: Callable[[StudyOptions], DrawsResult],
+    argv: list[str],
+) -> int:
+    from gatesim.report.draws_console import print_draws
+
+    with writing_to(out):
+        result = simulate(out, output, options, study)
+        result.save(out, argv, output.force)
+        discard_store(out)
+    if not output.quiet:
+        print_draws(result.document)
+    finish(out, output, event_log=False)
+    return 0
 
 
 def capacity(request: CapacityRequest, argv: list[str]) -> int:
@@ -266,6 +310,8 @@ def capacity(request: CapacityRequest, argv: list[str]) -> int:
         request.scale_range,
         request.lane,
     )
+    if request.draws.draws is not None:
+        return capacity_draws(request, measured, argv)
     out = output.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
     check_output_folder(out, output.force)
     result = measure(scenario, request.scenario, measured, options)
@@ -274,6 +320,22 @@ def capacity(request: CapacityRequest, argv: list[str]) -> int:
         print_capacity(result.document)
     finish(out, output, event_log=False)
     return 0
+
+
+def capacity_draws(request: CapacityRequest, measured: CapacityOptions, argv: list[str]) -> int:
+    """``capacity --draws N``: capacity per lane and direction over draws."""
+    from gatesim.experiment.capacity_draws import capacity_over_draws
+    from gatesim.experiment.studies import draw_options
+
+    given = request.draws
+    drawn = draw_options(given.draws, given.sampler, given.seed)
+    assert drawn is not None  # --draws was given
+    out = prepare_out(request.output, f"capacity-draws-{request.scenario.stem}")
+
+    def study(options: StudyOptions) -> DrawsResult:
+        return capacity_over_draws(request.scenario, drawn, measured, options)
+
+    return _write_draws(out, request.output, request.options, study, argv)
 
 
 # --------------------------------------------------------------------------- sensitivity

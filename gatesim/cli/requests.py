@@ -36,6 +36,8 @@ FLAGS = {
     "resolution": "--resolution",
     "vary": "--vary",
     "side": "--side",
+    "draws": "--draws",
+    "years": "--years",
 }
 
 
@@ -56,6 +58,16 @@ class Output:
     report: bool = False
     quiet: bool = False
     resume: bool = False
+
+
+@dataclass(frozen=True)
+class Draws:
+    """``--draws N`` (None: a single answer), its sampler and seed, and plan's ``--years``."""
+
+    draws: int | None = None
+    sampler: str = "lhs"
+    seed: int = 0
+    years: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,7 @@ class PlanRequest:
     max_replications: int | None
     options: StudyOptions
     output: Output
+    draws: Draws = field(default_factory=Draws)
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class CapacityRequest:
     scale_range: tuple[float, float]
     options: StudyOptions
     output: Output
+    draws: Draws = field(default_factory=Draws)
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,7 @@ def request(args: argparse.Namespace) -> Request:
             args.scale_range,
             options,
             output,
+            _draws(args),
         )
     if command == "sensitivity":
         return SensitivityRequest(
@@ -206,7 +221,21 @@ def _plan(args: argparse.Namespace, options: StudyOptions, output: Output) -> Pl
         args.max_replications,
         options,
         output,
+        _draws(args),
     )
+
+
+def _draws(args: argparse.Namespace) -> Draws:
+    years = getattr(args, "years", None)
+    if args.draws is None:
+        for flag, given in (("--years", years is not None), ("--resume", _resumed(args))):
+            if given:
+                raise UsageError(flag, "needs --draws N")
+    return Draws(args.draws, args.sampler, args.draw_seed, years)
+
+
+def _resumed(args: argparse.Namespace) -> bool:
+    return args.command == "capacity" and bool(getattr(args, "resume", False))
 
 
 def _output(args: argparse.Namespace) -> Output:

@@ -259,11 +259,14 @@ def plan_inputs(
     fixed: Mapping[str, Any],
     max_replications: int | None,
     side: str | None = None,
+    scan_years: bool = False,
 ) -> PlanInputs:
-    """Parse and check the plan arguments (one-line ScenarioError on bad input)."""
+    """Parse and check the plan arguments (one-line ScenarioError on bad input); with
+    ``scan_years`` (``--years``) the plan may search no field."""
     parsed = [parse_target(t) for t in targets]
     dimensions = [parse_vary(v) for v in varies]
-    check_dimensions(dimensions, fixed)
+    if dimensions or not scan_years:
+        check_dimensions(dimensions, fixed)
     costs = load_costs(cost_file, dimensions)
     limit = max_replications or DEFAULT_MAX_REPLICATIONS
     return PlanInputs(dimensions, parsed, costs, limit, side)

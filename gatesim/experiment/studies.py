@@ -24,6 +24,8 @@ from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.experiment.capacity import CapacityOptions, capacity_scenario, check_measurable
 from gatesim.experiment.capacity_run import CapacityResult, measure
 from gatesim.experiment.compare import comparison_document, unique_folders
+from gatesim.experiment.draws import DrawOptions
+from gatesim.experiment.draws_output import DrawsResult
 from gatesim.experiment.options import AUTO, StudyOptions, check_counts, run_scenarios
 from gatesim.experiment.planning import PlanningResult, plan_inputs, search_plan
 from gatesim.experiment.results import ComparisonResult, SweepResult
@@ -232,8 +234,14 @@ def plan(
     dask: str | None = None,
     store: str | Path | None = None,
     progress: bool = False,
-) -> PlanningResult:
-    """The cheapest configuration whose targets hold with 95 % confidence; see docs/api.md."""
+    draws: int | None = None,
+    sampler: Literal["lhs", "sobol"] = "lhs",
+    draw_seed: int = 0,
+    years: tuple[int, int] | None = None,
+) -> PlanningResult | DrawsResult:
+    """The cheapest configuration whose targets hold with 95 % confidence; with ``draws``,
+    its distribution over draws of the uncertain values (and, with ``years``, the first year
+    the targets are missed); see docs/api.md."""
     options = StudyOptions(
         set=dict(set or {}),
         replications=replications,
@@ -244,9 +252,32 @@ def plan(
         progress=progress,
     )
     check_plan_options(options)
+    drawn = draw_options(draws, sampler, draw_seed, years)
     cost_file = None if cost is None else Path(cost)
-    inputs = plan_inputs(targets, vary, cost_file, options.overrides(), max_replications, side)
+    inputs = plan_inputs(
+        targets, vary, cost_file, options.overrides(), max_replications, side, years is not None
+    )
+    if drawn is not None:
+        from gatesim.experiment.plan_draws import plan_over_draws
+
+        return plan_over_draws(Path(scenario), inputs, years, drawn, options)
     return search_plan(Path(scenario), inputs, options)
+
+
+def draw_options(
+    draws: int | None, sampler: str, seed: int, years: tuple[int, int] | None = None
+) -> DrawOptions | None:
+    """The draws asked for (None: none); ``years`` needs draws (one-line errors)."""
+    if years is not None:
+        first, last = years
+        if draws is None:
+            raise UsageError("years", "scans the years of each draw: give draws as well")
+        if not 1900 <= first <= last <= 2200:
+            raise UsageError("years", "needs FIRST:LAST with 1900 <= FIRST <= LAST <= 2200",
+                             f"{first}:{last}")  # fmt: skip
+    if draws is None:
+        return None
+    return DrawOptions(draws, sampler, seed)  # type: ignore[arg-type]  # checked there
 
 
 def check_plan_options(options: StudyOptions) -> None:
@@ -279,15 +310,32 @@ def capacity(
     jobs: int = 1,
     dask: str | None = None,
     progress: bool = False,
-) -> CapacityResult:
-    """What each lane and direction can carry, with 95 % CIs; see docs/api.md."""
+    draws: int | None = None,
+    sampler: Literal["lhs", "sobol"] = "lhs",
+    draw_seed: int = 0,
+    store: str | Path | None = None,
+) -> CapacityResult | DrawsResult:
+    """What each lane and direction can carry, with 95 % CIs; with ``draws``, its
+    distribution over draws of the uncertain values; see docs/api.md."""
     options = StudyOptions(
-        set=dict(set or {}), replications=replications, jobs=jobs, dask=dask, progress=progress
+        set=dict(set or {}),
+        replications=replications,
+        jobs=jobs,
+        dask=dask,
+        progress=progress,
+        store=None if store is None else Path(store),
     )
     check_counts(options)
+    drawn = draw_options(draws, sampler, draw_seed)
+    if drawn is not None and isinstance(scenario, Scenario):
+        raise UsageError("draws", "draws its values from a scenario file's uncertain: ranges")
     loaded = _member(scenario, options.overrides())
     file = None if isinstance(scenario, Scenario) else Path(scenario)
     measured = capacity_options(loaded, file, method, resolution, scale_range, lane)
+    if drawn is not None and file is not None:
+        from gatesim.experiment.capacity_draws import capacity_over_draws
+
+        return capacity_over_draws(file, drawn, measured, options)
     return measure(loaded, file, measured, options)
 
 

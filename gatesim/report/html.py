@@ -47,6 +47,8 @@ from gatesim.report.slots import slot_keys
 
 EXIT_BAD_INPUT = 2
 REPORT_NAME = "report.html"
+#: Kinds of draws.json (``plan``/``capacity --draws``; the report cannot import the experiment).
+DRAWS_KINDS = ("plan_draws", "capacity_draws")
 HEADLINE = (
     "throughput_per_day",
     "time_in_system_mean_h",
@@ -133,6 +135,7 @@ class Results:
     plan: dict[str, Any] | None = None
     capacity: dict[str, Any] | None = None
     sensitivity: dict[str, Any] | None = None  # kind "sensitivity": sensitivity.json, no runs
+    draws: dict[str, Any] | None = None  # kind "draws": draws.json (plan/capacity --draws)
 
     @property
     def labels(self) -> list[str]:
@@ -207,6 +210,11 @@ def load_results(folder: Path | str) -> Results:
         return Results("sweep", path, members, manifest, sweep=sweep)
     if (path / "capacity.json").is_file():
         return _load_capacity(path, manifest)
+    if (path / "draws.json").is_file():
+        document = _read_json(path / "draws.json")
+        if not isinstance(document, dict) or document.get("kind") not in DRAWS_KINDS:
+            raise ValueError(f"not a gatesim draws document: {path / 'draws.json'}")
+        return Results("draws", path, [], manifest, draws=document)
     if (path / "sensitivity.json").is_file():
         document = _read_json(path / "sensitivity.json")
         if not isinstance(document, dict) or document.get("kind") != "sensitivity":
@@ -1472,6 +1480,10 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         from gatesim.report.sensitivity_html import sensitivity_page  # it uses this module
 
         return sensitivity_page(results)
+    if results.kind == "draws":
+        from gatesim.report.draws_html import draws_page  # it uses this module
+
+        return draws_page(results)
     targets = dict(targets or {})
     kind_text = {
         "run": "single scenario",

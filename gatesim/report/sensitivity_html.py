@@ -29,7 +29,7 @@ def sensitivity_page(results: html.Results) -> str:
         (f"kpi-{file_slug(kpi)}", kpi, _kpi_section(document, kpi))
         for kpi in document.get("kpis") or []
     ]
-    sections.append(("ranges", "Uncertain values and their ranges", _ranges_section(document)))
+    sections.append(("ranges", "Uncertain values and their ranges", ranges_section(document)))
     sections.append(("manifest", "Reproducibility (manifest)", html._manifest_section(results)))
     title = f"gatesim report: sensitivity of {document.get('scenario', results.path.name)}"
     return html._page(results, title, subtitle, sections)
@@ -66,7 +66,7 @@ def _kpi_section(document: Mapping[str, Any], kpi: str) -> str:
     return html._section(f"kpi-{file_slug(kpi)}", kpi, "\n".join(body))
 
 
-def _ranges_section(document: Mapping[str, Any]) -> str:
+def ranges_section(document: Mapping[str, Any]) -> str:
     rows = [
         [
             f"<code>{html._esc(f['name'])}</code>"
