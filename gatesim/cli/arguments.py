@@ -187,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure each scenario's capacity (saturated entry) with paired differences",
     )
+    compare.add_argument(
+        "--allow-unpaired",
+        action="store_true",
+        help="compare members that differ in days, year, warm-up or seed (a warning, kept in "
+        "comparison.json; refused by default)",
+    )
+    compare.add_argument(
+        "--format",
+        dest="table_format",
+        choices=("table", "md", "csv"),
+        default="table",
+        help="console tables as aligned text (default), Markdown or CSV",
+    )
     _add_experiment_options(Options(compare))
     sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file")

@@ -28,6 +28,7 @@ FLAGS = {
     "dask": "--dask",
     "days": "--days",
     "scenarios": "compare",
+    "allow_unpaired": "--allow-unpaired",
     "axes": "--set",
     "targets": "--target",
     "method": "--method",
@@ -95,6 +96,8 @@ class CompareRequest:
     options: StudyOptions
     output: Output
     capacity: bool = False
+    allow_unpaired: bool = False
+    table_format: str = "table"
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,14 @@ def request(args: argparse.Namespace) -> Request:
         return ValidateRequest(args.scenario)
     options, output = study_options(args), _output(args)
     if command == "compare":
-        return CompareRequest(tuple(args.scenarios), options, output, args.capacity)
+        return CompareRequest(
+            tuple(args.scenarios),
+            options,
+            output,
+            args.capacity,
+            args.allow_unpaired,
+            args.table_format,
+        )
     if command == "sweep":
         return SweepRequest(args.scenario, tuple(args.axes), options, output)
     if command == "plan":
