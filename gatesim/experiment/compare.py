@@ -98,6 +98,8 @@ TABLE_COLUMNS = [
     "scenario", "kpi", "lane", "direction", "mean", "lo", "hi", "diff", "diff_lo", "diff_hi",
 ]  # fmt: skip
 DIRECTIONS = ("export", "import")
+#: Breakdowns of the gate's trucks other than by lane (``<kpi>.direction.export``).
+OTHER_BREAKDOWNS = ("direction", "cargo", "season")
 
 
 def lanes_of(kpis: Iterable[str]) -> set[str]:
@@ -106,7 +108,8 @@ def lanes_of(kpis: Iterable[str]) -> set[str]:
     for key in kpis:
         base, _, suffix = key.partition(".")
         lane, _, direction = suffix.rpartition(".")
-        if base == "throughput_per_day" and lane and "." not in lane and direction in DIRECTIONS:
+        is_lane = lane and "." not in lane and lane not in OTHER_BREAKDOWNS
+        if base == "throughput_per_day" and is_lane and direction in DIRECTIONS:
             lanes.add(lane)
     return lanes
 

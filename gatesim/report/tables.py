@@ -59,7 +59,7 @@ def print_tables(items: Sequence[Printable], fmt: str = "table", file: TextIO | 
         return
     render = markdown if fmt == "md" else comma_separated
     blocks = [render(item) if isinstance(item, Table) else _line(item, fmt) for item in items]
-    stream.write("\n".join(blocks))
+    stream.write("\n".join(blocks) + "\n")  # a blank line after each block, the last too
 
 
 def _line(text: str, fmt: str) -> str:
