@@ -197,7 +197,10 @@ def assert_same(cell: Any, value: float | None) -> bool:
     ("edit", "line"),
     [
         (("days: 4", "days: 5"), "days differs: {a} 4, {b} 5"),
-        (("seed: 3", "seed: 4\nstart_date: 2030-05-01"), "year (start_date) differs: {a} 2025, {b} 2030"),  # noqa: E501
+        (
+            ("warmup_days: 1", "warmup_days: 1\nstart_date: 2030-05-01"),
+            "year (start_date) differs: {a} 2025, {b} 2030",
+        ),
         (("warmup_days: 1", "warmup_days: 2"), "warmup_days differs: {a} 1.0, {b} 2.0"),
         (("seed: 3", "seed: 9"), "seed differs: {a} 3, {b} 9"),
     ],

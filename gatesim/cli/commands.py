@@ -208,9 +208,7 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
         result.save(out, argv, output.force)
         discard_store(out)
     if not output.quiet:
-        print_comparison(
-            result.document, result.results[-1].summary(), request.table_format
-        )
+        print_comparison(result.document, result.results[-1].summary(), request.table_format)
     finish(out, output)
     return 0
 

@@ -140,9 +140,10 @@ def comparison_table(document: list[dict[str, Any]]) -> pd.DataFrame:
         diffs = entry.get("diff_vs_first", {})
         for kpi, stat in entry["kpis"].items():
             diff = diffs.get(kpi, {"mean": None, "ci95": [None, None]})
+            lane, direction = breakdown(kpi, lanes)
+            interval = [stat["mean"], *stat["ci95"]]
             rows.append(
-                [entry["folder"], kpi, *breakdown(kpi, lanes), stat["mean"], *stat["ci95"],
-                 diff["mean"], *diff["ci95"]]  # fmt: skip
+                [entry["folder"], kpi, lane, direction, *interval, diff["mean"], *diff["ci95"]]
             )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 

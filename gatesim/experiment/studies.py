@@ -127,7 +127,7 @@ def pairing_differences(
     """How ``other`` differs from ``first`` in days, year (of the start date), warm-up (unless
     chosen automatically for all) or declared seed: one phrase per field, naming both values."""
     (name_a, a), (name_b, b) = first, other
-    fields = {
+    fields: dict[str, tuple[object, object]] = {
         "days": (a.days, b.days),
         "year (start_date)": (a.start_date.year, b.start_date.year),
         "seed": (a.seed, b.seed),

@@ -44,7 +44,9 @@ def wide_console(file: TextIO | None = None) -> Console:
     return Console(file=stream, width=None if terminal else UNBOUNDED_WIDTH)
 
 
-def print_tables(items: Sequence[Printable], fmt: str = "table", file: TextIO | None = None) -> None:
+def print_tables(
+    items: Sequence[Printable], fmt: str = "table", file: TextIO | None = None
+) -> None:
     """Print tables and lines of text in ``fmt`` (``table``, ``md`` or ``csv``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown table format {fmt!r} (one of {', '.join(FORMATS)})")
