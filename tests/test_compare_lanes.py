@@ -17,7 +17,7 @@ import pytest
 from gatesim.cli import main
 from gatesim.experiment.compare import breakdown, lanes_of
 from gatesim.report.console import format_ci
-from gatesim.report.studies import signed_ci
+from gatesim.report.studies import _ci, capacity_cell, signed_ci
 
 #: Two lanes, one direction each; a long name shows that piped output never cuts it.
 LONG_NAME = "s9_a_scenario_name_far_longer_than_any_column_would_hold_in_eighty_characters"
@@ -108,6 +108,36 @@ def test_console_has_every_lane_with_paired_differences_and_cuts_nothing(
     # a faster x-ray: every replication's mean time in system is shorter on both lanes
     for lane in ("hn_main.export", "tt_side.import"):
         assert faster["diff_vs_first"][f"time_in_system_mean_h.{lane}"]["ci95"][1] < 0
+
+
+def test_capacity_per_lane_beside_its_paired_difference(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cap"
+    flags = ("--capacity", "--days", 6, "--format", "md", "--out", out)
+    assert compare(files["base"], files["faster"], *flags) == 0
+    rows = markdown_rows(capsys.readouterr().out, "**By lane and direction")
+    assert rows[0][3:7] == ["cleared/day", "Δ cleared/day", "capacity/day", "Δ capacity/day"]
+    document = read(out / "comparison.json")
+    assert [row[2] for row in rows[1:]] == [LONG_NAME, "faster"] * 2
+    for row in rows[1:]:
+        entry = document[1] if row[2] == "faster" else document[0]
+        suffix = f"{row[0]}.{row[1]}"
+        assert row[5] == capacity_cell(entry["capacity"][suffix])
+        assert "[" in row[5]  # measured with an interval
+        expected = (
+            _ci(entry["capacity_diff_vs_first"][suffix], signed=True)
+            if entry is document[1]
+            else ""
+        )
+        assert row[6] == expected
+
+
+def markdown_rows(printed: str, title: str) -> list[list[str]]:
+    """The header and rows of the Markdown table after ``title``."""
+    lines = printed.split(title, 1)[1].split("\n\n", 2)[1].splitlines()
+    table = [line for line in lines if line.startswith("| ") and "| --- |" not in line]
+    return [[cell.strip() for cell in line[2:-2].split(" | ")] for line in table]
 
 
 def test_signed_ci_shows_signs_and_undefined_bounds() -> None:

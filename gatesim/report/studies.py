@@ -156,7 +156,7 @@ def _lane_cells(entry: Mapping[str, Any], suffix: str, measured: bool) -> list[s
         if measured and key == "throughput_per_day":
             capacity = entry["capacity"].get(suffix)
             diff = entry.get("capacity_diff_vs_first", {}).get(suffix)
-            cells += [_ci(capacity), _ci(diff, signed=True) if diffs is not None else ""]
+            cells += [capacity_cell(capacity), _ci(diff, signed=True) if diffs is not None else ""]
     return cells
 
 
@@ -291,6 +291,12 @@ def print_capacity(document: Mapping[str, Any], console: Console | None = None) 
         console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
 
 
+def capacity_cell(capacity: Stat | None) -> str:
+    """A measured capacity, marked when the demand ramp's figure is quoted."""
+    ramp = capacity is not None and capacity.get("method") == "ramp"
+    return _ci(capacity) + (" ramp" if ramp else "")
+
+
 def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
     """Console: capacity per lane and direction of each scenario, and the paired difference
     against the first."""
@@ -317,7 +323,7 @@ def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[st
                 lane,
                 direction,
                 f"{cap['offered_per_day']:,.0f}",
-                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
+                capacity_cell(cap),
                 "-" if ratio is None else f"{ratio:.0%}",
                 _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
                 ", ".join(cap["binding"][:2]),
