@@ -274,3 +274,70 @@ def test_a_shared_override_makes_members_agree(
     other.write_text(FASTER.replace("days: 4", "days: 5"), encoding="utf-8")
     assert compare(files["base"], other, "--days", 4, "--out", tmp_path / "c", "-q") == 0
     assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- variants
+def test_a_variant_runs_as_the_same_edit_made_in_a_file(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    by_file, by_variant = tmp_path / "file", tmp_path / "variant"
+    assert compare(files["base"], files["faster"], "--out", by_file, "-q") == 0
+    variant = "faster:stations.xray.service={dist: exponential, mean: 6}"
+    assert compare(files["base"], "--variant", variant, "--out", by_variant, "-q") == 0
+    expected, document = read(by_file / "comparison.json"), read(by_variant / "comparison.json")
+    assert [entry["folder"] for entry in document] == [LONG_NAME, "faster"]
+    assert document[1]["file"] == str(files["base"])  # a variant of the first file
+    for key in ("kpis", "diff_vs_first"):
+        assert document[1][key] == expected[1][key], key
+
+
+def test_variants_take_several_fields_and_the_api_takes_them_too(files: dict[str, Path]) -> None:
+    import gatesim
+
+    changes = {"stations.xray.servers": 2, "stations.xray.service.mean": 6}
+    result = gatesim.compare([files["base"]], variants={"two": changes, "one": {"seed": 3}})
+    assert result.names == [LONG_NAME, "two", "one"]
+    assert [r.scenario.stations["xray"].servers for r in result.results] == [1, 2, 1]
+    assert result.results[1].scenario.seed == 3  # the first one's seed
+    # 'one' changes nothing: every paired difference is exactly 0
+    defined = result.differences().query("scenario == 'one'").dropna()
+    assert len(defined) > 0 and (defined[["mean", "lo", "hi"]] == 0).all().all()
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ("stations.xray.servers=2", "argument --variant: expected NAME:FIELD.PATH=VALUE"),
+        ("fast:", "argument --variant: expected NAME:FIELD.PATH=VALUE"),
+        ("fast:stations..servers=2", "argument --variant: FIELD.PATH must be field names"),
+        ("fast:stations.nope.servers=2", "base.yaml: stations.nope: no such field 'nope'"),
+        ("fast:stations.xray.servers=two", "base.yaml: stations.xray.servers:"),
+        ("long:days=9", "compare: days differs: {base} 4, variant long 9: "),
+    ],
+)
+def test_bad_variants_are_one_line_exit_2_and_nothing_written(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    variant: str,
+    message: str,
+) -> None:
+    out = tmp_path / "never"
+    try:
+        code = compare(files["base"], "--variant", variant, "--out", out)
+    except SystemExit as exit_info:  # argparse's own one-line errors
+        code = int(exit_info.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert message.format(base=files["base"]) in err
+    assert not out.exists()
+
+
+def test_repeated_variant_names_are_refused(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    twice = ("--variant", "a:seed=3", "--variant", "a:days=4")
+    assert compare(files["base"], *twice, "--out", tmp_path / "never") == 2
+    assert capsys.readouterr().err == (
+        "error: --variant: each variant needs its own name (got 'a')\n"
+    )

@@ -196,7 +196,9 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
     from gatesim.report.studies import print_comparison
 
     output = request.output
-    compared = compared_scenarios(request.scenarios, request.options, request.allow_unpaired)
+    compared = compared_scenarios(
+        request.scenarios, request.options, request.allow_unpaired, dict(request.variants)
+    )
     for found in compared.unpaired:
         for difference in found:
             print(f"warning: unpaired: {difference}", file=sys.stderr)

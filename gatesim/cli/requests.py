@@ -29,6 +29,7 @@ FLAGS = {
     "days": "--days",
     "scenarios": "compare",
     "allow_unpaired": "--allow-unpaired",
+    "variants": "--variant",
     "axes": "--set",
     "targets": "--target",
     "method": "--method",
@@ -98,6 +99,8 @@ class CompareRequest:
     capacity: bool = False
     allow_unpaired: bool = False
     table_format: str = "table"
+    #: ``--variant NAME:...``: variants of the first scenario file, name -> overrides.
+    variants: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,7 @@ def request(args: argparse.Namespace) -> Request:
             args.capacity,
             args.allow_unpaired,
             args.table_format,
+            _variants(args.variants),
         )
     if command == "sweep":
         return SweepRequest(args.scenario, tuple(args.axes), options, output)
@@ -217,6 +221,16 @@ def request(args: argparse.Namespace) -> Request:
             output,
         )
     return RunRequest(args.scenario, options, output)
+
+
+def _variants(
+    variants: list[tuple[str, dict[str, Any]]],
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    names = [name for name, _ in variants]
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise UsageError("--variant", "each variant needs its own name", repeated)
+    return tuple(variants)
 
 
 def _plan(args: argparse.Namespace, options: StudyOptions, output: Output) -> PlanRequest:

@@ -67,6 +67,7 @@ def compare(
     max_memory: int | None = None,
     progress: bool = False,
     allow_unpaired: bool = False,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ComparisonResult:
     """Compare scenarios under common random numbers; see docs/api.md."""
     options = StudyOptions(
@@ -82,30 +83,34 @@ def compare(
         max_memory=max_memory,
         progress=progress,
     )
-    compared = compared_scenarios(scenarios, options, allow_unpaired)
+    compared = compared_scenarios(scenarios, options, allow_unpaired, variants)
     return run_comparison(compared, options, capacity)
 
 
 def compared_scenarios(
-    items: Sequence[Source], options: StudyOptions, allow_unpaired: bool = False
+    items: Sequence[Source],
+    options: StudyOptions,
+    allow_unpaired: bool = False,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Compared:
     """Every scenario with the first one's seed and replication count (common random numbers);
-    scenario files get ``options``' overrides through the loader. Members that differ from the
-    first in what pairing assumes (:func:`pairing_differences`) are refused unless
-    ``allow_unpaired``; then the differences are kept in ``Compared.unpaired``."""
+    scenario files get ``options``' overrides through the loader. ``variants`` (name ->
+    overrides) add variants of the first scenario after the others, named by their key.
+    Members that differ from the first in what pairing assumes (:func:`pairing_differences`)
+    are refused unless ``allow_unpaired``; then the differences are kept in
+    ``Compared.unpaired``."""
     options.design()  # the options are checked before any file is read
-    if isinstance(items, (str, Path)) or len(items) < 2:
-        raise UsageError("scenarios", "needs at least two scenario files")
+    if isinstance(items, (str, Path)) or not items or len(items) + len(variants or {}) < 2:
+        raise UsageError("scenarios", "needs at least two scenario files (or variants)")
     overrides = options.overrides()
     first = _member(items[0], overrides)
-    shared = {**overrides, "seed": first.seed, "replications": first.replications}
-    files = [None if isinstance(item, Scenario) else str(item) for item in items]
-    labels = [file or scenario_label(item) for file, item in zip(files, items, strict=True)]
+    common = {"seed": first.seed, "replications": first.replications}
+    label = scenario_label(items[0])
     unpaired: list[list[str]] = [[]]
-    members = [first]
-    for item, label in zip(items[1:], labels[1:], strict=True):
-        declared = _member(item, overrides)
-        found = pairing_differences((labels[0], first), (label, declared), options)
+    members, files = [first], [_file_of(items[0])]
+    for item, changes, name in _others(items, variants or {}):
+        declared = _member(item, {**overrides, **changes})
+        found = pairing_differences((label, first), (name, declared), options)
         if found and not allow_unpaired:
             raise UsageError(
                 "scenarios",
@@ -113,8 +118,27 @@ def compared_scenarios(
                 "e.g. with --set or --year, or give {allow_unpaired})",
             )
         unpaired.append(found)
-        members.append(_member(item, shared))
+        members.append(_member(item, {**overrides, **changes, **common}))
+        files.append(_file_of(item))
     return Compared(members, files, unpaired)
+
+
+def _others(
+    items: Sequence[Source], variants: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[Source, dict[str, Any], str]]:
+    """The members after the first: (source, its own overrides, its name in messages)."""
+    others: list[tuple[Source, dict[str, Any], str]] = [
+        (item, {}, scenario_label(item)) for item in items[1:]
+    ]
+    for name, changes in variants.items():
+        if not isinstance(changes, Mapping) or not changes:
+            raise UsageError("variants", f"{name}: needs field overrides", changes)
+        others.append((items[0], {**changes, "name": name}, f"variant {name}"))
+    return others
+
+
+def _file_of(item: Source) -> str | None:
+    return None if isinstance(item, Scenario) else str(item)
 
 
 def scenario_label(item: Source) -> str:
