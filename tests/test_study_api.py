@@ -96,15 +96,16 @@ def test_compare_paired_differences_match_a_direct_computation(files: dict[str, 
     assert diffs.loc["station.xray.wait_mean_min", "hi"] < 0
     table = result.to_frame()
     faster_wait = table[(table["scenario"] == "faster") & (table["kpi"] == "time_in_system_mean_h")]
-    assert faster_wait["diff_mean"].item() == pytest.approx(
-        diffs.loc["time_in_system_mean_h", "mean"]
-    )
+    assert faster_wait["diff"].item() == pytest.approx(diffs.loc["time_in_system_mean_h", "mean"])
 
 
 def test_compare_takes_scenario_objects_with_the_first_ones_seed(files: dict[str, Path]) -> None:
     base = load_scenario(files["small"])
     variant = base.model_copy(update={"name": "variant", "seed": 99})
-    result = gatesim.compare([base, variant], set={"replications": 2})
+    with pytest.raises(UsageError, match=r"^scenarios: seed differs: small 3, variant 99: "):
+        gatesim.compare([base, variant], set={"replications": 2})
+    result = gatesim.compare([base, variant], set={"replications": 2}, allow_unpaired=True)
+    assert result.document[1]["unpaired"] == ["seed differs: small 3, variant 99"]
     assert [r.scenario.seed for r in result.results] == [3, 3]  # common random numbers
     assert [len(r.outcomes) for r in result.results] == [2, 2]
     # the same scenario twice: identical replications, every defined paired difference is 0

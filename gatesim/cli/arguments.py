@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -106,6 +107,20 @@ def assignment(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(f"cannot read the value in {text!r}") from None
 
 
+#: A comma that starts the next FIELD.PATH=VALUE of a variant (values may hold commas: [1, 2]).
+_NEXT_ASSIGNMENT = re.compile(r",\s*(?=[A-Za-z_][\w.]*\s*=)")
+
+
+def variant_arg(text: str) -> tuple[str, dict[str, Any]]:
+    """``NAME:FIELD.PATH=VALUE[,FIELD.PATH=VALUE...]``: a named set of overrides."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or "=" in name or not rest.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME:FIELD.PATH=VALUE[,FIELD.PATH=VALUE...] (got {text!r})"
+        )
+    return name.strip(), dict(assignment(part) for part in _NEXT_ASSIGNMENT.split(rest))
+
+
 def _check_field_path(path: str, text: str) -> None:
     """A field path is names joined by dots (``stations.xray.servers``): no empty part."""
     if not all(part.strip() for part in path.split(".")):
@@ -186,6 +201,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--capacity",
         action="store_true",
         help="also measure each scenario's capacity (saturated entry) with paired differences",
+    )
+    compare.add_argument(
+        "--variant",
+        dest="variants",
+        type=variant_arg,
+        action="append",
+        default=[],
+        metavar="NAME:FIELD.PATH=VALUE[,FIELD.PATH=VALUE...]",
+        help="also compare a variant of the first scenario file with these overrides, named "
+        "NAME (after the files; repeatable)",
+    )
+    compare.add_argument(
+        "--allow-unpaired",
+        action="store_true",
+        help="compare members that differ in days, year, warm-up or seed (a warning, kept in "
+        "comparison.json; refused by default)",
+    )
+    compare.add_argument(
+        "--format",
+        dest="table_format",
+        choices=("table", "md", "csv"),
+        default="table",
+        help="console tables as aligned text (default), Markdown or CSV",
     )
     _add_experiment_options(Options(compare))
     sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")

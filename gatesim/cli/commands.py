@@ -9,6 +9,7 @@ known is re-raised as :class:`Interrupted`, which names it for the message on wh
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -195,7 +196,12 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
     from gatesim.report.studies import print_comparison
 
     output = request.output
-    compared = compared_scenarios(request.scenarios, request.options)
+    compared = compared_scenarios(
+        request.scenarios, request.options, request.allow_unpaired, dict(request.variants)
+    )
+    for found in compared.unpaired:
+        for difference in found:
+            print(f"warning: unpaired: {difference}", file=sys.stderr)
     out = prepare_out(output, "compare")
     with writing_to(out):
         result = simulate(
@@ -204,7 +210,7 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
         result.save(out, argv, output.force)
         discard_store(out)
     if not output.quiet:
-        print_comparison(result.document, result.results[-1].summary())
+        print_comparison(result.document, result.results[-1].summary(), request.table_format)
     finish(out, output)
     return 0
 

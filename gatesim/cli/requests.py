@@ -28,6 +28,8 @@ FLAGS = {
     "dask": "--dask",
     "days": "--days",
     "scenarios": "compare",
+    "allow_unpaired": "--allow-unpaired",
+    "variants": "--variant",
     "axes": "--set",
     "targets": "--target",
     "method": "--method",
@@ -95,6 +97,10 @@ class CompareRequest:
     options: StudyOptions
     output: Output
     capacity: bool = False
+    allow_unpaired: bool = False
+    table_format: str = "table"
+    #: ``--variant NAME:...``: variants of the first scenario file, name -> overrides.
+    variants: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,15 @@ def request(args: argparse.Namespace) -> Request:
         return ValidateRequest(args.scenario)
     options, output = study_options(args), _output(args)
     if command == "compare":
-        return CompareRequest(tuple(args.scenarios), options, output, args.capacity)
+        return CompareRequest(
+            tuple(args.scenarios),
+            options,
+            output,
+            args.capacity,
+            args.allow_unpaired,
+            args.table_format,
+            _variants(args.variants),
+        )
     if command == "sweep":
         return SweepRequest(args.scenario, tuple(args.axes), options, output)
     if command == "plan":
@@ -207,6 +221,16 @@ def request(args: argparse.Namespace) -> Request:
             output,
         )
     return RunRequest(args.scenario, options, output)
+
+
+def _variants(
+    variants: list[tuple[str, dict[str, Any]]],
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    names = [name for name, _ in variants]
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise UsageError("--variant", "each variant needs its own name", repeated)
+    return tuple(variants)
 
 
 def _plan(args: argparse.Namespace, options: StudyOptions, output: Output) -> PlanRequest:

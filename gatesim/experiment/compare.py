@@ -8,7 +8,7 @@ KPIs, to show how much the pairing narrows the interval.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,32 +93,59 @@ def comparison_document(
     return safe
 
 
+#: ``comparison.csv``'s columns, in order.
+TABLE_COLUMNS = [
+    "scenario", "kpi", "lane", "direction", "mean", "lo", "hi", "diff", "diff_lo", "diff_hi",
+]  # fmt: skip
+DIRECTIONS = ("export", "import")
+#: Breakdowns of the gate's trucks other than by lane (``<kpi>.direction.export``).
+OTHER_BREAKDOWNS = ("direction", "cargo", "season")
+
+
+def lanes_of(kpis: Iterable[str]) -> set[str]:
+    """The lanes named by ``throughput_per_day.<lane>.<direction>`` keys."""
+    lanes = set()
+    for key in kpis:
+        base, _, suffix = key.partition(".")
+        lane, _, direction = suffix.rpartition(".")
+        is_lane = lane and "." not in lane and lane not in OTHER_BREAKDOWNS
+        if base == "throughput_per_day" and is_lane and direction in DIRECTIONS:
+            lanes.add(lane)
+    return lanes
+
+
+def breakdown(kpi: str, lanes: set[str]) -> tuple[str, str]:
+    """(lane, direction) of a KPI's breakdown suffix: ``<kpi>.<lane>.<direction>``,
+    ``<kpi>.<lane>`` or ``<kpi>.direction.<direction>``; empty strings where the KPI does not
+    break down by it (gate-wide, station, cargo and season KPIs)."""
+    if kpi.startswith("station."):
+        return "", ""
+    parts = kpi.split(".")[1:]
+    if len(parts) == 2 and parts[0] == "direction" and parts[1] in DIRECTIONS:
+        return "", parts[1]
+    if len(parts) == 2 and parts[0] in lanes and parts[1] in DIRECTIONS:
+        return parts[0], parts[1]
+    if len(parts) == 1 and parts[0] in lanes:
+        return parts[0], ""
+    return "", ""
+
+
 def comparison_table(document: list[dict[str, Any]]) -> pd.DataFrame:
-    """Long table: one row per scenario and headline KPI, with paired and Welch intervals."""
+    """``comparison.csv``, long: one row per scenario (its folder name, unique) and KPI, every
+    KPI of ``comparison.json`` in its order: mean and 95 % CI, lane and direction of the KPI's
+    breakdown, and the paired difference against the first scenario (empty for the first)."""
+    lanes = lanes_of(key for entry in document for key in entry["kpis"])
     rows = []
     for entry in document:
-        for kpi in HEADLINE:
-            stat = entry["kpis"].get(kpi)
-            if stat is None:
-                continue
-            diff = entry.get("diff_vs_first", {}).get(kpi, {"mean": None, "ci95": [None, None]})
-            welch = entry.get("diff_vs_first_unpaired", {}).get(kpi, {"ci95": [None, None]})
+        diffs = entry.get("diff_vs_first", {})
+        for kpi, stat in entry["kpis"].items():
+            diff = diffs.get(kpi, {"mean": None, "ci95": [None, None]})
+            lane, direction = breakdown(kpi, lanes)
+            interval = [stat["mean"], *stat["ci95"]]
             rows.append(
-                {
-                    "scenario": entry["scenario"],
-                    "folder": entry["folder"],
-                    "kpi": kpi,
-                    "mean": stat["mean"],
-                    "lo": stat["ci95"][0],
-                    "hi": stat["ci95"][1],
-                    "diff_mean": diff["mean"],
-                    "diff_lo": diff["ci95"][0],
-                    "diff_hi": diff["ci95"][1],
-                    "welch_lo": welch["ci95"][0],
-                    "welch_hi": welch["ci95"][1],
-                }
+                [entry["folder"], kpi, lane, direction, *interval, diff["mean"], *diff["ci95"]]
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
 def write_comparison_files(

@@ -14,7 +14,7 @@ before anything is simulated.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +47,8 @@ class Compared:
 
     scenarios: list[Scenario]
     files: list[str | None]
+    #: Per member, how it differs from the first in what pairing needs (allowed unpaired).
+    unpaired: list[list[str]] = field(default_factory=list)
 
 
 def compare(
@@ -64,6 +66,8 @@ def compare(
     store: str | Path | None = None,
     max_memory: int | None = None,
     progress: bool = False,
+    allow_unpaired: bool = False,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ComparisonResult:
     """Compare scenarios under common random numbers; see docs/api.md."""
     options = StudyOptions(
@@ -79,21 +83,86 @@ def compare(
         max_memory=max_memory,
         progress=progress,
     )
-    return run_comparison(compared_scenarios(scenarios, options), options, capacity)
+    compared = compared_scenarios(scenarios, options, allow_unpaired, variants)
+    return run_comparison(compared, options, capacity)
 
 
-def compared_scenarios(items: Sequence[Source], options: StudyOptions) -> Compared:
+def compared_scenarios(
+    items: Sequence[Source],
+    options: StudyOptions,
+    allow_unpaired: bool = False,
+    variants: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Compared:
     """Every scenario with the first one's seed and replication count (common random numbers);
-    scenario files get ``options``' overrides through the loader."""
+    scenario files get ``options``' overrides through the loader. ``variants`` (name ->
+    overrides) add variants of the first scenario after the others, named by their key.
+    Members that differ from the first in what pairing assumes (:func:`pairing_differences`)
+    are refused unless ``allow_unpaired``; then the differences are kept in
+    ``Compared.unpaired``."""
     options.design()  # the options are checked before any file is read
-    if isinstance(items, (str, Path)) or len(items) < 2:
-        raise UsageError("scenarios", "needs at least two scenario files")
+    if isinstance(items, (str, Path)) or not items or len(items) + len(variants or {}) < 2:
+        raise UsageError("scenarios", "needs at least two scenario files (or variants)")
     overrides = options.overrides()
     first = _member(items[0], overrides)
-    shared = {**overrides, "seed": first.seed, "replications": first.replications}
-    members = [first, *(_member(item, shared) for item in items[1:])]
-    files = [None if isinstance(item, Scenario) else str(item) for item in items]
-    return Compared(members, files)
+    common = {"seed": first.seed, "replications": first.replications}
+    label = scenario_label(items[0])
+    unpaired: list[list[str]] = [[]]
+    members, files = [first], [_file_of(items[0])]
+    for item, changes, name in _others(items, variants or {}):
+        declared = _member(item, {**overrides, **changes})
+        found = pairing_differences((label, first), (name, declared), options)
+        if found and not allow_unpaired:
+            raise UsageError(
+                "scenarios",
+                f"{found[0]}: paired differences need members that agree (make them agree, "
+                "e.g. with --set or --year, or give {allow_unpaired})",
+            )
+        unpaired.append(found)
+        members.append(_member(item, {**overrides, **changes, **common}))
+        files.append(_file_of(item))
+    return Compared(members, files, unpaired)
+
+
+def _others(
+    items: Sequence[Source], variants: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[Source, dict[str, Any], str]]:
+    """The members after the first: (source, its own overrides, its name in messages)."""
+    others: list[tuple[Source, dict[str, Any], str]] = [
+        (item, {}, scenario_label(item)) for item in items[1:]
+    ]
+    for name, changes in variants.items():
+        if not isinstance(changes, Mapping) or not changes:
+            raise UsageError("variants", f"{name}: needs field overrides", changes)
+        others.append((items[0], {**changes, "name": name}, f"variant {name}"))
+    return others
+
+
+def _file_of(item: Source) -> str | None:
+    return None if isinstance(item, Scenario) else str(item)
+
+
+def scenario_label(item: Source) -> str:
+    return item.name if isinstance(item, Scenario) else str(item)
+
+
+def pairing_differences(
+    first: tuple[str, Scenario], other: tuple[str, Scenario], options: StudyOptions
+) -> list[str]:
+    """How ``other`` differs from ``first`` in days, year (of the start date), warm-up (unless
+    chosen automatically for all) or declared seed: one phrase per field, naming both values."""
+    (name_a, a), (name_b, b) = first, other
+    fields: dict[str, tuple[object, object]] = {
+        "days": (a.days, b.days),
+        "year (start_date)": (a.start_date.year, b.start_date.year),
+        "seed": (a.seed, b.seed),
+    }
+    if options.warmup != AUTO:
+        fields["warmup_days"] = (a.warmup_days, b.warmup_days)
+    return [
+        f"{field_name} differs: {name_a} {value_a}, {name_b} {value_b}"
+        for field_name, (value_a, value_b) in fields.items()
+        if value_a != value_b
+    ]
 
 
 def _member(item: Source, overrides: Mapping[str, Any]) -> Scenario:
@@ -126,6 +195,9 @@ def run_comparison(compared: Compared, options: StudyOptions, capacity: bool) ->
     run = run_scenarios(compared.scenarios, options, "scenarios")
     folders = unique_folders([s.name for s in compared.scenarios])
     document = comparison_document(run.results, folders, compared.files)
+    for entry, found in zip(document, compared.unpaired, strict=False):
+        if found:
+            entry["unpaired"] = found
     if capacity:
         extras = compared_capacity(run.results, options)
         for entry, extra in zip(document, extras, strict=True):

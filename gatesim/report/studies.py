@@ -11,7 +11,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from gatesim.report.console import HEADLINE_LABELS, format_ci
+from gatesim.report.console import HEADLINE_LABELS, format_ci, lane_direction_suffixes
+from gatesim.report.tables import print_tables
 from gatesim.stats.kpis import HEADLINE
 
 
@@ -19,7 +20,9 @@ def _digits(kpi: str) -> int:
     return 2 if kpi.endswith("_h") else 1
 
 
-def comparison_table(document: list[dict[str, Any]]) -> Table:
+def comparison_table(document: list[dict[str, Any]], grouped: bool = True) -> Table:
+    """Headline KPIs; ``grouped`` names each KPI once (on its first row), for the eye; without
+    it on every row, for Markdown and CSV."""
     first = document[0]["scenario"]
     table = Table(title=f"Headline KPIs (mean [95% CI]); differences vs {first}, paired by seed")
     for column in ("KPI", "scenario", "value", "paired diff vs first", "Welch CI (unpaired)"):
@@ -31,7 +34,7 @@ def comparison_table(document: list[dict[str, Any]]) -> Table:
             diff = entry.get("diff_vs_first", {}).get(kpi)
             welch = entry.get("diff_vs_first_unpaired", {}).get(kpi)
             table.add_row(
-                HEADLINE_LABELS.get(kpi, kpi) if i == 0 else "",
+                HEADLINE_LABELS.get(kpi, kpi) if i == 0 or not grouped else "",
                 entry["folder"],
                 format_ci(entry["kpis"][kpi], _digits(kpi)),
                 format_ci(diff, _digits(kpi)) if diff else "",
@@ -99,16 +102,80 @@ def print_lines(lines: Sequence[str], console: Console | None = None) -> None:
         console.print(line, highlight=False)
 
 
-def print_comparison(document: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """The compare console: headline KPIs with paired differences, the capacities when
-    measured, and how the design chose the warm-up and replications (``summary``: any
-    member's summary.json, they share the design)."""
-    Console().print(comparison_table(document))
+def signed_ci(stat: Mapping[str, Any] | None, digits: int = 1) -> str:
+    """A difference with its sign: '+3.1 [+1.2, +5.0]' (the mean alone without bounds)."""
+    if not stat or stat.get("mean") is None:
+        return "-"
+    form = f"+,.{digits}f"
+    lo, hi = stat["ci95"]
+    mean = format(stat["mean"], form)
+    return mean if lo is None or hi is None else f"{mean} [{format(lo, form)}, {format(hi, form)}]"
+
+
+#: The lane table's KPIs: (key prefix, column label, digits).
+LANE_KPIS = (
+    ("throughput_per_day", "cleared/day", 1),
+    ("time_in_system_mean_h", "time in system mean (h)", 2),
+    ("time_in_system_p95_h", "p95 (h)", 2),
+)
+
+
+def lane_comparison_table(document: Sequence[Mapping[str, Any]]) -> Table:
+    """Per lane and direction, each scenario's cleared trucks per day, capacity (when
+    measured), mean and p95 time in system, each with its paired difference against the first
+    scenario (mean [95% CI] of member - first over common replications)."""
+    first = document[0]["folder"]
+    table = Table(title=f"By lane and direction (mean [95% CI]); Δ: paired difference vs {first}")
+    measured = "capacity" in document[0]
+    columns = ["lane", "direction", "scenario", "cleared/day", "Δ cleared/day"]
+    if measured:
+        columns += ["capacity/day", "Δ capacity/day"]
+    for _, label, _ in LANE_KPIS[1:]:
+        columns += [label, f"Δ {label}"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in columns[:3] else "right")
+    suffixes = sorted({s for entry in document for s in lane_direction_suffixes(entry["kpis"])})
+    for suffix in suffixes:
+        for i, entry in enumerate(document):
+            table.add_row(
+                *suffix.rsplit(".", 1),
+                entry["folder"],
+                *_lane_cells(entry, suffix, measured),
+                end_section=i == len(document) - 1,
+            )
+    return table
+
+
+def _lane_cells(entry: Mapping[str, Any], suffix: str, measured: bool) -> list[str]:
+    diffs = entry.get("diff_vs_first")
+    cells = []
+    for key, _, digits in LANE_KPIS:
+        name = f"{key}.{suffix}"
+        cells += [format_ci(entry["kpis"].get(name), digits)]
+        cells += [signed_ci(diffs.get(name), digits) if diffs is not None else ""]
+        if measured and key == "throughput_per_day":
+            capacity = entry["capacity"].get(suffix)
+            diff = entry.get("capacity_diff_vs_first", {}).get(suffix)
+            cells += [capacity_cell(capacity), _ci(diff, signed=True) if diffs is not None else ""]
+    return cells
+
+
+def print_comparison(
+    document: list[dict[str, Any]], summary: dict[str, Any], fmt: str = "table"
+) -> None:
+    """The compare console: headline KPIs and the lanes with paired differences, the
+    capacities when measured, how members differ if compared unpaired, and how the design
+    chose the warm-up and replications (``summary``: any member's summary.json, they share
+    the design); in ``fmt`` (``table``, ``md`` or ``csv``)."""
+    headline = comparison_table(document, grouped=fmt == "table")
+    items: list[Table | str] = [headline, lane_comparison_table(document)]
     if "capacity" in document[0]:
-        names = [entry["scenario"] for entry in document]
-        wide = Console(width=None if sys.stdout.isatty() else 160)
-        wide.print(capacity_comparison_table(names, document))
-    print_lines(design_lines(summary))
+        names = [entry["folder"] for entry in document]
+        items.append(capacity_comparison_table(names, document))
+    unpaired = [line for entry in document for line in entry.get("unpaired", [])]
+    items += [f"warning: unpaired: {line}" for line in unpaired]
+    items += design_lines(summary)
+    print_tables(items, fmt)
 
 
 def print_sweep(table: pd.DataFrame, parameters: Sequence[str]) -> None:
@@ -224,6 +291,12 @@ def print_capacity(document: Mapping[str, Any], console: Console | None = None) 
         console.print(f"[yellow]note:[/yellow] {line}", highlight=False)
 
 
+def capacity_cell(capacity: Stat | None) -> str:
+    """A measured capacity, marked when the demand ramp's figure is quoted."""
+    ramp = capacity is not None and capacity.get("method") == "ramp"
+    return _ci(capacity) + (" ramp" if ramp else "")
+
+
 def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[str, Any]]) -> Table:
     """Console: capacity per lane and direction of each scenario, and the paired difference
     against the first."""
@@ -250,7 +323,7 @@ def capacity_comparison_table(names: Sequence[str], entries: Sequence[Mapping[st
                 lane,
                 direction,
                 f"{cap['offered_per_day']:,.0f}",
-                _ci(cap) + (" ramp" if cap.get("method") == "ramp" else ""),
+                capacity_cell(cap),
                 "-" if ratio is None else f"{ratio:.0%}",
                 _ci(entry["capacity_diff_vs_first"].get(group), signed=True),
                 ", ".join(cap["binding"][:2]),
