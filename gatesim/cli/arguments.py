@@ -193,6 +193,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     _add_run_options(Options(run))
     _add_experiment_options(Options(run))
+    _add_compare_parser(commands)
+    sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
+    sweep.add_argument("scenario", type=Path, help="scenario YAML file")
+    sweep.add_argument(
+        "--set",
+        dest="axes",
+        type=axis_arg,
+        action="append",
+        required=True,
+        metavar="FIELD.PATH=V1,V2,...",
+        help="swept field and its comma-separated values (YAML scalars); repeat for more axes",
+    )
+    _add_experiment_options(Options(sweep))
+    _add_plan_parser(commands)
+    _add_capacity_parser(commands)
+    _add_sensitivity_parser(commands)
+    validate = commands.add_parser("validate", help="check a scenario file without running it")
+    validate.add_argument("scenario", type=Path)
+    commands.add_parser("types", help="list the registered station types")
+    for name, sub in commands.choices.items():
+        _add_input_options(sub, scenarios=name != "types")
+    return parser
+
+
+def _add_compare_parser(commands: Any) -> None:
     compare = commands.add_parser(
         "compare", help="compare scenarios under common random numbers (paired differences)"
     )
@@ -226,27 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="console tables as aligned text (default), Markdown or CSV",
     )
     _add_experiment_options(Options(compare))
-    sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
-    sweep.add_argument("scenario", type=Path, help="scenario YAML file")
-    sweep.add_argument(
-        "--set",
-        dest="axes",
-        type=axis_arg,
-        action="append",
-        required=True,
-        metavar="FIELD.PATH=V1,V2,...",
-        help="swept field and its comma-separated values (YAML scalars); repeat for more axes",
-    )
-    _add_experiment_options(Options(sweep))
-    _add_plan_parser(commands)
-    _add_capacity_parser(commands)
-    _add_sensitivity_parser(commands)
-    validate = commands.add_parser("validate", help="check a scenario file without running it")
-    validate.add_argument("scenario", type=Path)
-    commands.add_parser("types", help="list the registered station types")
-    for name, sub in commands.choices.items():
-        _add_input_options(sub, scenarios=name != "types")
-    return parser
 
 
 def _add_input_options(cmd: argparse.ArgumentParser, scenarios: bool = True) -> None:

@@ -75,15 +75,22 @@ def truck_row(truck: Truck, when: float, outcome: str) -> tuple[Any, ...]:
     )
 
 
+def _record_unfinished(run: Replication) -> None:
+    """Rows for the trucks still in the system at the end (``in_system``) and those a platform
+    deferred that are still at origin (``deferred``), when truck records are kept."""
+    if run.truck_rows is None:
+        return
+    owed = run.platforms.owed() if run.platforms is not None else set()
+    for truck in run.live.values():
+        outcome = "deferred" if truck.id in owed else "in_system"  # waiting at origin
+        run.truck_rows.append(truck_row(truck, float("nan"), outcome))
+
+
 def collect(run: Replication) -> RunResult:
     """The result of a finished replication (the trucks still in the system are recorded as
     ``in_system``, those a platform deferred and that are still at origin as ``deferred``)."""
     s, now, observed = run.scenario, run.env.now, run.observers
-    if run.truck_rows is not None:
-        owed = run.platforms.owed() if run.platforms is not None else set()
-        for truck in run.live.values():
-            outcome = "deferred" if truck.id in owed else "in_system"  # waiting at origin
-            run.truck_rows.append(truck_row(truck, float("nan"), outcome))
+    _record_unfinished(run)
     samples = in_canonical_order(
         {
             "time_in_system_min": np.frombuffer(run.tis, dtype=np.float64).copy(),

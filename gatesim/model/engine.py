@@ -18,6 +18,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -140,8 +141,8 @@ class Replication:
                     calendar=calendars[spec.calendar] if spec.calendar else always,
                     forward=self.forward,
                     lose=self._lose,
-                    renege=self._renege,
-                    balk=self._balk,
+                    renege=partial(self._leave, self.reneged, self.reneged_after_warmup, "reneged"),
+                    balk=partial(self._leave, self.balked, self.balked_after_warmup, "balked"),
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
                     substream=_substreams(self._rng, name),
@@ -258,14 +259,10 @@ class Replication:
         if self.truck_rows is not None:
             self._record_truck(truck, self.env.now, "lost")
 
-    def _renege(self, truck: Truck) -> None:
-        self._leave(truck, self.reneged, self.reneged_after_warmup, "reneged")
-
-    def _balk(self, truck: Truck) -> None:
-        self._leave(truck, self.balked, self.balked_after_warmup, "balked")
-
-    def _leave(self, truck: Truck, whole: list[int], measured: list[int], outcome: str) -> None:
-        """A loaded truck leaves the system impatient (stations never make an empty one)."""
+    def _leave(self, whole: list[int], measured: list[int], outcome: str, truck: Truck) -> None:
+        """A loaded truck leaves the system impatient, counted in ``whole`` (and ``measured``
+        after the warm-up) as ``outcome``; bound per outcome as the stations' ``renege`` and
+        ``balk`` exits (stations never make an empty truck impatient)."""
         if truck.empty:
             raise ConservationError(f"empty return {truck.id} {outcome}")
         k = truck.stream_index
