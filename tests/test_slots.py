@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from test_bad_input import GOOD, Case, _materialise, check_one_line_error, run_in_process
 
 from gatesim.core.randomness import stream
+from gatesim.core.results import SLOT_COUNTS
 from gatesim.model.arrivals import StreamArrivals
 from gatesim.model.engine import simulate
-from gatesim.model.slots import SLOT_COUNTS, book_slots, earliest_with_room
+from gatesim.model.slots import book_slots, earliest_with_room
 from gatesim.report.slots import slot_keys, slot_table
 from gatesim.scenario.slots import slot_capacity
 from gatesim.stats.kpis import replication_kpis

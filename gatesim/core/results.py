@@ -41,6 +41,23 @@ class StreamInfo:
 
 #: Columns of ``PlatformResult.by_stream`` (whole run unless marked measured: events at or
 #: after the warm-up).
+#: Columns of the booked-slot counts per stream (``RunResult.slot_counts_by_stream``,
+#: gatesim.model.slots). ``demand``, ``no_show_all`` and
+#: ``pending`` cover the whole run (the conservation ledger); the rest cover the measured
+#: period: ``booked`` and the compliance categories by slot start in [warm-up, horizon),
+#: ``rolled`` by wished time at or after the warm-up.
+SLOT_COUNTS = (
+    "demand",
+    "no_show_all",
+    "pending",
+    "booked",
+    "early",
+    "on_time",
+    "late",
+    "no_show",
+    "rolled",
+)
+
 PLATFORM_COUNTS = (
     "held",  # in the platform at the end (registered or not), waiting for dispatch
     "unregistered",  # ... of whom not yet registered
@@ -135,7 +152,7 @@ class RunResult:
     platform: PlatformResult | None = None
     #: arrivals by clock hour of the horizon and stream, shape (days × 24, streams)
     arrived_by_hour_stream: IntArray = field(default_factory=lambda: _no_ints(2))
-    #: booked arrival slots by stream (columns: gatesim.model.slots.SLOT_COUNTS); shape (0, 0)
+    #: booked arrival slots by stream (columns: SLOT_COUNTS); shape (0, 0)
     #: without slot plans
     slot_counts_by_stream: IntArray = field(default_factory=lambda: _no_ints(2))
     #: minutes from the wished arrival time to the booked slot's start, of the trucks wished

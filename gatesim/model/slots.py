@@ -23,30 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gatesim.core.results import SLOT_COUNTS
 from gatesim.model.arrivals import StreamArrivals
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.slots import SlotPlanSpec, slot_capacity
 
-__all__ = ["SLOT_COUNTS", "SlotBookings", "book_slots", "earliest_with_room"]
+__all__ = ["SlotBookings", "book_slots", "earliest_with_room"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-#: Columns of ``SlotBookings.counts`` (per stream). ``demand``, ``no_show_all`` and
-#: ``pending`` cover the whole run (the conservation ledger); the rest cover the measured
-#: period: ``booked`` and the compliance categories by slot start in [warm-up, horizon),
-#: ``rolled`` by wished time at or after the warm-up.
-SLOT_COUNTS = (
-    "demand",
-    "no_show_all",
-    "pending",
-    "booked",
-    "early",
-    "on_time",
-    "late",
-    "no_show",
-    "rolled",
-)
 _EARLY, _ON_TIME, _LATE, _NO_SHOW = range(4)
 _COLUMN = {name: i for i, name in enumerate(SLOT_COUNTS)}
 

@@ -15,29 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.core.results import RunResult
+from gatesim.core.results import SLOT_COUNTS, RunResult
 from gatesim.stats.groups import stream_groups
 
 __all__ = ["peak_hour_arrivals", "slot_kpis"]
 
-#: Columns of RunResult.slot_counts_by_stream (gatesim.model.slots.SLOT_COUNTS; the stats
-#: layer reads results, not the model).
-_COLUMN = {
-    name: i
-    for i, name in enumerate(
-        (
-            "demand",
-            "no_show_all",
-            "pending",
-            "booked",
-            "early",
-            "on_time",
-            "late",
-            "no_show",
-            "rolled",
-        )
-    )
-}
+_COLUMN = {name: i for i, name in enumerate(SLOT_COUNTS)}
 _PER_DAY = ("booked", "early", "on_time", "late", "no_show", "rolled")
 MINUTES_PER_DAY = 1440.0
 
