@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.core.errors import UsageError
 from gatesim.experiment.capacity import (
     BINDING_UTILIZATION,
     CapacityOptions,
@@ -36,10 +35,7 @@ from gatesim.experiment.capacity import (
 from gatesim.experiment.capacity_run import capacity_estimate
 from gatesim.experiment.draws import Draw, DrawOptions, draws_of, summary
 from gatesim.experiment.draws_output import DrawsResult, draws_document
-from gatesim.experiment.executors import ExecutorError
-from gatesim.experiment.options import StudyOptions
-from gatesim.experiment.progress import ProgressBar, progress_wanted
-from gatesim.experiment.study import ReplicationRunner, scheduler_address
+from gatesim.experiment.options import StudyOptions, study_runner
 from gatesim.experiment.uncertainty import DesignSpace
 from gatesim.scenario.schema import Scenario
 
@@ -58,18 +54,11 @@ def capacity_over_draws(
         check_measurable(scenario, options)
     execution = study.execution()
     measured: list[list[FlowCapacity]] = []
-    try:
-        with (
-            ProgressBar(progress_wanted(not study.progress), None) as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(execution, address, study.runner_store(), study.resume, bar)
-            evaluate = replication_rows(runner, options.replications)
-            for d, scenario in zip(drawn, scenarios, strict=True):
-                label = f"draw {d.index + 1}/{len(drawn)}: "
-                measured.append(measure_capacity(scenario, _labelled(evaluate, label), options))
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
+    with study_runner(study) as runner:
+        evaluate = replication_rows(runner, options.replications)
+        for d, scenario in zip(drawn, scenarios, strict=True):
+            label = f"draw {d.index + 1}/{len(drawn)}: "
+            measured.append(measure_capacity(scenario, _labelled(evaluate, label), options))
     entries = [draw_entry(d, flows) for d, flows in zip(drawn, measured, strict=True)]
     nominal = capacity_scenario(space.scenario)
     design = {

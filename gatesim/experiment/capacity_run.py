@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.core.errors import UsageError
 from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
@@ -31,8 +30,7 @@ from gatesim.experiment.capacity import (
     replication_rows,
 )
 from gatesim.experiment.compare import interval_document
-from gatesim.experiment.executors import ExecutorError
-from gatesim.experiment.options import API_COMMAND, StudyOptions
+from gatesim.experiment.options import API_COMMAND, StudyOptions, study_runner
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -41,9 +39,8 @@ from gatesim.experiment.output import (
     staged_folder,
     write_json,
 )
-from gatesim.experiment.progress import ProgressBar, progress_wanted
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.experiment.study import ReplicationRunner, scheduler_address
+from gatesim.experiment.study import ReplicationRunner
 from gatesim.model.routes import group_key
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import paired_difference, t_interval
@@ -142,16 +139,9 @@ def measure(
     started = time.perf_counter()
     measured = capacity_scenario(scenario)
     execution = study.execution()
-    try:
-        with (
-            ProgressBar(progress_wanted(not study.progress), None) as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(execution, address, progress=bar)
-            evaluate = replication_rows(runner, options.replications)
-            flows = measure_capacity(measured, evaluate, options)
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
+    with study_runner(study, store=False) as runner:
+        evaluate = replication_rows(runner, options.replications)
+        flows = measure_capacity(measured, evaluate, options)
     file = "" if scenario_file is None else str(scenario_file)
     document = capacity_document(measured, flows, options, file, execution.describe())
     return CapacityResult(measured, flows, document, time.perf_counter() - started)

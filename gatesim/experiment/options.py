@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,29 @@ class StudyRun:
     wall_seconds: float
 
 
+@contextmanager
+def study_runner(
+    options: StudyOptions, groups: str | None = None, *, store: bool = True
+) -> Iterator[ReplicationRunner]:
+    """A replication runner on ``options``' executor with a progress bar (and its replication
+    store unless ``store`` is False), open for the block; a Dask scheduler that cannot be used,
+    at the start or during the block, is a one-line ``UsageError`` on ``dask``."""
+    execution = options.execution()
+    try:
+        with (
+            ProgressBar(progress_wanted(not options.progress), groups) as bar,
+            scheduler_address(execution) as address,
+        ):
+            if store:
+                yield ReplicationRunner(
+                    execution, address, options.runner_store(), options.resume, bar
+                )
+            else:
+                yield ReplicationRunner(execution, address, progress=bar)
+    except ExecutorError as exc:
+        raise UsageError("dask", str(exc)) from None
+
+
 def run_scenarios(
     scenarios: Sequence[Scenario], options: StudyOptions, groups: str = ""
 ) -> StudyRun:
@@ -134,15 +158,6 @@ def run_scenarios(
     remote = execution.dask_address not in (None, "local")
     check_memory(scenarios, 0 if remote else execution.jobs, options.max_memory)
     started = time.perf_counter()
-    try:
-        with (
-            ProgressBar(progress_wanted(not options.progress), groups) as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(
-                execution, address, options.runner_store(), options.resume, bar
-            )
-            results = run_study(scenarios, design, runner)
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
+    with study_runner(options, groups) as runner:
+        results = run_study(scenarios, design, runner)
     return StudyRun(results, design, runner, time.perf_counter() - started)

@@ -25,16 +25,14 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.core.errors import ScenarioError, UsageError
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.draws import Draw, DrawOptions, draws_of, shares, summary
 from gatesim.experiment.draws_output import DrawsResult, draws_document
-from gatesim.experiment.executors import ExecutorError
 from gatesim.experiment.levers import check_sides
-from gatesim.experiment.options import StudyOptions
+from gatesim.experiment.options import StudyOptions, study_runner
 from gatesim.experiment.plan import CapacitySearch, PlanResult
 from gatesim.experiment.planning import NO_RECORDS, PlanInputs, ScenarioEvaluator
-from gatesim.experiment.progress import ProgressBar, progress_wanted
-from gatesim.experiment.study import ReplicationRunner, scheduler_address
+from gatesim.experiment.study import ReplicationRunner
 from gatesim.experiment.targets import Dimension
 from gatesim.experiment.uncertainty import DesignSpace
 
@@ -65,22 +63,14 @@ def plan_over_draws(
     check_sides(base, inputs.dimensions, inputs.side)
     execution = options.execution()
     entries = []
-    try:
-        with (
-            ProgressBar(progress_wanted(not options.progress), None) as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(
-                execution, address, options.runner_store(), options.resume, bar
-            )
+    with study_runner(options) as runner:
+        try:
             for d, evaluator in zip(drawn, evaluators, strict=True):
                 evaluator.runner = runner
                 entries.append(_draw_answers(d, evaluator, inputs, years, base.replications))
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
-    except ScenarioError:  # e.g. an unknown KPI, found by the first run: nothing left behind
-        runner.discard_store()
-        raise
+        except ScenarioError:  # e.g. an unknown KPI, found by the first run: nothing left behind
+            runner.discard_store()
+            raise
     design = {
         **draws.document(),
         "targets": [str(t) for t in inputs.targets],

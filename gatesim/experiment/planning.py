@@ -17,10 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.core.errors import ScenarioError, UsageError
-from gatesim.experiment.executors import ExecutorError
+from gatesim.core.errors import ScenarioError
 from gatesim.experiment.levers import check_sides, lever_side, override_sides, policy_side
-from gatesim.experiment.options import API_COMMAND, StudyOptions
+from gatesim.experiment.options import API_COMMAND, StudyOptions, study_runner
 from gatesim.experiment.output import (
     environment,
     json_safe,
@@ -32,9 +31,8 @@ from gatesim.experiment.output import (
 )
 from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
-from gatesim.experiment.progress import ProgressBar, progress_wanted
 from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
-from gatesim.experiment.study import ReplicationRunner, scheduler_address
+from gatesim.experiment.study import ReplicationRunner
 from gatesim.experiment.targets import (
     CONFIDENCE,
     UNDECIDED,
@@ -282,25 +280,16 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
     base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
     check_sides(base, inputs.dimensions, inputs.side)
     execution = options.execution()
-    try:
-        with (
-            ProgressBar(progress_wanted(not options.progress), None) as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(
-                execution, address, options.runner_store(), options.resume, bar
-            )
-            evaluator.runner = runner
-            result = _search(evaluator, inputs, base)
-            point = ExperimentResult(
-                scenario=evaluator.scenario(result.point.values).model_copy(
-                    update={"replications": result.point.replications}
-                ),
-                outcomes=evaluator.outcomes(result.point.values, result.point.replications),
-                executor=execution.executor,
-            )
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
+    with study_runner(options) as runner:
+        evaluator.runner = runner
+        result = _search(evaluator, inputs, base)
+        point = ExperimentResult(
+            scenario=evaluator.scenario(result.point.values).model_copy(
+                update={"replications": result.point.replications}
+            ),
+            outcomes=evaluator.outcomes(result.point.values, result.point.replications),
+            executor=execution.executor,
+        )
     document = plan_document(result, base, scenario_file, execution.describe(), inputs.side)
     document["fixed_changes"] = override_sides(base, overrides)  # the set policy, by side
     document["fixed_changes_side"] = policy_side(base, overrides)

@@ -26,7 +26,13 @@ from gatesim.experiment.capacity_run import CapacityResult, measure
 from gatesim.experiment.compare import comparison_document, unique_folders
 from gatesim.experiment.draws import DrawOptions
 from gatesim.experiment.draws_output import DrawsResult
-from gatesim.experiment.options import AUTO, StudyOptions, check_counts, run_scenarios
+from gatesim.experiment.options import (
+    AUTO,
+    StudyOptions,
+    check_counts,
+    run_scenarios,
+    study_runner,
+)
 from gatesim.experiment.planning import PlanningResult, plan_inputs, search_plan
 from gatesim.experiment.results import ComparisonResult, SweepResult
 from gatesim.experiment.runner import ExperimentResult
@@ -214,21 +220,10 @@ def compared_capacity(
         compared_capacities,
         offered_by_flow,
     )
-    from gatesim.experiment.executors import ExecutorError
-    from gatesim.experiment.progress import ProgressBar, progress_wanted
-    from gatesim.experiment.study import ReplicationRunner, scheduler_address
 
-    execution = options.execution()
     scenarios = [r.scenario.model_copy(update={"replications": len(r.outcomes)}) for r in results]
-    try:
-        with (
-            ProgressBar(progress_wanted(not options.progress), "capacity") as bar,
-            scheduler_address(execution) as address,
-        ):
-            runner = ReplicationRunner(execution, address, progress=bar)
-            flows = compared_capacities(scenarios, runner)
-    except ExecutorError as exc:
-        raise UsageError("dask", str(exc)) from None
+    with study_runner(options, "capacity", store=False) as runner:
+        flows = compared_capacities(scenarios, runner)
     return capacity_entries(flows, [offered_by_flow(r) for r in results])
 
 
