@@ -360,7 +360,7 @@ def test_deferred_trucks_reappear_later_and_every_truck_is_accounted_for(
 
 def test_parts_merge_to_the_whole_with_platforms() -> None:
     """Each lane's platform runs in that lane's part; the merged parts equal one environment."""
-    s = load_scenario(ROOT / "scenarios" / "baseline_platform.yaml")
+    s = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     s = s.model_copy(update={"days": 3, "warmup_days": 1.0})
     whole = simulate(s, 0)
     parts = [simulate_part(s, 0, i) for i in range(len(independent_parts(s)))]
@@ -372,7 +372,7 @@ def test_parts_merge_to_the_whole_with_platforms() -> None:
 def test_capacity_measures_the_gate_without_the_platform() -> None:
     from gatesim.experiment.capacity import capacity_scenario
 
-    s = load_scenario(ROOT / "scenarios" / "baseline_platform.yaml")
+    s = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     assert s.platform and capacity_scenario(s).platform == {}
 
 
