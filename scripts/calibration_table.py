@@ -4,9 +4,10 @@
 
 Every row names its scope (lane or gate; loaded trucks or all vehicles; Vietnamese or Chinese
 count) and the model figure measured for it, with its 95 % interval: capacity (both methods,
-`gatesim.scenario_capacity`) under the hours of the observed day, or a run of the baseline at
-its ordinary-day demand. Observed figures are never inputs here; the two that are (the
-ordinary-day volumes) are marked as such. Takes about two minutes on two cores.
+`gatesim.scenario_capacity`) under the hours of the observed day, a run of the baseline (its
+exports offered above what the gate clears, shed by the platform), of the May 2023 peak
+(`scenarios/peak_may_2023.yaml`) or of the year 2025 (`scenarios/year_2025.yaml`). Takes about
+ten minutes on two cores (the year most of it).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Row:
     measure: str
     judged: bool = True  # False: an input or a figure of another scope (no verdict)
     band: tuple[float, float] | None = None  # judged against this range instead of ±10 %
+    percent: bool = False  # a share: shown as a percentage
 
 
 def capacities(overrides: dict[str, Any], replications: int, jobs: int) -> dict[str, FlowCapacity]:
@@ -130,8 +132,10 @@ def capacity_rows(today: Flows) -> list[Row]:
                 f"≈ {observed:,.0f}",
                 headline(today[f"{lane}.{direction}"]),
                 f"capacity {lane} {direction}s, baseline hours (2025) [s 89]",
+                judged=False,  # one of two estimates: the bracket row below is judged
             )
         )
+    rows.append(april_exports_bracket(today))
     gate = _sum(headline(f) for f in today.values())
     rows.append(
         Row(
@@ -146,6 +150,27 @@ def capacity_rows(today: Flows) -> list[Row]:
     return rows
 
 
+#: Tân Thanh 1090-1091 carries about 300 fresh-fruit trucks a day in season [s 32].
+TAN_THANH_FRUIT = 300
+
+
+def april_exports_bracket(today: Flows) -> Row:
+    """The April 2025 record's exports on the two roads lie between two estimates: the
+    province's exports less Tân Thanh's seasonal ~300 [s 32] (other gates take their usual
+    share), and the province's exports times the roads' 22 Aug 2024 share (they take none)."""
+    low = APRIL_2025["export"] - TAN_THANH_FRUIT
+    high = APRIL_2025["export"] * (SHARE[(HN, "export")] + SHARE[(TT, "export")])
+    return Row(
+        "25–26 Apr 2025 record, exports of the two roads [s 27, 32, 89]",
+        "province exports less Tân Thanh's ~300 [s 32], up to × the roads' 22 Aug 2024 share",
+        (low + high) / 2,
+        f"{low:,.0f} – {high:,.0f}",
+        _sum(headline(today[f"{lane}.export"]) for lane in (HN, TT)),
+        "capacity, exports of both lanes, baseline hours (bounds summed)",
+        band=(low, high),
+    )
+
+
 def _sum(intervals: Iterable[Interval | None]) -> Interval | None:
     """The sum of the flows' figures, bounds summed (conservative: one bound per flow)."""
     found = list(intervals)
@@ -156,8 +181,9 @@ def _sum(intervals: Iterable[Interval | None]) -> Interval | None:
     return (mean, lo, hi)
 
 
-def run_rows(replications: int, jobs: int) -> list[Row]:
-    scenario = load_scenario(BASELINE, {"replications": replications})
+def kpi_intervals(path: Path, replications: int, jobs: int) -> Any:
+    """A function giving a KPI's (mean, lo, hi) for a run of the scenario file at ``path``."""
+    scenario = load_scenario(path, {"replications": replications})
     kpis = run_experiment(scenario, jobs=jobs).kpi_summary()
 
     def stat(key: str) -> Interval:
@@ -167,6 +193,11 @@ def run_rows(replications: int, jobs: int) -> list[Row]:
         assert mean is not None and lo is not None and hi is not None, key  # 2+ replications
         return (mean, lo, hi)
 
+    return stat
+
+
+def run_rows(replications: int, jobs: int) -> list[Row]:
+    stat = kpi_intervals(BASELINE, replications, jobs)
     return [
         Row(
             "22 Aug 2024, Hữu Nghị [s 22]",
@@ -174,8 +205,7 @@ def run_rows(replications: int, jobs: int) -> list[Row]:
             784,
             "784 (220 / 564)",
             stat(f"throughput_per_day.{HN}"),
-            "cleared/day 1119-1120 (demand is this input)",
-            judged=False,
+            "cleared/day 1119-1120 (exports offered: 1.11 × the count [s 90])",
         ),
         Row(
             "22 Aug 2024, 1088/2–1089 [s 23]",
@@ -183,10 +213,10 @@ def run_rows(replications: int, jobs: int) -> list[Row]:
             347,
             "347 (95 / 252)",
             stat(f"throughput_per_day.{TT}"),
-            "cleared/day 1088/2-1089 (demand is this input)",
-            judged=False,
+            "cleared/day 1088/2-1089 (exports offered: 1.11 × the count [s 90])",
         ),
         *backlog_rows(stat),
+        *response_rows(stat),
         *cn_side_rows(stat),
     ]
 
@@ -275,6 +305,106 @@ def cn_side_rows(stat: Any) -> list[Row]:
     ]
 
 
+def share(part: Interval, whole: Interval) -> Interval:
+    """A share of two means (the interval is the means' bounds combined, conservative)."""
+    return (part[0] / whole[0], part[1] / whole[2], part[2] / whole[1])
+
+
+def response_rows(stat: Any) -> list[Row]:
+    """Who waits at 20:00 (fruit, unregistered) and what the platform sheds (no count found)."""
+    exports = stat("vn_side_backlog_at_report_mean.direction.export")
+    return [
+        Row(
+            "29 May 2025, fruit among the exports waiting at 20:00 [s 90]",
+            "province, VN side, share",
+            184 / 498,
+            "184 / 498 = 37 %",
+            share(stat("platform_held_at_report_mean.cargo.fruit"), exports),
+            "fruit held by the platform ÷ exports on the VN side at 20:00 (fruit dispatched first)",
+            judged=False,
+            percent=True,
+        ),
+        Row(
+            "(no count found) deferred to a later day",
+            "both lanes, exports",
+            None,
+            "–",
+            stat("deferred_per_day"),
+            "trucks deferred per day",
+            judged=False,
+        ),
+        Row(
+            "(no count found) diverted to other gates [s 19, 23, 32]",
+            "both lanes, exports",
+            None,
+            "–",
+            stat("diverted_per_day"),
+            "trucks diverted per day",
+            judged=False,
+        ),
+    ]
+
+
+#: "The order of" May 2023's 898 [s 46]: within a factor of 1.5 either way [a].
+MAY_2023_BAND = (898 / 1.5, 898 * 1.5)
+
+
+def may_2023_rows(replications: int, jobs: int) -> list[Row]:
+    """The peak month of May 2023 (scenarios/peak_may_2023.yaml) against row 46."""
+    stat = kpi_intervals(ROOT / "scenarios" / "peak_may_2023.yaml", replications, jobs)
+    waiting = stat("vn_side_backlog_at_report_mean.direction.export")
+    return [
+        Row(
+            "May 2023, exports waiting at 20:00 [s 46]",
+            "Hữu Nghị, VN side (the lanes together)",
+            898,
+            "898",
+            waiting,
+            "peak_may_2023.yaml: exports on the VN side at 20:00, both lanes",
+            band=MAY_2023_BAND,
+        ),
+        Row(
+            "May 2023, of them unregistered [s 46]",
+            "share of the above",
+            299 / 898,
+            "299 / 898 = 33 %",
+            share(stat("vn_side_backlog_at_report_unregistered_mean"), waiting),
+            "peak_may_2023.yaml: unregistered share of the 20:00 backlog",
+            judged=False,
+            percent=True,
+        ),
+    ]
+
+
+#: Hữu Nghị routes, Aug 2024 - Jul 2025: 431,800 vehicles, about 1,190 a day [s 29].
+YEAR_CLEARED = 1190
+
+
+def year_rows(replications: int, jobs: int) -> list[Row]:
+    """A year of today's operation (scenarios/year_2025.yaml): clearance and the end backlog."""
+    stat = kpi_intervals(ROOT / "scenarios" / "year_2025.yaml", replications, jobs)
+    offered = stat("offered_per_day")
+    return [
+        Row(
+            "Hữu Nghị routes, Aug 2024 – Jul 2025 [s 29]",
+            "both routes, loaded, VN count",
+            YEAR_CLEARED,
+            "431,800 / yr ≈ 1,190 / day",
+            stat("throughput_per_day"),
+            "year_2025.yaml: cleared/day, both lanes",
+        ),
+        Row(
+            "(no queue reported) backlog at the end of the year",
+            "both lanes, all trucks",
+            offered[0],
+            "below 2 days of demand",
+            stat("backlog_end"),
+            "year_2025.yaml: trucks in the system at the end (against 2 days offered)",
+            band=(0.0, 2 * offered[0]),
+        ),
+    ]
+
+
 def verdict(row: Row) -> str:
     if row.model is None or row.observed is None:
         return "–"
@@ -288,18 +418,21 @@ def verdict(row: Row) -> str:
     return f"{gap:+.0%} {'within' if abs(gap) <= TOLERANCE else 'OUTSIDE'} ±10 %"
 
 
-def fmt(interval: Interval | None) -> str:
+def fmt(interval: Interval | None, percent: bool = False) -> str:
     if interval is None:
         return "–"
+    if percent:
+        return "{:.0%} [{:.0%}, {:.0%}]".format(*interval)
     mean, lo, hi = interval
     return f"{mean:,.0f} [{lo:,.0f}, {hi:,.0f}]"
 
 
-def render(rows: list[Row], replications: int, wall: float) -> str:
+def render(rows: list[Row], replications: int, year_replications: int, wall: float) -> str:
     lines = [
         START,
-        f"Generated by `scripts/calibration_table.py` (do not edit by hand): baseline.yaml, "
-        f"{replications} replications of 30 days per figure, seed 20250501; Python "
+        f"Generated by `scripts/calibration_table.py` (do not edit by hand): baseline.yaml and "
+        f"peak_may_2023.yaml, {replications} replications per figure, year_2025.yaml "
+        f"{year_replications}; seed 20250501; Python "
         f"{platform.python_version()}, {wall / 60:.1f} min.",
         "",
         "| observed (date, source) | scope | observed | model [95 % CI] | model figure | gap |",
@@ -307,8 +440,8 @@ def render(rows: list[Row], replications: int, wall: float) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row.observation} | {row.scope} | {row.observed_text} | {fmt(row.model)}"
-            f" | {row.measure} | {verdict(row)} |"
+            f"| {row.observation} | {row.scope} | {row.observed_text}"
+            f" | {fmt(row.model, row.percent)} | {row.measure} | {verdict(row)} |"
         )
     return "\n".join([*lines, END])
 
@@ -317,6 +450,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--year-replications", type=int, default=2)
     args = parser.parse_args()
     started = time.perf_counter()
     regular = capacities(HOURS_2024, args.replications, args.jobs)
@@ -324,7 +458,10 @@ def main() -> int:
     today = capacities({}, args.replications, args.jobs)
     rows = peak_rows(regular, extended) + capacity_rows(today)
     rows += run_rows(args.replications, args.jobs)
-    table = render(rows, args.replications, time.perf_counter() - started)
+    rows += may_2023_rows(args.replications, args.jobs)
+    rows += year_rows(args.year_replications, args.jobs)
+    wall = time.perf_counter() - started
+    table = render(rows, args.replications, args.year_replications, wall)
     text = MODEL_DOC.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):

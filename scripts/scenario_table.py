@@ -43,7 +43,20 @@ LANES = ("1119-1120", "1088/2-1089")
 
 #: What each shipped scenario describes: in operation, planned, or hypothetical (with sources).
 STATUS = (
-    ("baseline", "operating", "today's conventional operation, 2024-25 [s 21-23, 48]"),
+    (
+        "baseline",
+        "operating",
+        "today's conventional operation, 2024-25 [s 21-23, 48], with the digital border-gate "
+        "platform in front of both export lanes: registration [s 46, 53], staging yards "
+        "[s 31, 33], dispatch, deferral and diversion; exports offered 1.11 x cleared [s 90], "
+        "tolerances and registration delay calibrated to the 20:00 backlogs [s 24, 46, 90, 99]",
+    ),
+    (
+        "peak_may_2023",
+        "calibration check",
+        "the calibrated baseline in the May 2023 fruit peak (2023 hours and volumes) against "
+        "the 898 export trucks, 299 unregistered, waiting at 20:00 [s 46]",
+    ),
     (
         "s0_six_lanes",
         "operating",

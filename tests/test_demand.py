@@ -183,7 +183,7 @@ def test_extends_list_merges_in_order_child_on_top(tmp_path: Path) -> None:
 def test_seasonal_year_truck_counts() -> None:
     """Over the shipped 2025 calendar, arrivals per season match the sum of the hourly means.
 
-    ~453,000 expected trucks (sd ~670): the total is checked to 0.5 % (over 3 sd), far below
+    ~468,000 expected trucks (sd ~685): the total is checked to 0.5 % (over 3 sd), far below
     the 12.8 % that ignoring the calendar would give; every season's count to 4 sd.
     """
     s = load_scenario(SCENARIOS / "year_2025.yaml")
@@ -200,20 +200,20 @@ def test_seasonal_year_truck_counts() -> None:
     flat = sum(a.per_day for a in s.arrivals.values()) * s.days
     assert expected.sum() / flat - 1 > 0.1
     assert abs(counts.sum() - expected.sum()) < 0.005 * expected.sum()
-    assert 445_000 < expected.sum() < 460_000  # hand check: 1,100/day x 365 x ~1.13
+    assert 460_000 < expected.sum() < 475_000  # hand check: 1,133.9/day x 365 x ~1.13
     for season in s.demand.seasons:
         days = season_days(s, season)
         mu = expected[days].sum()
         assert abs(counts[days].sum() - mu) < 4 * math.sqrt(mu) + 1, season.name
     # the Tet closure days run at 0.2 of an ordinary day (Tue 28 - Fri 31 Jan 2025)
-    assert expected[27:31] == pytest.approx([1100 * 0.2] * 4)
-    # Sat 3 May 2025 (day 122): fruit_season x1.3 on fruit (132.3 + 90.2), spring_peak x1.3
+    assert expected[27:31] == pytest.approx([1133.9 * 0.2] * 4)
+    # Sat 3 May 2025 (day 122): fruit_season x1.3 on fruit (146.9 + 100.1), spring_peak x1.3
     # on all, weekend x1.05; Wed 20 Aug (day 231): durian_autumn x1.2 on fruit only
-    fruit = 132.3 + 90.2
-    rest = 1100 - fruit
+    fruit = 146.9 + 100.1
+    rest = 1133.9 - fruit
     assert expected[122] == pytest.approx((fruit * 1.3 + rest) * 1.3 * 1.05)
     assert expected[231] == pytest.approx(fruit * 1.2 + rest)
-    assert expected[0] == pytest.approx(1100)  # Wed 1 Jan: no season
+    assert expected[0] == pytest.approx(1133.9)  # Wed 1 Jan: no season
 
 
 def test_fruit_only_season_keeps_other_streams_identical() -> None:
