@@ -131,6 +131,7 @@ class Replication:
             for name, spec in s.calendars.items()
         }
         self.stations: dict[str, Station] = {}
+        blocking = any(s.stations[name].when_full == "block" for name in types)
         for name, (cls, params) in types.items():
             spec = s.stations[name]
             station = cls(name, spec, params)
@@ -146,6 +147,8 @@ class Replication:
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
                     substream=_substreams(self._rng, name),
+                    next_station=self._next_station if blocking else None,
+                    peers=lambda: list(self.stations.values()),
                 )
             )
             self.stations[name] = station
@@ -200,6 +203,26 @@ class Replication:
             else:
                 self._to_sink(truck, step.node)
                 return
+
+    def _next_station(self, truck: Truck) -> Station | None:
+        """The station the truck goes to next (None: its destination), its decisions taken now
+        and kept (``truck.step`` becomes that visit), so :meth:`forward` follows the same path
+        (for blocking after service, :mod:`gatesim.stations.blocking`)."""
+        step = truck.step
+        while True:
+            kind = type(step)
+            if kind is Visit:
+                truck.step = step
+                return step.station
+            if kind is Branch:
+                step = step.follow(truck)
+            elif kind is Choose:
+                step = step.pick()
+            elif kind is Overflow:
+                step = step.follow()
+            else:
+                truck.step = step
+                return None
 
     def _cross(self, truck: Truck, vn: bool) -> None:
         """The truck heads for a place on the other side of the border."""
