@@ -7,14 +7,16 @@ service then lasts what remained of it (resume, not repeat; no new draw).
 
 Waits: a truck's wait is all its time in the queue, before its first start and after each
 interruption, counted once (the part booked at an interrupted start is taken back).
-Per-visit records (``records.visits``) hold one row per stretch of service.
+Per-visit records (``records.visits``) hold one row per stretch of service (an interrupted
+stretch ends at the interruption; the next row's ``arrive_min`` is set back by the wait so far,
+so ``start - arrive`` is the truck's wait up to that stretch).
 The schema allows ``preempt`` only on a ``discipline: priority`` station without a calendar
 and without impatience (overtime booking and reneging assume an uninterrupted service).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatesim.core.trucks import Truck
 from gatesim.stations.queues import PriorityQueue
@@ -75,11 +77,22 @@ class Preemption:
         if start >= st.warmup:  # take back the wait booked at that start: counted at resume
             st.wait_sum -= waited
             st.wait_n -= 1
+        if st._visits is not None:
+            _cut_visit_row(st._visits, victim.id, start, now)
         victim.visit_t = now - waited
         st.in_service -= 1
         st.busy_monitor.update(now, st.in_service)
         self.queue.push_first(victim)
         st.queue_changed(now)
+
+
+def _cut_visit_row(rows: list[tuple[Any, ...]], truck_id: int, start: float, now: float) -> None:
+    """The interrupted stretch's visit row (the last one of the truck) ends now, not as drawn."""
+    for i in range(len(rows) - 1, -1, -1):
+        row = rows[i]
+        if row[0] == truck_id and row[3] == start:
+            rows[i] = (*row[:4], now)
+            return
 
 
 def bind_preemption(station: Station) -> None:
