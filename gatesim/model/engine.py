@@ -36,7 +36,7 @@ from gatesim.model.observers import MINUTES_PER_DAY, Observers
 from gatesim.model.parts import Part
 from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
-from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes
+from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes, next_station
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import station_outcomes, validate_station_specs
@@ -147,7 +147,7 @@ class Replication:
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
                     substream=_substreams(self._rng, name),
-                    next_station=self._next_station if blocking else None,
+                    next_station=next_station if blocking else None,
                     peers=lambda: list(self.stations.values()),
                 )
             )
@@ -203,26 +203,6 @@ class Replication:
             else:
                 self._to_sink(truck, step.node)
                 return
-
-    def _next_station(self, truck: Truck) -> Station | None:
-        """The station the truck goes to next (None: its destination), its decisions taken now
-        and kept (``truck.step`` becomes that visit), so :meth:`forward` follows the same path
-        (for blocking after service, :mod:`gatesim.stations.blocking`)."""
-        step = truck.step
-        while True:
-            kind = type(step)
-            if kind is Visit:
-                truck.step = step
-                return step.station
-            if kind is Branch:
-                step = step.follow(truck)
-            elif kind is Choose:
-                step = step.pick()
-            elif kind is Overflow:
-                step = step.follow()
-            else:
-                truck.step = step
-                return None
 
     def _cross(self, truck: Truck, vn: bool) -> None:
         """The truck heads for a place on the other side of the border."""
