@@ -71,8 +71,8 @@ METHOD = """## Method
   0..N, N = B + 2, birth μ1, death μ2: p_n = p_0 r^n, r = μ1/μ2,
   p_0 = (1 − r)/(1 − r^(N+1)); throughput μ2 (1 − p_0), server 1 blocked p_N.
 * **Preemptive-resume priority** (`preemptive`): class 1 sees an M/M/1 of its own,
-  T_1 = E[S_1]/(1 − ρ_1); class k has T_k = E[S_k]/(1 − σ_{k−1}) + R_k/((1 − σ_{k−1})(1 − σ_k)),
-  R_k = Σ_{i≤k} λ_i E[S_i²]/2, σ_k = Σ_{i≤k} ρ_i; the wait is T_k − E[S_k].
+  T_1 = E[S_1]/(1 − ρ_1); class k has T_k = E[S_k]/(1 − σ_(k−1)) + R_k/((1 − σ_(k−1))(1 − σ_k)),
+  R_k = Σ_(i≤k) λ_i E[S_i²]/2, σ_k = Σ_(i≤k) ρ_i; the wait is T_k − E[S_k].
 """
 
 
