@@ -39,8 +39,11 @@ METHOD = """## Method
   utilisation (busy server-time / server-time after the warm-up), per-class waits from visit
   records (trucks arriving after the warm-up), trucks cleared per clock hour (mean over the
   measured days of `cleared_by_day_hour`), the shares of the trucks arrived after the warm-up
-  that reneged or balked (`station.<name>.reneged_share`, `balked_share`), or the time-average
-  trucks at a station (`queue_mean` + busy servers).
+  that reneged or balked (`station.<name>.reneged_share`, `balked_share`), the time-average
+  trucks at a station (`queue_mean` + busy servers), the time-average share of a server
+  holding a blocked truck (`station.<name>.blocked_share`), throughput (`throughput_per_day`
+  / 1440), or a class's whole wait under preemption (`time_in_system_mean_h.cargo.<class>` × 60
+  less the class's mean service: with interruptions the wait is split across several stretches).
 * **Interval.** Student-t over the independent replications (`gatesim.stats.intervals`). The
   table shows the 95 % interval and its relative half-width.
 * **Pass.** The analytic value lies inside the t-interval at the per-metric confidence
@@ -49,7 +52,8 @@ METHOD = """## Method
   at 95 % would fail a correct engine in about {false_pct:.0f} % of runs. Rows marked
   *outside 95 %* pass, but their analytic value lies outside the plain 95 % interval.
 * **Seeds** were fixed once (7001–7011, one per check; 7013 and 7017 for the reneging and
-  balking checks added later) and not changed after seeing results;
+  balking checks added later; 7110 and 7210 for blocking and preemption) and not changed after
+  seeing results;
   replication counts and horizons were chosen from pilot runs with different seeds, for the
   interval width only.
 * **Warm-up.** Every scenario starts empty. The slowest queue here relaxes in about
@@ -57,7 +61,18 @@ METHOD = """## Method
   profile check) is over 20 relaxation times and the initial bias is negligible; so is the
   truncation at the horizon (trucks still waiting at the end are not counted).
 * **Arrivals** are time-homogeneous Poisson (a flat profile) except in the profile check;
-  there are no roads (zero travel time) and no opening hours.
+  there are no roads (zero travel time) and no opening hours. In `tandem_blocking` they come
+  at 1.5 × the first station's rate on purpose: its approach road fills during the warm-up
+  (about 1,100 trucks after a day) and never empties, so the first station is saturated, as
+  the closed form assumes.
+* **Blocking after service** (`tandem_blocking`): two exponential single servers, μ1 then μ2,
+  the first saturated, B waiting places before the second. The trucks held for the second
+  (its room and server, plus the one blocked on server 1) form a birth–death chain on
+  0..N, N = B + 2, birth μ1, death μ2: p_n = p_0 r^n, r = μ1/μ2,
+  p_0 = (1 − r)/(1 − r^(N+1)); throughput μ2 (1 − p_0), server 1 blocked p_N.
+* **Preemptive-resume priority** (`preemptive`): class 1 sees an M/M/1 of its own,
+  T_1 = E[S_1]/(1 − ρ_1); class k has T_k = E[S_k]/(1 − σ_(k−1)) + R_k/((1 − σ_(k−1))(1 − σ_k)),
+  R_k = Σ_(i≤k) λ_i E[S_i²]/2, σ_k = Σ_(i≤k) ρ_i; the wait is T_k − E[S_k].
 """
 
 

@@ -104,6 +104,22 @@ case(
     },
     run_case("s.yaml", "routes.r.steps.0.choose", "sum to 1"),
 )
+# Blocking after service and preemptive priority (issue 22).
+case(
+    "block_without_waiting_room",
+    {"s.yaml": good("servers: 1,", "when_full: block, servers: 1,")},
+    run_case("s.yaml", "stations.s1", "when_full 'block' needs a finite waiting room"),
+)
+case(
+    "unknown_when_full",
+    {"s.yaml": good("servers: 1,", "when_full: wait, queue_capacity: 2, servers: 1,")},
+    run_case("s.yaml", "stations.s1.when_full", "'wait'"),
+)
+case(
+    "preempt_without_priority_classes",
+    {"s.yaml": good("servers: 1,", "priority: {order: [c], preempt: true}, servers: 1,")},
+    run_case("s.yaml", "stations.s1", "preempt needs priority classes", "fifo"),
+)
 # Impatient trucks (issue 18): patience and balking thresholds.
 FRUIT_PATIENCE = "patience_by_cargo: {fruit: {dist: exponential, mean: 9}},"
 case(

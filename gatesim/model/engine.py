@@ -36,7 +36,7 @@ from gatesim.model.observers import MINUTES_PER_DAY, Observers
 from gatesim.model.parts import Part
 from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
-from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes
+from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes, next_station
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import station_outcomes, validate_station_specs
@@ -131,6 +131,7 @@ class Replication:
             for name, spec in s.calendars.items()
         }
         self.stations: dict[str, Station] = {}
+        blocking = any(s.stations[name].when_full == "block" for name in types)
         for name, (cls, params) in types.items():
             spec = s.stations[name]
             station = cls(name, spec, params)
@@ -146,6 +147,8 @@ class Replication:
                     warmup=s.warmup_min,
                     visits=self.visit_rows,
                     substream=_substreams(self._rng, name),
+                    next_station=next_station if blocking else None,
+                    peers=lambda: list(self.stations.values()),
                 )
             )
             self.stations[name] = station

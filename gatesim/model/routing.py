@@ -22,7 +22,16 @@ from gatesim.model.routes import stations_in
 from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
 from gatesim.stations.base import Station
 
-__all__ = ["Branch", "Choose", "Finish", "Overflow", "Routes", "Visit", "compile_routes"]
+__all__ = [
+    "Branch",
+    "Choose",
+    "Finish",
+    "Overflow",
+    "Routes",
+    "Visit",
+    "compile_routes",
+    "next_station",
+]
 
 
 class Visit:
@@ -168,3 +177,24 @@ def compile_routes(
     """Compile every route whose stations are all in ``stations`` (a part of the scenario
     compiles its own routes only); ``rng(name)`` gives a ``choose`` step its random stream."""
     return Routes(scenario, stations, network, rng)
+
+
+def next_station(truck: Truck) -> Station | None:
+    """The station the truck goes to next (None: its destination), its decisions taken now and
+    kept (``truck.step`` becomes that visit, or the finish), so the engine's ``forward`` follows
+    the same path (blocking after service, :mod:`gatesim.stations.blocking`)."""
+    step = truck.step
+    while True:
+        kind = type(step)
+        if kind is Visit:
+            truck.step = step
+            return step.station
+        if kind is Branch:
+            step = step.follow(truck)
+        elif kind is Choose:
+            step = step.pick()
+        elif kind is Overflow:
+            step = step.follow()
+        else:
+            truck.step = step
+            return None

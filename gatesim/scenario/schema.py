@@ -112,6 +112,9 @@ class PrioritySpec(Frozen):
 
     by: Name = "cargo"
     order: list[str] = Field(min_length=1)
+    #: Preemptive-resume: a higher class interrupts a lower one in service, which later
+    #: resumes its remaining service (gatesim.stations.preemption). Off by default.
+    preempt: bool = False
 
 
 def _balk_threshold(value: Any) -> Any:
@@ -156,6 +159,9 @@ class StationSpec(Frozen):
     priority: PrioritySpec | None = None
     calendar: Name | None = None
     queue_capacity: Int | None = Field(None, ge=0, le=10_000_000)
+    #: What a full waiting room does to a truck: ``lose`` turns it away (counted as lost), ``block``
+    #: holds it back on its upstream server or on the approach road (gatesim.stations.blocking).
+    when_full: Literal["lose", "block"] = "lose"
     #: Reneging: minutes a waiting truck stays in the queue before it leaves the system
     #: (``patience_by_cargo`` overrides it per cargo class; no entry: it never reneges).
     patience: PositiveTime | None = None
@@ -169,6 +175,31 @@ class StationSpec(Frozen):
     def _priority_needs_order(self) -> StationSpec:
         if self.discipline == "priority" and self.priority is None:
             raise ValueError("discipline 'priority' needs a 'priority: {by, order}' block")
+        return self
+
+    @model_validator(mode="after")
+    def _block_needs_a_finite_room(self) -> StationSpec:
+        if self.when_full == "block" and self.queue_capacity is None:
+            raise ValueError(
+                "when_full 'block' needs a finite waiting room (queue_capacity); "
+                "without one nothing is ever full"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _preempt_needs_classes(self) -> StationSpec:
+        if self.priority is None or not self.priority.preempt:
+            return self
+        if self.discipline != "priority":
+            raise ValueError(
+                f"priority.preempt needs priority classes (discipline: priority), "
+                f"got discipline '{self.discipline}'"
+            )
+        if self.calendar is not None or self.impatient or self.when_full == "block":
+            raise ValueError(
+                "priority.preempt cannot be combined with a calendar, patience, balk_at or "
+                "when_full: block (each assumes an uninterrupted service)"
+            )
         return self
 
     @property

@@ -49,8 +49,10 @@ from gatesim.core.loop import scheduler, timed_scheduler
 from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
+from gatesim.stations.blocking import RoomGate, deadlock_error, find_deadlock
 from gatesim.stations.impatience import Impatience
 from gatesim.stations.opening_wait import book_closed_wait
+from gatesim.stations.preemption import bind_preemption
 from gatesim.stations.queues import ImpatientQueue, make_queue
 from gatesim.stations.statistics import with_extra_metrics
 
@@ -114,6 +116,10 @@ class StationContext:
     #: Where a truck that reneged / balked leaves the system (default: ``lose``).
     renege: Callable[[Truck], None] | None = None
     balk: Callable[[Truck], None] | None = None
+    #: Only in a scenario with a ``when_full: block`` station: resolves a truck's next station
+    #: (None: its destination), and lists every station (for the deadlock check).
+    next_station: Callable[[Truck], Station | None] | None = None
+    peers: Callable[[], list[Station]] | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """An extra named random stream of this station (independent of ``rng``)."""
@@ -210,6 +216,14 @@ class Station:
         self._impatience: Impatience | None = None
         if self.spec.impatient:
             self._bind_impatience(ctx)
+        self.blocked = 0  # servers holding a truck blocked after service (in ``in_service``)
+        self._blocked_on: dict[Truck, Station] = {}
+        self._gate: RoomGate | None = None
+        self.blocked_monitor: TimeWeighted | None = None
+        if ctx.next_station is not None:
+            self._bind_blocking(ctx)
+        if self.spec.priority is not None and self.spec.priority.preempt:
+            bind_preemption(self)
 
     def _bind_fast_paths(self) -> None:
         """Skip hooks a type does not override (the base's loop calls them on every visit)."""
@@ -226,6 +240,10 @@ class Station:
         """End of warm-up: time-weighted monitors restart; counters of waits restart."""
         self.queue_monitor.reset(now)
         self.busy_monitor.reset(now)
+        if self.blocked_monitor is not None:
+            self.blocked_monitor.reset(now)
+        if self._gate is not None:
+            self._gate.approach_monitor.reset(now)
         self._overtime = 0.0
         self.wait_sum = self.wait_max = 0.0
         self.wait_n = 0
@@ -418,6 +436,74 @@ class Station:
         if now >= self._wake_time:
             self._wake_time = math.inf
         self._pull(now)  # a superseded, later wake-up is harmless: _pull re-checks
+
+    # ------------------------------------------------------------------ blocking after service
+    def _bind_blocking(self, ctx: StationContext) -> None:
+        """A scenario with ``when_full: block`` (:mod:`gatesim.stations.blocking`): every
+        base-loop station without a hold checks its truck's next station at the end of service;
+        a blocking station puts its gate in front of its arrivals. Stations of other scenarios
+        never come here, so their loop is unchanged."""
+        assert ctx.next_station is not None and ctx.peers is not None
+        self._next_station = ctx.next_station
+        self._peers = ctx.peers
+        self.blocked_monitor = TimeWeighted(0.0, 0.0)
+        if not self._holds:
+            self._done = self._service_done_unless_blocked
+        if self.spec.when_full != "block":
+            return
+        if type(self).admit is Station.admit:
+            self._checks_admission = False  # the gate keeps the waiting room finite
+        gate = RoomGate(self, self.arrive)
+        self._gate = gate
+        self.arrive = gate.arrive  # type: ignore[method-assign]
+        inner = self._done
+
+        def done_then_offer(truck: Truck) -> None:
+            inner(truck)
+            gate.place_may_free()
+
+        self._done = done_then_offer
+        self.watch_queue(lambda _now, _waiting: gate.place_may_free())
+
+    def _service_done_unless_blocked(self, truck: Truck) -> None:
+        """End of service: on if the next station admits the truck (its place reserved), else
+        the truck stays on its server, blocked, until that station's gate releases it."""
+        target = self._next_station(truck)
+        gate = target._gate if target is not None else None
+        if gate is None:
+            self._service_done(truck)
+            return
+        now = self.env._now
+        if gate.admits_now(now):
+            gate.reserved.add(truck)
+            self._service_done(truck)
+            return
+        assert target is not None and self.blocked_monitor is not None
+        self.served += 1
+        self.blocked += 1
+        self.blocked_monitor.update(now, self.blocked)
+        self._blocked_on[truck] = target
+        gate.hold_back(self, truck)
+        dead = find_deadlock(self._peers())
+        if dead:
+            raise deadlock_error(dead, now)
+
+    def release_blocked(self, truck: Truck) -> None:
+        """The next station admitted a truck blocked here: its server is free, it drives on."""
+        assert self.blocked_monitor is not None
+        now = self.env._now
+        del self._blocked_on[truck]
+        self.blocked -= 1
+        self.blocked_monitor.update(now, self.blocked)
+        busy = self.in_service - 1
+        self.in_service = busy
+        self.busy_monitor.update(now, busy)
+        self.departed += 1
+        if self.queue:
+            self._pull(now)
+        if self._gate is not None:
+            self._gate.place_may_free()
+        self._forward(truck)
 
     # ------------------------------------------------------------------ impatient trucks
     def _bind_impatience(self, ctx: StationContext) -> None:
@@ -620,6 +706,8 @@ class Station:
         )
         if self._impatience is not None:
             row.update(self._impatience_statistics(now))
+        if self.blocked_monitor is not None:
+            row.update(self._blocking_statistics(now))
         return with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
 
     def _waits_of_trucks_that_left(self) -> tuple[int, float]:
@@ -647,6 +735,19 @@ class Station:
             "reneged_measured": float(self.reneged_measured),
         }
 
+    def _blocking_statistics(self, now: float) -> dict[str, float]:
+        """The figures of ``BLOCKING_STATISTICS`` (every station of a scenario with a
+        ``when_full: block`` station; the approach road only at the blocking ones)."""
+        assert self.blocked_monitor is not None
+        row = {
+            "blocked_share": self.blocked_monitor.mean(now) / self.servers,
+            "blocked_end": float(self.blocked),
+        }
+        if self._gate is not None:
+            row["approach_mean"] = self._gate.approach_monitor.mean(now)
+            row["approach_end"] = float(self._gate.on_approach)
+        return row
+
     def _busy_in_open_hours(self, now: float) -> float:
         """Busy server-minutes minus overtime: utilisation counts opening hours only (a service
         that runs past closing is overtime, not extra capacity). Overtime is booked when a
@@ -654,9 +755,11 @@ class Station:
         return self.busy_monitor.area(now) - self._overtime
 
     def inside(self) -> int:
-        """Trucks physically at the station now: waiting, in service or held, here or at an
-        internal station."""
+        """Trucks physically at the station now: waiting, in service (blocked included) or
+        held, here or at an internal station, or held back on its approach road."""
         own = len(self.queue) + self.in_service + self.in_hold
+        if self._gate is not None:
+            own += self._gate.on_approach
         return own + sum(station.inside() for station in self.internal)
 
     def conservation_gap(self) -> int:

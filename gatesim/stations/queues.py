@@ -49,7 +49,7 @@ class LifoQueue:
 class PriorityQueue:
     """Lower rank first; the sequence number keeps FIFO order within a rank."""
 
-    __slots__ = ("_attr", "_heap", "_rank", "_seq", "_unlisted")
+    __slots__ = ("_attr", "_front", "_heap", "_rank", "_seq", "_unlisted")
 
     def __init__(self, spec: PrioritySpec) -> None:
         self._attr = spec.by
@@ -57,10 +57,19 @@ class PriorityQueue:
         self._unlisted = len(spec.order)
         self._heap: list[tuple[int, int, Truck]] = []
         self._seq = count()
+        self._front = count(-1, -1)  # push_first: ahead of every truck pushed so far
+
+    def rank(self, truck: Truck) -> int:
+        """The truck's class rank (0 first; unlisted values last)."""
+        return self._rank.get(truck.get(self._attr) or "", self._unlisted)
 
     def push(self, truck: Truck) -> None:
-        rank = self._rank.get(truck.get(self._attr) or "", self._unlisted)
+        rank = self._rank.get(truck.get(self._attr) or "", self._unlisted)  # rank(), inlined
         heapq.heappush(self._heap, (rank, next(self._seq), truck))
+
+    def push_first(self, truck: Truck) -> None:
+        """Put the truck at the head of its class (a preempted truck resumes first)."""
+        heapq.heappush(self._heap, (self.rank(truck), next(self._front), truck))
 
     def pop(self) -> Truck:
         return heapq.heappop(self._heap)[2]

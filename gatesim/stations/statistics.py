@@ -1,7 +1,8 @@
 """What a station's statistics row holds, declared once: name, unit, meaning, KPI or not.
 
 ``BASE_STATISTICS`` is the row every station reports (``Station.statistics``), in row order;
-a station whose trucks may renege or balk adds ``IMPATIENCE_STATISTICS`` after it.
+a station whose trucks may renege or balk adds ``IMPATIENCE_STATISTICS`` after it, and every
+station of a scenario with a ``when_full: block`` station adds ``BLOCKING_STATISTICS``.
 A figure marked ``kpi`` also becomes a column ``station.<name>.<figure>`` of the KPI table
 (intervals in ``summary.json``, paired differences in ``compare``); the others are the
 conservation ledger and diagnostics, in ``stations.csv`` and ``summary.json["stations"]`` only.
@@ -21,6 +22,7 @@ from typing import Literal
 
 __all__ = [
     "BASE_STATISTICS",
+    "BLOCKING_STATISTICS",
     "IMPATIENCE_STATISTICS",
     "Metric",
     "declared_metrics",
@@ -76,8 +78,23 @@ IMPATIENCE_STATISTICS: tuple[Metric, ...] = (
     Metric("wait_reneged_mean_min", "min", "mean wait of the trucks that reneged (their patience)"),
     Metric("reneged_measured", "trucks", "trucks that reneged after the warm-up", kpi=False),
 )
+#: Added after those of every station in a scenario with a ``when_full: block`` station
+#: (:mod:`gatesim.stations.blocking`); ``approach_*`` only at the blocking stations.
+BLOCKING_STATISTICS: tuple[Metric, ...] = (
+    Metric("blocked_share", "share", "time-average share of the servers holding a blocked truck"),
+    Metric("blocked_end", "trucks", "trucks blocked on a server at the end (ledger)", kpi=False),
+    Metric("approach_mean", "trucks", "time-average trucks held back on the approach road"),
+    Metric("approach_end", "trucks", "trucks on the approach road at the end", kpi=False),
+)
 _BASE_NAMES = tuple(m.name for m in BASE_STATISTICS)
-_IMPATIENT_NAMES = _BASE_NAMES + tuple(m.name for m in IMPATIENCE_STATISTICS)
+_IMPATIENT_NAMES = tuple(m.name for m in IMPATIENCE_STATISTICS)
+_BLOCKED_NAMES = tuple(m.name for m in BLOCKING_STATISTICS[:2])
+_APPROACH_NAMES = tuple(m.name for m in BLOCKING_STATISTICS[2:])
+_ROWS = {
+    _BASE_NAMES + impatient + blocked
+    for impatient in ((), _IMPATIENT_NAMES)
+    for blocked in ((), _BLOCKED_NAMES, _BLOCKED_NAMES + _APPROACH_NAMES)
+}
 
 
 def with_extra_metrics(
@@ -86,7 +103,7 @@ def with_extra_metrics(
     """The base ``row`` in declared order, then the type's ``extra`` figures. The base row must
     hold exactly the declared figures (the declaration cannot drift from the code), and an extra
     figure may not reuse a base name."""
-    if tuple(row) not in (_BASE_NAMES, _IMPATIENT_NAMES):
+    if tuple(row) not in _ROWS:
         raise RuntimeError(f"station row {list(row)} differs from BASE_STATISTICS {_BASE_NAMES}")
     clash = sorted(set(extra) & set(row))
     if clash:

@@ -17,6 +17,7 @@ from gatesim.core.results import FloatArray, RunResult
 from gatesim.stations.registry import resolve_station_type
 from gatesim.stations.statistics import (
     BASE_STATISTICS,
+    BLOCKING_STATISTICS,
     IMPATIENCE_STATISTICS,
     declared_metrics,
     transships,
@@ -109,7 +110,7 @@ def _backlog(result: RunResult) -> dict[str, float]:
 
 #: The base statistics by name: the declaration says which are KPIs. A type's
 #: ``extra_metrics`` figures are KPIs unless its ``metrics`` declares them otherwise.
-_BASE = {m.name: m for m in (*BASE_STATISTICS, *IMPATIENCE_STATISTICS)}
+_BASE = {m.name: m for m in (*BASE_STATISTICS, *IMPATIENCE_STATISTICS, *BLOCKING_STATISTICS)}
 
 
 def _station_kpis(result: RunResult) -> dict[str, float]:

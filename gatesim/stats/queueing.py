@@ -23,6 +23,8 @@ __all__ = [
     "mmck_blocking",
     "mmck_number",
     "mmck_wait",
+    "preemptive_resume_waits",
+    "tandem_blocking_throughput",
 ]
 
 
@@ -153,3 +155,44 @@ def jackson_tandem_sojourn(lam: float, stations: Sequence[tuple[int, float]]) ->
     By Burke's theorem each station's input is Poisson(lam), so sojourns simply add.
     """
     return sum(mmc_wait(c, lam, mu) + 1.0 / mu for c, mu in stations)
+
+
+def preemptive_resume_waits(
+    lams: Sequence[float], mean_s: Sequence[float], second_moments: Sequence[float]
+) -> list[float]:
+    """Mean waits (time in system less the class's mean service) per class of a preemptive-resume
+    priority M/G/1 queue; class 0 first (e.g. Harchol-Balter 2013, §32.3).
+
+    T_k = E[S_k] / (1 − σ_{k−1}) + R_k / ((1 − σ_{k−1})(1 − σ_k)), R_k = Σ_{i<=k} lam_i·E[S_i²]/2,
+    σ_k = Σ_{i<=k} lam_i·E[S_i]: class k sees only classes 0..k. With exponential service
+    class 0's T_0 = E[S_0]/(1 − ρ_0), its M/M/1 alone.
+    """
+    if not len(lams) == len(mean_s) == len(second_moments):
+        raise ValueError("lams, mean_s and second_moments must have equal lengths")
+    if sum(lam * s for lam, s in zip(lams, mean_s, strict=True)) >= 1.0:
+        raise ValueError("unstable queue: total rho >= 1")
+    waits, sigma_prev, residual = [], 0.0, 0.0
+    for lam, s, s2 in zip(lams, mean_s, second_moments, strict=True):
+        sigma = sigma_prev + lam * s
+        residual += lam * s2 / 2.0
+        sojourn = s / (1.0 - sigma_prev) + residual / ((1.0 - sigma_prev) * (1.0 - sigma))
+        waits.append(sojourn - s)
+        sigma_prev = sigma
+    return waits
+
+
+def tandem_blocking_throughput(mu1: float, mu2: float, places: int) -> float:
+    """Throughput of two exponential single servers in series, the first saturated (never
+    starved), with ``places`` waiting places before the second and blocking after service.
+
+    The state n = trucks held for station 2 (its waiting room and server, plus one blocked on
+    server 1 when n = places + 2) is a birth–death chain on 0..N, N = places + 2, birth μ1,
+    death μ2: p_n = p_0·r^n with r = μ1/μ2, p_0 = (1 − r)/(1 − r^(N+1)) (1/(N+1) when r = 1).
+    Throughput = μ2·(1 − p_0).
+    """
+    if places < 0 or not (mu1 > 0.0 and mu2 > 0.0):
+        raise ValueError(f"need places >= 0 and positive rates, got {places}, {mu1}, {mu2}")
+    n = places + 2
+    r = mu1 / mu2
+    p0 = 1.0 / (n + 1) if r == 1.0 else (1.0 - r) / (1.0 - r ** (n + 1))
+    return mu2 * (1.0 - p0)

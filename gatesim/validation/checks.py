@@ -39,6 +39,8 @@ from gatesim.stats.queueing import (
     mmck_blocking,
     mmck_number,
     mmck_wait,
+    preemptive_resume_waits,
+    tandem_blocking_throughput,
 )
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -304,6 +306,42 @@ def wait_priority(station: str, cargo: str) -> Analytic:
     return value
 
 
+def wait_preemptive(station: str, cargo: str) -> Analytic:
+    """Preemptive-resume M/G/1 priority wait (time in system less service) of one class."""
+
+    def value(s: Scenario) -> float:
+        spec = _station(s, station)
+        assert spec.priority is not None and spec.priority.by == "cargo"
+        order = spec.priority.order
+        moments = [service_moments(_class_service(s, spec, c)) for c in order]
+        lams = [arrival_rate(s, c) for c in order]
+        waits = preemptive_resume_waits(lams, [m[0] for m in moments], [m[1] for m in moments])
+        return waits[order.index(cargo)]
+
+    return value
+
+
+def _blocking_pair(s: Scenario) -> tuple[float, float, int]:
+    """μ1, μ2 and the waiting places of the tandem with blocking (stations s1, s2)."""
+    second = _station(s, "s2")
+    if second.queue_capacity is None or second.when_full != "block":
+        raise ValueError("the blocking tandem needs s2 with queue_capacity and when_full: block")
+    return _exp_rate(_station(s, "s1")), _exp_rate(second), second.queue_capacity
+
+
+def blocking_throughput(s: Scenario) -> float:
+    """Trucks per minute through the saturated two-station line with blocking."""
+    return tandem_blocking_throughput(*_blocking_pair(s))
+
+
+def first_blocked_share(s: Scenario) -> float:
+    """Share of time the saturated first server holds a blocked truck: p_N = p_0·r^N."""
+    mu1, mu2, places = _blocking_pair(s)
+    r, n = mu1 / mu2, places + 2
+    p0 = 1.0 / (n + 1) if r == 1.0 else (1.0 - r) / (1.0 - r ** (n + 1))
+    return p0 * r**n
+
+
 def _profile(s: Scenario) -> np.ndarray:
     (arrival,) = s.arrivals.values()
     return np.asarray(s.profile_weights(arrival.profile), dtype=float)
@@ -363,6 +401,19 @@ def class_wait(station: str, cargo: str) -> Extractor:
         chosen = merged[keep]
         waits = chosen.start_min - chosen.arrive_min
         return waits.groupby(chosen.replication).mean().tolist()
+
+    return values
+
+
+def sojourn_wait(station: str, cargo: str) -> Extractor:
+    """Mean time in system of one cargo class less its mean service at its only station, per
+    replication: its whole wait, however often its service was interrupted."""
+
+    def values(res: ExperimentResult) -> list[float]:
+        s = res.scenario
+        service = service_moments(_class_service(s, _station(s, station), cargo))[0]
+        column = res.kpi_table()[f"time_in_system_mean_h.cargo.{cargo}"]
+        return (column * 60.0 - service).tolist()
 
     return values
 
@@ -481,6 +532,29 @@ CHECKS: tuple[Check, ...] = (
         tuple(
             Metric(f"s1.wait_q.{c}", class_wait("s1", c), wait_priority("s1", c), "min")
             for c in ("hi", "lo")
+        ),
+    ),
+    Check(
+        "preemptive",
+        "preemptive-resume priority M/M/1, 2 classes",
+        every_station,
+        tuple(
+            Metric(f"s1.wait.{c}", sojourn_wait("s1", c), wait_preemptive("s1", c), "min")
+            for c in ("hi", "lo")
+        ),
+    ),
+    Check(
+        "tandem_blocking",
+        "saturated M → M/1/2 tandem, blocking after service: throughput",
+        every_station,
+        (
+            Metric(
+                "throughput",
+                kpi("throughput_per_day", 1 / MINUTES_PER_DAY),
+                blocking_throughput,
+                "trucks/min",
+            ),
+            Metric("s1.blocked_share", kpi("station.s1.blocked_share"), first_blocked_share),
         ),
     ),
     Check(
