@@ -104,6 +104,22 @@ case(
     },
     run_case("s.yaml", "routes.r.steps.0.choose", "sum to 1"),
 )
+# Renewal arrivals (issue 22).
+case(
+    "per_day_and_interarrival",
+    {"s.yaml": good("per_day: 100", "per_day: 100, interarrival: {dist: exponential, mean: 2}")},
+    run_case("s.yaml", "arrivals.a", "give per_day or interarrival, not both"),
+)
+case(
+    "interarrival_with_negative_support",
+    {"s.yaml": good("per_day: 100", "interarrival: {dist: uniform, low: 1, high: 2, shift: -3}")},
+    run_case("s.yaml", "arrivals.a.interarrival", "makes samples negative"),
+)
+case(
+    "interarrival_of_mean_zero",
+    {"s.yaml": good("per_day: 100", "interarrival: {dist: deterministic, value: 0}")},
+    run_case("s.yaml", "arrivals.a.interarrival", "above 0 minutes"),
+)
 # Impatient trucks (issue 18): patience and balking thresholds.
 FRUIT_PATIENCE = "patience_by_cargo: {fruit: {dist: exponential, mean: 9}},"
 case(

@@ -338,6 +338,26 @@ class ArrivalSpec(Frozen):
     #: before the window): they arrive at time 0, ahead of the generated arrivals.
     initial_backlog: Int = Field(0, ge=0, le=1_000_000)
     returns: ReturnSpec | None = None
+    #: A renewal stream: gaps between arrivals drawn from this distribution (minutes, at
+    #: demand factor 1), instead of ``per_day`` (gatesim.model.renewal).
+    interarrival: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> ArrivalSpec:
+        if self.interarrival is None:
+            return self
+        if self.per_day > 0:  # 0 is the default, and what a dumped renewal stream holds
+            raise ValueError("give per_day or interarrival, not both")
+        if self.trace is not None:
+            raise ValueError("give trace or interarrival, not both")
+        return self
+
+    @field_validator("interarrival")
+    @classmethod
+    def _positive_gap(cls, gap: Distribution | None) -> Distribution | None:
+        if gap is not None and not gap.mean > 0:
+            raise ValueError("the mean gap between trucks must be above 0 minutes")
+        return gap
 
     @field_validator("channels")
     @classmethod
@@ -671,7 +691,8 @@ def _check_arrival_refs(s: Scenario) -> None:
             raise ValueError(
                 f"arrivals.{i}.profile: unknown profile '{profile}'{_suggest(profile, s.profiles)}"
             )
-        if sum(s.profile_weights(profile)) <= 0 and arrival.per_day > 0:
+        volume = arrival.per_day > 0 or arrival.interarrival is not None
+        if sum(s.profile_weights(profile)) <= 0 and volume:
             raise ValueError(f"arrivals.{i}.profile: all 24 weights are zero")
 
 
@@ -720,8 +741,22 @@ def expected_trucks(s: Scenario) -> float:
             for m in arrival.multipliers:
                 factors[m.from_day : m.to_day] *= m.factor
             expected += arrival.per_day * s.demand_scale * float(factors.sum())
+        if arrival.interarrival is not None:
+            expected += _expected_renewal(s, arrival)
         expected += len(arrival.trace.times) if arrival.trace else 0
     return expected
+
+
+def _expected_renewal(s: Scenario, arrival: ArrivalSpec) -> float:
+    """Operational minutes over the horizon (every hour's demand factor) / the mean gap."""
+    from gatesim.scenario.demand import day_factors
+
+    assert arrival.interarrival is not None
+    factors = day_factors(s, arrival)
+    for m in arrival.multipliers:
+        factors[m.from_day : m.to_day] *= m.factor
+    minutes = float(factors.sum()) * s.demand_scale * 1440.0
+    return minutes / arrival.interarrival.mean
 
 
 def _check_demand_refs(s: Scenario) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from gatesim.core.distributions import (
     Deterministic,
     Distribution,
+    Erlang,
     Exponential,
     Lognormal,
     Triangular,
@@ -31,6 +32,7 @@ from gatesim.scenario.schema import ArrivalSpec, ChooseStep, Scenario, StationSp
 from gatesim.stats.abandonment import erlang_a_abandonment, erlang_a_tagged
 from gatesim.stats.queueing import (
     cobham_priority_waits,
+    gim1_wait,
     jackson_tandem_sojourn,
     md1_wait,
     mg1_wait,
@@ -94,8 +96,16 @@ def arrival_rate(scenario: Scenario, cargo: str | None = None) -> float:
             continue
         if arrival.multipliers or arrival.trace is not None:
             raise ValueError("arrival_rate needs streams without multipliers or traces")
-        total += arrival.per_day * scenario.demand_scale * _constant_demand(scenario, arrival)
+        demand = scenario.demand_scale * _constant_demand(scenario, arrival)
+        total += _daily_volume(arrival) * demand
     return total / MINUTES_PER_DAY
+
+
+def _daily_volume(arrival: ArrivalSpec) -> float:
+    """Trucks a day at demand factor 1: ``per_day``, or a day over the mean renewal gap."""
+    if arrival.interarrival is not None:
+        return MINUTES_PER_DAY / service_moments(arrival.interarrival)[0]
+    return arrival.per_day
 
 
 def _constant_demand(scenario: Scenario, arrival: ArrivalSpec) -> float:
@@ -123,6 +133,8 @@ def service_moments(dist: Distribution) -> tuple[float, float]:
     if isinstance(dist, Lognormal):
         cv = dist.cv if dist.cv is not None else (dist.sd or 0.0) / dist.base_mean
         return dist.base_mean, dist.base_mean**2 * (1.0 + cv**2)
+    if isinstance(dist, Erlang):
+        return dist.base_mean, dist.base_mean**2 * (1.0 + 1.0 / dist.k)
     if isinstance(dist, Triangular):
         a, c, b = dist.low, dist.mode, dist.high
         return (a + b + c) / 3.0, (a * a + b * b + c * c + a * b + a * c + b * c) / 6.0
@@ -142,8 +154,10 @@ def _service_of(spec: StationSpec, arrival: ArrivalSpec) -> Distribution:
 def mean_service(scenario: Scenario, station: str) -> float:
     """E[S] at a station, averaged over the arrival streams by their volumes."""
     spec, streams = _station(scenario, station), list(scenario.arrivals.values())
-    total = sum(a.per_day for a in streams)
-    return sum(a.per_day / total * service_moments(_service_of(spec, a))[0] for a in streams)
+    total = sum(_daily_volume(a) for a in streams)
+    return sum(
+        _daily_volume(a) / total * service_moments(_service_of(spec, a))[0] for a in streams
+    )
 
 
 def _exp_rate(spec: StationSpec) -> float:
@@ -209,6 +223,32 @@ def utilization(station: str, rates: Rates) -> Analytic:
     def value(s: Scenario) -> float:
         spec = _station(s, station)
         return rates(s)[station] * service_moments(spec.service)[0] / spec.servers
+
+    return value
+
+
+def laplace_transform(dist: Distribution) -> Callable[[float], float]:
+    """A*(z) = E[exp(−z A)] from the parameters (deterministic and Erlang gaps)."""
+    if dist.shift != 0.0:
+        raise ValueError("validation checks use unshifted interarrival times")
+    if isinstance(dist, Deterministic):
+        return lambda z: float(np.exp(-z * dist.value))
+    if isinstance(dist, Erlang):
+        rate = dist.k / dist.base_mean  # of each of the k exponential phases
+        return lambda z: (rate / (rate + z)) ** dist.k
+    raise ValueError(f"no Laplace transform for {type(dist).__name__} gaps")
+
+
+def wait_gim1(station: str) -> Analytic:
+    """Wq of a GI/M/1 station fed by one renewal stream: σ / (μ(1 − σ)), σ = A*(μ(1 − σ))."""
+
+    def value(s: Scenario) -> float:
+        ((_, arrival),) = s.arrivals.items()
+        if arrival.interarrival is None or s.demand_scale != 1.0:
+            raise ValueError("wait_gim1 needs one renewal stream at demand factor 1")
+        if _constant_demand(s, arrival) != 1.0:
+            raise ValueError("wait_gim1 needs a demand calendar with factor 1")
+        return gim1_wait(laplace_transform(arrival.interarrival), _exp_rate(_station(s, station)))
 
     return value
 
@@ -433,6 +473,18 @@ CHECKS: tuple[Check, ...] = (
         "M/G/1 triangular wait (P-K)",
         every_station,
         (_station_wait("s1", wait_mg1("s1", every_station)),),
+    ),
+    Check(
+        "dm1",
+        "D/M/1 wait (GI/M/1 root)",
+        every_station,
+        (_station_wait("s1", wait_gim1("s1")),),
+    ),
+    Check(
+        "ekm1",
+        "E_3/M/1 wait (GI/M/1 root)",
+        every_station,
+        (_station_wait("s1", wait_gim1("s1")),),
     ),
     Check(
         "jackson",
