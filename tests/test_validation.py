@@ -34,6 +34,7 @@ def test_analytic_values_match_hand_computation() -> None:
         # (2.4/(3.4 - sigma))^3 to 16 digits (not the suite's bisection)
         "dm1": [0.6286297964969464 / (1 - 0.6286297964969464)],
         "ekm1": [0.7109344408552809 / (1 - 0.7109344408552809)],
+        "feedback": [1 / (1.0 * (1 - 0.25) - 0.6), (1 - 0.25**61) / (1 - 0.25)],
         "profile": [0.0, 2400 / 46, 2 * 2400 / 46, 3 * 2400 / 46, 5 * 2400 / 46],
     }
     for name, values in expected.items():

@@ -36,7 +36,7 @@ from gatesim.model.observers import MINUTES_PER_DAY, Observers
 from gatesim.model.parts import Part
 from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
-from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes
+from gatesim.model.routing import Branch, Choose, Overflow, Rework, Visit, compile_routes
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station, StationContext
 from gatesim.stations.registry import station_outcomes, validate_station_specs
@@ -197,6 +197,8 @@ class Replication:
                 step = step.pick()
             elif kind is Overflow:
                 step = step.follow()
+            elif kind is Rework:
+                step = step.follow(truck)
             else:
                 self._to_sink(truck, step.node)
                 return

@@ -227,6 +227,32 @@ class OverflowStep(Frozen):
     )
 
 
+class Rework(Frozen):
+    """Send the truck back to the earlier step ``to`` with probability ``p``, at most ``max``
+    times per truck at this step (re-inspection); otherwise it goes on."""
+
+    to: Name
+    p: Float = Field(ge=0, le=1)
+    max: Int = Field(1, ge=1, le=100)
+
+
+class ReworkStep(Frozen):
+    """A rework loop: ``{rework: {to: documents, p: 0.1, max: 2}}`` after the steps it
+    repeats; ``to`` names a station step earlier in the same list of steps."""
+
+    rework: Rework
+
+
+def rework_target(steps: list[Step], index: int) -> int | None:
+    """Index of the nearest station step before ``index`` named by its rework's ``to``."""
+    step = steps[index]
+    assert isinstance(step, ReworkStep)
+    for j in range(index - 1, -1, -1):
+        if steps[j] == step.rework.to:
+            return j
+    return None
+
+
 def _step_kind(value: Any) -> str | None:
     """Dispatch a route step by its shape, so errors speak of the step the user meant."""
     if isinstance(value, str):
@@ -237,6 +263,8 @@ def _step_kind(value: Any) -> str | None:
         return "choose-step"
     if isinstance(value, OverflowStep) or (isinstance(value, dict) and "if_queue_above" in value):
         return "overflow-step"
+    if isinstance(value, ReworkStep) or (isinstance(value, dict) and "rework" in value):
+        return "rework-step"
     return None
 
 
@@ -246,13 +274,14 @@ Step = Annotated[
         Annotated[BranchStep, Tag("branch-step")],
         Annotated[ChooseStep, Tag("choose-step")],
         Annotated[OverflowStep, Tag("overflow-step")],
+        Annotated[ReworkStep, Tag("rework-step")],
     ],
     Discriminator(
         _step_kind,
         custom_error_type="invalid_step",
         custom_error_message=(
-            "a step is a station name or a {branch: ...}, {choose: ...} or "
-            "{if_queue_above: ...} mapping"
+            "a step is a station name or a {branch: ...}, {choose: ...}, "
+            "{if_queue_above: ...} or {rework: ...} mapping"
         ),
     ),
 ]
@@ -828,6 +857,12 @@ def _check_steps(s: Scenario, steps: list[Step], where: str) -> None:
                 )
             _check_steps(s, step.then, f"{here}.then")
             _check_steps(s, step.else_, f"{here}.else")
+        elif isinstance(step, ReworkStep):
+            if rework_target(steps, i) is None:
+                raise ValueError(
+                    f"{here}.rework.to: '{step.rework.to}' is not a station step earlier in "
+                    "this list of steps (a rework loop goes back)"
+                )
         else:
             for j, option in enumerate(step.choose):
                 _check_steps(s, option.steps, f"{here}.choose.{j}.steps")
@@ -867,5 +902,6 @@ BranchStep.model_rebuild()
 ChoiceOption.model_rebuild()
 ChooseStep.model_rebuild()
 OverflowStep.model_rebuild()
+ReworkStep.model_rebuild()
 RouteSpec.model_rebuild()
 Scenario.model_rebuild()

@@ -28,7 +28,7 @@ from gatesim.core.distributions import (
 )
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.model.loading import load_scenario
-from gatesim.scenario.schema import ArrivalSpec, ChooseStep, Scenario, StationSpec
+from gatesim.scenario.schema import ArrivalSpec, ChooseStep, ReworkStep, Scenario, StationSpec
 from gatesim.stats.abandonment import erlang_a_abandonment, erlang_a_tagged
 from gatesim.stats.queueing import (
     cobham_priority_waits,
@@ -259,6 +259,36 @@ def tandem_sojourn(s: Scenario) -> float:
     return jackson_tandem_sojourn(arrival_rate(s), stations)
 
 
+def _feedback(s: Scenario) -> tuple[float, float, ReworkStep]:
+    """(λ, μ, the rework step) of a single M/M/1 station with a rework loop onto itself."""
+    (route,) = s.routes.values()
+    loop = next(step for step in route.steps if isinstance(step, ReworkStep))
+    (station,) = s.stations.values()
+    return arrival_rate(s), _exp_rate(station), loop
+
+
+def feedback_sojourn(s: Scenario) -> float:
+    """Jackson, M/M/1 with Bernoulli feedback p: T = 1/(μ(1 − p) − λ) (every pass an M/M/1
+    sojourn 1/(μ − λ/(1 − p)), 1/(1 − p) passes); the ``max`` cap must be out of reach."""
+    lam, mu, loop = _feedback(s)
+    p = loop.rework.p
+    if p ** (loop.rework.max + 1) > 1e-12:
+        raise ValueError("feedback_sojourn needs a rework cap that never binds")
+    return 1.0 / (mu * (1.0 - p) - lam)
+
+
+def feedback_visits(s: Scenario) -> float:
+    """Visits per truck with at most ``max`` returns: Σ_{n=0}^{max} pⁿ = (1 − p^{max+1})/(1 − p)."""
+    p, most = _feedback(s)[2].rework.p, _feedback(s)[2].rework.max
+    return (1.0 - p ** (most + 1)) / (1.0 - p)
+
+
+def feedback_rates(s: Scenario) -> dict[str, float]:
+    """The station sees λ/(1 − p) (every truck and every return)."""
+    lam, _, loop = _feedback(s)
+    return {name: lam / (1.0 - loop.rework.p) for name in s.stations}
+
+
 def _mmck_args(s: Scenario, station: str) -> tuple[int, int, float, float]:
     spec = _station(s, station)
     if spec.queue_capacity is None:
@@ -407,6 +437,17 @@ def class_wait(station: str, cargo: str) -> Extractor:
     return values
 
 
+def visits_per_truck(res: ExperimentResult) -> list[float]:
+    """Station visits per truck cleared, of the trucks created after the warm-up."""
+    visits, trucks = res.visits_table(), res.trucks_table()
+    if visits is None or trucks is None:
+        raise ValueError("visits_per_truck needs records: {trucks: true, visits: true}")
+    chosen = trucks[(trucks.outcome == "cleared") & (trucks.created_min >= res.scenario.warmup_min)]
+    counts = visits.groupby(["replication", "truck"]).size().rename("visits").reset_index()
+    merged = chosen[["replication", "truck"]].merge(counts, on=["replication", "truck"])
+    return merged.groupby("replication").visits.mean().tolist()
+
+
 def hourly_cleared(weight: float) -> Extractor:
     """Mean trucks cleared per clock hour, over the hours whose profile weight is ``weight``."""
 
@@ -491,6 +532,15 @@ CHECKS: tuple[Check, ...] = (
         "Jackson tandem M/M/1 → M/M/2 → M/M/3 sojourn",
         every_station,
         (Metric("sojourn", kpi("time_in_system_mean_h", 60.0), tandem_sojourn, "min"),),
+    ),
+    Check(
+        "feedback",
+        "M/M/1 with Bernoulli feedback p = 0.25 (Jackson): time in system and visits",
+        feedback_rates,
+        (
+            Metric("sojourn", kpi("time_in_system_mean_h", 60.0), feedback_sojourn, "min"),
+            Metric("visits_per_truck", visits_per_truck, feedback_visits, "visits"),
+        ),
     ),
     Check(
         "branching",
