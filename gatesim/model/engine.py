@@ -39,6 +39,7 @@ from gatesim.model.returns import ReturnTrips
 from gatesim.model.routing import Branch, Choose, Overflow, Rework, Visit, compile_routes
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station, StationContext
+from gatesim.stations.class_statistics import bind_class_statistics, class_values
 from gatesim.stations.registry import station_outcomes, validate_station_specs
 
 __all__ = ["MINUTES_PER_DAY", "ConservationError", "Replication", "simulate"]
@@ -131,6 +132,7 @@ class Replication:
             for name, spec in s.calendars.items()
         }
         self.stations: dict[str, Station] = {}
+        classes = class_values(s)
         for name, (cls, params) in types.items():
             spec = s.stations[name]
             station = cls(name, spec, params)
@@ -148,6 +150,8 @@ class Replication:
                     substream=_substreams(self._rng, name),
                 )
             )
+            if s.class_statistics:
+                station.by_class = bind_class_statistics(station, s.class_statistics, classes)
             self.stations[name] = station
 
     def _build_platforms(self) -> Platforms:

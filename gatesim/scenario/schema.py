@@ -622,9 +622,21 @@ class Scenario(Frozen):
     uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
     #: Registered KPIs computed besides the built-ins, by name (gatesim.stats.registry).
     kpis: list[Name] = Field(default_factory=list, max_length=200)
+    #: Station waits and queues by these kinds of class, from streaming statistics
+    #: (gatesim.stations.class_statistics); none by default.
+    class_statistics: list[Literal["cargo", "channel", "priority"]] = Field(
+        default_factory=list, max_length=3
+    )
     #: The digital border-gate platform: staging yards, dispatch, deferral and diversion, by
     #: platform name (gatesim.scenario.platform); none by default.
     platform: dict[Name, PlatformSpec] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("class_statistics")
+    @classmethod
+    def _kinds_once(cls, kinds: list[str]) -> list[str]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("name each kind of class once")
+        return kinds
 
     @field_validator("kpis")
     @classmethod

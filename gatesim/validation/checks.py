@@ -583,6 +583,15 @@ CHECKS: tuple[Check, ...] = (
         tuple(
             Metric(f"s1.wait_q.{c}", class_wait("s1", c), wait_priority("s1", c), "min")
             for c in ("hi", "lo")
+        )
+        + tuple(  # the same waits from streaming statistics (class_statistics: [cargo])
+            Metric(
+                f"s1.wait_mean_min.cargo.{c}",
+                kpi(f"station.s1.wait_mean_min.cargo.{c}"),
+                wait_priority("s1", c),
+                "min",
+            )
+            for c in ("hi", "lo")
         ),
     ),
     Check(
