@@ -626,7 +626,9 @@ class Station:
         if self._impatience is not None:
             row.update(self._impatience_statistics(now))
         row = with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
-        return row if self.by_class is None else {**row, **self.by_class.figures(now)}
+        if self.by_class is None:
+            return row
+        return {**row, **self.by_class.figures(now, self.queue)}
 
     def _waits_of_trucks_that_left(self) -> tuple[int, float]:
         """Trucks that left the queue after the warm-up other than by service (reneged), and

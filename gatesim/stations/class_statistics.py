@@ -13,110 +13,96 @@ and ``priority`` (the values of the station's ``priority.order``; stations witho
 and so on (:func:`gatesim.stats.kpis` family ``stations``).
 
 A station without ``class_statistics`` pays nothing: the collector is bound by wrapping the
-station's queue and its service-start methods (instance attributes), never in the base loop.
-By construction the class waits add up: Σ started_c × wait_c = started × ``wait_mean_min``, and
-the class queues add up to ``queue_mean``.
+station's service-start methods and renege timer (instance attributes), never in the base
+loop. By construction the class waits add up: Σ started_c × wait_c = started ×
+``wait_mean_min``, and the class queues add up to ``queue_mean`` (up to float rounding), for
+the base's loop; a type with its own loop counts its ``begin_service`` calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from gatesim.core.monitors import TimeWeighted
-from gatesim.core.trucks import Truck
+from gatesim.core.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.scenario.schema import Scenario
 
 if TYPE_CHECKING:  # the station module imports this one
     from gatesim.stations.base import Station
 
-__all__ = ["ClassQueue", "ClassStatistics", "bind_class_statistics", "class_values"]
+__all__ = ["ClassStatistics", "bind_class_statistics", "class_values"]
 
 #: kind -> the truck attribute it reads (priority: the station's ``priority.by``)
 KINDS = ("cargo", "channel", "priority")
 
 
 class ClassStatistics:
-    """Per kind and class: started count and wait sum (after the warm-up), and the
-    time-weighted number waiting. ``classes`` is [(kind, attribute, class values)]."""
+    """Per kind and class, after the warm-up w: services started, their waits, and the area
+    under the class's number waiting. ``classes`` is [(kind, attribute, class values)].
 
-    def __init__(self, classes: list[tuple[str, str, tuple[str, ...]]], now: float) -> None:
-        self.kinds = [(kind, attr, {value: i for i, value in enumerate(values)})
-                      for kind, attr, values in classes]  # fmt: skip
-        self.values = [values for _, _, values in classes]
-        self.started = [[0] * len(values) for values in self.values]
-        self.wait_sum = [[0.0] * len(values) for values in self.values]
-        self.waiting = [[0] * len(values) for values in self.values]
-        self.queues = [[TimeWeighted(now, 0.0) for _ in values] for values in self.values]
+    The area is summed truck by truck, as each one leaves the queue (served or reneged): its
+    time waiting within [w, now], ``now − max(arrival, w)``; :meth:`figures` adds the trucks
+    still waiting. That is the integral of the class's queue length over [w, now] exactly,
+    with no bookkeeping when a truck joins the queue. The hot method loops over ``_kinds``
+    (getter, class index, kind index) without generators."""
 
-    def _indices(self, truck: Truck) -> Iterator[tuple[int, int]]:
-        """(kind index, class index) of each kind the truck has a declared class of."""
-        for k, (_, attr, index) in enumerate(self.kinds):
-            i = index.get(truck.get(attr) or "")
+    def __init__(self, classes: list[tuple[str, str, tuple[str, ...]]], warmup: float) -> None:
+        self.warmup = warmup
+        self.names = [(kind, values) for kind, _, values in classes]
+        self.started = [[0] * len(values) for _, values in self.names]
+        self.wait_sum = [[0.0] * len(values) for _, values in self.names]
+        self.area = [[0.0] * len(values) for _, values in self.names]
+        self._kinds = [
+            (_getter(attr), {v: i for i, v in enumerate(values)}, k)
+            for k, (_, attr, values) in enumerate(classes)
+        ]
+
+    def left_queue(self, truck: Truck, now: float, served: bool) -> None:
+        """The truck's service starts (``served``) or it reneges, at ``now`` >= w."""
+        joined = truck.visit_t
+        waited = now - (joined if joined > self.warmup else self.warmup)
+        for get, index, k in self._kinds:
+            i = index.get(get(truck))
             if i is not None:
-                yield k, i
-
-    def started_after_warmup(self, truck: Truck, wait: float) -> None:
-        for k, i in self._indices(truck):
-            self.started[k][i] += 1
-            self.wait_sum[k][i] += wait
-
-    def joined(self, truck: Truck, now: float, step: int) -> None:
-        """The truck joined (step +1) or left (step −1) the queue at ``now``."""
-        for k, i in self._indices(truck):
-            self.waiting[k][i] += step
-            self.queues[k][i].update(now, self.waiting[k][i])
+                self.area[k][i] += waited
+                if served:
+                    self.started[k][i] += 1
+                    self.wait_sum[k][i] += now - joined
 
     def reset(self, now: float) -> None:
-        for k, values in enumerate(self.values):
-            self.started[k] = [0] * len(values)
-            self.wait_sum[k] = [0.0] * len(values)
-            for monitor in self.queues[k]:
-                monitor.reset(now)
+        """Forget the warm-up (in place: the bound start wrappers hold these lists)."""
+        for k, (_, values) in enumerate(self.names):
+            self.started[k][:] = [0] * len(values)
+            self.wait_sum[k][:] = [0.0] * len(values)
+            self.area[k][:] = [0.0] * len(values)
 
-    def figures(self, now: float) -> dict[str, float]:
+    def figures(self, now: float, waiting: Iterable[Truck]) -> dict[str, float]:
+        """The row's figures at ``now``, ``waiting`` the trucks in the queue now."""
+        area = [list(by_class) for by_class in self.area]
+        for truck in waiting:
+            waited = now - max(truck.visit_t, self.warmup)
+            for get, index, k in self._kinds:
+                i = index.get(get(truck))
+                if i is not None:
+                    area[k][i] += waited
+        span = now - self.warmup
         row: dict[str, float] = {}
-        for k, (kind, _, _) in enumerate(self.kinds):
-            for i, value in enumerate(self.values[k]):
+        for k, (kind, values) in enumerate(self.names):
+            for i, value in enumerate(values):
                 n = self.started[k][i]
                 row[f"wait_mean_min.{kind}.{value}"] = self.wait_sum[k][i] / n if n else 0.0
-            for i, value in enumerate(self.values[k]):
-                row[f"queue_mean.{kind}.{value}"] = self.queues[k][i].mean(now)
+            for i, value in enumerate(values):
+                row[f"queue_mean.{kind}.{value}"] = area[k][i] / span if span > 0 else 0.0
         return row
 
 
-class ClassQueue:
-    """The station's queue, telling the collector of every truck that joins or leaves it
-    (served, or reneged through ``leave``)."""
-
-    __slots__ = ("_classes", "_env", "_inner")
-
-    def __init__(self, inner: Any, classes: ClassStatistics, env: Any) -> None:
-        self._inner, self._classes, self._env = inner, classes, env
-
-    def push(self, truck: Truck) -> None:
-        self._inner.push(truck)
-        self._classes.joined(truck, self._env._now, 1)
-
-    def pop(self) -> Truck:
-        truck: Truck = self._inner.pop()
-        self._classes.joined(truck, self._env._now, -1)
-        return truck
-
-    def leave(self, truck: Truck, ticket: Any) -> bool:
-        left: bool = self._inner.leave(truck, ticket)
-        if left:
-            self._classes.joined(truck, self._env._now, -1)
-        return left
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def __bool__(self) -> bool:
-        return bool(len(self._inner))
-
-    def __iter__(self) -> Iterator[Truck]:
-        return iter(self._inner)
+def _getter(attr: str) -> Callable[[Truck], Any]:
+    """A truck's class value: a slot of Truck (cargo, channel…) or an extra attribute."""
+    if attr in FIXED_ATTRIBUTES:
+        return attrgetter(attr)
+    return lambda truck: truck.attrs.get(attr, "")
 
 
 def class_values(scenario: Scenario) -> dict[str, tuple[str, ...]]:
@@ -149,31 +135,54 @@ def station_classes(
 def bind_class_statistics(
     station: Station, kinds: list[str], values: dict[str, tuple[str, ...]]
 ) -> ClassStatistics | None:
-    """Wrap the bound station's queue and service starts so they feed a collector; None (and
-    nothing wrapped) when the station has none of the kinds."""
+    """Wrap the bound station's service starts (and its reneging) so they feed a collector;
+    None (and nothing wrapped) when the station has none of the kinds."""
     classes = station_classes(station, kinds, values)
     if not classes:
         return None
-    collector = ClassStatistics(classes, station.env._now)
-    station.queue = ClassQueue(station.queue, collector, station.env)  # type: ignore[assignment]
-    if hasattr(station, "_waiting"):  # reneging goes through the wrapper too
-        station._waiting = station.queue  # type: ignore[assignment]
-    warmup = station.warmup
-    station._start = _counting(station._start, collector, warmup)  # type: ignore[method-assign]
+    collector = ClassStatistics(classes, station.warmup)
+    station._start = _counting(station._start, collector)  # type: ignore[method-assign]
     station.begin_service = _counting(  # type: ignore[method-assign]
-        station.begin_service, collector, warmup
+        station.begin_service, collector
     )
+    station._renege = _reneging(station, collector)  # type: ignore[method-assign]
     return collector
 
 
 def _counting(
-    start: Callable[[Truck, float], None], collector: ClassStatistics, warmup: float
+    start: Callable[[Truck, float], None], collector: ClassStatistics
 ) -> Callable[[Truck, float], None]:
-    """``start(truck, now)`` that first books the truck's wait by class (after the warm-up)."""
+    """``start(truck, now)`` that first books the truck's wait by class (after the warm-up):
+    :meth:`ClassStatistics.left_queue` for a served truck, inlined (it runs on every start)."""
+    warmup, kinds = collector.warmup, collector._kinds
+    started, wait_sum, area = collector.started, collector.wait_sum, collector.area
 
     def counted(truck: Truck, now: float) -> None:
         if now >= warmup:
-            collector.started_after_warmup(truck, now - truck.visit_t)
+            joined = truck.visit_t
+            wait = now - joined
+            waited = wait if joined > warmup else now - warmup
+            for get, index, k in kinds:
+                i = index.get(get(truck))
+                if i is not None:
+                    area[k][i] += waited
+                    started[k][i] += 1
+                    wait_sum[k][i] += wait
         start(truck, now)
 
     return counted
+
+
+def _reneging(station: Station, collector: ClassStatistics) -> Callable[[tuple[Truck]], None]:
+    """The station's renege timer, booking the truck's wait when it did leave the queue
+    (the timer of a truck served first changes nothing)."""
+    renege = station._renege
+
+    def timed_out(ticket: tuple[Truck]) -> None:
+        before = station.reneged
+        renege(ticket)
+        now = station.env._now
+        if station.reneged != before and now >= collector.warmup:
+            collector.left_queue(ticket[0], now, False)
+
+    return timed_out
