@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 
 import gatesim.core.distributions as distributions
 from gatesim import cli
@@ -85,8 +85,7 @@ def test_types_lists_the_plugins_with_their_package(capsys: pytest.CaptureFixtur
     assert cli.main(["types"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(
-        line.startswith("cold_chain_bay") and line.endswith("[gatesim-coldchain]")
-        for line in lines
+        line.startswith("cold_chain_bay") and line.endswith("[gatesim-coldchain]") for line in lines
     )
     assert "  weibull              [gatesim-coldchain]" in lines
     assert "  exponential          [gatesim]" in lines
@@ -100,4 +99,5 @@ def test_without_the_package_the_name_is_one_line(
     assert cli.main(["validate", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith(f"error: {scenario}: stations.lab.service: unknown distribution 'weibull'")
+    where = f"error: {scenario}: stations.lab.service"
+    assert err.startswith(f"{where}: unknown distribution 'weibull'")

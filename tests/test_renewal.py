@@ -68,9 +68,7 @@ def test_the_count_follows_the_demand_scale() -> None:
 def test_common_random_numbers_hold() -> None:
     """Adding a stream changes none of the first stream's trucks (each stream its own rng)."""
     one = scenario(STATION, ROUTE, {"a": renewal({"dist": "erlang", "k": 2, "mean": 5.0})})
-    two = scenario(
-        STATION, ROUTE, {"a": one.arrivals["a"].model_dump(), "b": renewal(det(7.0))}
-    )
+    two = scenario(STATION, ROUTE, {"a": one.arrivals["a"].model_dump(), "b": renewal(det(7.0))})
 
     def arrivals_of_a(s: Scenario) -> list[tuple[float, str]]:
         rows = truck_rows(simulate(s))
@@ -82,7 +80,7 @@ def test_common_random_numbers_hold() -> None:
 
 def test_capacity_refuses_renewal_streams() -> None:
     s = scenario(STATION, ROUTE, {"a": renewal(det(9.0))}, days=10)
-    with pytest.raises(ScenarioError, match="arrivals.a.interarrival: capacity measures"):
+    with pytest.raises(ScenarioError, match=r"arrivals\.a\.interarrival: capacity measures"):
         check_measurable(s, CapacityOptions())
 
 

@@ -85,8 +85,8 @@ def types() -> int:
     from importlib.metadata import packages_distributions
 
     from gatesim.core.distributions import distribution_types
-    from gatesim.stats.registry import kpi_names, resolve_kpi
     from gatesim.stations.registry import station_types
+    from gatesim.stats.registry import kpi_names, resolve_kpi
 
     packages = packages_distributions()
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import csv
 import math
-from importlib.metadata import EntryPoint, entry_points
 from collections.abc import Iterable, Iterator
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -507,9 +507,9 @@ def _builtin_or_plugin(value: Any, handler: ValidatorFunctionWrapHandler) -> Any
     """A mapping whose ``dist`` is not built in goes to the plug-in of that name."""
     if isinstance(value, _DistBase) and type(value) in _PLUGINS.values():
         return value
-    if isinstance(value, dict) and isinstance(value.get("dist"), str):
-        if value["dist"] not in DISTRIBUTION_NAMES:
-            return _plugin_class(value["dist"]).model_validate(value)
+    name = value.get("dist") if isinstance(value, dict) else None
+    if isinstance(name, str) and name not in DISTRIBUTION_NAMES:
+        return _plugin_class(name).model_validate(value)
     return handler(value)
 
 
@@ -533,9 +533,7 @@ _BuiltIn = Annotated[
     ],
     Field(discriminator="dist"),
 ]
-Distribution = Annotated[
-    _BuiltIn, WrapValidator(_builtin_or_plugin), WrapSerializer(_dump_plugin)
-]
+Distribution = Annotated[_BuiltIn, WrapValidator(_builtin_or_plugin), WrapSerializer(_dump_plugin)]
 
 MixtureComponent.model_rebuild()
 Mixture.model_rebuild()

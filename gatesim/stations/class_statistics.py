@@ -21,11 +21,10 @@ the base's loop; a type with its own loop counts its ``begin_service`` calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.scenario.schema import Scenario
 
@@ -118,7 +117,7 @@ def class_values(scenario: Scenario) -> dict[str, tuple[str, ...]]:
 
 
 def station_classes(
-    station: Station, kinds: list[str], values: dict[str, tuple[str, ...]]
+    station: Station, kinds: Sequence[str], values: dict[str, tuple[str, ...]]
 ) -> list[tuple[str, str, tuple[str, ...]]]:
     """(kind, truck attribute, class values) of the kinds this station has."""
     out = []
@@ -133,7 +132,7 @@ def station_classes(
 
 
 def bind_class_statistics(
-    station: Station, kinds: list[str], values: dict[str, tuple[str, ...]]
+    station: Station, kinds: Sequence[str], values: dict[str, tuple[str, ...]]
 ) -> ClassStatistics | None:
     """Wrap the bound station's service starts (and its reneging) so they feed a collector;
     None (and nothing wrapped) when the station has none of the kinds."""
@@ -141,11 +140,11 @@ def bind_class_statistics(
     if not classes:
         return None
     collector = ClassStatistics(classes, station.warmup)
-    station._start = _counting(station._start, collector)  # type: ignore[method-assign]
-    station.begin_service = _counting(  # type: ignore[method-assign]
+    station._start = _counting(station._start, collector)  # type: ignore[method-assign,assignment]
+    station.begin_service = _counting(  # type: ignore[method-assign,assignment]
         station.begin_service, collector
     )
-    station._renege = _reneging(station, collector)  # type: ignore[method-assign]
+    station._renege = _reneging(station, collector)  # type: ignore[method-assign,assignment]
     return collector
 
 

@@ -155,9 +155,7 @@ def mean_service(scenario: Scenario, station: str) -> float:
     """E[S] at a station, averaged over the arrival streams by their volumes."""
     spec, streams = _station(scenario, station), list(scenario.arrivals.values())
     total = sum(_daily_volume(a) for a in streams)
-    return sum(
-        _daily_volume(a) / total * service_moments(_service_of(spec, a))[0] for a in streams
-    )
+    return sum(_daily_volume(a) / total * service_moments(_service_of(spec, a))[0] for a in streams)
 
 
 def _exp_rate(spec: StationSpec) -> float:
