@@ -119,3 +119,36 @@ def test_feedback_matches_jackson() -> None:
 
     for result in run_check(get_check("feedback"), replications=10, jobs=1, confidence=0.99):
         assert result.passed, (result.name, result.mean, result.ci_pass, result.analytic)
+
+
+def test_new_features_are_identical_serial_and_on_two_processes() -> None:
+    """A renewal stream (Erlang gaps), a rework loop and class statistics in one scenario:
+    the KPI table of 2 replications is the same serial and with jobs=2."""
+    from gatesim.experiment.runner import run_experiment
+
+    s = scenario(
+        {"a": {"service": {"dist": "exponential", "mean": 1.0}}, "b": {"service": det(0.5)}},
+        {
+            "r": {
+                "origin": "src",
+                "steps": ["a", "b", {"rework": {"to": "a", "p": 0.2, "max": 3}}],
+                "destination": "out",
+            }
+        },
+        {
+            "s": {
+                "lane": "L",
+                "direction": "export",
+                "cargo": "c",
+                "route": "r",
+                "interarrival": {"dist": "erlang", "k": 2, "mean": 2.0},
+            },
+        },
+        days=2,
+        records=False,
+        class_statistics=["cargo", "channel"],
+    )
+    serial = run_experiment(s, replications=2).kpi_table()
+    pooled = run_experiment(s, replications=2, jobs=2).kpi_table()
+    assert "station.a.wait_mean_min.cargo.c" in serial.columns
+    assert serial.equals(pooled)
