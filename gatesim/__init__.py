@@ -8,6 +8,7 @@ from gatesim.core.calendar import Calendar
 from gatesim.core.distributions import (
     Deterministic,
     Distribution,
+    DistributionBase,
     Empirical,
     Erlang,
     Exponential,
@@ -17,6 +18,7 @@ from gatesim.core.distributions import (
     Triangular,
     Uniform,
     parse_distribution,
+    register_distribution,
 )
 from gatesim.core.errors import ScenarioError, UsageError
 from gatesim.core.results import RunResult
@@ -49,6 +51,7 @@ __all__ = [
     "ConservationError",
     "Deterministic",
     "Distribution",
+    "DistributionBase",
     "DrawsResult",
     "Empirical",
     "Erlang",
@@ -82,6 +85,7 @@ __all__ = [
     "load_scenario",
     "parse_distribution",
     "plan",
+    "register_distribution",
     "register_kpi",
     "register_station",
     "run_experiment",

@@ -52,8 +52,8 @@ METHOD = """## Method
   at 95 % would fail a correct engine in about {false_pct:.0f} % of runs. Rows marked
   *outside 95 %* pass, but their analytic value lies outside the plain 95 % interval.
 * **Seeds** were fixed once (7001–7011, one per check; 7013 and 7017 for the reneging and
-  balking checks added later; 7110 and 7210 for blocking and preemption) and not changed after
-  seeing results;
+  balking checks added later; 7110 and 7210 for blocking and preemption, 7020–7022 for the
+  renewal and feedback checks of issue 22) and not changed after seeing results;
   replication counts and horizons were chosen from pilot runs with different seeds, for the
   interval width only.
 * **Warm-up.** Every scenario starts empty. The slowest queue here relaxes in about

@@ -120,6 +120,38 @@ case(
     {"s.yaml": good("servers: 1,", "priority: {order: [c], preempt: true}, servers: 1,")},
     run_case("s.yaml", "stations.s1", "preempt needs priority classes", "fifo"),
 )
+# Renewal arrivals (issue 22).
+case(
+    "per_day_and_interarrival",
+    {"s.yaml": good("per_day: 100", "per_day: 100, interarrival: {dist: exponential, mean: 2}")},
+    run_case("s.yaml", "arrivals.a", "give per_day or interarrival, not both"),
+)
+case(
+    "interarrival_with_negative_support",
+    {"s.yaml": good("per_day: 100", "interarrival: {dist: uniform, low: 1, high: 2, shift: -3}")},
+    run_case("s.yaml", "arrivals.a.interarrival", "makes samples negative"),
+)
+case(
+    "interarrival_of_mean_zero",
+    {"s.yaml": good("per_day: 100", "interarrival: {dist: deterministic, value: 0}")},
+    run_case("s.yaml", "arrivals.a.interarrival", "above 0 minutes"),
+)
+# Rework loops (issue 22).
+case(
+    "rework_to_a_later_step",
+    {"s.yaml": good("steps: [s1]", "steps: [{rework: {to: s1, p: 0.2}}, s1]")},
+    run_case("s.yaml", "routes.r.steps.0.rework.to", "not a station step earlier"),
+)
+case(
+    "rework_to_a_station_not_on_the_route",
+    {"s.yaml": good("steps: [s1]", "steps: [s1, {rework: {to: s2, p: 0.2}}]")},
+    run_case("s.yaml", "routes.r.steps.1.rework.to", "'s2'", "not a station step earlier"),
+)
+case(
+    "rework_probability_above_one",
+    {"s.yaml": good("steps: [s1]", "steps: [s1, {rework: {to: s1, p: 1.5}}]")},
+    run_case("s.yaml", "routes.r.steps.1.rework.p", "1.5"),
+)
 # Impatient trucks (issue 18): patience and balking thresholds.
 FRUIT_PATIENCE = "patience_by_cargo: {fruit: {dist: exponential, mean: 9}},"
 case(

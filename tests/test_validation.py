@@ -29,12 +29,18 @@ def test_analytic_values_match_hand_computation() -> None:
         "md1": [0.85 / (2 * 0.15)],  # lam d^2 / (2(1 - rho))
         "mg1_lognormal": [0.7 * 3.25 / (2 * 0.3)],  # E[S^2] = 1 + cv^2
         "mg1_triangular": [0.8 * (7.1875 / 6) / (2 * 0.2)],  # E[S^2] = (a²+b²+c²+ab+ac+bc)/6
-        "priority": [0.85 / 0.7, 0.85 / (0.7 * 0.2)],  # W0 = 0.85, sigma = 0.3, 0.8
         # class hi: its own M/M/1, rho_1/(mu_1 - lam_1); class lo: 1.25/(1 - 0.3) + R/((1 -
         # 0.3)(1 - 0.8)) - 1.25 with R = 0.4·2·0.75²/2 + 0.4·2·1.25²/2 = 0.85
         "preemptive": [0.3 / (1 / 0.75 - 0.4), 1.25 / 0.7 + 0.85 / (0.7 * 0.2) - 1.25],
         # r = 1/0.8 = 1.25, N = 2 + 2: p0 = 0.25 / (1.25**5 - 1); throughput 0.8(1 - p0), p_N
         "tandem_blocking": [0.8 * (1 - 0.25 / (1.25**5 - 1)), 0.25 / (1.25**5 - 1) * 1.25**4],
+        # W0 = 0.85, sigma = 0.3, 0.8; from the records, then from streaming statistics
+        "priority": [0.85 / 0.7, 0.85 / (0.7 * 0.2)] * 2,
+        # sigma/(1 - sigma), sigma by fixed-point iteration of exp(-1.25(1 - sigma)) and of
+        # (2.4/(3.4 - sigma))^3 to 16 digits (not the suite's bisection)
+        "dm1": [0.6286297964969464 / (1 - 0.6286297964969464)],
+        "ekm1": [0.7109344408552809 / (1 - 0.7109344408552809)],
+        "feedback": [1 / (1.0 * (1 - 0.25) - 0.6), (1 - 0.25**61) / (1 - 0.25)],
         "profile": [0.0, 2400 / 46, 2 * 2400 / 46, 3 * 2400 / 46, 5 * 2400 / 46],
     }
     for name, values in expected.items():

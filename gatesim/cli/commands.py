@@ -80,10 +80,30 @@ def dispatch(call: Invocation) -> int:
 
 
 def types() -> int:
+    """Station types, distributions and KPIs, built in or plug-in, each with its source
+    package (the installed distribution that holds its module, or the plug-in module)."""
+    from importlib.metadata import packages_distributions
+
+    from gatesim.core.distributions import distribution_types
     from gatesim.stations.registry import station_types
+    from gatesim.stats.registry import kpi_names, resolve_kpi
+
+    packages = packages_distributions()
+
+    def source(module: str) -> str:
+        top = module.partition(".")[0]
+        # a package found twice (an editable install and a build's egg-info) is named once
+        return ", ".join(dict.fromkeys(packages.get(top, []))) or f"module {module}"
 
     for name, cls in station_types().items():
-        print(f"{name:22s} {cls.describe}")
+        print(f"{name:22s} {cls.describe}  [{source(cls.__module__)}]")
+    print("\ndistributions (dist:)")
+    for name, dist in distribution_types().items():
+        print(f"  {name:20s} [{source(dist.__module__)}]")
+    print("\nKPIs (built in, or listed in kpis:)")
+    for name in kpi_names():
+        fn = resolve_kpi(name).fn
+        print(f"  {name:20s} [{source(getattr(fn, '__module__', None) or 'gatesim')}]")
     return 0
 
 

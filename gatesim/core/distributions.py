@@ -18,12 +18,24 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Iterator
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WrapSerializer,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 FloatArray = npt.NDArray[np.float64]
@@ -424,7 +436,90 @@ class Mixture(_DistBase):
         return out
 
 
-Distribution = Annotated[
+# --------------------------------------------------------------------------- plug-ins
+#: Entry-point group of installed distribution plug-ins (``weibull = "mypkg:Weibull"``).
+ENTRY_POINT_GROUP = "gatesim.distributions"
+#: The base class of every distribution; a plug-in subclasses it (see docs/extending.md).
+DistributionBase = _DistBase
+_PLUGINS: dict[str, type[_DistBase]] = {}
+
+
+def register_distribution(cls: type[_DistBase]) -> type[_DistBase]:
+    """Make ``cls`` usable as ``{dist: <its dist tag>, ...}`` in scenarios (a decorator).
+
+    ``cls`` subclasses :data:`DistributionBase`, declares ``dist: Literal["name"] = "name"``
+    and implements ``_raw_mean``, ``_raw_variance``, ``_draw`` and ``_draw_many`` (and
+    ``_support_min`` when its support does not start at 0). Built-in names cannot be taken.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, _DistBase)):
+        raise TypeError(f"{cls!r} does not subclass gatesim DistributionBase")
+    name = cls.model_fields["dist"].default if "dist" in cls.model_fields else None
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__} needs a field dist: Literal['name'] = 'name'")
+    if name in DISTRIBUTION_NAMES:
+        raise ValueError(f"distribution '{name}' is built in")
+    _PLUGINS[name] = cls
+    return cls
+
+
+def installed_distributions() -> dict[str, EntryPoint]:
+    """Distributions installed packages declare, by name (nothing is imported)."""
+    found: dict[str, EntryPoint] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point)
+    return found
+
+
+def distribution_types() -> dict[str, type[_DistBase]]:
+    """Every distribution by name: built-ins, registered plug-ins, and installed ones (each
+    imported now: ``types`` lists them)."""
+    for name in installed_distributions():
+        _plugin_class(name)
+    return {**dict(zip(DISTRIBUTION_NAMES, DISTRIBUTION_TYPES, strict=True)), **_PLUGINS}
+
+
+def _plugin_class(name: str) -> type[_DistBase]:
+    """The plug-in for ``dist: name``, importing an installed entry point of that name."""
+    if name in _PLUGINS:
+        return _PLUGINS[name]
+    point = installed_distributions().get(name)
+    if point is None:
+        known = ", ".join([*DISTRIBUTION_NAMES, *_PLUGINS, *installed_distributions()])
+        raise ValueError(
+            f"unknown distribution '{name[:80]}'; known: {known} (plug-ins come from "
+            "register_distribution in a --plugin module or an installed package)"
+        )
+    try:
+        loaded = point.load()
+    except Exception as exc:  # a broken installed package: one line, never a traceback
+        raise ValueError(
+            f"installed distribution '{point.value}' cannot be imported: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if name not in _PLUGINS and isinstance(loaded, type) and issubclass(loaded, _DistBase):
+        register_distribution(loaded)
+    if _PLUGINS.get(name) is None:
+        raise ValueError(f"installed distribution '{point.value}' registers no '{name}'")
+    return _PLUGINS[name]
+
+
+def _builtin_or_plugin(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A mapping whose ``dist`` is not built in goes to the plug-in of that name."""
+    if isinstance(value, _DistBase) and type(value) in _PLUGINS.values():
+        return value
+    name = value.get("dist") if isinstance(value, dict) else None
+    if isinstance(name, str) and name not in DISTRIBUTION_NAMES:
+        return _plugin_class(name).model_validate(value)
+    return handler(value)
+
+
+def _dump_plugin(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    if type(value) in _PLUGINS.values():
+        return value.model_dump()
+    return handler(value)
+
+
+_BuiltIn = Annotated[
     Union[  # noqa: UP007 - a runtime Union keeps the discriminator portable
         Deterministic,
         Exponential,
@@ -438,12 +533,13 @@ Distribution = Annotated[
     ],
     Field(discriminator="dist"),
 ]
+Distribution = Annotated[_BuiltIn, WrapValidator(_builtin_or_plugin), WrapSerializer(_dump_plugin)]
 
 MixtureComponent.model_rebuild()
 Mixture.model_rebuild()
 
 # Members of the Distribution union, and their ``dist`` tags (as in pydantic error locations).
-DISTRIBUTION_TYPES: tuple[type[_DistBase], ...] = get_args(get_args(Distribution)[0])
+DISTRIBUTION_TYPES: tuple[type[_DistBase], ...] = get_args(get_args(_BuiltIn)[0])
 DISTRIBUTION_NAMES: tuple[str, ...] = tuple(
     t.model_fields["dist"].default for t in DISTRIBUTION_TYPES
 )

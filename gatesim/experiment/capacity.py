@@ -261,8 +261,17 @@ def measure_capacity(
 
 def check_measurable(scenario: Scenario, options: CapacityOptions) -> dict[str, float]:
     """The offered trucks per day of the flows to measure; one-line errors before any
-    simulation for an unknown lane, a scenario without arrivals, a range that cannot be
-    searched."""
+    simulation for a renewal stream, an unknown lane, a scenario without arrivals, a range
+    that cannot be searched."""
+    renewal = [name for name, a in scenario.arrivals.items() if a.interarrival is not None]
+    if renewal:
+        # The search scales and saturates Poisson volumes (per_day); a renewal stream's
+        # gap law has no per_day to scale without changing its variability.
+        raise ScenarioError(
+            None,
+            f"arrivals.{renewal[0]}.interarrival",
+            "capacity measures per_day (Poisson or trace) streams only, not renewal streams",
+        )
     offered = offered_per_day(scenario)
     lanes = sorted({a.lane for a in scenario.arrivals.values()})
     if options.lane is not None and options.lane not in lanes:

@@ -1,4 +1,5 @@
-"""Truck arrivals: non-homogeneous Poisson by hourly profile × daily volume, or a replayed trace.
+"""Truck arrivals: non-homogeneous Poisson by hourly profile × daily volume, a renewal
+stream (``interarrival``, :mod:`gatesim.model.renewal`), or a replayed trace.
 
 The daily volume is scaled day by day by the demand calendar (growth to the planning year,
 seasons and weekday factors by date, ``gatesim.scenario.demand``) and the stream's multipliers.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from gatesim.model.renewal import renewal_times
 from gatesim.scenario.demand import day_factors
 from gatesim.scenario.schema import ArrivalSpec, Scenario
 
@@ -64,6 +66,8 @@ def generate(
     if arrival.trace is not None:
         times = np.sort(np.asarray(arrival.trace.times, dtype=float))
         times = times[times < scenario.horizon_min]
+    elif arrival.interarrival is not None:
+        times = renewal_times(scenario, arrival, rng)
     else:
         times = _nhpp_times(hourly_means(scenario, arrival), rng)
     names = tuple(arrival.channels)

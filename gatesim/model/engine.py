@@ -36,9 +36,18 @@ from gatesim.model.observers import MINUTES_PER_DAY, Observers
 from gatesim.model.parts import Part
 from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
-from gatesim.model.routing import Branch, Choose, Overflow, Visit, compile_routes, next_station
+from gatesim.model.routing import (
+    Branch,
+    Choose,
+    Overflow,
+    Rework,
+    Visit,
+    compile_routes,
+    next_station,
+)
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station, StationContext
+from gatesim.stations.class_statistics import bind_class_statistics, class_values
 from gatesim.stations.registry import station_outcomes, validate_station_specs
 
 __all__ = ["MINUTES_PER_DAY", "ConservationError", "Replication", "simulate"]
@@ -132,6 +141,7 @@ class Replication:
         }
         self.stations: dict[str, Station] = {}
         blocking = any(s.stations[name].when_full == "block" for name in types)
+        classes = class_values(s)
         for name, (cls, params) in types.items():
             spec = s.stations[name]
             station = cls(name, spec, params)
@@ -151,6 +161,8 @@ class Replication:
                     peers=lambda: list(self.stations.values()),
                 )
             )
+            if s.class_statistics:
+                station.by_class = bind_class_statistics(station, s.class_statistics, classes)
             self.stations[name] = station
 
     def _build_platforms(self) -> Platforms:
@@ -200,6 +212,8 @@ class Replication:
                 step = step.pick()
             elif kind is Overflow:
                 step = step.follow()
+            elif kind is Rework:
+                step = step.follow(truck)
             else:
                 self._to_sink(truck, step.node)
                 return

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from gatesim.model.arrivals import hourly_means
+from gatesim.model.renewal import expected_renewal_trucks
 from gatesim.scenario.schema import (
     ArrivalSpec,
     BranchStep,
     ChooseStep,
     OverflowStep,
+    ReworkStep,
     Scenario,
     Step,
+    rework_target,
 )
 
 __all__ = ["FIXED", "ORIGIN", "Flow", "expected_visits"]
@@ -46,7 +50,10 @@ def expected_visits(scenario: Scenario, streams: tuple[str, ...]) -> Flow:
     observed: dict[int, str] = {}
     for name in streams:
         arrival = scenario.arrivals[name]
-        mass = float(hourly_means(scenario, arrival).sum())
+        if arrival.interarrival is not None:
+            mass = expected_renewal_trucks(scenario, arrival)
+        else:
+            mass = float(hourly_means(scenario, arrival).sum())
         steps = scenario.routes[arrival.route].steps
         _walk(steps, {ORIGIN: mass}, name, arrival, flow, deciders, observed)
     for key, places in deciders.items():
@@ -64,7 +71,7 @@ def _walk(
     observed: dict[int, str],
 ) -> dict[str, float]:
     """Push ``flows`` (expected trucks by the place they come from) through ``steps``."""
-    for step in steps:
+    for i, step in enumerate(steps):
         if not flows:
             return flows
         if isinstance(step, str):
@@ -73,6 +80,9 @@ def _walk(
             for place, mass in flows.items():
                 flow.edges[place, step] += mass
             flows = {step: total}
+            continue
+        if isinstance(step, ReworkStep):
+            _walk_rework(steps, i, flows, (name, arrival, flow, deciders, observed))
             continue
         branches: list[tuple[float, list[Step]]]
         if isinstance(step, BranchStep):
@@ -92,6 +102,24 @@ def _walk(
                 merged[place] += mass
         flows = dict(merged)
     return flows
+
+
+def _walk_rework(
+    steps: list[Step], index: int, flows: dict[str, float], walk_args: tuple[Any, ...]
+) -> None:
+    """The extra passes of a rework loop: a share p of the trucks goes back and walks the
+    loop's steps again, p² a second time… up to ``max``; every truck leaves the loop at last,
+    so the flow after it is the flow before it."""
+    step = steps[index]
+    assert isinstance(step, ReworkStep)
+    start = rework_target(steps, index)
+    assert start is not None
+    back = {place: mass * step.rework.p for place, mass in flows.items()}
+    for _ in range(step.rework.max):
+        if not back or sum(back.values()) <= 0:
+            return
+        out = _walk(steps[start:index], back, *walk_args)
+        back = {place: mass * step.rework.p for place, mass in out.items()}
 
 
 def _branch_shares(

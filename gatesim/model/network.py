@@ -20,6 +20,7 @@ from gatesim.scenario.schema import (
     BranchStep,
     ChooseStep,
     OverflowStep,
+    ReworkStep,
     Scenario,
     Step,
     _suggest,
@@ -157,6 +158,9 @@ def _walk(
             current = _walk(walk, current, step.then, values, f"{here}.then") | _walk(
                 walk, current, step.else_, values, f"{here}.else"
             )
+        elif isinstance(step, ReworkStep):  # back to an earlier station; the steps from
+            for origin in current:  # there on are walked already
+                _record_travel(walk, origin, step.rework.to, f"{here}.rework.to")
         else:
             current = _walk_choice(walk, current, step, values, here)
     return current

@@ -8,7 +8,14 @@ stations and first stations from here; the saturation warnings map a station to 
 
 from __future__ import annotations
 
-from gatesim.scenario.schema import BranchStep, OverflowStep, Scenario, Step, stations_in
+from gatesim.scenario.schema import (
+    BranchStep,
+    OverflowStep,
+    ReworkStep,
+    Scenario,
+    Step,
+    stations_in,
+)
 
 __all__ = ["entry_stations", "group_key", "stations_by_group", "stations_in"]
 
@@ -41,6 +48,8 @@ def _entries(steps: list[Step]) -> tuple[set[str], bool]:
     for step in steps:
         if isinstance(step, str):
             return found | {step}, False
+        if isinstance(step, ReworkStep):  # goes back to a station already found
+            continue
         if isinstance(step, OverflowStep):
             subs = [step.then, step.else_]
         elif isinstance(step, BranchStep):

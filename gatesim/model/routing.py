@@ -3,7 +3,8 @@
 A route is compiled back to front, so every branch shares the same continuation. A truck's
 ``step`` is the next object of its chain: a :class:`Visit` (drive to a station), a decision
 (:class:`Branch` on a truck attribute, :class:`Choose` by probability, :class:`Overflow` on a
-queue length) or the :class:`Finish` at the route's destination.
+queue length), a :class:`Rework` loop back to an earlier step, or the :class:`Finish` at the
+route's destination.
 :meth:`gatesim.model.engine.Replication.forward` walks the chain.
 """
 
@@ -19,7 +20,15 @@ import numpy as np
 from gatesim.core.trucks import FIXED_ATTRIBUTES, Truck
 from gatesim.model.network import Network
 from gatesim.model.routes import stations_in
-from gatesim.scenario.schema import BranchStep, ChooseStep, OverflowStep, Scenario, Step
+from gatesim.scenario.schema import (
+    BranchStep,
+    ChooseStep,
+    OverflowStep,
+    ReworkStep,
+    Scenario,
+    Step,
+    rework_target,
+)
 from gatesim.stations.base import Station
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "Choose",
     "Finish",
     "Overflow",
+    "Rework",
     "Routes",
     "Visit",
     "compile_routes",
@@ -92,6 +102,39 @@ class Overflow:
         return self.then if len(self.station.queue) > self.waiting else self.else_
 
 
+class Rework:
+    """Back to ``target`` (an earlier step's chain) with probability ``p``, at most ``max``
+    times per truck; else on to ``next``. One uniform draw per pass, from the step's own
+    random stream, whether or not the truck may still loop (common random numbers).
+
+    ``loops`` counts the returns of the trucks between their first pass and their leaving
+    this step; a truck that leaves the system inside the loop (lost, reneged) keeps its entry.
+    """
+
+    __slots__ = ("_block", "_i", "loops", "max", "next", "p", "rng", "target")
+
+    def __init__(self, p: float, most: int, nxt: Any, rng: np.random.Generator) -> None:
+        self.p, self.max, self.next, self.rng = p, most, nxt, rng
+        self.target: Any = None  # set once the earlier steps are compiled
+        self.loops: dict[Truck, int] = {}
+        self._block: list[float] = []
+        self._i = 0
+
+    def follow(self, truck: Truck) -> Any:
+        if self._i >= len(self._block):
+            self._block = self.rng.random(256).tolist()
+            self._i = 0
+        u = self._block[self._i]
+        self._i += 1
+        done = self.loops.get(truck, 0)
+        if u < self.p and done < self.max:
+            self.loops[truck] = done + 1
+            return self.target
+        if done:
+            del self.loops[truck]
+        return self.next
+
+
 class Finish:
     """The route's destination (a sink node)."""
 
@@ -135,8 +178,19 @@ class Routes:
         return {a: m for (a, b), m in self._network.travel_min.items() if b == target}
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
+        waiting: dict[int, list[Rework]] = {}  # rework steps by the index they go back to
         for i in range(len(steps) - 1, -1, -1):
-            cont = self._compile_step(steps[i], cont, f"{path}/{i}")
+            step = steps[i]
+            if isinstance(step, ReworkStep):
+                target = rework_target(steps, i)
+                assert target is not None  # the scenario check refuses the others
+                rework = Rework(step.rework.p, step.rework.max, cont, self._rng(f"{path}/{i}"))
+                waiting.setdefault(target, []).append(rework)
+                cont = rework
+                continue
+            cont = self._compile_step(step, cont, f"{path}/{i}")
+            for rework in waiting.pop(i, []):
+                rework.target = cont
         return cont
 
     def _compile_step(self, step: Step, cont: Any, path: str) -> Any:

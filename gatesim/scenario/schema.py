@@ -258,6 +258,32 @@ class OverflowStep(Frozen):
     )
 
 
+class Rework(Frozen):
+    """Send the truck back to the earlier step ``to`` with probability ``p``, at most ``max``
+    times per truck at this step (re-inspection); otherwise it goes on."""
+
+    to: Name
+    p: Float = Field(ge=0, le=1)
+    max: Int = Field(1, ge=1, le=100)
+
+
+class ReworkStep(Frozen):
+    """A rework loop: ``{rework: {to: documents, p: 0.1, max: 2}}`` after the steps it
+    repeats; ``to`` names a station step earlier in the same list of steps."""
+
+    rework: Rework
+
+
+def rework_target(steps: list[Step], index: int) -> int | None:
+    """Index of the nearest station step before ``index`` named by its rework's ``to``."""
+    step = steps[index]
+    assert isinstance(step, ReworkStep)
+    for j in range(index - 1, -1, -1):
+        if steps[j] == step.rework.to:
+            return j
+    return None
+
+
 def _step_kind(value: Any) -> str | None:
     """Dispatch a route step by its shape, so errors speak of the step the user meant."""
     if isinstance(value, str):
@@ -268,6 +294,8 @@ def _step_kind(value: Any) -> str | None:
         return "choose-step"
     if isinstance(value, OverflowStep) or (isinstance(value, dict) and "if_queue_above" in value):
         return "overflow-step"
+    if isinstance(value, ReworkStep) or (isinstance(value, dict) and "rework" in value):
+        return "rework-step"
     return None
 
 
@@ -277,13 +305,14 @@ Step = Annotated[
         Annotated[BranchStep, Tag("branch-step")],
         Annotated[ChooseStep, Tag("choose-step")],
         Annotated[OverflowStep, Tag("overflow-step")],
+        Annotated[ReworkStep, Tag("rework-step")],
     ],
     Discriminator(
         _step_kind,
         custom_error_type="invalid_step",
         custom_error_message=(
-            "a step is a station name or a {branch: ...}, {choose: ...} or "
-            "{if_queue_above: ...} mapping"
+            "a step is a station name or a {branch: ...}, {choose: ...}, "
+            "{if_queue_above: ...} or {rework: ...} mapping"
         ),
     ),
 ]
@@ -369,6 +398,26 @@ class ArrivalSpec(Frozen):
     #: before the window): they arrive at time 0, ahead of the generated arrivals.
     initial_backlog: Int = Field(0, ge=0, le=1_000_000)
     returns: ReturnSpec | None = None
+    #: A renewal stream: gaps between arrivals drawn from this distribution (minutes, at
+    #: demand factor 1), instead of ``per_day`` (gatesim.model.renewal).
+    interarrival: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> ArrivalSpec:
+        if self.interarrival is None:
+            return self
+        if self.per_day > 0:  # 0 is the default, and what a dumped renewal stream holds
+            raise ValueError("give per_day or interarrival, not both")
+        if self.trace is not None:
+            raise ValueError("give trace or interarrival, not both")
+        return self
+
+    @field_validator("interarrival")
+    @classmethod
+    def _positive_gap(cls, gap: Distribution | None) -> Distribution | None:
+        if gap is not None and not gap.mean > 0:
+            raise ValueError("the mean gap between trucks must be above 0 minutes")
+        return gap
 
     @field_validator("channels")
     @classmethod
@@ -604,9 +653,21 @@ class Scenario(Frozen):
     uncertain: dict[FieldPath, UncertainSpec | None] = Field(default_factory=dict, max_length=2000)
     #: Registered KPIs computed besides the built-ins, by name (gatesim.stats.registry).
     kpis: list[Name] = Field(default_factory=list, max_length=200)
+    #: Station waits and queues by these kinds of class, from streaming statistics
+    #: (gatesim.stations.class_statistics); none by default.
+    class_statistics: list[Literal["cargo", "channel", "priority"]] = Field(
+        default_factory=list, max_length=3
+    )
     #: The digital border-gate platform: staging yards, dispatch, deferral and diversion, by
     #: platform name (gatesim.scenario.platform); none by default.
     platform: dict[Name, PlatformSpec] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("class_statistics")
+    @classmethod
+    def _kinds_once(cls, kinds: list[str]) -> list[str]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("name each kind of class once")
+        return kinds
 
     @field_validator("kpis")
     @classmethod
@@ -702,7 +763,8 @@ def _check_arrival_refs(s: Scenario) -> None:
             raise ValueError(
                 f"arrivals.{i}.profile: unknown profile '{profile}'{_suggest(profile, s.profiles)}"
             )
-        if sum(s.profile_weights(profile)) <= 0 and arrival.per_day > 0:
+        volume = arrival.per_day > 0 or arrival.interarrival is not None
+        if sum(s.profile_weights(profile)) <= 0 and volume:
             raise ValueError(f"arrivals.{i}.profile: all 24 weights are zero")
 
 
@@ -751,8 +813,22 @@ def expected_trucks(s: Scenario) -> float:
             for m in arrival.multipliers:
                 factors[m.from_day : m.to_day] *= m.factor
             expected += arrival.per_day * s.demand_scale * float(factors.sum())
+        if arrival.interarrival is not None:
+            expected += _expected_renewal(s, arrival)
         expected += len(arrival.trace.times) if arrival.trace else 0
     return expected
+
+
+def _expected_renewal(s: Scenario, arrival: ArrivalSpec) -> float:
+    """Operational minutes over the horizon (every hour's demand factor) / the mean gap."""
+    from gatesim.scenario.demand import day_factors
+
+    assert arrival.interarrival is not None
+    factors = day_factors(s, arrival)
+    for m in arrival.multipliers:
+        factors[m.from_day : m.to_day] *= m.factor
+    minutes = float(factors.sum()) * s.demand_scale * 1440.0
+    return minutes / arrival.interarrival.mean
 
 
 def _check_demand_refs(s: Scenario) -> None:
@@ -824,6 +900,12 @@ def _check_steps(s: Scenario, steps: list[Step], where: str) -> None:
                 )
             _check_steps(s, step.then, f"{here}.then")
             _check_steps(s, step.else_, f"{here}.else")
+        elif isinstance(step, ReworkStep):
+            if rework_target(steps, i) is None:
+                raise ValueError(
+                    f"{here}.rework.to: '{step.rework.to}' is not a station step earlier in "
+                    "this list of steps (a rework loop goes back)"
+                )
         else:
             for j, option in enumerate(step.choose):
                 _check_steps(s, option.steps, f"{here}.choose.{j}.steps")
@@ -863,5 +945,6 @@ BranchStep.model_rebuild()
 ChoiceOption.model_rebuild()
 ChooseStep.model_rebuild()
 OverflowStep.model_rebuild()
+ReworkStep.model_rebuild()
 RouteSpec.model_rebuild()
 Scenario.model_rebuild()

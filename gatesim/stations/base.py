@@ -50,6 +50,7 @@ from gatesim.core.monitors import TimeWeighted
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.blocking import RoomGate, deadlock_error, find_deadlock
+from gatesim.stations.class_statistics import ClassStatistics
 from gatesim.stations.impatience import Impatience
 from gatesim.stations.opening_wait import book_closed_wait
 from gatesim.stations.preemption import bind_preemption
@@ -181,6 +182,8 @@ class Station:
         self.reneged = self.balked = 0  # impatient trucks that left, whole run (ledger)
         self.reneged_measured = self.balked_measured = 0  # after the warm-up
         self.reneged_wait_sum = 0.0  # minutes waited by the trucks that reneged after warm-up
+        #: waits and queues by class (``class_statistics:``, gatesim.stations.class_statistics)
+        self.by_class: ClassStatistics | None = None
 
     # ------------------------------------------------------------------ binding
     def bind(self, ctx: StationContext) -> None:
@@ -250,6 +253,8 @@ class Station:
         self.arrived_measured = self.rejected_measured = 0
         self.reneged_measured = self.balked_measured = 0
         self.reneged_wait_sum = 0.0
+        if self.by_class is not None:
+            self.by_class.reset(now)
         for station in self.internal:
             station.reset_statistics(now)
 
@@ -708,7 +713,10 @@ class Station:
             row.update(self._impatience_statistics(now))
         if self.blocked_monitor is not None:
             row.update(self._blocking_statistics(now))
-        return with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
+        row = with_extra_metrics(row, self.extra_metrics(now), type(self).__name__)
+        if self.by_class is None:
+            return row
+        return {**row, **self.by_class.figures(now, self.queue)}
 
     def _waits_of_trucks_that_left(self) -> tuple[int, float]:
         """Trucks that left the queue after the warm-up other than by service (reneged), and

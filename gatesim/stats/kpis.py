@@ -238,7 +238,9 @@ BUILT_IN: tuple[tuple[str, KpiFunction, str, str], ...] = (
         _station_kpis,
         "as declared",
         "station.<name>.<figure>: the KPI figures of each station's row "
-        "(gatesim.stations.statistics), then gate-wide maxima such as spillback_km_max",
+        "(gatesim.stations.statistics), with class_statistics: also "
+        "{wait_mean_min,queue_mean}.<cargo|channel|priority>.<class> "
+        "(gatesim.stations.class_statistics), then gate-wide maxima such as spillback_km_max",
     ),
     (
         "costs",

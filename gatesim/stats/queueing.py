@@ -7,7 +7,7 @@ time in queue before service starts (Wq), not sojourn, unless the name says sojo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -15,6 +15,8 @@ __all__ = [
     "cobham_priority_waits",
     "erlang_b",
     "erlang_c",
+    "gim1_sigma",
+    "gim1_wait",
     "jackson_tandem_sojourn",
     "md1_wait",
     "mg1_wait",
@@ -196,3 +198,31 @@ def tandem_blocking_throughput(mu1: float, mu2: float, places: int) -> float:
     r = mu1 / mu2
     p0 = 1.0 / (n + 1) if r == 1.0 else (1.0 - r) / (1.0 - r ** (n + 1))
     return mu2 * (1.0 - p0)
+
+
+def gim1_sigma(laplace: Callable[[float], float], mu: float) -> float:
+    """σ of a GI/M/1 queue: the root in (0, 1) of σ = A*(μ(1 − σ)), A* the Laplace–Stieltjes
+    transform of the interarrival time. The probability an arrival finds the server busy.
+
+    σ ↦ A*(μ(1 − σ)) is increasing and convex on [0, 1] with a fixed point at 1; when
+    ρ = 1/(μ E[A]) < 1 there is exactly one more in (0, 1), found by bisection on
+    g(σ) = A*(μ(1 − σ)) − σ (positive below the root, negative between it and 1).
+    """
+    if not mu > 0.0:
+        raise ValueError(f"need mu > 0, got {mu!r}")
+    lo, hi = 0.0, 1.0 - 1e-12
+    if laplace(mu * (1.0 - hi)) - hi >= 0.0:
+        raise ValueError("unstable GI/M/1 queue: no root of sigma = A*(mu(1 - sigma)) below 1")
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if laplace(mu * (1.0 - mid)) - mid > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def gim1_wait(laplace: Callable[[float], float], mu: float) -> float:
+    """Mean wait in queue of a GI/M/1 queue: W = σ / (μ (1 − σ))."""
+    sigma = gim1_sigma(laplace, mu)
+    return sigma / (mu * (1.0 - sigma))

@@ -21,16 +21,18 @@ import numpy as np
 from gatesim.core.distributions import (
     Deterministic,
     Distribution,
+    Erlang,
     Exponential,
     Lognormal,
     Triangular,
 )
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.model.loading import load_scenario
-from gatesim.scenario.schema import ArrivalSpec, ChooseStep, Scenario, StationSpec
+from gatesim.scenario.schema import ArrivalSpec, ChooseStep, ReworkStep, Scenario, StationSpec
 from gatesim.stats.abandonment import erlang_a_abandonment, erlang_a_tagged
 from gatesim.stats.queueing import (
     cobham_priority_waits,
+    gim1_wait,
     jackson_tandem_sojourn,
     md1_wait,
     mg1_wait,
@@ -96,8 +98,16 @@ def arrival_rate(scenario: Scenario, cargo: str | None = None) -> float:
             continue
         if arrival.multipliers or arrival.trace is not None:
             raise ValueError("arrival_rate needs streams without multipliers or traces")
-        total += arrival.per_day * scenario.demand_scale * _constant_demand(scenario, arrival)
+        demand = scenario.demand_scale * _constant_demand(scenario, arrival)
+        total += _daily_volume(arrival) * demand
     return total / MINUTES_PER_DAY
+
+
+def _daily_volume(arrival: ArrivalSpec) -> float:
+    """Trucks a day at demand factor 1: ``per_day``, or a day over the mean renewal gap."""
+    if arrival.interarrival is not None:
+        return MINUTES_PER_DAY / service_moments(arrival.interarrival)[0]
+    return arrival.per_day
 
 
 def _constant_demand(scenario: Scenario, arrival: ArrivalSpec) -> float:
@@ -125,6 +135,8 @@ def service_moments(dist: Distribution) -> tuple[float, float]:
     if isinstance(dist, Lognormal):
         cv = dist.cv if dist.cv is not None else (dist.sd or 0.0) / dist.base_mean
         return dist.base_mean, dist.base_mean**2 * (1.0 + cv**2)
+    if isinstance(dist, Erlang):
+        return dist.base_mean, dist.base_mean**2 * (1.0 + 1.0 / dist.k)
     if isinstance(dist, Triangular):
         a, c, b = dist.low, dist.mode, dist.high
         return (a + b + c) / 3.0, (a * a + b * b + c * c + a * b + a * c + b * c) / 6.0
@@ -144,8 +156,8 @@ def _service_of(spec: StationSpec, arrival: ArrivalSpec) -> Distribution:
 def mean_service(scenario: Scenario, station: str) -> float:
     """E[S] at a station, averaged over the arrival streams by their volumes."""
     spec, streams = _station(scenario, station), list(scenario.arrivals.values())
-    total = sum(a.per_day for a in streams)
-    return sum(a.per_day / total * service_moments(_service_of(spec, a))[0] for a in streams)
+    total = sum(_daily_volume(a) for a in streams)
+    return sum(_daily_volume(a) / total * service_moments(_service_of(spec, a))[0] for a in streams)
 
 
 def _exp_rate(spec: StationSpec) -> float:
@@ -215,10 +227,66 @@ def utilization(station: str, rates: Rates) -> Analytic:
     return value
 
 
+def laplace_transform(dist: Distribution) -> Callable[[float], float]:
+    """A*(z) = E[exp(−z A)] from the parameters (deterministic and Erlang gaps)."""
+    if dist.shift != 0.0:
+        raise ValueError("validation checks use unshifted interarrival times")
+    if isinstance(dist, Deterministic):
+        return lambda z: float(np.exp(-z * dist.value))
+    if isinstance(dist, Erlang):
+        rate = dist.k / dist.base_mean  # of each of the k exponential phases
+        return lambda z: (rate / (rate + z)) ** dist.k
+    raise ValueError(f"no Laplace transform for {type(dist).__name__} gaps")
+
+
+def wait_gim1(station: str) -> Analytic:
+    """Wq of a GI/M/1 station fed by one renewal stream: σ / (μ(1 − σ)), σ = A*(μ(1 − σ))."""
+
+    def value(s: Scenario) -> float:
+        ((_, arrival),) = s.arrivals.items()
+        if arrival.interarrival is None or s.demand_scale != 1.0:
+            raise ValueError("wait_gim1 needs one renewal stream at demand factor 1")
+        if _constant_demand(s, arrival) != 1.0:
+            raise ValueError("wait_gim1 needs a demand calendar with factor 1")
+        return gim1_wait(laplace_transform(arrival.interarrival), _exp_rate(_station(s, station)))
+
+    return value
+
+
 def tandem_sojourn(s: Scenario) -> float:
     """Total sojourn through the route's M/M/c stations (Jackson / Burke)."""
     stations = [(_station(s, n).servers, _exp_rate(_station(s, n))) for n in _route_stations(s)]
     return jackson_tandem_sojourn(arrival_rate(s), stations)
+
+
+def _feedback(s: Scenario) -> tuple[float, float, ReworkStep]:
+    """(λ, μ, the rework step) of a single M/M/1 station with a rework loop onto itself."""
+    (route,) = s.routes.values()
+    loop = next(step for step in route.steps if isinstance(step, ReworkStep))
+    (station,) = s.stations.values()
+    return arrival_rate(s), _exp_rate(station), loop
+
+
+def feedback_sojourn(s: Scenario) -> float:
+    """Jackson, M/M/1 with Bernoulli feedback p: T = 1/(μ(1 − p) − λ) (every pass an M/M/1
+    sojourn 1/(μ − λ/(1 − p)), 1/(1 − p) passes); the ``max`` cap must be out of reach."""
+    lam, mu, loop = _feedback(s)
+    p = loop.rework.p
+    if p ** (loop.rework.max + 1) > 1e-12:
+        raise ValueError("feedback_sojourn needs a rework cap that never binds")
+    return 1.0 / (mu * (1.0 - p) - lam)
+
+
+def feedback_visits(s: Scenario) -> float:
+    """Visits per truck with at most ``max`` returns: Σ_{n=0}^{max} pⁿ = (1 − p^{max+1})/(1 − p)."""
+    p, most = _feedback(s)[2].rework.p, _feedback(s)[2].rework.max
+    return (1.0 - p ** (most + 1)) / (1.0 - p)
+
+
+def feedback_rates(s: Scenario) -> dict[str, float]:
+    """The station sees λ/(1 − p) (every truck and every return)."""
+    lam, _, loop = _feedback(s)
+    return {name: lam / (1.0 - loop.rework.p) for name in s.stations}
 
 
 def _mmck_args(s: Scenario, station: str) -> tuple[int, int, float, float]:
@@ -418,6 +486,17 @@ def sojourn_wait(station: str, cargo: str) -> Extractor:
     return values
 
 
+def visits_per_truck(res: ExperimentResult) -> list[float]:
+    """Station visits per truck cleared, of the trucks created after the warm-up."""
+    visits, trucks = res.visits_table(), res.trucks_table()
+    if visits is None or trucks is None:
+        raise ValueError("visits_per_truck needs records: {trucks: true, visits: true}")
+    chosen = trucks[(trucks.outcome == "cleared") & (trucks.created_min >= res.scenario.warmup_min)]
+    counts = visits.groupby(["replication", "truck"]).size().rename("visits").reset_index()
+    merged = chosen[["replication", "truck"]].merge(counts, on=["replication", "truck"])
+    return merged.groupby("replication").visits.mean().tolist()
+
+
 def hourly_cleared(weight: float) -> Extractor:
     """Mean trucks cleared per clock hour, over the hours whose profile weight is ``weight``."""
 
@@ -486,10 +565,31 @@ CHECKS: tuple[Check, ...] = (
         (_station_wait("s1", wait_mg1("s1", every_station)),),
     ),
     Check(
+        "dm1",
+        "D/M/1 wait (GI/M/1 root)",
+        every_station,
+        (_station_wait("s1", wait_gim1("s1")),),
+    ),
+    Check(
+        "ekm1",
+        "E_3/M/1 wait (GI/M/1 root)",
+        every_station,
+        (_station_wait("s1", wait_gim1("s1")),),
+    ),
+    Check(
         "jackson",
         "Jackson tandem M/M/1 → M/M/2 → M/M/3 sojourn",
         every_station,
         (Metric("sojourn", kpi("time_in_system_mean_h", 60.0), tandem_sojourn, "min"),),
+    ),
+    Check(
+        "feedback",
+        "M/M/1 with Bernoulli feedback p = 0.25 (Jackson): time in system and visits",
+        feedback_rates,
+        (
+            Metric("sojourn", kpi("time_in_system_mean_h", 60.0), feedback_sojourn, "min"),
+            Metric("visits_per_truck", visits_per_truck, feedback_visits, "visits"),
+        ),
     ),
     Check(
         "branching",
@@ -531,6 +631,15 @@ CHECKS: tuple[Check, ...] = (
         every_station,
         tuple(
             Metric(f"s1.wait_q.{c}", class_wait("s1", c), wait_priority("s1", c), "min")
+            for c in ("hi", "lo")
+        )
+        + tuple(  # the same waits from streaming statistics (class_statistics: [cargo])
+            Metric(
+                f"s1.wait_mean_min.cargo.{c}",
+                kpi(f"station.s1.wait_mean_min.cargo.{c}"),
+                wait_priority("s1", c),
+                "min",
+            )
             for c in ("hi", "lo")
         ),
     ),
