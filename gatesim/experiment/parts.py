@@ -113,6 +113,12 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
     merged.update(
         {attr: {name: getattr(owner[name], attr)[name] for name in order} for attr in _BY_STATION}
     )
+    for attr in _BY_YARD:
+        merged[attr] = {
+            name: getattr(owner[name], attr)[name]
+            for name in order
+            if name in getattr(owner[name], attr)
+        }
     for attr in _RECORDS:  # None when the records were not kept (the same in every part)
         kept = getattr(first, attr) is not None
         merged[attr] = by_truck_id([r for p in results for r in getattr(p, attr)] if kept else None)
@@ -165,7 +171,8 @@ SUMMED_FIELDS = (
     "arrived_by_hour_stream",
     "slot_counts_by_stream",
 )
-_BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
+_BY_STATION = ("queue_by_hour", "at_station_by_hour", "stations", "station_types", "station_gaps")
+_BY_YARD = ("spillback_km_by_hour",)  # the staging yards only
 _RECORDS = ("trucks", "visits")
 _SLOT_DELAYS = ("slot_delay_min", "slot_delay_stream")  # concatenated, sorted (sorted_delays)
 _SHARED = (
@@ -182,6 +189,7 @@ assert {f.name for f in dataclasses.fields(RunResult)} == {
     *SUMMED_FIELDS,
     *SAMPLES,
     *_BY_STATION,
+    *_BY_YARD,
     *_RECORDS,
     *_SLOT_DELAYS,
     *_SHARED,

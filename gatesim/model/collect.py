@@ -126,6 +126,8 @@ def collect(run: Replication) -> RunResult:
         empty_tis_sum_min=np.asarray(run.returns.tis_sum, dtype=np.float64),
         in_system_by_hour=observed.in_system_by_hour,
         queue_by_hour=observed.queue_by_hour,
+        at_station_by_hour=observed.at_station_by_hour,
+        spillback_km_by_hour=observed.spillback_km_by_hour,
         stations={name: st.statistics(now) for name, st in run.stations.items()},
         station_types={name: s.stations[name].type for name in run.stations},
         station_gaps={name: st.conservation_gap() for name, st in run.stations.items()},

@@ -20,7 +20,8 @@ MINUTES_PER_DAY = 1440.0
 
 
 class Observers:
-    """Trucks in the system and queue lengths each hour; the backlog (trucks in the system,
+    """Trucks in the system, queue lengths, trucks at each station and the yards' spill-back
+    (km) at the top of each hour; the backlog (trucks in the system,
     and those on the VN side, by stream) and the empties at the daily report time; the
     stations' statistics restarted at the end of the warm-up."""
 
@@ -41,6 +42,16 @@ class Observers:
         self.vn_side_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
         self.in_system_by_hour: npt.NDArray[np.int64] = np.zeros((s.days, 24), dtype=np.int64)
         self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
+        self.at_station_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
+        # staging yards only: the station type that owns a spill-back says so (spillback_km)
+        self._yards = {
+            name: station
+            for name, station in stations.items()
+            if callable(getattr(station, "spillback_km", None))
+        }
+        self.spillback_km_by_hour = {
+            name: np.zeros((s.days, 24), dtype=np.float64) for name in self._yards
+        }
 
     def start(self) -> None:
         """Schedule the first report, the first snapshot and the warm-up end."""
@@ -65,6 +76,9 @@ class Observers:
         self.in_system_by_hour[day, hour] = sum(self._in_system)
         for name, station in self._stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
+            self.at_station_by_hour[name][day, hour] = station.inside()
+        for name, yard in self._yards.items():
+            self.spillback_km_by_hour[name][day, hour] = yard.spillback_km()  # type: ignore[attr-defined]
         if now + 60.0 < self._scenario.horizon_min:
             self._env.call_in(60.0, self._snapshot)
 
