@@ -309,6 +309,13 @@ def _add_run_options(add: Options) -> None:
         action="store_true",
         help="also write per-truck and per-visit records (Parquet)",
     )
+    add(
+        "--replay-day",
+        type=int,
+        metavar="D",
+        help="keep the per-visit records of day D only (from 0), enough for "
+        "'run_sim.py replay DIR' of that day",
+    )
 
 
 def _add_set_option(add: Options, text: str) -> None:
@@ -398,6 +405,7 @@ PLAN_HELP = {
     "target_kpi": argparse.SUPPRESS,
     "target_rel": argparse.SUPPRESS,
     "records": argparse.SUPPRESS,
+    "replay_day": argparse.SUPPRESS,
 }
 
 

@@ -29,7 +29,7 @@ from gatesim.core.randomness import stream
 from gatesim.core.results import RunResult, StreamInfo
 from gatesim.core.trucks import Truck
 from gatesim.model.arrival_chain import ArrivalChain
-from gatesim.model.collect import collect, truck_row
+from gatesim.model.collect import collect, truck_row, visit_rows
 from gatesim.model.conservation import ConservationError, check_conservation
 from gatesim.model.network import Network, build_network
 from gatesim.model.observers import MINUTES_PER_DAY, Observers
@@ -116,7 +116,7 @@ class Replication:
         self.tis_created = array("d")
         self.tis_closed = array("d")  # waiting for opening of each sample (opening_wait)
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
-        self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
+        self.visit_rows = visit_rows(s.records.visits, s.records.visits_day)
         self.live: dict[int, Truck] = {}
         self._vn_side = {name: spec.side == "VN" for name, spec in s.nodes.items()}
         self._vn_side.update({name: spec.side == "VN" for name, spec in s.stations.items()})
