@@ -68,7 +68,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {"records": root / "rec", "day1": root / "day1", "plain": root / "plain"}
     common = ["-r", "2", "-q", "--seed", "3"]
     for name, extra in (("records", ["--records"]), ("day1", ["--replay-day", "1"]), ("plain", [])):
-        code, err = _quiet(cli_main, ["run", str(root / "s.yaml"), *common, *extra, "--out", str(out[name])])
+        code, err = _quiet(
+            cli_main, ["run", str(root / "s.yaml"), *common, *extra, "--out", str(out[name])]
+        )
         assert code == 0, err
     return out
 
@@ -80,13 +82,20 @@ def test_day_zero_is_the_hand_timeline(runs: dict[str, Path]) -> None:
     expected = []
     for k, created in enumerate((5.0, 15.0, 25.0, 35.0)):
         start = 6.0 + 100.0 * k
-        visits = [[yard, created + 1, start, start + 100], [gate, start + 101, start + 101, start + 111]]
+        visits = [
+            [yard, created + 1, start, start + 100],
+            [gate, start + 101, start + 101, start + 111],
+        ]
         expected.append(["export", "fruit", created, start + 112, src, out, visits])
     assert data["trucks"] == expected
     assert (data["day"], data["replication"], data["t0"]) == (0, 1, 0.0)
     yard_node = data["nodes"][yard]
     assert (yard_node["capacity"], yard_node["km_per_truck"]) == (1.0, 0.02)
-    assert [ids[a] + ">" + ids[b] for a, b in data["edges"]] == ["src>yard", "yard>gate", "gate>out"]
+    assert [ids[a] + ">" + ids[b] for a, b in data["edges"]] == [
+        "src>yard",
+        "yard>gate",
+        "gate>out",
+    ]
 
 
 def test_day_one_holds_only_its_truck(runs: dict[str, Path]) -> None:
@@ -180,7 +189,9 @@ def test_replay_page_runs_in_chromium(runs: dict[str, Path], tmp_path: Path) -> 
     shots = []
     for minute in (0, 60):
         shot = tmp_path / f"shot{minute}.png"
-        done = _chromium(f"{page.as_uri()}#t={minute}", tmp_path / f"s{minute}", f"--screenshot={shot}")
+        done = _chromium(
+            f"{page.as_uri()}#t={minute}", tmp_path / f"s{minute}", f"--screenshot={shot}"
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         shots.append(Image.open(shot).convert("RGB"))
     changed = ImageChops.difference(shots[0], shots[1]).getbbox()

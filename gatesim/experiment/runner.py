@@ -70,7 +70,10 @@ class ReplicationOutcome:
             trucks=result.trucks,
             visits=result.visits,
             hourly_queues={
-                series: {name: values.reshape(-1).tolist() for name, values in by_station.items()}
+                series: {
+                    name: values.reshape(-1).astype(np.float64).tolist()
+                    for name, values in by_station.items()
+                }
                 for series, by_station in (
                     ("waiting", result.queue_by_hour),
                     ("at_station", result.at_station_by_hour),

@@ -42,7 +42,9 @@ class Observers:
         self.vn_side_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
         self.in_system_by_hour: npt.NDArray[np.int64] = np.zeros((s.days, 24), dtype=np.int64)
         self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
-        self.at_station_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
+        self.at_station_by_hour = {
+            name: np.zeros((s.days, 24), dtype=np.int64) for name in stations
+        }
         # staging yards only: the station type that owns a spill-back says so (spillback_km)
         self._yards = {
             name: station

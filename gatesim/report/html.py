@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -1263,23 +1264,14 @@ def _queue_specs(results: Results) -> list[FigureSpec]:
         if table is None:
             continue
         label = member.label
+        heat = partial(queue_heatmap, table, f"{label}: trucks waiting, by hour")
         specs.append(
-            FigureSpec(
-                f"fig-queues-{i}",
-                f"Queues over time: {label}",
-                QUEUES_CAPTION,
-                lambda t=table, n=label: queue_heatmap(t, f"{n}: trucks waiting, by hour"),
-            )
+            FigureSpec(f"fig-queues-{i}", f"Queues over time: {label}", QUEUES_CAPTION, heat)
         )
         if yards_of(table):
-            specs.append(
-                FigureSpec(
-                    f"fig-spillback-{i}",
-                    f"Spill-back over time: {label}",
-                    SPILLBACK_CAPTION,
-                    lambda t=table, n=label: spillback_figure(t, f"{n}: spill-back"),
-                )
-            )
+            spill = partial(spillback_figure, table, f"{label}: spill-back")
+            title = f"Spill-back over time: {label}"
+            specs.append(FigureSpec(f"fig-spillback-{i}", title, SPILLBACK_CAPTION, spill))
     return specs
 
 

@@ -65,7 +65,8 @@ def replay_page(data: dict[str, Any]) -> str:
         '<input id="scrub" type="range" min="0" max="1440" step="1" value="0" '
         'aria-label="time of day">\n'
         '<span class="clock"><small>Việt Nam (UTC+7)</small><span id="clock-vn"></span></span>\n'
-        '<span class="clock"><small>Trung Quốc / 中国 (UTC+8)</small><span id="clock-cn"></span></span>\n'
+        '<span class="clock"><small>Trung Quốc / 中国 (UTC+8)</small>'
+        '<span id="clock-cn"></span></span>\n'
         '<label>colour <select id="colour"><option value="direction">direction</option>'
         '<option value="cargo">cargo</option></select></label>\n'
         "<span>trucks on the roads: <b id=moving>0</b></span>\n</div></header>\n"
@@ -111,10 +112,17 @@ def build_parser(prog: str = "run_sim.py replay") -> argparse.ArgumentParser:
         "--replay-day D to keep one day only).",
     )
     parser.add_argument("folder", metavar="RUN_DIR", type=Path, help="a run's result folder")
-    parser.add_argument("--day", type=int, default=None, help="day of the run, from 0 "
-                        "(default: the recorded day, else the first day after the warm-up)")
+    parser.add_argument(
+        "--day",
+        type=int,
+        default=None,
+        help="day of the run, from 0 "
+        "(default: the recorded day, else the first day after the warm-up)",
+    )
     parser.add_argument("--replication", type=int, default=0, help="replication (default 0)")
-    parser.add_argument("--out", metavar="FILE", type=Path, help="page (default RUN_DIR/replay.html)")
+    parser.add_argument(
+        "--out", metavar="FILE", type=Path, help="page (default RUN_DIR/replay.html)"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the page path")
     return parser
 
