@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from builders import single_station
+from builders import det, scenario, single_station, trace_stream
 
 from gatesim.experiment.output import queues_table, write_tables
 from gatesim.experiment.queues import QUEUE_SERIES, queues_over_time
@@ -98,3 +98,29 @@ def test_figures_show_the_stations_with_queues() -> None:
     assert yards_of(table) == ["s1"]
     assert queue_heatmap(table, "t").axes and spillback_figure(table, "t").axes
     assert math.isclose(float(table["spillback_km_mean"].max()), 0.04)
+
+
+def test_platform_road_spillback_by_hour() -> None:
+    # test_platform's yard timeline: the platform's road holds one truck over [50, 1000), so
+    # the snapshots at 60, 120, ..., 960 read 0.02 km and the others 0
+    s = scenario(
+        {"gate": {"service": det(1000)}},
+        {"r": {"origin": "src", "steps": ["gate"], "destination": "out"}},
+        {"a": trace_stream([0, 10, 20, 30, 40, 50])},
+        platform={
+            "p": {
+                "streams": ["a"],
+                "yards": [{"name": "a", "capacity": 2}, {"name": "b", "capacity": 1}],
+                "truck_spacing_m": 20,
+                "dispatch": {"station": "gate", "below": 1},
+            }
+        },
+    )
+    result = simulate(s)
+    expected = [0.02 if 1 <= hour <= 16 else 0.0 for hour in range(24)]
+    np.testing.assert_allclose(result.spillback_km_by_hour["p.approach_road"][0], expected)
+    assert list(result.spillback_km_by_hour) == ["p.approach_road"]
+    table = queues_table(run_experiment(s, replications=1))
+    road = table[table["station"] == "p.approach_road"]
+    assert road["spillback_km_mean"].tolist() == pytest.approx(expected)
+    assert road["waiting_mean"].isna().all()  # a road, not a station

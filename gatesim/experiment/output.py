@@ -29,6 +29,7 @@ from gatesim.core.randomness import replication_seed
 from gatesim.experiment.queues import queues_over_time
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.model.network_table import network_tables
+from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 
 
@@ -270,10 +271,12 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
 
 
 def queues_table(result: ExperimentResult) -> pd.DataFrame:
-    """``queues_over_time.csv``: hourly snapshots per station (gatesim.experiment.queues)."""
+    """``queues_over_time.csv``: hourly snapshots per station, then each platform's approach
+    road (``<platform>.approach_road``: spill-back only; gatesim.experiment.queues)."""
     s = result.scenario
     hourly = [o.hourly_queues for o in result.outcomes]
-    return queues_over_time(hourly, list(s.stations), s.days, s.warmup_min)
+    places = [*s.stations, *(f"{name}.{ROAD}" for name in s.platform)]
+    return queues_over_time(hourly, places, s.days, s.warmup_min)
 
 
 def write_experiment(

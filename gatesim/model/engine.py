@@ -80,7 +80,13 @@ class Replication:
             first_move = self.platforms.first_move(self.forward)
         self.arrivals.start(self._enter, first_move)
         self.observers = Observers(
-            scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns
+            scenario,
+            self.env,
+            self.stations,
+            self.in_system,
+            self.on_vn,
+            self.returns,
+            self.platforms,
         )
         self.observers.start()
         if self.platforms is not None:

@@ -6,15 +6,19 @@ never change the model; each schedules its next observation, so the heap holds o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
 from gatesim.core.loop import FastEnvironment
+from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
+from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station
 
-__all__ = ["MINUTES_PER_DAY", "Observers"]
+__all__ = ["MINUTES_PER_DAY", "Observers", "spillback_gauges"]
 
 MINUTES_PER_DAY = 1440.0
 
@@ -33,6 +37,7 @@ class Observers:
         in_system: list[int],
         on_vn: list[int],
         returns: ReturnTrips,
+        platforms: Platforms | None = None,
     ) -> None:
         s = scenario
         self._scenario, self._env, self._stations, self._returns = s, env, stations, returns
@@ -45,14 +50,9 @@ class Observers:
         self.at_station_by_hour = {
             name: np.zeros((s.days, 24), dtype=np.int64) for name in stations
         }
-        # staging yards only: the station type that owns a spill-back says so (spillback_km)
-        self._yards = {
-            name: station
-            for name, station in stations.items()
-            if callable(getattr(station, "spillback_km", None))
-        }
+        self._gauges = spillback_gauges(stations, platforms)
         self.spillback_km_by_hour = {
-            name: np.zeros((s.days, 24), dtype=np.float64) for name in self._yards
+            name: np.zeros((s.days, 24), dtype=np.float64) for name in self._gauges
         }
 
     def start(self) -> None:
@@ -79,11 +79,27 @@ class Observers:
         for name, station in self._stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
             self.at_station_by_hour[name][day, hour] = station.inside()
-        for name, yard in self._yards.items():
-            self.spillback_km_by_hour[name][day, hour] = yard.spillback_km()  # type: ignore[attr-defined]
+        for name, gauge in self._gauges.items():
+            self.spillback_km_by_hour[name][day, hour] = gauge()
         if now + 60.0 < self._scenario.horizon_min:
             self._env.call_in(60.0, self._snapshot)
 
     def _end_warmup(self, _arg: object) -> None:
         for station in self._stations.values():
             station.reset_statistics(self._env.now)
+
+
+def spillback_gauges(
+    stations: dict[str, Station], platforms: Platforms | None
+) -> dict[str, Callable[[], float]]:
+    """What reads a spill-back (km) now: the staging yards (station types with a
+    ``spillback_km`` method), by station name in the scenario's order, then each platform's
+    approach road as ``<platform>.approach_road`` in the scenario's order."""
+    gauges: dict[str, Callable[[], float]] = {
+        name: station.spillback_km  # type: ignore[attr-defined]
+        for name, station in stations.items()
+        if callable(getattr(station, "spillback_km", None))
+    }
+    for platform in platforms.platforms if platforms is not None else []:
+        gauges[f"{platform.name}.{ROAD}"] = platform.spillback_km
+    return gauges
