@@ -198,3 +198,12 @@ def test_replay_page_runs_in_chromium(runs: dict[str, Path], tmp_path: Path) -> 
     assert changed is not None  # the clocks, the yard's count, colour and size
     width, height = changed[2] - changed[0], changed[3] - changed[1]
     assert width * height < 0.5 * 1000 * 700  # what changed, not the whole page
+
+
+def test_replay_day_outside_the_run_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(SCENARIO, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", str(tmp_path / "s.yaml"), "-q", "--replay-day", "2", "--out", str(out)]
+    code, err = _quiet(cli_main, args)
+    assert code == 2 and "records.visits_day (2) must be a day of the run (0 to 1)" in err
+    assert err.count("\n") == 1 and not out.exists()
