@@ -74,7 +74,7 @@ def same(a: RunResult, b: RunResult) -> None:
         x, y = getattr(a, name), getattr(b, name)
         if isinstance(x, np.ndarray):
             assert np.array_equal(x, y), name
-        elif name == "queue_by_hour":
+        elif name in ("queue_by_hour", "at_station_by_hour", "spillback_km_by_hour"):
             assert list(x) == list(y) and all(np.array_equal(x[k], y[k]) for k in x)
         elif name in ("trucks", "visits"):
             assert repr(x) == repr(y), name  # repr: NaN rows compare equal

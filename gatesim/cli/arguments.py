@@ -33,9 +33,14 @@ COMMANDS = (
     "types",
     "validate-model",
     "report",
+    "replay",
 )
 #: Commands whose options belong to another module's own parser.
-PASSTHROUGH = {"validate-model": "gatesim.validation.suite", "report": "gatesim.report.html"}
+PASSTHROUGH = {
+    "validate-model": "gatesim.validation.suite",
+    "report": "gatesim.report.html",
+    "replay": "gatesim.report.replay",
+}
 
 DESCRIPTION = """\
 gatesim: discrete-event simulation of cargo trucks through the Huu Nghi - Youyiguan
@@ -62,11 +67,13 @@ commands:
                           (docs/validation.md; --scale, --jobs, --only CHECK)
   report DIR              write DIR/report.html (one self-contained page) for a result
                           folder of run, compare or sweep
+  replay RUN_DIR --day D  write RUN_DIR/replay.html: one day of both lanes animated on the
+                          lane map (needs a run with --records or --replay-day D)
 
 Run 'run_sim.py COMMAND --help' for the options of a command (see docs/experiments.md).
 Results go to --out DIR (default results/<scenario>-<timestamp>): summary.json,
 replications.csv, stations.csv, daily_cleared.csv, hourly.csv, hourly_summary.csv,
-manifest.json and, with --records, trucks.parquet and visits.parquet.
+queues_over_time.csv, manifest.json and, with --records, trucks.parquet and visits.parquet.
 """
 
 
@@ -302,6 +309,13 @@ def _add_run_options(add: Options) -> None:
         action="store_true",
         help="also write per-truck and per-visit records (Parquet)",
     )
+    add(
+        "--replay-day",
+        type=int,
+        metavar="D",
+        help="keep the per-visit records of day D only (from 0), enough for "
+        "'run_sim.py replay DIR' of that day",
+    )
 
 
 def _add_set_option(add: Options, text: str) -> None:
@@ -391,6 +405,7 @@ PLAN_HELP = {
     "target_kpi": argparse.SUPPRESS,
     "target_rel": argparse.SUPPRESS,
     "records": argparse.SUPPRESS,
+    "replay_day": argparse.SUPPRESS,
 }
 
 

@@ -236,6 +236,8 @@ def _variants(
 def _plan(args: argparse.Namespace, options: StudyOptions, output: Output) -> PlanRequest:
     if args.records:
         raise UsageError("--records", "not available with plan")
+    if args.replay_day is not None:
+        raise UsageError("--replay-day", "not available with plan")
     return PlanRequest(
         args.scenario,
         tuple(args.targets),
@@ -298,6 +300,8 @@ def scenario_overrides(args: argparse.Namespace) -> dict[str, Any]:
             overrides[name] = getattr(args, name)
     if getattr(args, "records", False):
         overrides["records"] = {"trucks": True, "visits": True}
+    if getattr(args, "replay_day", None) is not None:
+        overrides["records"] = {"trucks": True, "visits": True, "visits_day": args.replay_day}
     if getattr(args, "year", None) is not None:
         overrides["demand.year"] = args.year  # the loader also moves start_date into the year
     return overrides

@@ -133,6 +133,7 @@ class RunResult:
     #: reached home (count: the ``cleared_measured`` column less those created before)
     empty_tis_sum_min: FloatArray
     in_system_by_hour: IntArray
+    #: trucks waiting in each station's queue at the top of each hour (days, 24)
     queue_by_hour: dict[str, IntArray]
     time_in_system_min: FloatArray
     time_in_system_stream: IntArray
@@ -148,6 +149,10 @@ class RunResult:
     trucks: list[tuple[Any, ...]] | None = None
     visits: list[tuple[Any, ...]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: trucks at each station (waiting, in service or held) at the top of each hour (days, 24)
+    at_station_by_hour: dict[str, IntArray] = field(default_factory=dict)
+    #: staging yards only: queue on the approach road (km) at the top of each hour (days, 24)
+    spillback_km_by_hour: dict[str, FloatArray] = field(default_factory=dict)
     #: the platforms' counts; None when the scenario declares no ``platform:``
     platform: PlatformResult | None = None
     #: arrivals by clock hour of the horizon and stream, shape (days × 24, streams)

@@ -26,8 +26,10 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
+from gatesim.experiment.queues import queues_over_time
 from gatesim.experiment.runner import ExperimentResult
 from gatesim.model.network_table import network_tables
+from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 
 
@@ -259,12 +261,22 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
     )
     hourly.to_csv(folder / "hourly.csv", index=False)
     result.hourly_summary().to_csv(folder / "hourly_summary.csv", index=False)
+    queues_table(result).to_csv(folder / "queues_over_time.csv", index=False)
     network = network_tables(result.scenario)  # the report's network figure reads these
     network.nodes.to_csv(folder / "network_nodes.csv", index=False)
     network.edges.to_csv(folder / "network_edges.csv", index=False)
     for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
         if table is not None:
             table.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def queues_table(result: ExperimentResult) -> pd.DataFrame:
+    """``queues_over_time.csv``: hourly snapshots per station, then each platform's approach
+    road (``<platform>.approach_road``: spill-back only; gatesim.experiment.queues)."""
+    s = result.scenario
+    hourly = [o.hourly_queues for o in result.outcomes]
+    places = [*s.stations, *(f"{name}.{ROAD}" for name in s.platform)]
+    return queues_over_time(hourly, places, s.days, s.warmup_min)
 
 
 def write_experiment(

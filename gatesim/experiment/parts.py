@@ -28,6 +28,7 @@ from gatesim.model.engine import Replication
 from gatesim.model.flows import expected_visits
 from gatesim.model.parts import Part
 from gatesim.model.routes import stations_in
+from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["SUMMED_FIELDS", "expected_work", "independent_parts", "merge_parts", "simulate_part"]
@@ -113,6 +114,10 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
     merged.update(
         {attr: {name: getattr(owner[name], attr)[name] for name in order} for attr in _BY_STATION}
     )
+    for attr in _BY_YARD:  # stations first, then platforms, each in the scenario's order
+        found = {key: value for p in results for key, value in getattr(p, attr).items()}
+        keys = [*scenario.stations, *(f"{name}.{ROAD}" for name in scenario.platform)]
+        merged[attr] = {key: found[key] for key in keys if key in found}
     for attr in _RECORDS:  # None when the records were not kept (the same in every part)
         kept = getattr(first, attr) is not None
         merged[attr] = by_truck_id([r for p in results for r in getattr(p, attr)] if kept else None)
@@ -165,7 +170,8 @@ SUMMED_FIELDS = (
     "arrived_by_hour_stream",
     "slot_counts_by_stream",
 )
-_BY_STATION = ("queue_by_hour", "stations", "station_types", "station_gaps")
+_BY_STATION = ("queue_by_hour", "at_station_by_hour", "stations", "station_types", "station_gaps")
+_BY_YARD = ("spillback_km_by_hour",)  # the staging yards and platform approach roads only
 _RECORDS = ("trucks", "visits")
 _SLOT_DELAYS = ("slot_delay_min", "slot_delay_stream")  # concatenated, sorted (sorted_delays)
 _SHARED = (
@@ -182,6 +188,7 @@ assert {f.name for f in dataclasses.fields(RunResult)} == {
     *SUMMED_FIELDS,
     *SAMPLES,
     *_BY_STATION,
+    *_BY_YARD,
     *_RECORDS,
     *_SLOT_DELAYS,
     *_SHARED,

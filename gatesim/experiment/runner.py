@@ -49,6 +49,10 @@ class ReplicationOutcome:
     wall_seconds: float
     trucks: list[tuple[Any, ...]] | None = None
     visits: list[tuple[Any, ...]] | None = None
+    #: snapshots at the top of each hour of the run: {"waiting" | "at_station" |
+    #: "spillback_km": {station: days × 24 values, hour of the run order}}
+    #: (gatesim.experiment.queues)
+    hourly_queues: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result: RunResult) -> ReplicationOutcome:
@@ -65,6 +69,17 @@ class ReplicationOutcome:
             wall_seconds=result.wall_seconds,
             trucks=result.trucks,
             visits=result.visits,
+            hourly_queues={
+                series: {
+                    name: values.reshape(-1).astype(np.float64).tolist()
+                    for name, values in by_station.items()
+                }
+                for series, by_station in (
+                    ("waiting", result.queue_by_hour),
+                    ("at_station", result.at_station_by_hour),
+                    ("spillback_km", result.spillback_km_by_hour),
+                )
+            },
         )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "in_canonical_order",
     "sorted_delays",
     "truck_row",
+    "visit_rows",
 ]
 
 #: The per-truck time-in-system sample fields of RunResult, sorted by the first column first.
@@ -58,6 +59,28 @@ def in_canonical_order(samples: dict[str, npt.NDArray[Any]]) -> dict[str, npt.ND
 def by_truck_id(rows: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]] | None:
     """Records sorted by truck id, stably (None when the records were not kept)."""
     return None if rows is None else sorted(rows, key=_TRUCK_ID)
+
+
+class DayVisits(list[tuple[Any, ...]]):
+    """Visit records that keep only the visits overlapping one day: a row
+    ``(truck, station, arrive, start, end)`` is kept when ``arrive < day end`` and
+    ``end >= day start`` (``records.visits_day``; rows are appended when service starts,
+    so every field is known then)."""
+
+    def __init__(self, day: int) -> None:
+        super().__init__()
+        self.start, self.end = day * 1440.0, (day + 1) * 1440.0
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        if row[2] < self.end and row[4] >= self.start:
+            super().append(row)
+
+
+def visit_rows(kept: bool, day: int | None) -> list[tuple[Any, ...]] | None:
+    """The replication's visit records: None when not kept, all visits, or one day's."""
+    if not kept:
+        return None
+    return [] if day is None else DayVisits(day)
 
 
 def truck_row(truck: Truck, when: float, outcome: str) -> tuple[Any, ...]:
@@ -126,6 +149,8 @@ def collect(run: Replication) -> RunResult:
         empty_tis_sum_min=np.asarray(run.returns.tis_sum, dtype=np.float64),
         in_system_by_hour=observed.in_system_by_hour,
         queue_by_hour=observed.queue_by_hour,
+        at_station_by_hour=observed.at_station_by_hour,
+        spillback_km_by_hour=observed.spillback_km_by_hour,
         stations={name: st.statistics(now) for name, st in run.stations.items()},
         station_types={name: s.stations[name].type for name in run.stations},
         station_gaps={name: st.conservation_gap() for name, st in run.stations.items()},

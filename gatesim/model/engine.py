@@ -29,7 +29,7 @@ from gatesim.core.randomness import stream
 from gatesim.core.results import RunResult, StreamInfo
 from gatesim.core.trucks import Truck
 from gatesim.model.arrival_chain import ArrivalChain
-from gatesim.model.collect import collect, truck_row
+from gatesim.model.collect import collect, truck_row, visit_rows
 from gatesim.model.conservation import ConservationError, check_conservation
 from gatesim.model.network import Network, build_network
 from gatesim.model.observers import MINUTES_PER_DAY, Observers
@@ -89,7 +89,13 @@ class Replication:
             first_move = self.platforms.first_move(self.forward)
         self.arrivals.start(self._enter, first_move)
         self.observers = Observers(
-            scenario, self.env, self.stations, self.in_system, self.on_vn, self.returns
+            scenario,
+            self.env,
+            self.stations,
+            self.in_system,
+            self.on_vn,
+            self.returns,
+            self.platforms,
         )
         self.observers.start()
         if self.platforms is not None:
@@ -125,7 +131,7 @@ class Replication:
         self.tis_created = array("d")
         self.tis_closed = array("d")  # waiting for opening of each sample (opening_wait)
         self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
-        self.visit_rows: list[tuple[Any, ...]] | None = [] if s.records.visits else None
+        self.visit_rows = visit_rows(s.records.visits, s.records.visits_day)
         self.live: dict[int, Truck] = {}
         self._vn_side = {name: spec.side == "VN" for name, spec in s.nodes.items()}
         self._vn_side.update({name: spec.side == "VN" for name, spec in s.stations.items()})

@@ -6,21 +6,26 @@ never change the model; each schedules its next observation, so the heap holds o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
 from gatesim.core.loop import FastEnvironment
+from gatesim.model.platform import Platforms
 from gatesim.model.returns import ReturnTrips
+from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Station
 
-__all__ = ["MINUTES_PER_DAY", "Observers"]
+__all__ = ["MINUTES_PER_DAY", "Observers", "spillback_gauges"]
 
 MINUTES_PER_DAY = 1440.0
 
 
 class Observers:
-    """Trucks in the system and queue lengths each hour; the backlog (trucks in the system,
+    """Trucks in the system, queue lengths, trucks at each station and the yards' spill-back
+    (km) at the top of each hour; the backlog (trucks in the system,
     and those on the VN side, by stream) and the empties at the daily report time; the
     stations' statistics restarted at the end of the warm-up."""
 
@@ -32,6 +37,7 @@ class Observers:
         in_system: list[int],
         on_vn: list[int],
         returns: ReturnTrips,
+        platforms: Platforms | None = None,
     ) -> None:
         s = scenario
         self._scenario, self._env, self._stations, self._returns = s, env, stations, returns
@@ -41,6 +47,13 @@ class Observers:
         self.vn_side_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
         self.in_system_by_hour: npt.NDArray[np.int64] = np.zeros((s.days, 24), dtype=np.int64)
         self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
+        self.at_station_by_hour = {
+            name: np.zeros((s.days, 24), dtype=np.int64) for name in stations
+        }
+        self._gauges = spillback_gauges(stations, platforms)
+        self.spillback_km_by_hour = {
+            name: np.zeros((s.days, 24), dtype=np.float64) for name in self._gauges
+        }
 
     def start(self) -> None:
         """Schedule the first report, the first snapshot and the warm-up end."""
@@ -65,9 +78,28 @@ class Observers:
         self.in_system_by_hour[day, hour] = sum(self._in_system)
         for name, station in self._stations.items():
             self.queue_by_hour[name][day, hour] = len(station.queue)
+            self.at_station_by_hour[name][day, hour] = station.inside()
+        for name, gauge in self._gauges.items():
+            self.spillback_km_by_hour[name][day, hour] = gauge()
         if now + 60.0 < self._scenario.horizon_min:
             self._env.call_in(60.0, self._snapshot)
 
     def _end_warmup(self, _arg: object) -> None:
         for station in self._stations.values():
             station.reset_statistics(self._env.now)
+
+
+def spillback_gauges(
+    stations: dict[str, Station], platforms: Platforms | None
+) -> dict[str, Callable[[], float]]:
+    """What reads a spill-back (km) now: the staging yards (station types with a
+    ``spillback_km`` method), by station name in the scenario's order, then each platform's
+    approach road as ``<platform>.approach_road`` in the scenario's order."""
+    gauges: dict[str, Callable[[], float]] = {
+        name: station.spillback_km  # type: ignore[attr-defined]
+        for name, station in stations.items()
+        if callable(getattr(station, "spillback_km", None))
+    }
+    for platform in platforms.platforms if platforms is not None else []:
+        gauges[f"{platform.name}.{ROAD}"] = platform.spillback_km
+    return gauges

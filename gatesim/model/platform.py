@@ -206,6 +206,10 @@ class Platform:
                 level.update(now, count)
                 hourly.update(now, count)
 
+    def spillback_km(self) -> float:
+        """Length of the held trucks' queue on the approach road now (km)."""
+        return self._level[-1].level * self._km_per_truck
+
     def owed(self) -> list[int]:
         """Ids of the trucks deferred and not yet back (each comes back and decides at once)."""
         return list(self._first_offer)

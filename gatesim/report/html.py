@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from gatesim.report import plots
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
 from gatesim.report.network_plot import network_figure
 from gatesim.report.platform import platform_keys
+from gatesim.report.queues_plot import QUEUES_TABLE, queue_heatmap, spillback_figure, yards_of
+from gatesim.report.replay_link import replay_section
 from gatesim.report.saturation import (
     GROWS_NOTE,
     grows_with_run_length,
@@ -1233,8 +1236,43 @@ def _figure_specs(results: Results, targets: Mapping[str, float]) -> list[Figure
         *_hourly_specs(results, colors),
         *_time_in_system_specs(results, colors),
         *_utilisation_specs(results),
+        *_queue_specs(results),
         *_network_specs(results),
     ]
+
+
+QUEUES_CAPTION = (
+    "Trucks waiting in each station's queue at the top of every hour of the run, mean over "
+    "replications (queues_over_time.csv; stations whose queue is never empty at an hour are "
+    "left out). Dark cells show where and when trucks pile up; the dashed line ends the warm-up."
+)
+SPILLBACK_CAPTION = (
+    "Queue on each staging yard's approach road at the top of every hour (km: trucks on the "
+    "road × spacing / road lanes), mean over replications with its 95 % interval shaded."
+)
+
+
+def _queue_specs(results: Results) -> list[FigureSpec]:
+    """A queue heat map per member, and its yards' spill-back over time (the first
+    ``SWEEP_NETWORKS`` members of a sweep only)."""
+    members = results.members
+    if results.kind == "sweep" and len(members) > SWEEP_NETWORKS:
+        members = [members[0], members[-1]]
+    specs: list[FigureSpec] = []
+    for i, member in enumerate(members):
+        table = member.table(QUEUES_TABLE)
+        if table is None:
+            continue
+        label = member.label
+        heat = partial(queue_heatmap, table, f"{label}: trucks waiting, by hour")
+        specs.append(
+            FigureSpec(f"fig-queues-{i}", f"Queues over time: {label}", QUEUES_CAPTION, heat)
+        )
+        if yards_of(table):
+            spill = partial(spillback_figure, table, f"{label}: spill-back")
+            title = f"Spill-back over time: {label}"
+            specs.append(FigureSpec(f"fig-spillback-{i}", title, SPILLBACK_CAPTION, spill))
+    return specs
 
 
 def _render_figure(spec: FigureSpec) -> str:
@@ -1508,6 +1546,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     ]
     figures = "\n".join(_render_figure(s) for s in _figure_specs(results, targets))
     sections.append(("figures", "Figures", _section("figures", "Figures", figures)))
+    sections.append(("replay", "Replay", replay_section(results.path)))
     sections.append(("stations", "Stations", _station_section(results)))
     sections.append(("manifest", "Reproducibility (manifest)", _manifest_section(results)))
     return _page(results, title, subtitle, sections)

@@ -21,9 +21,11 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -451,6 +453,17 @@ class RecordsSpec(Frozen):
 
     trucks: bool = True
     visits: bool = False
+    #: keep only the visits that overlap this day of the run (0-based), e.g. for the replay
+    #: of one day of a long run; None: every day. Left out of the scenario document when None,
+    #: so scenarios without it keep their hash.
+    visits_day: int | None = Field(None, ge=0)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_day(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        document: dict[str, Any] = handler(self)
+        if self.visits_day is None:
+            document.pop("visits_day", None)
+        return document
 
 
 class CostSpec(Frozen):
@@ -693,6 +706,7 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         _check_warmup(self)
+        _check_records_day(self)
         _check_names_disjoint(self)
         _check_calendar_refs(self)
         _check_arrival_refs(self)
@@ -734,6 +748,14 @@ class Scenario(Frozen):
 def _check_warmup(s: Scenario) -> None:
     if s.warmup_days >= s.days:
         raise ValueError(f"warmup_days ({s.warmup_days}) must be shorter than days ({s.days})")
+
+
+def _check_records_day(s: Scenario) -> None:
+    day = s.records.visits_day
+    if day is not None and day >= s.days:
+        raise ValueError(
+            f"records.visits_day ({day}) must be a day of the run (0 to {int(s.days) - 1})"
+        )
 
 
 def _check_names_disjoint(s: Scenario) -> None:

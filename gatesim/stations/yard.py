@@ -84,6 +84,10 @@ class StagingYard(Station):
         occupancy["approach_road"] = counts[-1]
         return occupancy
 
+    def spillback_km(self) -> float:
+        """Length of the queue on the approach road now (km)."""
+        return self.area_occupancy(len(self.queue))["approach_road"] * self._km_per_truck
+
     def extra_metrics(self, now: float) -> dict[str, float]:
         road_mean = self.road_monitor.mean(now)
         return {
@@ -94,6 +98,5 @@ class StagingYard(Station):
             "spillback_trucks_max": float(self.road_monitor.max),
             "spillback_km_mean": road_mean * self._km_per_truck,
             "spillback_km_max": self.road_monitor.max * self._km_per_truck,
-            "spillback_km_end": self.area_occupancy(len(self.queue))["approach_road"]
-            * self._km_per_truck,
+            "spillback_km_end": self.spillback_km(),
         }
