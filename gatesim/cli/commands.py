@@ -20,10 +20,12 @@ from gatesim.cli.requests import (
     CapacityRequest,
     CompareRequest,
     Invocation,
+    KpisRequest,
     Output,
     PlanRequest,
     RunRequest,
     SensitivityRequest,
+    StationsRequest,
     SweepRequest,
     TypesRequest,
     ValidateRequest,
@@ -66,6 +68,8 @@ def dispatch(call: Invocation) -> int:
         return types()
     if isinstance(request, ValidateRequest):
         return validate(request.scenario)
+    if isinstance(request, (StationsRequest, KpisRequest)):
+        return listing(request)
     if isinstance(request, CompareRequest):
         return compare(request, argv)
     if isinstance(request, SweepRequest):
@@ -96,6 +100,14 @@ def validate(path: Path) -> int:
         f"{len(scenario.arrivals)} arrival streams, {len(scenario.routes)} routes)"
     )
     return 0
+
+
+def listing(request: StationsRequest | KpisRequest) -> int:
+    from gatesim.cli.listing import list_kpis, list_stations
+
+    if isinstance(request, StationsRequest):
+        return list_stations(request.scenario, request.table_format)
+    return list_kpis(request.table_format)
 
 
 # --------------------------------------------------------------------------- shared steps
