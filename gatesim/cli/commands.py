@@ -156,6 +156,18 @@ def discard_store(out: Path) -> None:
     PartialStore(partial_folder(out)).remove()
 
 
+def workbook_writer(output: Output) -> Callable[[Path], None] | None:
+    """With ``--excel``: what writes results.xlsx into the staging folder."""
+    if not output.excel:
+        return None
+    from gatesim.report.excel import write_workbook
+
+    def write(folder: Path) -> None:
+        write_workbook(folder)
+
+    return write
+
+
 def finish(out: Path, output: Output, event_log: bool = True) -> None:
     """After the atomic write: the event log (with visit records) and the optional report,
     each written to a temporary file and renamed, so a failure here never spoils the results."""
@@ -191,7 +203,13 @@ def run(request: RunRequest, argv: list[str]) -> int:
         result = study.results[0]
         extra = run_extra(study.runner, result, study.design)
         write_experiment(
-            out, result, study.wall_seconds, argv, force=output.force, manifest_extra=extra
+            out,
+            result,
+            study.wall_seconds,
+            argv,
+            force=output.force,
+            extra=workbook_writer(output),
+            manifest_extra=extra,
         )
         discard_store(out)
     if not output.quiet:
@@ -219,7 +237,7 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
         result = simulate(
             out, output, request.options, lambda o: run_comparison(compared, o, request.capacity)
         )
-        result.save(out, argv, output.force)
+        result.save(out, argv, output.force, workbook_writer(output))
         discard_store(out)
     if not output.quiet:
         print_comparison(result.document, result.results[-1].summary(), request.table_format)
@@ -236,7 +254,7 @@ def sweep(request: SweepRequest, argv: list[str]) -> int:
     out = prepare_out(output, f"sweep-{points[0].scenario.name}")
     with writing_to(out):
         result = simulate(out, output, request.options, lambda o: run_sweep(points, o))
-        result.save(out, argv, output.force)
+        result.save(out, argv, output.force, workbook_writer(output))
         discard_store(out)
     if not output.quiet:
         print_sweep(result.table, result.parameters)
