@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from gatesim.cli.naming import titled
 from gatesim.cli.requests import (
     CapacityRequest,
     CompareRequest,
@@ -115,7 +116,8 @@ def prepare_out(output: Output, default_name: str) -> Path:
     """The output folder (``results/<name>-<time>`` unless given), checked before simulating."""
     from gatesim.experiment.output import check_output_folder
 
-    out = output.out or Path("results") / f"{default_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    out = output.out or Path("results") / f"{default_name}{output.suffix}-{stamp}"
     check_output_folder(out, output.force)
     return out
 
@@ -191,13 +193,16 @@ def run(request: RunRequest, argv: list[str]) -> int:
     from gatesim.experiment.options import run_scenarios
     from gatesim.experiment.output import write_experiment
     from gatesim.model.loading import load_scenario
-    from gatesim.report.console import print_summary
-    from gatesim.report.studies import design_lines, print_lines
+    from gatesim.report.console import summary_items
+    from gatesim.report.studies import design_lines
+    from gatesim.report.tables import print_tables
 
     options, output = request.options, request.output
-    scenario = load_scenario(request.scenario, options.overrides())
+    loaded = load_scenario(request.scenario, options.overrides())
+    # The title says which run it was: the name with --year and --set (gatesim.cli.naming).
+    scenario = loaded.model_copy(update={"name": titled(loaded.name, output.suffix)})
     options.design()
-    out = prepare_out(output, scenario.name)
+    out = prepare_out(output, loaded.name)
     with writing_to(out):
         study = simulate(out, output, options, lambda o: run_scenarios([scenario], o))
         result = study.results[0]
@@ -214,8 +219,8 @@ def run(request: RunRequest, argv: list[str]) -> int:
         discard_store(out)
     if not output.quiet:
         summary = result.summary()
-        print_summary(summary, study.wall_seconds)
-        print_lines(design_lines(summary))
+        items = [*summary_items(summary, study.wall_seconds), *design_lines(summary)]
+        print_tables(items, output.table_format)
     finish(out, output)
     return 0
 
@@ -257,7 +262,7 @@ def sweep(request: SweepRequest, argv: list[str]) -> int:
         result.save(out, argv, output.force, workbook_writer(output))
         discard_store(out)
     if not output.quiet:
-        print_sweep(result.table, result.parameters)
+        print_sweep(result.table, result.parameters, output.table_format)
     finish(out, output)
     return 0
 
@@ -288,7 +293,7 @@ def plan(request: PlanRequest, argv: list[str]) -> int:
         result.save(out, argv, output.force)
         discard_store(out)
     if not output.quiet:
-        print_plan(result.document)
+        print_plan(result.document, fmt=output.table_format)
     finish(out, output, event_log=False)
     return result.exit_code
 
@@ -331,7 +336,6 @@ def _write_draws(
 
 def capacity(request: CapacityRequest, argv: list[str]) -> int:
     from gatesim.experiment.capacity_run import measure
-    from gatesim.experiment.output import check_output_folder
     from gatesim.experiment.studies import capacity_options
     from gatesim.model.loading import load_scenario
     from gatesim.report.studies import print_capacity
@@ -348,8 +352,7 @@ def capacity(request: CapacityRequest, argv: list[str]) -> int:
     )
     if request.draws.draws is not None:
         return capacity_draws(request, measured, argv)
-    out = output.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    check_output_folder(out, output.force)
+    out = prepare_out(output, f"capacity-{scenario.name}")
     result = measure(scenario, request.scenario, measured, options)
     result.save(out, argv, output.force)
     if not output.quiet:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gatesim.cli.naming import run_suffix
 from gatesim.core.errors import UsageError
 from gatesim.experiment.options import StudyOptions
 
@@ -64,6 +65,9 @@ class Output:
     excel: bool = False
     #: ``--format``: console tables as ``table``, ``md`` or ``csv``.
     table_format: str = "table"
+    #: What ``--year`` and ``--set`` add to the run's title and default folder name
+    #: (gatesim.cli.naming), e.g. ``-y2028-hn_vn_xray.servers_3``.
+    suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,7 @@ def _output(args: argparse.Namespace) -> Output:
         resume,
         getattr(args, "excel", False),
         getattr(args, "table_format", "table"),
+        run_suffix(getattr(args, "assignments", []), getattr(args, "year", None)),
     )
 
 

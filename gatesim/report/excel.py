@@ -49,10 +49,11 @@ def _interval(stat: dict[str, Any] | None) -> tuple[Any, Any, Any]:
 
 
 def summary_rows(name: str, kpis: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        dict(zip(("scenario", "kpi", "mean", "lo", "hi"), (name, key, *_interval(stat))))
-        for key, stat in kpis.items()
-    ]
+    rows = []
+    for key, stat in kpis.items():
+        mean, lo, hi = _interval(stat)
+        rows.append({"scenario": name, "kpi": key, "mean": mean, "lo": lo, "hi": hi})
+    return rows
 
 
 def lane_rows(name: str, kpis: dict[str, Any]) -> list[dict[str, Any]]:

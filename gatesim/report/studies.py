@@ -178,14 +178,18 @@ def print_comparison(
     print_tables(items, fmt)
 
 
-def print_sweep(table: pd.DataFrame, parameters: Sequence[str]) -> None:
-    Console().print(sweep_table(table, parameters))
+def print_sweep(table: pd.DataFrame, parameters: Sequence[str], fmt: str = "table") -> None:
+    print_tables([sweep_table(table, parameters)], fmt)
 
 
 # --------------------------------------------------------------------------- plan
 def plan_table(document: dict[str, Any]) -> Table:
     paths = [d["path"] for d in document["dimensions"]]
-    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
+    table = Table(
+        title=f"Capacity search: {' and '.join(document['targets'])}",
+        caption="target cells: mean [lower, upper], each a one-sided 95 % bound of the mean "
+        "(a target holds when its bound is on the right side), not a two-sided CI",
+    )
     for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
         table.add_column(column, justify="right")
     reported = (document["chosen"] or document["best"])["order"]
@@ -202,8 +206,13 @@ def plan_table(document: dict[str, Any]) -> Table:
     return table
 
 
-def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
+def print_plan(
+    document: dict[str, Any], console: Console | None = None, fmt: str = "table"
+) -> None:
+    """The plan's table and its summary lines, to ``console`` or in ``fmt``."""
+    if console is None:
+        print_tables([plan_table(document), *summary_lines(document)], fmt)
+        return
     console.print(plan_table(document))
     for line in summary_lines(document):
         console.print(line, highlight=False)
