@@ -75,10 +75,11 @@ results.xlsx. Station names start with hn_ (Huu Nghi - Youyiguan lane, 1119-1120
 (Tan Thanh - Po Chai lane, 1088/2-1089).
 
 examples:
-  run_sim.py scenarios/baseline.yaml --days 10 --replications 3
+  run_sim.py scenarios/baseline.yaml --days 10 --replications 3 --out out/base
+  run_sim.py report out/base --lang vi
   run_sim.py compare scenarios/baseline.yaml scenarios/s4_full_smart_gate.yaml --excel
   run_sim.py stations scenarios/baseline.yaml
-  run_sim.py report results/baseline-20250101-120000 --lang vi
+  run_sim.py kpis --format md
 """
 
 

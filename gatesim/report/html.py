@@ -34,6 +34,7 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
+from gatesim.report.language import LANGUAGES, language, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
 from gatesim.report.network_plot import network_figure
 from gatesim.report.platform import platform_keys
@@ -361,7 +362,7 @@ def _table(
     header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "", caption: str = ""
 ) -> str:
     """An HTML table; cells are already-escaped HTML."""
-    head = "".join(f"<th>{h}</th>" for h in header)
+    head = "".join(f"<th>{tr(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>\n" for row in rows)
     cap = f"<caption>{caption}</caption>" if caption else ""
     return (
@@ -371,7 +372,7 @@ def _table(
 
 
 def _section(anchor: str, title: str, body: str) -> str:
-    return f'<section id="{anchor}">\n<h2>{_esc(title)}</h2>\n{body}\n</section>\n'
+    return f'<section id="{anchor}">\n<h2>{_esc(tr(title))}</h2>\n{body}\n</section>\n'
 
 
 # --------------------------------------------------------------------------- sections
@@ -1486,12 +1487,12 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         return draws_page(results)
     targets = dict(targets or {})
     kind_text = {
-        "run": "single scenario",
+        "run": tr("single scenario"),
         "compare": f"comparison of {len(results.members)} scenarios",
         "sweep": f"sweep of {len(results.members)} points",
         "plan": "capacity plan (the runs below are its reported point)",
     }[results.kind]
-    title = f"gatesim report: {results.path.name}"
+    title = f"{tr('gatesim report')}: {results.path.name}"
     first = results.members[0].summary
     subtitle = (
         f"{kind_text} · {first.get('days', '?')} days, warm-up "
@@ -1518,13 +1519,15 @@ def _page(
 ) -> str:
     """The HTML page around the sections (anchor, name, HTML; empty ones are left out)."""
     nav = "".join(
-        f'<li><a href="#{anchor}">{_esc(name)}</a></li>' for anchor, name, body in sections if body
+        f'<li><a href="#{anchor}">{_esc(tr(name))}</a></li>'
+        for anchor, name, body in sections
+        if body
     )
     body = "\n".join(text for _, _, text in sections if text)
     version = results.manifest.get("gatesim_version", "")
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{language()}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="gatesim {_esc(version)}">\n'
         f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n"
@@ -1542,10 +1545,13 @@ def _written() -> str:
 
 
 def write_report(
-    folder: Path | str, out: Path | str | None = None, targets: Mapping[str, float] | None = None
+    folder: Path | str,
+    out: Path | str | None = None,
+    targets: Mapping[str, float] | None = None,
+    lang: str = "en",
 ) -> Path:
     """Write the report of a run, compare, sweep, plan or capacity folder (default
-    ``folder/report.html``).
+    ``folder/report.html``), its headings and KPI names in ``lang`` (``en`` or ``vi``).
 
     Raises ValueError (one line) when ``folder`` is not a gatesim result folder or the report
     cannot be written there (nothing is left behind then).
@@ -1554,7 +1560,8 @@ def write_report(
     target = Path(out) if out is not None else results.path / REPORT_NAME
     if target.is_dir():
         raise ValueError(f"--out: '{target}' is a folder; give a file name such as report.html")
-    page = render_report(results, targets)
+    with use_language(lang):
+        page = render_report(results, targets)
     _write_page(target, page)
     return target
 
@@ -1614,6 +1621,12 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
         "throughput_per_day=2000 (repeatable)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the headings and KPI names: en (default) or vi (Vietnamese)",
+    )
     parser.add_argument(  # the report reads tables only; kept so older command lines work
         "--plugin",
         dest="plugins",
@@ -1633,7 +1646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     started = time.perf_counter()
     try:
-        path = write_report(args.folder, args.out, dict(args.target))
+        path = write_report(args.folder, args.out, dict(args.target), args.lang)
     except (ValueError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,6 +24,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from gatesim.report.language import kpi_name, station_figure_name
 from gatesim.stats.saturation import lane_groups
 
 # Okabe & Ito (2008) colour-blind-safe palette, black first for the baseline, yellow last
@@ -134,8 +135,9 @@ def kpi_label(key: str) -> str:
     base, _, rest = key.partition(".")
     if base == "station" and "." in rest:
         station, stat = rest.rsplit(".", 1)
-        return f"{station}: {STATION_STAT_LABELS.get(stat, stat.replace('_', ' '))}"
-    label = KPI_LABELS.get(base, base.replace("_", " "))
+        english = STATION_STAT_LABELS.get(stat, stat.replace("_", " "))
+        return f"{station}: {station_figure_name(stat, english)}"
+    label = kpi_name(base, KPI_LABELS.get(base, base.replace("_", " ")))
     return f"{label}, {rest.replace('.', ' ')}" if rest else label
 
 

@@ -1,0 +1,87 @@
+"""``--excel`` writes one workbook beside the results, its sheets read from the result files;
+titles and default folders carry ``--year`` and ``--set`` in a short, safe form; ``--format``
+reaches run's console."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gatesim.cli import main
+from gatesim.cli.naming import MAX_SUFFIX, override_part, run_suffix
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
+SMALL = ["--days", "2", "--warmup", "0", "-r", "2", "-q"]
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("xlsx") / "cmp"
+    variant = "more_xray:stations.hn_vn_xray.servers=2"
+    assert (
+        main(["compare", BASELINE, "--variant", variant, *SMALL, "--excel", "--out", str(out)]) == 0
+    )
+    return out
+
+
+def test_workbook_has_every_sheet_of_every_member(compared: Path) -> None:
+    book = pd.read_excel(compared / "results.xlsx", sheet_name=None)
+    assert list(book) == ["summary", "lanes", "stations", "days", "hours", "comparison"]
+    names = [e["folder"] for e in json.loads((compared / "manifest.json").read_text())["scenarios"]]
+    for sheet in ("summary", "lanes", "stations", "days", "hours"):
+        assert list(book[sheet]["scenario"].unique()) == names
+    assert len(book["hours"]) == 24 * len(names)
+    assert len(book["days"]) == 2 * 2 * len(names)  # days x replications
+
+
+def test_workbook_numbers_are_the_result_files(compared: Path) -> None:
+    book = pd.read_excel(compared / "results.xlsx", sheet_name=None)
+    first = json.loads((compared / "baseline" / "summary.json").read_text())
+    summary = book["summary"].set_index(["scenario", "kpi"])
+    for key in ("throughput_per_day", "time_in_system_p95_h"):
+        assert summary.loc[("baseline", key), "mean"] == pytest.approx(first["kpis"][key]["mean"])
+    lanes = book["lanes"].set_index(["scenario", "kpi", "lane", "direction"])
+    stat = first["kpis"]["throughput_per_day.1119-1120.export"]
+    row = lanes.loc[("baseline", "throughput_per_day", "1119-1120", "export")]
+    assert (row["mean"], row["lo"], row["hi"]) == pytest.approx((stat["mean"], *stat["ci95"]))
+    comparison = pd.read_csv(compared / "comparison.csv")
+    assert book["comparison"].shape == comparison.shape
+
+
+def test_no_workbook_without_the_flag(tmp_path: Path) -> None:
+    assert main(["run", BASELINE, *SMALL, "--out", str(tmp_path / "run")]) == 0
+    assert not (tmp_path / "run" / "results.xlsx").exists()
+
+
+def test_override_parts_are_short_and_safe() -> None:
+    assert override_part("stations.hn_vn_xray.servers", 3) == "hn_vn_xray.servers_3"
+    assert override_part("demand.year", 2028) == "demand.year_2028"
+    assert override_part("calendars.vn.hours", [[0, 24]]) == "calendars.vn.hours_0_24"
+    assert run_suffix([], 2028) == "-y2028"
+    assert run_suffix([], None) == ""
+    many = [(f"stations.station_number_{i}.servers", i) for i in range(20)]
+    long = run_suffix(many, 2030)
+    other = run_suffix(many[:-1] + [("stations.station_number_19.servers", 99)], 2030)
+    assert len(long) <= MAX_SUFFIX and re.fullmatch(r"[A-Za-z0-9_.\-]+", long)
+    assert long != other  # cut suffixes keep a hash of everything
+
+
+def test_run_title_and_folder_carry_year_and_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", str(ROOT / "scenarios" / "plan_2030.yaml"), "--year", "2028"]
+    argv += ["--set", "stations.hn_vn_xray.servers=3", "--days", "2", "--warmup", "0", "-r", "1"]
+    assert main([*argv, "--format", "md"]) == 0
+    (folder,) = (tmp_path / "results").iterdir()
+    assert re.fullmatch(r"plan_2030-y2028-hn_vn_xray\.servers_3-\d{8}-\d{6}", folder.name)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["scenario"] == "plan_2030-y2028-hn_vn_xray.servers_3"
+    out = capsys.readouterr().out
+    assert out.startswith("plan_2030-y2028-hn_vn_xray.servers_3: 2 days")
+    assert "| Trucks cleared per day |" in out  # Markdown tables
