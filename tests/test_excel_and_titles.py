@@ -66,7 +66,7 @@ def test_override_parts_are_short_and_safe() -> None:
     assert run_suffix([], None) == ""
     many = [(f"stations.station_number_{i}.servers", i) for i in range(20)]
     long = run_suffix(many, 2030)
-    other = run_suffix(many[:-1] + [("stations.station_number_19.servers", 99)], 2030)
+    other = run_suffix([*many[:-1], ("stations.station_number_19.servers", 99)], 2030)
     assert len(long) <= MAX_SUFFIX and re.fullmatch(r"[A-Za-z0-9_.\-]+", long)
     assert long != other  # cut suffixes keep a hash of everything
 
