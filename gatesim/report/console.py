@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.platform import platform_keys
 from gatesim.report.saturation import (
     GROWS_NOTE,
@@ -34,7 +35,10 @@ def format_ci(stat: dict[str, Any] | None, digits: int = 1) -> str:
         return "-"
     lo, hi = stat["ci95"]
     mean = f"{stat['mean']:,.{digits}f}"
-    return mean if lo is None or hi is None else f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]"
+    if lo is None or hi is None:
+        return mean
+    mark = BOUNDED_MARK if was_bounded(stat) else ""
+    return f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]{mark}"
 
 
 def format_percent(stat: dict[str, Any] | None, digits: int = 1) -> str:
@@ -42,7 +46,7 @@ def format_percent(stat: dict[str, Any] | None, digits: int = 1) -> str:
     if not stat or stat.get("mean") is None:
         return "-"
     ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
-    return format_ci({"mean": 100 * stat["mean"], "ci95": ci}, digits)
+    return format_ci({**stat, "mean": 100 * stat["mean"], "ci95": ci}, digits)
 
 
 #: The mark on time-in-system cells of saturated lanes; the table caption explains it.
@@ -67,8 +71,8 @@ def print_summary(
 
 
 def summary_items(summary: dict[str, Any], wall_seconds: float) -> list[Printable]:
-    """The run console's tables and lines of text, in order."""
-    kpis = summary["kpis"]
+    """The run console's tables and lines of text, in order (intervals bound-respecting)."""
+    kpis = bounded_kpis(summary["kpis"])
     saturated = saturated_groups(summary)
     items: list[Printable] = [
         f"{summary['scenario']}: {summary['days']} days (warm-up {summary['warmup_days']}), "
@@ -88,6 +92,8 @@ def summary_items(summary: dict[str, Any], wall_seconds: float) -> list[Printabl
     ]
     items += [table for table in optional if table is not None]
     items.append(_conservation_line(summary["conservation"]))
+    if any(was_bounded(stat) for stat in kpis.values() if isinstance(stat, dict)):
+        items.append(BOUNDED_NOTE)
     items += [f"warning: {message}" for message in warning_messages(summary)]
     return items
 

@@ -18,6 +18,7 @@ import argparse
 import base64
 import contextlib
 import datetime as dt
+import functools
 import html
 import json
 import math
@@ -34,6 +35,7 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
+from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.language import LANGUAGES, language, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
 from gatesim.report.network_plot import network_figure
@@ -89,6 +91,7 @@ class Member:
     values: dict[str, Any] = field(default_factory=dict)  # sweep point values
     scenario_file: str | None = None
     _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    _bounded: dict[str, Any] | None = field(default=None, repr=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """``name`` (a CSV or Parquet file of the folder) as a DataFrame, None when absent."""
@@ -104,8 +107,10 @@ class Member:
 
     @property
     def kpis(self) -> dict[str, Any]:
-        kpis: dict[str, Any] = self.summary.get("kpis", {})
-        return kpis
+        """The KPIs, each interval bound-respecting (gatesim.report.intervals)."""
+        if self._bounded is None:
+            self._bounded = bounded_kpis(self.summary.get("kpis", {}))
+        return self._bounded
 
     @property
     def measured_days(self) -> float:
@@ -323,14 +328,16 @@ def _num(value: Any, digits: int = 1) -> str:
 
 
 def _ci(stat: Mapping[str, Any] | None, digits: int) -> str:
-    """'812.3 <small>[798.1, 826.5]</small>', the mean alone when the CI is undefined."""
+    """'812.3 <small>[798.1, 826.5]</small>', the mean alone when the CI is undefined; an
+    interval on the log or logit scale (gatesim.report.intervals) carries its mark."""
     if not stat or stat.get("mean") is None:
         return "–"
     mean = _num(stat["mean"], digits)
     ci = stat.get("ci95") or [None, None]
     if ci[0] is None or ci[1] is None:
         return mean
-    return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]</small>"
+    mark = f'<sup title="{_esc(BOUNDED_NOTE)}">{BOUNDED_MARK}</sup>' if was_bounded(stat) else ""
+    return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]{mark}</small>"
 
 
 def _percent_ci(stat: Mapping[str, Any] | None) -> str:
@@ -338,7 +345,7 @@ def _percent_ci(stat: Mapping[str, Any] | None) -> str:
     if not stat or stat.get("mean") is None:
         return "–"
     ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
-    return _ci({"mean": 100 * stat["mean"], "ci95": ci}, 1)
+    return _ci({**stat, "mean": 100 * stat["mean"], "ci95": ci}, 1)
 
 
 GROWS_MARK = f'<sup class="grows" title="{GROWS_NOTE}">†</sup>'
@@ -1096,23 +1103,37 @@ def _daily_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
 
 
 def _hourly_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
-    """The hour-of-day profiles, when every member has its hourly summary."""
+    """The hour-of-day profiles, when every member has its hourly summary: one chart, or
+    beyond :data:`plots.SMALL_MULTIPLES_FROM` - 1 scenarios one small panel per scenario."""
     members = results.members
     hourly = {m.label: m.table("hourly_summary.csv") for m in members}
     if not all(t is not None for t in hourly.values()):
         return []
+    tables = {k: v for k, v in hourly.items() if v is not None}
+    timezone = str((members[0].resolved or {}).get("timezone", "UTC+07:00"))
+    caption = (
+        "by hour of day (averaged over the measured days), mean and 95 % band across "
+        "replications."
+    )
+    if len(tables) < plots.SMALL_MULTIPLES_FROM:
+        return [
+            FigureSpec(
+                "fig-hourly",
+                "Hourly profiles",
+                f"Trucks cleared per hour and trucks in the system {caption}",
+                lambda: plots.hourly_figure(tables, colors=colors, timezone=timezone),
+            )
+        ]
     return [
         FigureSpec(
-            "fig-hourly",
-            "Hourly profiles",
-            "Trucks cleared per hour and trucks in the system by hour of day (averaged "
-            "over the measured days), mean and 95 % band across replications.",
-            lambda: plots.hourly_figure(
-                {k: v for k, v in hourly.items() if v is not None},
-                colors=colors,
-                timezone=str((members[0].resolved or {}).get("timezone", "UTC+07:00")),
+            f"fig-hourly-{measure}",
+            title,
+            f"{title} {caption} One panel per scenario; the first scenario in grey in each.",
+            functools.partial(
+                plots.hourly_small_multiples, tables, measure, colors=colors, timezone=timezone
             ),
         )
+        for measure, (_, title) in plots.HOURLY_MEASURES.items()
     ]
 
 
