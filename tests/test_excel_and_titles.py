@@ -85,3 +85,17 @@ def test_run_title_and_folder_carry_year_and_set(
     out = capsys.readouterr().out
     assert out.startswith("plan_2030-y2028-hn_vn_xray.servers_3: 2 days")
     assert "| Trucks cleared per day |" in out  # Markdown tables
+
+
+def test_report_in_vietnamese_with_glossary_and_differences(compared: Path) -> None:
+    from gatesim.report.html import write_report
+
+    page = write_report(compared, compared / "vi.html", lang="vi").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in page
+    for heading in ("Giải thích các KPI", "Khác biệt so với kịch bản đầu tiên", "Biểu đồ"):
+        assert f"<h2>{heading}</h2>" in page
+    differs = page[
+        page.index('id="differs"') : page.index("</section>", page.index('id="differs"'))
+    ]
+    assert "<code>stations.hn_vn_xray.servers</code></td><td>1</td><td>2</td>" in differs
+    assert "stations 1" in differs  # the one field the variant sets

@@ -169,3 +169,32 @@ def test_intervals_inside_their_bounds_and_signed_kpis_are_unchanged() -> None:
     assert shown["backlog_growth_per_day"] == kpis["backlog_growth_per_day"]
     assert shown["backlog_end"] == kpis["backlog_end"]
     assert shown["station.hn_vn_xray.wait_mean_min"]["ci95"][0] > 0
+
+
+# --------------------------------------------------------------------------- glossary, differences
+def test_scenario_differences_lists_each_differing_field() -> None:
+    from gatesim.report.explain import scenario_differences
+
+    first = {"name": "a", "days": 30, "stations": {"x": {"servers": 1, "label": "X"}}}
+    other = {"name": "b", "days": 30, "stations": {"x": {"servers": 2, "label": "X"},
+                                                   "y": {"servers": 1}}}  # fmt: skip
+    rows, by_section = scenario_differences(first, other)
+    assert rows == [("stations.x.servers", "1", "2"), ("stations.y.servers", "(not set)", "1")]
+    assert by_section == "stations 2"
+
+
+def test_glossary_names_each_base_kpi_once_in_the_language() -> None:
+    from gatesim.report.explain import glossary_rows
+    from gatesim.report.language import use_language
+
+    keys = ["throughput_per_day.1119-1120.export", "throughput_per_day", "time_in_system_p95_h",
+            "station.hn_vn_xray.utilization"]  # fmt: skip
+    assert glossary_rows(keys) == [
+        ("throughput_per_day", "Trucks cleared per day", "trucks per day"),
+        ("time_in_system_p95_h", "Time in system, p95 (h)", "hours"),
+    ]
+    with use_language("vi"):
+        assert [row[1] for row in glossary_rows(keys)] == [
+            "Số xe thông quan mỗi ngày",
+            "Thời gian trong hệ thống, p95 (giờ)",
+        ]

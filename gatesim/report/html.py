@@ -35,6 +35,12 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
+from gatesim.report.explain import (
+    MAX_DIFFERENCES,
+    family_rows,
+    glossary_rows,
+    scenario_differences,
+)
 from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.language import LANGUAGES, language, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
@@ -1112,8 +1118,7 @@ def _hourly_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
     tables = {k: v for k, v in hourly.items() if v is not None}
     timezone = str((members[0].resolved or {}).get("timezone", "UTC+07:00"))
     caption = (
-        "by hour of day (averaged over the measured days), mean and 95 % band across "
-        "replications."
+        "by hour of day (averaged over the measured days), mean and 95 % band across replications."
     )
     if len(tables) < plots.SMALL_MULTIPLES_FROM:
         return [
@@ -1523,6 +1528,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     sections = [
         ("plan", "Capacity search", _plan_section(results)),
         ("scenarios", "Scenarios and assumptions", _scenarios_section(results)),
+        ("differs", DIFFERS_TITLE, _differs_section(results)),
         ("kpis", "Key performance indicators", _kpi_section(results)),
         ("capacity", CAPACITY_TITLE, _capacity_section(results)),
         ("differences", "Paired differences", _differences_section(results)),
@@ -1531,8 +1537,57 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     figures = "\n".join(_render_figure(s) for s in _figure_specs(results, targets))
     sections.append(("figures", "Figures", _section("figures", "Figures", figures)))
     sections.append(("stations", "Stations", _station_section(results)))
+    sections.append(("glossary", "KPI glossary", _glossary_section(results)))
     sections.append(("manifest", "Reproducibility (manifest)", _manifest_section(results)))
     return _page(results, title, subtitle, sections)
+
+
+DIFFERS_TITLE = "What differs from the first scenario"
+
+
+def _differs_section(results: Results) -> str:
+    """Per member after the first: every field of its resolved scenario (manifest.json) whose
+    value differs from the first's; empty for a single run."""
+    first = results.members[0].resolved
+    if len(results.members) < 2 or first is None:
+        return ""
+    body = [
+        f"<p>Fields of each resolved scenario (after <code>extends:</code> and every "
+        f"override) whose value differs from <b>{_esc(results.members[0].label)}</b>'s.</p>"
+    ]
+    for member in results.members[1:]:
+        if member.resolved is None:
+            continue
+        rows, by_section = scenario_differences(first, member.resolved)
+        cells = [[f"<code>{_esc(p)}</code>", _esc(a), _esc(b)] for p, a, b in rows]
+        header = ["field", _esc(results.members[0].label), _esc(member.label)]
+        shown = f"; the first {len(rows)} by name" if len(rows) == MAX_DIFFERENCES else ""
+        body.append(
+            f"<h3>{_esc(member.label)}</h3><p>fields differing by section: {by_section}{shown}</p>"
+        )
+        body.append(_table(header, cells) if cells else "<p>no difference</p>")
+    return _section("differs", DIFFERS_TITLE, "\n".join(body))
+
+
+def _glossary_section(results: Results) -> str:
+    """The KPI names this report uses, with units, and the KPI registry's families."""
+    keys = [key for member in results.members for key in member.kpis]
+    named = [
+        [f"<code>{_esc(k)}</code>", _esc(label), _esc(unit)]
+        for k, label, unit in glossary_rows(keys)
+    ]
+    families = [[f"<code>{_esc(n)}</code>", _esc(u), _esc(d)] for n, u, d in family_rows()]
+    body = (
+        "<p>Breakdowns add <code>.&lt;lane&gt;.&lt;direction&gt;</code>, "
+        "<code>.direction.&lt;d&gt;</code>, <code>.cargo.&lt;c&gt;</code> or "
+        "<code>.season.&lt;s&gt;</code> to a KPI; station KPIs are "
+        "<code>station.&lt;name&gt;.&lt;figure&gt;</code> (<code>run_sim.py kpis</code> lists "
+        "the figures). Intervals are 95 % Student-t intervals over replications; "
+        f"{_esc(BOUNDED_NOTE)}.</p>"
+        + _table(["KPI", "name", "unit"], named)
+        + _table(["family", "unit", "meaning"], families)
+    )
+    return _section("glossary", "KPI glossary", body)
 
 
 def _page(
