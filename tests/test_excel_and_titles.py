@@ -99,3 +99,42 @@ def test_report_in_vietnamese_with_glossary_and_differences(compared: Path) -> N
     ]
     assert "<code>stations.hn_vn_xray.servers</code></td><td>1</td><td>2</td>" in differs
     assert "stations 1" in differs  # the one field the variant sets
+
+
+def test_network_figures_share_one_road_scale_and_label_their_lanes(compared: Path) -> None:
+    from matplotlib.text import Text
+
+    from gatesim.report.network_layout import lay_out_network, read_network_tables, station_means
+    from gatesim.report.network_plot import LANE_CROSSINGS, network_figure, road_peak
+
+    runs = [compared / "baseline", compared / "more_xray"]
+    inputs = [(read_network_tables(f), pd.read_csv(f / "stations.csv")) for f in runs]
+    peaks = [road_peak(tables, stations, 2.0) for tables, stations in inputs]
+    common = max(peaks)
+    for tables, stations in inputs:
+        fig = network_figure(tables, stations, 2.0, peak=common)
+        texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert f"{common:,.0f} trucks/day" in texts  # the same full width in every figure
+        bands = lay_out_network(tables, station_means(stations), 2.0).bands
+        for lane, (low, high) in bands.items():
+            (header,) = [
+                t for t in fig.axes[0].findobj(Text) if t.get_text().startswith(f"lane {lane}")
+            ]
+            assert low < header.get_position()[1] <= high  # on its own band
+            assert header.get_text() == f"lane {lane} · {LANE_CROSSINGS[lane]}"
+
+
+def test_stations_without_trucks_are_greyed_not_zero(compared: Path) -> None:
+    from matplotlib.text import Text
+
+    from gatesim.report import plots
+
+    stations = {"baseline": pd.read_csv(compared / "baseline" / "stations.csv")}
+    idle = plots.idle_stations(stations)
+    unused = stations["baseline"].groupby("station")["arrived_measured"].max() == 0
+    assert sorted(idle.index[idle["baseline"]]) == sorted(unused.index[unused])
+    assert unused.any()  # the baseline has stations no truck uses in two days
+    fig = plots.utilisation_heatmap(plots.utilisation_table(stations), idle=idle)
+    texts = [t.get_text() for t in fig.axes[0].findobj(Text)]
+    assert texts.count("no trucks") == int(unused.sum())
+    assert sum(t.endswith("%") for t in texts) == len(unused) - int(unused.sum())  # no 0 % for them

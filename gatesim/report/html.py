@@ -44,7 +44,7 @@ from gatesim.report.explain import (
 from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.language import LANGUAGES, language, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
-from gatesim.report.network_plot import network_figure
+from gatesim.report.network_plot import network_figure, road_peak
 from gatesim.report.platform import platform_keys
 from gatesim.report.saturation import (
     GROWS_NOTE,
@@ -843,7 +843,9 @@ def _station_section(results: Results) -> str:
             for stat in STATION_STATS:
                 key = f"station.{name}.{stat}"
                 digits = 3 if stat == "utilization" else (0 if stat == "queue_max" else 1)
-                cells.append(_ci(member.kpis.get(key) or {"mean": row.get(stat)}, digits))
+                idle = stat == "utilization" and not (row.get("arrived_measured") or 0) > 0
+                stat_cell = _ci(member.kpis.get(key) or {"mean": row.get(stat)}, digits)
+                cells.append('<span class="idle">no trucks</span>' if idle else stat_cell)
             km = row.get("spillback_km_max")
             cells.append(_num(km, 2) if km is not None else "")
             rows.append(cells)
@@ -1179,14 +1181,17 @@ def _utilisation_specs(results: Results) -> list[FigureSpec]:
     stations = {m.label: m.table("stations.csv") for m in results.members}
     if not all(t is not None for t in stations.values()):
         return []
+    present = {k: v for k, v in stations.items() if v is not None}
     return [
         FigureSpec(
             "fig-utilisation",
             "Station utilisation",
             "Mean utilisation of every station (busy servers over servers during opening "
-            "hours), stations by scenario; grey: the scenario has no such station.",
+            "hours), stations by scenario; grey: the scenario has no such station, or "
+            "marked no trucks: no truck reached it after the warm-up.",
             lambda: plots.utilisation_heatmap(
-                plots.utilisation_table({k: v for k, v in stations.items() if v is not None})
+                plots.utilisation_table(present),
+                idle=plots.idle_stations(present),
             ),
         )
     ]
@@ -1197,7 +1202,8 @@ NETWORK_CAPTION = (
     "and CN side right, one band per lane. Roads to and from a station carry that station's "
     "arrivals per measured day; other roads the model's expected trucks per day (arrival "
     "means times route shares). Yards are ringed; a solid ring and label give the spill-back "
-    "onto the approach road (mean over replications of the maximum, km)."
+    "onto the approach road (mean over replications of the maximum, km). Every network "
+    "figure of this report draws road widths on one scale; stations without trucks are grey."
 )
 
 
@@ -1210,7 +1216,8 @@ def _network_specs(results: Results) -> list[FigureSpec]:
         network_members = [members[0], members[-1]]
     specs: list[FigureSpec] = []
     older: list[str] = []
-    for i, member in enumerate(network_members):
+    drawn = []
+    for member in network_members:
         table = member.table("stations.csv")
         if table is None:
             continue
@@ -1218,6 +1225,10 @@ def _network_specs(results: Results) -> list[FigureSpec]:
         if tables is None:
             older.append(member.label)
             continue
+        drawn.append((member, table, tables))
+    # One road-width scale across the figures: the busiest road of any of them.
+    peak = max((road_peak(t, s, m.measured_days) for m, s, t in drawn), default=0.0)
+    for i, (member, table, tables) in enumerate(drawn):
 
         def network(
             member: Member = member, table: pd.DataFrame = table, tables: NetworkTables = tables
@@ -1227,6 +1238,7 @@ def _network_specs(results: Results) -> list[FigureSpec]:
                 table,
                 member.measured_days,
                 title=f"{member.label}: road width = trucks/day, node colour = utilisation",
+                peak=peak,
             )
 
         specs.append(
@@ -1495,6 +1507,7 @@ table.capacity td:nth-child(-n+2), table.capacity td:nth-last-child(-n+2),
 table.capacity-cmp td:nth-child(-n+3), table.capacity-cmp td:last-child { text-align: left; }
 table.capacity td:last-child, table.capacity-cmp td:last-child { white-space: normal;
   min-width: 14rem; }
+.idle { color: #888; font-style: italic; }
 @media print { nav { display: none; } details { display: block; } }
 """
 

@@ -843,14 +843,21 @@ def _mark_time_in_system_p95(
 
 # --------------------------------------------------------------------------- utilisation
 def utilisation_heatmap(
-    utilisation: pd.DataFrame, title: str = "Station utilisation (share of opening hours busy)"
+    utilisation: pd.DataFrame,
+    title: str = "Station utilisation (share of opening hours busy)",
+    idle: pd.DataFrame | None = None,
 ) -> Figure:
     """Heat map of mean utilisation: one row per station, one column per scenario.
 
     ``utilisation`` is a DataFrame indexed by station with one column per scenario (values 0-1,
-    NaN where a scenario has no such station), e.g. from :func:`utilisation_table`.
+    NaN where a scenario has no such station), e.g. from :func:`utilisation_table`. ``idle``
+    (same shape, True where the station had no trucks after the warm-up, from
+    :func:`idle_stations`) greys those cells and writes "no trucks": a station nobody used is
+    not a station 0 % busy.
     """
     table = utilisation.astype(float)
+    if idle is not None:
+        table = table.mask(idle.reindex_like(table).fillna(False).astype(bool))
     rows, cols = table.shape
     width = max(6.0, min(20.0, 3.8 + 0.95 * cols))
     height = max(3.0, 0.26 * rows + 1.8)
@@ -867,6 +874,8 @@ def utilisation_heatmap(
         for c in range(cols):
             value = float(values[r, c])
             if not np.isfinite(value):
+                if idle is not None and bool(idle.reindex_like(table).fillna(False).iat[r, c]):
+                    ax.text(c, r, "no trucks", ha="center", va="center", fontsize=7, color="#555")
                 continue
             ax.text(
                 c,
@@ -884,6 +893,17 @@ def utilisation_heatmap(
     ax.set_xlabel("scenario")
     ax.set_ylabel("station")
     return fig
+
+
+def idle_stations(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stations x scenarios: True where no truck arrived after the warm-up in any replication
+    (``arrived_measured`` of ``stations.csv``), laid out as :func:`utilisation_table`."""
+    columns = {
+        name: table.groupby("station", sort=False)["arrived_measured"].max() <= 0
+        for name, table in stations.items()
+        if "arrived_measured" in table.columns
+    }
+    return pd.DataFrame(columns).reindex(utilisation_table(stations).index)
 
 
 def utilisation_table(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
