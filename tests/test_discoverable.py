@@ -175,7 +175,8 @@ def test_stations_lists_every_station_with_its_label(capsys: pytest.CaptureFixtu
     assert [row["station"] for row in rows] == list(scenario.stations)
     by_name = {row["station"]: row for row in rows}
     for name, spec in scenario.stations.items():
-        assert by_name[name]["label"] == spec.label
+        assert by_name[name]["label"] == spec.labels.get("en", spec.label)
+        assert by_name[name]["vi"] == spec.labels["vi"]  # every shipped station has one
         assert by_name[name]["servers"] == str(spec.servers)
 
 

@@ -30,10 +30,12 @@ def stations_table(path: Path) -> Table:
 
     scenario = load_scenario(path)
     table = Table(title=f"{scenario.name}: {len(scenario.stations)} stations ({path})")
-    for header in ("station", "side", "type", "servers", "label"):
+    for header in ("station", "side", "type", "servers", "label", "vi", "zh"):
         table.add_column(header, justify="right" if header == "servers" else "left")
     for name, spec in scenario.stations.items():
-        table.add_row(name, spec.side, spec.type, str(spec.servers), spec.label)
+        english = spec.labels.get("en", spec.label)
+        row = (name, spec.side, spec.type, str(spec.servers), english)
+        table.add_row(*row, spec.labels.get("vi", ""), spec.labels.get("zh", ""))
     table.caption = (
         "hn_: the Huu Nghi - Youyiguan lane (1119-1120), tt_: the Tan Thanh - Po Chai lane "
         "(1088/2-1089); use a name as --set stations.NAME.servers=3 or in a KPI "

@@ -42,7 +42,7 @@ from gatesim.report.explain import (
     scenario_differences,
 )
 from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
-from gatesim.report.language import LANGUAGES, language, tr, use_language
+from gatesim.report.language import LANGUAGES, language, readable, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
 from gatesim.report.network_plot import network_figure, road_peak
 from gatesim.report.platform import platform_keys
@@ -818,6 +818,29 @@ def _bottleneck_table(neck: Mapping[str, Any] | None) -> str:
     )
 
 
+def _station_labels(results: Results) -> dict[str, dict[str, str]]:
+    """Station name -> its ``labels`` (en, vi, zh) from the members' resolved scenarios."""
+    found: dict[str, dict[str, str]] = {}
+    for member in results.members:
+        for name, spec in ((member.resolved or {}).get("stations") or {}).items():
+            labels = spec.get("labels") if isinstance(spec, dict) else None
+            if labels:
+                found.setdefault(str(name), {str(k): str(v) for k, v in labels.items()})
+    return found
+
+
+def _station_name_cell(name: str, labels: Mapping[str, str] | None) -> str:
+    """The station's ID, then its name in the report's language and, when it has one, in
+    Chinese."""
+    cell = f"<code>{_esc(name)}</code>"
+    shown = readable(labels, "")
+    if shown:
+        cell += f"<br><small>{_esc(shown)}</small>"
+    if labels and labels.get("zh"):
+        cell += f'<br><small lang="zh">{_esc(labels["zh"])}</small>'
+    return cell
+
+
 def _station_section(results: Results) -> str:
     parts = [
         "<p>Means over replications with 95 % CIs. Utilisation counts opening hours only; "
@@ -830,7 +853,7 @@ def _station_section(results: Results) -> str:
         rows = []
         for name, row in stations.items():
             cells = [
-                f"<code>{_esc(name)}</code>",
+                _station_name_cell(name, resolved_stations.get(name, {}).get("labels")),
                 _esc(resolved_stations.get(name, {}).get("type", "")),
                 _num(row.get("servers"), 0),
                 _num(
@@ -1182,6 +1205,17 @@ def _utilisation_specs(results: Results) -> list[FigureSpec]:
     if not all(t is not None for t in stations.values()):
         return []
     present = {k: v for k, v in stations.items() if v is not None}
+    names = _station_labels(results)
+
+    def heatmap() -> Any:
+        def rename(name: Any) -> str:
+            return readable(names.get(str(name)), str(name))
+
+        return plots.utilisation_heatmap(
+            plots.utilisation_table(present).rename(index=rename),
+            idle=plots.idle_stations(present).rename(index=rename),
+        )
+
     return [
         FigureSpec(
             "fig-utilisation",
@@ -1189,10 +1223,7 @@ def _utilisation_specs(results: Results) -> list[FigureSpec]:
             "Mean utilisation of every station (busy servers over servers during opening "
             "hours), stations by scenario; grey: the scenario has no such station, or "
             "marked no trucks: no truck reached it after the warm-up.",
-            lambda: plots.utilisation_heatmap(
-                plots.utilisation_table(present),
-                idle=plots.idle_stations(present),
-            ),
+            heatmap,
         )
     ]
 

@@ -9,7 +9,7 @@ default font) has every glyph, which :mod:`tests.test_labels` checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -123,3 +123,12 @@ def kpi_name(key: str, english: str) -> str:
 
 def station_figure_name(figure: str, english: str) -> str:
     return VI_STATION.get(figure, english) if language() == "vi" else english
+
+
+def readable(labels: Mapping[str, str] | None, fallback: str) -> str:
+    """A station's or node's name for figures in the report's language: its ``labels`` entry
+    (``vi``, else ``en``), else ``fallback``. Never Chinese: the figures' font (DejaVu Sans) has
+    no CJK glyphs, so ``zh`` names appear in the HTML only, where the browser's fonts draw them."""
+    labels = labels or {}
+    order = ("vi", "en") if language() == "vi" else ("en",)
+    return next((labels[key] for key in order if labels.get(key)), fallback)

@@ -859,7 +859,8 @@ def utilisation_heatmap(
     if idle is not None:
         table = table.mask(idle.reindex_like(table).fillna(False).astype(bool))
     rows, cols = table.shape
-    width = max(6.0, min(20.0, 3.8 + 0.95 * cols))
+    longest = max((len(str(r)) for r in table.index), default=0)  # row labels: 0.065 in a char
+    width = max(6.0, min(28.0, 2.8 + 0.95 * cols + 0.065 * longest))
     height = max(3.0, 0.26 * rows + 1.8)
     fig, ax = figure_canvas(width, height)
     masked = np.ma.masked_invalid(table.to_numpy())
