@@ -85,3 +85,13 @@ def test_unknown_label_language_is_one_line(
     assert main(["validate", str(bad), "--allow-path", str(ROOT / "scenarios")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.yaml" in err and "labels" in err and "fr" in err
+
+
+def test_scenario_files_and_the_report_point_to_the_sources() -> None:
+    from gatesim.report.html import MODEL_NOTE
+
+    files = SCENARIOS + sorted(glob.glob(str(ROOT / "scenarios" / "parts" / "*.yaml")))
+    citing = [Path(f) for f in files if "[s " in Path(f).read_text(encoding="utf-8")]
+    assert citing
+    assert [f.name for f in citing if "docs/sources.md" not in f.read_text(encoding="utf-8")] == []
+    assert "docs/sources.md" in MODEL_NOTE

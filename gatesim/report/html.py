@@ -80,8 +80,9 @@ STATION_STATS = ("utilization", "wait_mean_min", "queue_mean", "queue_max")
 SWEEP_NETWORKS = 2  # network figures for a sweep: the first and the last point
 MODEL_NOTE = (
     "The model, its calibration and every assumption are documented in docs/model.md of the "
-    "gatesim repository; in scenarios/*.yaml every number is tagged [s N] (sourced, row N of "
-    "the domain notes) or [a] (assumed)."
+    "gatesim repository; in scenarios/*.yaml every number is tagged [s N] (sourced: row N of "
+    "the domain sheet, whose fact, number and address docs/sources.md carries) or [a] "
+    "(assumed)."
 )
 
 
