@@ -138,3 +138,17 @@ def test_stations_without_trucks_are_greyed_not_zero(compared: Path) -> None:
     texts = [t.get_text() for t in fig.axes[0].findobj(Text)]
     assert texts.count("no trucks") == int(unused.sum())
     assert sum(t.endswith("%") for t in texts) == len(unused) - int(unused.sum())  # no 0 % for them
+
+
+def test_sweep_and_plan_print_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loud = [arg for arg in SMALL if arg != "-q"]
+    sweep = ["sweep", BASELINE, "--set", "stations.hn_vn_xray.servers=1,2", *loud]
+    assert main([*sweep, "--format", "csv", "--out", str(tmp_path / "sweep")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "," in line]
+    assert len(lines) == 3  # header and one row per point, nothing cut
+    plan = ["plan", BASELINE, "--target", "station.hn_vn_xray.wait_mean_min<=60000"]
+    plan += ["--vary", "stations.hn_vn_xray.servers=1:2", *loud, "--max-replications", "2"]
+    assert main([*plan, "--format", "md", "--out", str(tmp_path / "plan")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("**Capacity search: station.hn_vn_xray.wait_mean_min <= 60000**")
+    assert "each a one-sided 95 % bound of the mean" in out

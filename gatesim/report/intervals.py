@@ -81,4 +81,5 @@ def bounded_kpis(kpis: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def was_bounded(stat: Mapping[str, Any] | None) -> bool:
-    return bool(stat) and stat.get("interval") in ("log", "logit")  # type: ignore[union-attr]
+    """True when :func:`bounded` replaced the t-interval of ``stat``."""
+    return stat is not None and stat.get("interval") in ("log", "logit")

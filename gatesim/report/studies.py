@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gatesim.report.console import HEADLINE_LABELS, format_ci, lane_direction_suffixes
+from gatesim.report.intervals import BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.tables import print_tables
 from gatesim.stats.kpis import HEADLINE
 
@@ -167,6 +168,8 @@ def print_comparison(
     capacities when measured, how members differ if compared unpaired, and how the design
     chose the warm-up and replications (``summary``: any member's summary.json, they share
     the design); in ``fmt`` (``table``, ``md`` or ``csv``)."""
+    # Levels shown bound-respecting (gatesim.report.intervals); differences as computed.
+    document = [{**entry, "kpis": bounded_kpis(entry["kpis"])} for entry in document]
     headline = comparison_table(document, grouped=fmt == "table")
     items: list[Table | str] = [headline, lane_comparison_table(document)]
     if "capacity" in document[0]:
@@ -175,6 +178,8 @@ def print_comparison(
     unpaired = [line for entry in document for line in entry.get("unpaired", [])]
     items += [f"warning: unpaired: {line}" for line in unpaired]
     items += design_lines(summary)
+    if any(was_bounded(stat) for entry in document for stat in entry["kpis"].values()):
+        items.append(BOUNDED_NOTE)
     print_tables(items, fmt)
 
 
