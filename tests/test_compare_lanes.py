@@ -17,6 +17,7 @@ import pytest
 from gatesim.cli import main
 from gatesim.experiment.compare import breakdown, lanes_of
 from gatesim.report.console import format_ci
+from gatesim.report.intervals import bounded_kpis
 from gatesim.report.studies import _ci, capacity_cell, signed_ci
 
 #: Two lanes, one direction each; a long name shows that piped output never cuts it.
@@ -94,14 +95,15 @@ def test_console_has_every_lane_with_paired_differences_and_cuts_nothing(
         for name in (LONG_NAME, "faster")
     }
     faster = document[1]
+    shown = bounded_kpis(faster["kpis"])  # levels as the console shows them (never below 0)
     cells = lines[("tt_side", "import", "faster")]
     suffix = "tt_side.import"
     assert cells == [
-        format_ci(faster["kpis"][f"throughput_per_day.{suffix}"]),
+        format_ci(shown[f"throughput_per_day.{suffix}"]),
         signed_ci(faster["diff_vs_first"][f"throughput_per_day.{suffix}"]),
-        format_ci(faster["kpis"][f"time_in_system_mean_h.{suffix}"], 2),
+        format_ci(shown[f"time_in_system_mean_h.{suffix}"], 2),
         signed_ci(faster["diff_vs_first"][f"time_in_system_mean_h.{suffix}"], 2),
-        format_ci(faster["kpis"][f"time_in_system_p95_h.{suffix}"], 2),
+        format_ci(shown[f"time_in_system_p95_h.{suffix}"], 2),
         signed_ci(faster["diff_vs_first"][f"time_in_system_p95_h.{suffix}"], 2),
     ]
     assert lines[("tt_side", "import", LONG_NAME)][1] == ""  # no difference for the first

@@ -25,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] in PASSTHROUGH:
         return _passthrough(args_list[0], args_list[1:])
     if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        if not _names_a_scenario(args_list[0]):
+            from gatesim.cli.listing import unknown_command
+
+            print(f"error: {unknown_command(args_list[0], COMMANDS)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         args_list.insert(0, "run")  # 'run_sim.py baseline.yaml' means 'run baseline.yaml'
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -73,6 +78,12 @@ def console_main() -> NoReturn:
         sys.stderr.flush()
         os._exit(code)
     raise SystemExit(code)
+
+
+def _names_a_scenario(word: str) -> bool:
+    """A first word that is not a command runs as a scenario when it looks like one: a .yaml
+    or .yml name, a path with a folder, or an existing file."""
+    return word.endswith((".yaml", ".yml")) or "/" in word or os.sep in word or Path(word).exists()
 
 
 def _passthrough(command: str, argv: list[str]) -> int:

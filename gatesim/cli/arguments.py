@@ -31,6 +31,8 @@ COMMANDS = (
     "sensitivity",
     "validate",
     "types",
+    "stations",
+    "kpis",
     "validate-model",
     "report",
     "replay",
@@ -63,6 +65,8 @@ commands:
                           a KPI: Morris screening, then Sobol indices with CIs
   validate SCENARIO.yaml  check a scenario file without running it
   types                   list the station types a scenario can use
+  stations SCENARIO.yaml  list a scenario's stations (names for --set and KPIs) with labels
+  kpis                    list the KPIs a run reports, with units and meanings
   validate-model          check the engine against closed-form queueing results
                           (docs/validation.md; --scale, --jobs, --only CHECK)
   report DIR              write DIR/report.html (one self-contained page) for a result
@@ -73,7 +77,17 @@ commands:
 Run 'run_sim.py COMMAND --help' for the options of a command (see docs/experiments.md).
 Results go to --out DIR (default results/<scenario>-<timestamp>): summary.json,
 replications.csv, stations.csv, daily_cleared.csv, hourly.csv, hourly_summary.csv,
-queues_over_time.csv, manifest.json and, with --records, trucks.parquet and visits.parquet.
+trucks.parquet, queues_over_time.csv, manifest.json and, with --records, visits.parquet;
+--excel adds results.xlsx. Station names start with hn_ (Huu Nghi - Youyiguan lane,
+1119-1120) or tt_ (Tan Thanh - Po Chai lane, 1088/2-1089).
+
+examples:
+  run_sim.py scenarios/baseline.yaml --days 10 --replications 3 --records --out out/base
+  run_sim.py report out/base --lang vi
+  run_sim.py replay out/base --day 1
+  run_sim.py compare scenarios/baseline.yaml scenarios/s4_full_smart_gate.yaml --excel
+  run_sim.py stations scenarios/baseline.yaml
+  run_sim.py kpis --format md
 """
 
 
@@ -200,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     _add_run_options(Options(run))
     _add_experiment_options(Options(run))
+    add_format_option(run)
+    add_excel_option(run)
     _add_compare_parser(commands)
     sweep = commands.add_parser("sweep", help="full-factorial sweep over scenario fields")
     sweep.add_argument("scenario", type=Path, help="scenario YAML file")
@@ -213,14 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="swept field and its comma-separated values (YAML scalars); repeat for more axes",
     )
     _add_experiment_options(Options(sweep))
+    add_format_option(sweep)
+    add_excel_option(sweep)
     _add_plan_parser(commands)
     _add_capacity_parser(commands)
     _add_sensitivity_parser(commands)
     validate = commands.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario", type=Path)
     commands.add_parser("types", help="list the registered station types")
+    _add_listing_parsers(commands)
     for name, sub in commands.choices.items():
-        _add_input_options(sub, scenarios=name != "types")
+        _add_input_options(sub, scenarios=name not in ("types", "kpis"))
     return parser
 
 
@@ -250,14 +269,41 @@ def _add_compare_parser(commands: Any) -> None:
         help="compare members that differ in days, year, warm-up or seed (a warning, kept in "
         "comparison.json; refused by default)",
     )
-    compare.add_argument(
+    add_format_option(compare)
+    add_excel_option(compare)
+    _add_experiment_options(Options(compare))
+
+
+def _add_listing_parsers(commands: Any) -> None:
+    """``stations SCENARIO`` and ``kpis``: what a scenario and a run can name, described."""
+    stations = commands.add_parser(
+        "stations", help="list a scenario's stations with side, type, servers and label"
+    )
+    stations.add_argument("scenario", type=Path, help="scenario YAML file")
+    add_format_option(stations)
+    kpis = commands.add_parser("kpis", help="list the KPIs with their units and meanings")
+    add_format_option(kpis)
+
+
+def add_format_option(cmd: argparse.ArgumentParser) -> None:
+    """``--format table|md|csv`` for the console tables."""
+    cmd.add_argument(
         "--format",
         dest="table_format",
         choices=("table", "md", "csv"),
         default="table",
         help="console tables as aligned text (default), Markdown or CSV",
     )
-    _add_experiment_options(Options(compare))
+
+
+def add_excel_option(cmd: argparse.ArgumentParser) -> None:
+    """``--excel``: also write DIR/results.xlsx."""
+    cmd.add_argument(
+        "--excel",
+        action="store_true",
+        help="also write DIR/results.xlsx: one workbook with sheets summary, lanes, stations, "
+        "days and hours (and comparison for compare)",
+    )
 
 
 def _add_input_options(cmd: argparse.ArgumentParser, scenarios: bool = True) -> None:
@@ -303,7 +349,7 @@ class Options:
 
 def _add_run_options(add: Options) -> None:
     add("--warmup-days", type=float, help="days discarded before measuring")
-    _add_set_option(add, "override any scenario field, e.g. stations.vn_xray_1119.servers=3")
+    _add_set_option(add, "override any scenario field, e.g. stations.hn_vn_xray.servers=3")
     add(
         "--records",
         action="store_true",
@@ -443,6 +489,7 @@ def _add_plan_parser(commands: Any) -> None:
     add = Options(plan, PLAN_HELP)
     _add_run_options(add)
     _add_experiment_options(add)
+    add_format_option(plan)
     _add_draw_options(plan, "the plan's answers")
     plan.add_argument(
         "--years",

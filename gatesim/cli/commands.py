@@ -16,14 +16,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from gatesim.cli.naming import titled
 from gatesim.cli.requests import (
     CapacityRequest,
     CompareRequest,
     Invocation,
+    KpisRequest,
     Output,
     PlanRequest,
     RunRequest,
     SensitivityRequest,
+    StationsRequest,
     SweepRequest,
     TypesRequest,
     ValidateRequest,
@@ -66,6 +69,8 @@ def dispatch(call: Invocation) -> int:
         return types()
     if isinstance(request, ValidateRequest):
         return validate(request.scenario)
+    if isinstance(request, (StationsRequest, KpisRequest)):
+        return listing(request)
     if isinstance(request, CompareRequest):
         return compare(request, argv)
     if isinstance(request, SweepRequest):
@@ -118,12 +123,21 @@ def validate(path: Path) -> int:
     return 0
 
 
+def listing(request: StationsRequest | KpisRequest) -> int:
+    from gatesim.cli.listing import list_kpis, list_stations
+
+    if isinstance(request, StationsRequest):
+        return list_stations(request.scenario, request.table_format)
+    return list_kpis(request.table_format)
+
+
 # --------------------------------------------------------------------------- shared steps
 def prepare_out(output: Output, default_name: str) -> Path:
     """The output folder (``results/<name>-<time>`` unless given), checked before simulating."""
     from gatesim.experiment.output import check_output_folder
 
-    out = output.out or Path("results") / f"{default_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    out = output.out or Path("results") / f"{default_name}{output.suffix}-{stamp}"
     check_output_folder(out, output.force)
     return out
 
@@ -164,6 +178,18 @@ def discard_store(out: Path) -> None:
     PartialStore(partial_folder(out)).remove()
 
 
+def workbook_writer(output: Output) -> Callable[[Path], None] | None:
+    """With ``--excel``: what writes results.xlsx into the staging folder."""
+    if not output.excel:
+        return None
+    from gatesim.report.excel import write_workbook
+
+    def write(folder: Path) -> None:
+        write_workbook(folder)
+
+    return write
+
+
 def finish(out: Path, output: Output, event_log: bool = True) -> None:
     """After the atomic write: the event log (with visit records) and the optional report,
     each written to a temporary file and renamed, so a failure here never spoils the results."""
@@ -187,25 +213,34 @@ def run(request: RunRequest, argv: list[str]) -> int:
     from gatesim.experiment.options import run_scenarios
     from gatesim.experiment.output import write_experiment
     from gatesim.model.loading import load_scenario
-    from gatesim.report.console import print_summary
-    from gatesim.report.studies import design_lines, print_lines
+    from gatesim.report.console import summary_items
+    from gatesim.report.studies import design_lines
+    from gatesim.report.tables import print_tables
 
     options, output = request.options, request.output
-    scenario = load_scenario(request.scenario, options.overrides())
+    loaded = load_scenario(request.scenario, options.overrides())
+    # The title says which run it was: the name with --year and --set (gatesim.cli.naming).
+    scenario = loaded.model_copy(update={"name": titled(loaded.name, output.suffix)})
     options.design()
-    out = prepare_out(output, scenario.name)
+    out = prepare_out(output, loaded.name)
     with writing_to(out):
         study = simulate(out, output, options, lambda o: run_scenarios([scenario], o))
         result = study.results[0]
         extra = run_extra(study.runner, result, study.design)
         write_experiment(
-            out, result, study.wall_seconds, argv, force=output.force, manifest_extra=extra
+            out,
+            result,
+            study.wall_seconds,
+            argv,
+            force=output.force,
+            extra=workbook_writer(output),
+            manifest_extra=extra,
         )
         discard_store(out)
     if not output.quiet:
         summary = result.summary()
-        print_summary(summary, study.wall_seconds)
-        print_lines(design_lines(summary))
+        items = [*summary_items(summary, study.wall_seconds), *design_lines(summary)]
+        print_tables(items, output.table_format)
     finish(out, output)
     return 0
 
@@ -227,7 +262,7 @@ def compare(request: CompareRequest, argv: list[str]) -> int:
         result = simulate(
             out, output, request.options, lambda o: run_comparison(compared, o, request.capacity)
         )
-        result.save(out, argv, output.force)
+        result.save(out, argv, output.force, workbook_writer(output))
         discard_store(out)
     if not output.quiet:
         print_comparison(result.document, result.results[-1].summary(), request.table_format)
@@ -244,10 +279,10 @@ def sweep(request: SweepRequest, argv: list[str]) -> int:
     out = prepare_out(output, f"sweep-{points[0].scenario.name}")
     with writing_to(out):
         result = simulate(out, output, request.options, lambda o: run_sweep(points, o))
-        result.save(out, argv, output.force)
+        result.save(out, argv, output.force, workbook_writer(output))
         discard_store(out)
     if not output.quiet:
-        print_sweep(result.table, result.parameters)
+        print_sweep(result.table, result.parameters, output.table_format)
     finish(out, output)
     return 0
 
@@ -278,7 +313,7 @@ def plan(request: PlanRequest, argv: list[str]) -> int:
         result.save(out, argv, output.force)
         discard_store(out)
     if not output.quiet:
-        print_plan(result.document)
+        print_plan(result.document, fmt=output.table_format)
     finish(out, output, event_log=False)
     return result.exit_code
 
@@ -321,7 +356,6 @@ def _write_draws(
 
 def capacity(request: CapacityRequest, argv: list[str]) -> int:
     from gatesim.experiment.capacity_run import measure
-    from gatesim.experiment.output import check_output_folder
     from gatesim.experiment.studies import capacity_options
     from gatesim.model.loading import load_scenario
     from gatesim.report.studies import print_capacity
@@ -338,8 +372,7 @@ def capacity(request: CapacityRequest, argv: list[str]) -> int:
     )
     if request.draws.draws is not None:
         return capacity_draws(request, measured, argv)
-    out = output.out or Path("results") / f"capacity-{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    check_output_folder(out, output.force)
+    out = prepare_out(output, f"capacity-{scenario.name}")
     result = measure(scenario, request.scenario, measured, options)
     result.save(out, argv, output.force)
     if not output.quiet:

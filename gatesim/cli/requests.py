@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gatesim.cli.naming import run_suffix
 from gatesim.core.errors import UsageError
 from gatesim.experiment.options import StudyOptions
 
@@ -60,6 +61,13 @@ class Output:
     report: bool = False
     quiet: bool = False
     resume: bool = False
+    #: ``--excel``: also write DIR/results.xlsx (run, compare, sweep).
+    excel: bool = False
+    #: ``--format``: console tables as ``table``, ``md`` or ``csv``.
+    table_format: str = "table"
+    #: What ``--year`` and ``--set`` add to the run's title and default folder name
+    #: (gatesim.cli.naming), e.g. ``-y2028-hn_vn_xray.servers_3``.
+    suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,21 @@ class ValidateRequest:
     """``validate SCENARIO``: load and check a file without running it."""
 
     scenario: Path
+
+
+@dataclass(frozen=True)
+class StationsRequest:
+    """``stations SCENARIO``: list a scenario's stations."""
+
+    scenario: Path
+    table_format: str = "table"
+
+
+@dataclass(frozen=True)
+class KpisRequest:
+    """``kpis``: list the KPIs."""
+
+    table_format: str = "table"
 
 
 @dataclass(frozen=True)
@@ -151,6 +174,8 @@ class SensitivityRequest:
 
 Request = (
     TypesRequest
+    | StationsRequest
+    | KpisRequest
     | ValidateRequest
     | RunRequest
     | CompareRequest
@@ -180,8 +205,8 @@ def request(args: argparse.Namespace) -> Request:
     command = args.command
     if command == "types":
         return TypesRequest()
-    if command == "validate":
-        return ValidateRequest(args.scenario)
+    if command in ("validate", "stations", "kpis"):
+        return _listing(args)
     options, output = study_options(args), _output(args)
     if command == "compare":
         return CompareRequest(
@@ -221,6 +246,14 @@ def request(args: argparse.Namespace) -> Request:
             output,
         )
     return RunRequest(args.scenario, options, output)
+
+
+def _listing(args: argparse.Namespace) -> ValidateRequest | StationsRequest | KpisRequest:
+    if args.command == "validate":
+        return ValidateRequest(args.scenario)
+    if args.command == "stations":
+        return StationsRequest(args.scenario, args.table_format)
+    return KpisRequest(args.table_format)
 
 
 def _variants(
@@ -268,7 +301,16 @@ def _output(args: argparse.Namespace) -> Output:
     resume = getattr(args, "resume", False)
     if resume and args.out is None:
         raise UsageError("--resume", "needs the --out folder of the interrupted run")
-    return Output(args.out, args.force, args.report, args.quiet, resume)
+    return Output(
+        args.out,
+        args.force,
+        args.report,
+        args.quiet,
+        resume,
+        getattr(args, "excel", False),
+        getattr(args, "table_format", "table"),
+        run_suffix(getattr(args, "assignments", []), getattr(args, "year", None)),
+    )
 
 
 def study_options(args: argparse.Namespace) -> StudyOptions:

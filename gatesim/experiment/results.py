@@ -85,11 +85,15 @@ class ComparisonResult:
         return paired_frame(self.folders, self.results)
 
     def save(
-        self, folder: str | Path, command: Sequence[str] = API_COMMAND, force: bool = False
+        self,
+        folder: str | Path,
+        command: Sequence[str] = API_COMMAND,
+        force: bool = False,
+        extra: Callable[[Path], None] | None = None,
     ) -> Path:
         """Write the ``run_sim.py compare`` files into ``folder`` (new, or replaced with
         ``force``): one run folder per scenario, comparison.json/.csv, manifest.json and, with
-        capacity, capacity.csv."""
+        capacity, capacity.csv; then ``extra(staging folder)`` (e.g. the --excel workbook)."""
         manifest = group_manifest(
             "compare",
             self.results,
@@ -106,6 +110,8 @@ class ComparisonResult:
                 from gatesim.experiment.capacity_run import write_compared_capacity_csv
 
                 write_compared_capacity_csv(staging / "capacity.csv", self.document)
+            if extra is not None:
+                extra(staging)
 
         return write_members(Path(folder), self.folders, self.run, command, write_files, force)
 
@@ -136,10 +142,15 @@ class SweepResult:
         return paired_frame([p.folder for p in self.points], self.results)
 
     def save(
-        self, folder: str | Path, command: Sequence[str] = API_COMMAND, force: bool = False
+        self,
+        folder: str | Path,
+        command: Sequence[str] = API_COMMAND,
+        force: bool = False,
+        extra: Callable[[Path], None] | None = None,
     ) -> Path:
         """Write the ``run_sim.py sweep`` files into ``folder``: ``points/<point>/`` run folders,
-        sweep.csv and manifest.json."""
+        sweep.csv and manifest.json; then ``extra(staging folder)`` (e.g. the --excel
+        workbook)."""
         per_point = [{"point": p.index, "values": p.values} for p in self.points]
         manifest = group_manifest(
             "sweep",
@@ -151,11 +162,17 @@ class SweepResult:
             self.run.design,
             per_scenario=per_point,
         )
+
+        def write_files(staging: Path) -> None:
+            write_sweep_files(staging, self.table, manifest)
+            if extra is not None:
+                extra(staging)
+
         return write_members(
             Path(folder),
             self.folders,
             self.run,
             command,
-            lambda staging: write_sweep_files(staging, self.table, manifest),
+            write_files,
             force,
         )

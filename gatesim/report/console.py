@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.platform import platform_keys
 from gatesim.report.saturation import (
     GROWS_NOTE,
@@ -17,6 +17,7 @@ from gatesim.report.saturation import (
     warning_messages,
 )
 from gatesim.report.slots import slot_table
+from gatesim.report.tables import Printable, print_tables
 
 HEADLINE_LABELS = {
     "throughput_per_day": "Trucks cleared per day",
@@ -34,7 +35,10 @@ def format_ci(stat: dict[str, Any] | None, digits: int = 1) -> str:
         return "-"
     lo, hi = stat["ci95"]
     mean = f"{stat['mean']:,.{digits}f}"
-    return mean if lo is None or hi is None else f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]"
+    if lo is None or hi is None:
+        return mean
+    mark = BOUNDED_MARK if was_bounded(stat) else ""
+    return f"{mean} [{lo:,.{digits}f}, {hi:,.{digits}f}]{mark}"
 
 
 def format_percent(stat: dict[str, Any] | None, digits: int = 1) -> str:
@@ -42,7 +46,7 @@ def format_percent(stat: dict[str, Any] | None, digits: int = 1) -> str:
     if not stat or stat.get("mean") is None:
         return "-"
     ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
-    return format_ci({"mean": 100 * stat["mean"], "ci95": ci}, digits)
+    return format_ci({**stat, "mean": 100 * stat["mean"], "ci95": ci}, digits)
 
 
 #: The mark on time-in-system cells of saturated lanes; the table caption explains it.
@@ -51,48 +55,60 @@ GROWS_CAPTION = f"† {GROWS_NOTE} (saturated lane)"
 
 
 def print_summary(
-    summary: dict[str, Any], wall_seconds: float, console: Console | None = None
+    summary: dict[str, Any],
+    wall_seconds: float,
+    console: Console | None = None,
+    fmt: str = "table",
 ) -> None:
-    # Piped output (make run, logs) gets a wide table instead of rich's 80-column default.
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
-    kpis = summary["kpis"]
+    """The run's console: its tables and lines, to ``console`` (aligned text) or in ``fmt``
+    (``table``, ``md`` or ``csv``; a pipe gets tables as wide as they need, never cut)."""
+    items = summary_items(summary, wall_seconds)
+    if console is None:
+        print_tables(items, fmt)
+        return
+    for item in items:
+        console.print(Text(item) if isinstance(item, str) else item, soft_wrap=True)
+
+
+def summary_items(summary: dict[str, Any], wall_seconds: float) -> list[Printable]:
+    """The run console's tables and lines of text, in order (intervals bound-respecting)."""
+    kpis = bounded_kpis(summary["kpis"])
     saturated = saturated_groups(summary)
-    console.print(
-        f"[bold]{summary['scenario']}[/bold]: {summary['days']} days "
-        f"(warm-up {summary['warmup_days']}), {summary['replications']} replication(s), "
-        f"seed {summary['seed']}, {wall_seconds:.1f} s"
-    )
-    console.print(_headline_table(kpis, saturated))
+    items: list[Printable] = [
+        f"{summary['scenario']}: {summary['days']} days (warm-up {summary['warmup_days']}), "
+        f"{summary['replications']} replication(s), seed {summary['seed']}, {wall_seconds:.1f} s",
+        _headline_table(kpis, saturated),
+    ]
     # Two breakdown tables: one would not fit 140 columns with every interval.
     suffixes = lane_direction_suffixes(kpis)
-    console.print(_flow_table(kpis, suffixes))
-    console.print(_time_table(kpis, suffixes, saturated))
-    console.print(_station_table(summary["stations"]))
+    items += [_flow_table(kpis, suffixes), _time_table(kpis, suffixes, saturated)]
+    items.append(_station_table(summary["stations"]))
     platform = platform_keys(kpis)
-    if platform:
-        console.print(_platform_table(kpis, platform))
-    slots = slot_table(kpis, format_ci, format_percent)
-    if slots is not None:
-        console.print(slots)
-    if summary.get("extra_kpis"):
-        console.print(extra_kpi_table(summary))
-    impatient = impatience_table(kpis, suffixes)
-    if impatient is not None:
-        console.print(impatient)
-    c = summary["conservation"]
+    optional = [
+        _platform_table(kpis, platform) if platform else None,
+        slot_table(kpis, format_ci, format_percent),
+        extra_kpi_table(summary) if summary.get("extra_kpis") else None,
+        impatience_table(kpis, suffixes),
+    ]
+    items += [table for table in optional if table is not None]
+    items.append(_conservation_line(summary["conservation"]))
+    if any(was_bounded(stat) for stat in kpis.values() if isinstance(stat, dict)):
+        items.append(BOUNDED_NOTE)
+    items += [f"warning: {message}" for message in warning_messages(summary)]
+    return items
+
+
+def _conservation_line(c: dict[str, Any]) -> str:
     left = "".join(f" + {key} {c[key]}" for key in ("reneged", "balked") if c.get(key))
     responded = "".join(
         f" + {label} {c[key]}"
         for key, label in (("diverted", "diverted"), ("deferred_owed", "owed at origin"))
         if key in c
     )
-    console.print(
+    return (
         f"conservation: arrived {c['arrived']} = cleared {c['cleared']} + lost {c['lost']}"
         f"{left} + in system {c['in_system']}{responded}"
     )
-    # Text, not markup: a message holds brackets; soft wrap keeps one warning on one line.
-    for message in warning_messages(summary):
-        console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
 
 
 #: The impatient-truck KPIs (gatesim.stats.impatience) by lane and direction, with labels.

@@ -18,6 +18,7 @@ import argparse
 import base64
 import contextlib
 import datetime as dt
+import functools
 import html
 import json
 import math
@@ -35,8 +36,16 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.report import plots
+from gatesim.report.explain import (
+    MAX_DIFFERENCES,
+    family_rows,
+    glossary_rows,
+    scenario_differences,
+)
+from gatesim.report.intervals import BOUNDED_MARK, BOUNDED_NOTE, bounded_kpis, was_bounded
+from gatesim.report.language import LANGUAGES, language, readable, tr, use_language
 from gatesim.report.network_layout import NETWORK_TABLES, NetworkTables, read_network_tables
-from gatesim.report.network_plot import network_figure
+from gatesim.report.network_plot import network_figure, road_peak
 from gatesim.report.platform import platform_keys
 from gatesim.report.queues_plot import QUEUES_TABLE, queue_heatmap, spillback_figure, yards_of
 from gatesim.report.replay_link import replay_section
@@ -74,8 +83,9 @@ STATION_STATS = ("utilization", "wait_mean_min", "queue_mean", "queue_max")
 SWEEP_NETWORKS = 2  # network figures for a sweep: the first and the last point
 MODEL_NOTE = (
     "The model, its calibration and every assumption are documented in docs/model.md of the "
-    "gatesim repository; in scenarios/*.yaml every number is tagged [s N] (sourced, row N of "
-    "the domain notes) or [a] (assumed)."
+    "gatesim repository; in scenarios/*.yaml every number is tagged [s N] (sourced: row N of "
+    "the domain sheet, whose fact, number and address docs/sources.md carries) or [a] "
+    "(assumed)."
 )
 
 
@@ -91,6 +101,7 @@ class Member:
     values: dict[str, Any] = field(default_factory=dict)  # sweep point values
     scenario_file: str | None = None
     _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    _bounded: dict[str, Any] | None = field(default=None, repr=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """``name`` (a CSV or Parquet file of the folder) as a DataFrame, None when absent."""
@@ -106,8 +117,10 @@ class Member:
 
     @property
     def kpis(self) -> dict[str, Any]:
-        kpis: dict[str, Any] = self.summary.get("kpis", {})
-        return kpis
+        """The KPIs, each interval bound-respecting (gatesim.report.intervals)."""
+        if self._bounded is None:
+            self._bounded = bounded_kpis(self.summary.get("kpis", {}))
+        return self._bounded
 
     @property
     def measured_days(self) -> float:
@@ -325,14 +338,16 @@ def _num(value: Any, digits: int = 1) -> str:
 
 
 def _ci(stat: Mapping[str, Any] | None, digits: int) -> str:
-    """'812.3 <small>[798.1, 826.5]</small>', the mean alone when the CI is undefined."""
+    """'812.3 <small>[798.1, 826.5]</small>', the mean alone when the CI is undefined; an
+    interval on the log or logit scale (gatesim.report.intervals) carries its mark."""
     if not stat or stat.get("mean") is None:
         return "–"
     mean = _num(stat["mean"], digits)
     ci = stat.get("ci95") or [None, None]
     if ci[0] is None or ci[1] is None:
         return mean
-    return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]</small>"
+    mark = f'<sup title="{_esc(BOUNDED_NOTE)}">{BOUNDED_MARK}</sup>' if was_bounded(stat) else ""
+    return f"{mean} <small>[{_num(ci[0], digits)}, {_num(ci[1], digits)}]{mark}</small>"
 
 
 def _percent_ci(stat: Mapping[str, Any] | None) -> str:
@@ -340,7 +355,7 @@ def _percent_ci(stat: Mapping[str, Any] | None) -> str:
     if not stat or stat.get("mean") is None:
         return "–"
     ci = [None if v is None else 100 * v for v in stat.get("ci95") or [None, None]]
-    return _ci({"mean": 100 * stat["mean"], "ci95": ci}, 1)
+    return _ci({**stat, "mean": 100 * stat["mean"], "ci95": ci}, 1)
 
 
 GROWS_MARK = f'<sup class="grows" title="{GROWS_NOTE}">†</sup>'
@@ -364,7 +379,7 @@ def _table(
     header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "", caption: str = ""
 ) -> str:
     """An HTML table; cells are already-escaped HTML."""
-    head = "".join(f"<th>{h}</th>" for h in header)
+    head = "".join(f"<th>{tr(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>\n" for row in rows)
     cap = f"<caption>{caption}</caption>" if caption else ""
     return (
@@ -374,7 +389,7 @@ def _table(
 
 
 def _section(anchor: str, title: str, body: str) -> str:
-    return f'<section id="{anchor}">\n<h2>{_esc(title)}</h2>\n{body}\n</section>\n'
+    return f'<section id="{anchor}">\n<h2>{_esc(tr(title))}</h2>\n{body}\n</section>\n'
 
 
 # --------------------------------------------------------------------------- sections
@@ -807,6 +822,29 @@ def _bottleneck_table(neck: Mapping[str, Any] | None) -> str:
     )
 
 
+def _station_labels(results: Results) -> dict[str, dict[str, str]]:
+    """Station name -> its ``labels`` (en, vi, zh) from the members' resolved scenarios."""
+    found: dict[str, dict[str, str]] = {}
+    for member in results.members:
+        for name, spec in ((member.resolved or {}).get("stations") or {}).items():
+            labels = spec.get("labels") if isinstance(spec, dict) else None
+            if labels:
+                found.setdefault(str(name), {str(k): str(v) for k, v in labels.items()})
+    return found
+
+
+def _station_name_cell(name: str, labels: Mapping[str, str] | None) -> str:
+    """The station's ID, then its name in the report's language and, when it has one, in
+    Chinese."""
+    cell = f"<code>{_esc(name)}</code>"
+    shown = readable(labels, "")
+    if shown:
+        cell += f"<br><small>{_esc(shown)}</small>"
+    if labels and labels.get("zh"):
+        cell += f'<br><small lang="zh">{_esc(labels["zh"])}</small>'
+    return cell
+
+
 def _station_section(results: Results) -> str:
     parts = [
         "<p>Means over replications with 95 % CIs. Utilisation counts opening hours only; "
@@ -819,7 +857,7 @@ def _station_section(results: Results) -> str:
         rows = []
         for name, row in stations.items():
             cells = [
-                f"<code>{_esc(name)}</code>",
+                _station_name_cell(name, resolved_stations.get(name, {}).get("labels")),
                 _esc(resolved_stations.get(name, {}).get("type", "")),
                 _num(row.get("servers"), 0),
                 _num(
@@ -832,7 +870,9 @@ def _station_section(results: Results) -> str:
             for stat in STATION_STATS:
                 key = f"station.{name}.{stat}"
                 digits = 3 if stat == "utilization" else (0 if stat == "queue_max" else 1)
-                cells.append(_ci(member.kpis.get(key) or {"mean": row.get(stat)}, digits))
+                idle = stat == "utilization" and not (row.get("arrived_measured") or 0) > 0
+                stat_cell = _ci(member.kpis.get(key) or {"mean": row.get(stat)}, digits)
+                cells.append('<span class="idle">no trucks</span>' if idle else stat_cell)
             km = row.get("spillback_km_max")
             cells.append(_num(km, 2) if km is not None else "")
             rows.append(cells)
@@ -1098,23 +1138,36 @@ def _daily_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
 
 
 def _hourly_specs(results: Results, colors: dict[str, str]) -> list[FigureSpec]:
-    """The hour-of-day profiles, when every member has its hourly summary."""
+    """The hour-of-day profiles, when every member has its hourly summary: one chart, or
+    beyond :data:`plots.SMALL_MULTIPLES_FROM` - 1 scenarios one small panel per scenario."""
     members = results.members
     hourly = {m.label: m.table("hourly_summary.csv") for m in members}
     if not all(t is not None for t in hourly.values()):
         return []
+    tables = {k: v for k, v in hourly.items() if v is not None}
+    timezone = str((members[0].resolved or {}).get("timezone", "UTC+07:00"))
+    caption = (
+        "by hour of day (averaged over the measured days), mean and 95 % band across replications."
+    )
+    if len(tables) < plots.SMALL_MULTIPLES_FROM:
+        return [
+            FigureSpec(
+                "fig-hourly",
+                "Hourly profiles",
+                f"Trucks cleared per hour and trucks in the system {caption}",
+                lambda: plots.hourly_figure(tables, colors=colors, timezone=timezone),
+            )
+        ]
     return [
         FigureSpec(
-            "fig-hourly",
-            "Hourly profiles",
-            "Trucks cleared per hour and trucks in the system by hour of day (averaged "
-            "over the measured days), mean and 95 % band across replications.",
-            lambda: plots.hourly_figure(
-                {k: v for k, v in hourly.items() if v is not None},
-                colors=colors,
-                timezone=str((members[0].resolved or {}).get("timezone", "UTC+07:00")),
+            f"fig-hourly-{measure}",
+            title,
+            f"{title} {caption} One panel per scenario; the first scenario in grey in each.",
+            functools.partial(
+                plots.hourly_small_multiples, tables, measure, colors=colors, timezone=timezone
             ),
         )
+        for measure, (_, title) in plots.HOURLY_MEASURES.items()
     ]
 
 
@@ -1155,15 +1208,26 @@ def _utilisation_specs(results: Results) -> list[FigureSpec]:
     stations = {m.label: m.table("stations.csv") for m in results.members}
     if not all(t is not None for t in stations.values()):
         return []
+    present = {k: v for k, v in stations.items() if v is not None}
+    names = _station_labels(results)
+
+    def heatmap() -> Any:
+        def rename(name: Any) -> str:
+            return readable(names.get(str(name)), str(name))
+
+        return plots.utilisation_heatmap(
+            plots.utilisation_table(present).rename(index=rename),
+            idle=plots.idle_stations(present).rename(index=rename),
+        )
+
     return [
         FigureSpec(
             "fig-utilisation",
             "Station utilisation",
             "Mean utilisation of every station (busy servers over servers during opening "
-            "hours), stations by scenario; grey: the scenario has no such station.",
-            lambda: plots.utilisation_heatmap(
-                plots.utilisation_table({k: v for k, v in stations.items() if v is not None})
-            ),
+            "hours), stations by scenario; grey: the scenario has no such station, or "
+            "marked no trucks: no truck reached it after the warm-up.",
+            heatmap,
         )
     ]
 
@@ -1173,7 +1237,8 @@ NETWORK_CAPTION = (
     "and CN side right, one band per lane. Roads to and from a station carry that station's "
     "arrivals per measured day; other roads the model's expected trucks per day (arrival "
     "means times route shares). Yards are ringed; a solid ring and label give the spill-back "
-    "onto the approach road (mean over replications of the maximum, km)."
+    "onto the approach road (mean over replications of the maximum, km). Every network "
+    "figure of this report draws road widths on one scale; stations without trucks are grey."
 )
 
 
@@ -1186,7 +1251,8 @@ def _network_specs(results: Results) -> list[FigureSpec]:
         network_members = [members[0], members[-1]]
     specs: list[FigureSpec] = []
     older: list[str] = []
-    for i, member in enumerate(network_members):
+    drawn = []
+    for member in network_members:
         table = member.table("stations.csv")
         if table is None:
             continue
@@ -1194,6 +1260,10 @@ def _network_specs(results: Results) -> list[FigureSpec]:
         if tables is None:
             older.append(member.label)
             continue
+        drawn.append((member, table, tables))
+    # One road-width scale across the figures: the busiest road of any of them.
+    peak = max((road_peak(t, s, m.measured_days) for m, s, t in drawn), default=0.0)
+    for i, (member, table, tables) in enumerate(drawn):
 
         def network(
             member: Member = member, table: pd.DataFrame = table, tables: NetworkTables = tables
@@ -1203,6 +1273,7 @@ def _network_specs(results: Results) -> list[FigureSpec]:
                 table,
                 member.measured_days,
                 title=f"{member.label}: road width = trucks/day, node colour = utilisation",
+                peak=peak,
             )
 
         specs.append(
@@ -1506,6 +1577,7 @@ table.capacity td:nth-child(-n+2), table.capacity td:nth-last-child(-n+2),
 table.capacity-cmp td:nth-child(-n+3), table.capacity-cmp td:last-child { text-align: left; }
 table.capacity td:last-child, table.capacity-cmp td:last-child { white-space: normal;
   min-width: 14rem; }
+.idle { color: #888; font-style: italic; }
 @media print { nav { display: none; } details { display: block; } }
 """
 
@@ -1524,12 +1596,12 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
         return draws_page(results)
     targets = dict(targets or {})
     kind_text = {
-        "run": "single scenario",
+        "run": tr("single scenario"),
         "compare": f"comparison of {len(results.members)} scenarios",
         "sweep": f"sweep of {len(results.members)} points",
         "plan": "capacity plan (the runs below are its reported point)",
     }[results.kind]
-    title = f"gatesim report: {results.path.name}"
+    title = f"{tr('gatesim report')}: {results.path.name}"
     first = results.members[0].summary
     subtitle = (
         f"{kind_text} · {first.get('days', '?')} days, warm-up "
@@ -1539,6 +1611,7 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     sections = [
         ("plan", "Capacity search", _plan_section(results)),
         ("scenarios", "Scenarios and assumptions", _scenarios_section(results)),
+        ("differs", DIFFERS_TITLE, _differs_section(results)),
         ("kpis", "Key performance indicators", _kpi_section(results)),
         ("capacity", CAPACITY_TITLE, _capacity_section(results)),
         ("differences", "Paired differences", _differences_section(results)),
@@ -1548,8 +1621,57 @@ def render_report(results: Results, targets: Mapping[str, float] | None = None) 
     sections.append(("figures", "Figures", _section("figures", "Figures", figures)))
     sections.append(("replay", "Replay", replay_section(results.path)))
     sections.append(("stations", "Stations", _station_section(results)))
+    sections.append(("glossary", "KPI glossary", _glossary_section(results)))
     sections.append(("manifest", "Reproducibility (manifest)", _manifest_section(results)))
     return _page(results, title, subtitle, sections)
+
+
+DIFFERS_TITLE = "What differs from the first scenario"
+
+
+def _differs_section(results: Results) -> str:
+    """Per member after the first: every field of its resolved scenario (manifest.json) whose
+    value differs from the first's; empty for a single run."""
+    first = results.members[0].resolved
+    if len(results.members) < 2 or first is None:
+        return ""
+    body = [
+        f"<p>Fields of each resolved scenario (after <code>extends:</code> and every "
+        f"override) whose value differs from <b>{_esc(results.members[0].label)}</b>'s.</p>"
+    ]
+    for member in results.members[1:]:
+        if member.resolved is None:
+            continue
+        rows, by_section = scenario_differences(first, member.resolved)
+        cells = [[f"<code>{_esc(p)}</code>", _esc(a), _esc(b)] for p, a, b in rows]
+        header = ["field", _esc(results.members[0].label), _esc(member.label)]
+        shown = f"; the first {len(rows)} by name" if len(rows) == MAX_DIFFERENCES else ""
+        body.append(
+            f"<h3>{_esc(member.label)}</h3><p>fields differing by section: {by_section}{shown}</p>"
+        )
+        body.append(_table(header, cells) if cells else "<p>no difference</p>")
+    return _section("differs", DIFFERS_TITLE, "\n".join(body))
+
+
+def _glossary_section(results: Results) -> str:
+    """The KPI names this report uses, with units, and the KPI registry's families."""
+    keys = [key for member in results.members for key in member.kpis]
+    named = [
+        [f"<code>{_esc(k)}</code>", _esc(label), _esc(unit)]
+        for k, label, unit in glossary_rows(keys)
+    ]
+    families = [[f"<code>{_esc(n)}</code>", _esc(u), _esc(d)] for n, u, d in family_rows()]
+    body = (
+        "<p>Breakdowns add <code>.&lt;lane&gt;.&lt;direction&gt;</code>, "
+        "<code>.direction.&lt;d&gt;</code>, <code>.cargo.&lt;c&gt;</code> or "
+        "<code>.season.&lt;s&gt;</code> to a KPI; station KPIs are "
+        "<code>station.&lt;name&gt;.&lt;figure&gt;</code> (<code>run_sim.py kpis</code> lists "
+        "the figures). Intervals are 95 % Student-t intervals over replications; "
+        f"{_esc(BOUNDED_NOTE)}.</p>"
+        + _table(["KPI", "name", "unit"], named)
+        + _table(["family", "unit", "meaning"], families)
+    )
+    return _section("glossary", "KPI glossary", body)
 
 
 def _page(
@@ -1557,13 +1679,15 @@ def _page(
 ) -> str:
     """The HTML page around the sections (anchor, name, HTML; empty ones are left out)."""
     nav = "".join(
-        f'<li><a href="#{anchor}">{_esc(name)}</a></li>' for anchor, name, body in sections if body
+        f'<li><a href="#{anchor}">{_esc(tr(name))}</a></li>'
+        for anchor, name, body in sections
+        if body
     )
     body = "\n".join(text for _, _, text in sections if text)
     version = results.manifest.get("gatesim_version", "")
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{language()}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="gatesim {_esc(version)}">\n'
         f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n"
@@ -1581,10 +1705,13 @@ def _written() -> str:
 
 
 def write_report(
-    folder: Path | str, out: Path | str | None = None, targets: Mapping[str, float] | None = None
+    folder: Path | str,
+    out: Path | str | None = None,
+    targets: Mapping[str, float] | None = None,
+    lang: str = "en",
 ) -> Path:
     """Write the report of a run, compare, sweep, plan or capacity folder (default
-    ``folder/report.html``).
+    ``folder/report.html``), its headings and KPI names in ``lang`` (``en`` or ``vi``).
 
     Raises ValueError (one line) when ``folder`` is not a gatesim result folder or the report
     cannot be written there (nothing is left behind then).
@@ -1593,7 +1720,8 @@ def write_report(
     target = Path(out) if out is not None else results.path / REPORT_NAME
     if target.is_dir():
         raise ValueError(f"--out: '{target}' is a folder; give a file name such as report.html")
-    page = render_report(results, targets)
+    with use_language(lang):
+        page = render_report(results, targets)
     _write_page(target, page)
     return target
 
@@ -1653,6 +1781,12 @@ def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
         "throughput_per_day=2000 (repeatable)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the report path")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the headings and KPI names: en (default) or vi (Vietnamese)",
+    )
     parser.add_argument(  # the report reads tables only; kept so older command lines work
         "--plugin",
         dest="plugins",
@@ -1672,7 +1806,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_list)
     started = time.perf_counter()
     try:
-        path = write_report(args.folder, args.out, dict(args.target))
+        path = write_report(args.folder, args.out, dict(args.target), args.lang)
     except (ValueError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

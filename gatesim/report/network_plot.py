@@ -30,7 +30,7 @@ from gatesim.report.network_layout import (
 )
 from gatesim.report.plots import SPILLBACK_COLOUR, UTILISATION_CMAP, figure_canvas
 
-__all__ = ["network_figure"]
+__all__ = ["LANE_CROSSINGS", "network_figure", "road_peak"]
 
 ROAD_COLOUR = "#7A8B99"
 IDLE_COLOUR = "#E6E6E6"
@@ -38,6 +38,20 @@ BORDER_COLOUR = "#B22222"
 NODE_SIZE = 420
 #: Road width in points: a floor so unused roads stay visible, plus a share of the widest.
 ROAD_MIN_WIDTH, ROAD_WIDTH_SPAN = 0.6, 7.0
+#: The crossing each shipped lane serves, written on its band (the country labels above the
+#: bands name the sides only: the top band is not always the Huu Nghi lane).
+LANE_CROSSINGS = {
+    "1119-1120": "Hữu Nghị – Youyiguan",
+    "1088/2-1089": "Tân Thanh – Po Chai",
+}
+
+
+def road_peak(tables: NetworkTables, stations: pd.DataFrame, measured_days: float) -> float:
+    """The busiest road's trucks/day in a run: pass the largest over several runs as
+    ``network_figure(peak=...)`` so their road widths share one scale."""
+    means = station_means(stations) if "station" in stations.columns else stations
+    flows = lay_out_network(tables, means, measured_days).edge_flow.values()
+    return max((f for f in flows if np.isfinite(f)), default=0.0)
 
 
 def network_figure(
@@ -45,6 +59,7 @@ def network_figure(
     stations: pd.DataFrame,
     measured_days: float,
     title: str | None = None,
+    peak: float | None = None,
 ) -> Figure:
     """The lane network of a run, VN side left and CN side right, one band per lane.
 
@@ -52,7 +67,9 @@ def network_figure(
     ``stations.csv`` (per replication, or already averaged by ``station_means``). Station
     nodes are coloured by utilisation, roads are drawn with a width proportional to the trucks
     per day using them, and yards show their spill-back onto the approach road (km, mean of
-    the per-replication maxima) as a ring.
+    the per-replication maxima) as a ring. ``peak`` (trucks/day) is the flow drawn at full
+    width: give several figures the same one (:func:`road_peak`) to compare their roads;
+    by default this run's busiest road.
     """
     means = station_means(stations) if "station" in stations.columns else stations
     layout = lay_out_network(tables, means, measured_days)
@@ -66,7 +83,7 @@ def network_figure(
 
     norm, cmap = Normalize(0.0, 1.0), matplotlib.colormaps[UTILISATION_CMAP]
     top = _draw_lanes_and_border(ax, layout.bands, xs, ys)
-    peak = _draw_roads(ax, layout)
+    peak = _draw_roads(ax, layout, peak)
     _draw_network_nodes(ax, layout, norm, cmap)
     _draw_spillback_rings(ax, layout)
     _draw_node_labels(ax, layout)
@@ -88,14 +105,16 @@ def _draw_lanes_and_border(
     """Draw the lane bands, the border line and the country labels; return the label height."""
     for lane, (y0, y1) in bands.items():
         ax.axhspan(y0, y1, color="#F3F3F3", zorder=0)
-        ax.text(min(xs) - 0.9, y1 - 0.25, f"lane {lane}", fontsize=11, weight="bold", va="top")
+        crossing = LANE_CROSSINGS.get(lane)
+        header = f"lane {lane}" + (f" · {crossing}" if crossing else "")
+        ax.text(min(xs) - 0.9, y1 - 0.25, header, fontsize=11, weight="bold", va="top")
     ax.axvline(0.0, color=BORDER_COLOUR, linestyle=(0, (6, 4)), linewidth=1.3, zorder=0.5)
     top = max(ys) + 1.2
     ax.text(
         0.0, top, "border (zero line)", ha="center", va="bottom", color=BORDER_COLOUR, fontsize=10
     )
-    ax.text(min(xs) - 0.9, top, "← Viet Nam (Huu Nghi)", ha="left", va="bottom", fontsize=11)
-    ax.text(max(xs) + 0.9, top, "China (Youyiguan) →", ha="right", va="bottom", fontsize=11)
+    ax.text(min(xs) - 0.9, top, "← Việt Nam (Lạng Sơn)", ha="left", va="bottom", fontsize=11)
+    ax.text(max(xs) + 0.9, top, "China (Guangxi) →", ha="right", va="bottom", fontsize=11)
     return top
 
 
@@ -104,10 +123,12 @@ def _road_width(share: float) -> float:
     return ROAD_MIN_WIDTH + ROAD_WIDTH_SPAN * share
 
 
-def _draw_roads(ax: Any, layout: NetworkLayout) -> float:
-    """Draw the roads, width proportional to trucks/day; return the peak flow (1 if none)."""
+def _draw_roads(ax: Any, layout: NetworkLayout, peak: float | None = None) -> float:
+    """Draw the roads, width proportional to trucks/day over ``peak`` (default: this run's
+    busiest road); return the peak used (1 if none)."""
     flows = layout.edge_flow
-    peak = max((f for f in flows.values() if np.isfinite(f)), default=0.0) or 1.0
+    busiest = max((f for f in flows.values() if np.isfinite(f)), default=0.0)
+    peak = max(peak or 0.0, busiest) or 1.0
     segments = list(flows)
     widths = [_road_width(flows[e] / peak if np.isfinite(flows[e]) else 0.0) for e in segments]
     nx.draw_networkx_edges(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from gatesim.report.language import kpi_name, station_figure_name
 from gatesim.stats.saturation import lane_groups
 
 # Okabe & Ito (2008) colour-blind-safe palette, black first for the baseline, yellow last
@@ -134,8 +136,9 @@ def kpi_label(key: str) -> str:
     base, _, rest = key.partition(".")
     if base == "station" and "." in rest:
         station, stat = rest.rsplit(".", 1)
-        return f"{station}: {STATION_STAT_LABELS.get(stat, stat.replace('_', ' '))}"
-    label = KPI_LABELS.get(base, base.replace("_", " "))
+        english = STATION_STAT_LABELS.get(stat, stat.replace("_", " "))
+        return f"{station}: {station_figure_name(stat, english)}"
+    label = kpi_name(base, KPI_LABELS.get(base, base.replace("_", " ")))
     return f"{label}, {rest.replace('.', ' ')}" if rest else label
 
 
@@ -604,7 +607,8 @@ def hourly_figure(
     """
     names = list(hourly)
     colors = _colors(names, colors)
-    fig, (ax_c, ax_q) = figure_canvas(12.0, 4.9 + 0.25 * math.ceil(len(names) / 5), ncols=2)
+    rows = math.ceil(len(names) / _legend_columns(names, 12.0, 5))
+    fig, (ax_c, ax_q) = figure_canvas(12.0, 4.9 + 0.25 * rows, ncols=2)
     for i, name in enumerate(names):
         table = hourly[name].sort_values("hour")
         hours = table["hour"].to_numpy()
@@ -636,8 +640,66 @@ def hourly_figure(
     ax_c.set_title("Throughput by hour of day (mean, 95 % band)")
     ax_q.set_ylabel("trucks in the system")
     ax_q.set_title("Trucks in the system by hour of day (mean, 95 % band)")
-    handles, labels = ax_q.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(names)), frameon=False)
+    _shared_legend(fig, (ax_q,), max_columns=5)  # columns that fit: never clipped
+    return fig
+
+
+#: Beyond this many scenarios an hour-of-day chart is one small panel per scenario.
+SMALL_MULTIPLES_FROM = 6
+HOURLY_MEASURES = {
+    "cleared": ("trucks cleared per hour", "Throughput by hour of day"),
+    "in_system": ("trucks in the system", "Trucks in the system by hour of day"),
+}
+
+
+def _wrapped(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters, at '-' where it can."""
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=True)) or text
+
+
+def hourly_small_multiples(
+    hourly: Mapping[str, pd.DataFrame],
+    measure: str,
+    colors: Mapping[str, str] | None = None,
+    timezone: str = "UTC+07:00",
+    columns: int = 4,
+) -> Figure:
+    """One panel per scenario of one hour-of-day ``measure`` (``cleared`` or ``in_system``),
+    mean and 95 % band, on one shared y scale; the first scenario is repeated in grey in every
+    other panel as the reference. For many scenarios, where one chart would be spaghetti."""
+    names = list(hourly)
+    colors = _colors(names, colors)
+    rows = math.ceil(len(names) / columns)
+    fig, axes = figure_canvas(
+        3.1 * columns, 2.3 * rows + 0.8, nrows=rows, ncols=columns, sharex=True, sharey=True,
+        squeeze=False,
+    )  # fmt: skip
+    label, title = HOURLY_MEASURES[measure]
+    reference = hourly[names[0]].sort_values("hour")
+    for index, ax in enumerate(axes.flat):
+        if index >= len(names):
+            ax.set_visible(False)
+            continue
+        name = names[index]
+        table = hourly[name].sort_values("hour")
+        if index:
+            ax.plot(reference["hour"], reference[f"{measure}_mean"], color="#AAAAAA", lw=1.2)
+        ax.plot(table["hour"], table[f"{measure}_mean"], color=colors[name], lw=1.8)
+        ax.fill_between(
+            table["hour"],
+            table[f"{measure}_lo"].fillna(table[f"{measure}_mean"]),
+            table[f"{measure}_hi"].fillna(table[f"{measure}_mean"]),
+            color=colors[name],
+            alpha=0.2,
+            linewidth=0,
+        )
+        ax.set_title(_wrapped(name, 30), fontsize=10)  # long titles (--set) on two lines
+        ax.set_xticks(range(0, 25, 6))
+        ax.set_xlim(-0.5, 23.5)
+        ax.set_ylim(bottom=0)
+    fig.supxlabel(f"hour of day (scenario clock, {timezone})")
+    fig.supylabel(label)
+    fig.suptitle(f"{title} (mean, 95 % band; grey: {names[0]})")
     return fig
 
 
@@ -670,7 +732,7 @@ def daily_figure(
     """
     names = list(daily)
     colors = _colors(names, colors)
-    fig, ax = figure_canvas(12.0, 4.4)
+    fig, ax = figure_canvas(12.0, 4.4 + 0.25 * math.ceil(len(names) / 3))
     for i, name in enumerate(names):
         table = daily[name]
         ax.fill_between(
@@ -690,7 +752,7 @@ def daily_figure(
     ax.set_ylim(bottom=0)
     ax.set_title("Trucks cleared per day (mean over replications, min-max band)")
     fig.autofmt_xdate()
-    ax.legend(loc="lower left", frameon=False, ncols=min(4, len(names)))
+    _shared_legend(fig, (ax,), max_columns=4)  # below the axes: never clipped, never on a curve
     return fig
 
 
@@ -711,17 +773,22 @@ def time_in_system_figure(
 
     ``samples`` maps scenario name to hours (see :func:`time_in_system_hours`, pooled over the
     replications); ``p95`` optionally gives the p95 KPI (mean, lo, hi over replications), drawn
-    as a marker with its interval; otherwise the pooled sample's p95 is marked.
+    as a marker with its interval; otherwise the pooled sample's p95 is marked. Each p95 is
+    written in its scenario's legend entry rather than beside its marker (labels beside
+    markers overlap as soon as two scenarios' p95 are close), and the legend sits below the
+    axes, so it never covers a curve.
     """
     names = list(samples)
     colors = _colors(names, colors)
-    fig, ax = figure_canvas(10.0, 5.0)
+    fig, ax = figure_canvas(10.0, 5.0 + 0.22 * math.ceil(len(names) / 2))
     upper = 0.0
     for i, name in enumerate(names):
         hours = np.sort(np.asarray(samples[name], dtype=float))
         if hours.size == 0:
             continue
         y = np.arange(1, hours.size + 1) / hours.size
+        stat = p95.get(name) if p95 is not None else None
+        shown = _mark_time_in_system_p95(ax, hours, colors[name], stat)
         ax.step(
             hours,
             y,
@@ -729,10 +796,8 @@ def time_in_system_figure(
             color=colors[name],
             linestyle=_linestyle(i),
             linewidth=1.8,
-            label=f"{name} (n = {hours.size:,})",
+            label=f"{name} (n = {hours.size:,}; p95 {shown})",
         )
-        stat = p95.get(name) if p95 is not None else None
-        _mark_time_in_system_p95(ax, hours, i, colors[name], stat)
         upper = max(upper, float(np.quantile(hours, 0.995)))
     ax.axhline(0.95, color="#888888", linestyle=":", linewidth=1)
     ax.text(0.0, 0.955, "95 %", color="#666666", fontsize=9, va="bottom")
@@ -741,60 +806,61 @@ def time_in_system_figure(
     ax.set_xlabel("time in system, arrival at the gate area to release (h)")
     ax.set_ylabel("share of trucks cleared (ECDF)")
     ax.set_title("Time in system (trucks created after the warm-up; p95 with 95 % CI)")
-    ax.legend(loc="lower right", framealpha=0.9)
+    _shared_legend(fig, (ax,), max_columns=3)
     return fig
 
 
 def _mark_time_in_system_p95(
     ax: Any,
     hours: np.ndarray,
-    index: int,
     colour: str,
     stat: tuple[float, float, float] | None,
-) -> None:
-    """Mark one scenario's p95 at y = 0.95 on the ECDF.
+) -> str:
+    """Mark one scenario's p95 at y = 0.95 on the ECDF; return its text for the legend.
 
     With a p95 KPI ``stat`` (mean, lo, hi over replications) the mean is drawn with its
-    interval and labelled in hours; without one (or when it is NaN) the 95th percentile of the
-    pooled ``hours`` is drawn as a plain marker.
+    interval ('12.3 h [10.1, 14.6]'); without one (or when it is NaN) the 95th percentile of
+    the pooled ``hours`` is drawn as a plain marker ('12.3 h, pooled').
     """
     if stat is not None and not math.isnan(stat[0]):
         mean, lo, hi = stat
         ax.errorbar(
             mean,
             0.95,
-            xerr=[[mean - lo], [hi - mean]],
+            xerr=[[mean - lo], [hi - mean]] if math.isfinite(lo) and math.isfinite(hi) else None,
             fmt="o",
             color=colour,
             capsize=3,
             markersize=6,
             markeredgecolor="white",
         )
-        ax.annotate(
-            f"{mean:.1f} h",
-            (mean, 0.95),
-            xytext=(4, -14 - 11 * (index % 4)),
-            textcoords="offset points",
-            color=colour,
-            fontsize=9,
-        )
-    else:
-        mark = float(np.quantile(hours, 0.95))
-        ax.plot([mark], [0.95], "o", color=colour, markeredgecolor="white")
+        bounds = f" [{lo:.1f}, {hi:.1f}]" if math.isfinite(lo) and math.isfinite(hi) else ""
+        return f"{mean:.1f} h{bounds}"
+    mark = float(np.quantile(hours, 0.95))
+    ax.plot([mark], [0.95], "o", color=colour, markeredgecolor="white")
+    return f"{mark:.1f} h, pooled"
 
 
 # --------------------------------------------------------------------------- utilisation
 def utilisation_heatmap(
-    utilisation: pd.DataFrame, title: str = "Station utilisation (share of opening hours busy)"
+    utilisation: pd.DataFrame,
+    title: str = "Station utilisation (share of opening hours busy)",
+    idle: pd.DataFrame | None = None,
 ) -> Figure:
     """Heat map of mean utilisation: one row per station, one column per scenario.
 
     ``utilisation`` is a DataFrame indexed by station with one column per scenario (values 0-1,
-    NaN where a scenario has no such station), e.g. from :func:`utilisation_table`.
+    NaN where a scenario has no such station), e.g. from :func:`utilisation_table`. ``idle``
+    (same shape, True where the station had no trucks after the warm-up, from
+    :func:`idle_stations`) greys those cells and writes "no trucks": a station nobody used is
+    not a station 0 % busy.
     """
     table = utilisation.astype(float)
+    if idle is not None:
+        table = table.mask(idle.reindex_like(table).fillna(False).astype(bool))
     rows, cols = table.shape
-    width = max(6.0, min(20.0, 3.8 + 0.95 * cols))
+    longest = max((len(str(r)) for r in table.index), default=0)  # row labels: 0.065 in a char
+    width = max(6.0, min(28.0, 2.8 + 0.95 * cols + 0.065 * longest))
     height = max(3.0, 0.26 * rows + 1.8)
     fig, ax = figure_canvas(width, height)
     masked = np.ma.masked_invalid(table.to_numpy())
@@ -809,6 +875,8 @@ def utilisation_heatmap(
         for c in range(cols):
             value = float(values[r, c])
             if not np.isfinite(value):
+                if idle is not None and bool(idle.reindex_like(table).fillna(False).iat[r, c]):
+                    ax.text(c, r, "no trucks", ha="center", va="center", fontsize=7, color="#555")
                 continue
             ax.text(
                 c,
@@ -826,6 +894,17 @@ def utilisation_heatmap(
     ax.set_xlabel("scenario")
     ax.set_ylabel("station")
     return fig
+
+
+def idle_stations(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stations x scenarios: True where no truck arrived after the warm-up in any replication
+    (``arrived_measured`` of ``stations.csv``), laid out as :func:`utilisation_table`."""
+    columns = {
+        name: table.groupby("station", sort=False)["arrived_measured"].max() <= 0
+        for name, table in stations.items()
+        if "arrived_measured" in table.columns
+    }
+    return pd.DataFrame(columns).reindex(utilisation_table(stations).index)
 
 
 def utilisation_table(stations: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

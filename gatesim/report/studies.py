@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gatesim.report.console import HEADLINE_LABELS, format_ci, lane_direction_suffixes
+from gatesim.report.intervals import BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.tables import print_tables
 from gatesim.stats.kpis import HEADLINE
 
@@ -167,6 +168,8 @@ def print_comparison(
     capacities when measured, how members differ if compared unpaired, and how the design
     chose the warm-up and replications (``summary``: any member's summary.json, they share
     the design); in ``fmt`` (``table``, ``md`` or ``csv``)."""
+    # Levels shown bound-respecting (gatesim.report.intervals); differences as computed.
+    document = [{**entry, "kpis": bounded_kpis(entry["kpis"])} for entry in document]
     headline = comparison_table(document, grouped=fmt == "table")
     items: list[Table | str] = [headline, lane_comparison_table(document)]
     if "capacity" in document[0]:
@@ -175,17 +178,23 @@ def print_comparison(
     unpaired = [line for entry in document for line in entry.get("unpaired", [])]
     items += [f"warning: unpaired: {line}" for line in unpaired]
     items += design_lines(summary)
+    if any(was_bounded(stat) for entry in document for stat in entry["kpis"].values()):
+        items.append(BOUNDED_NOTE)
     print_tables(items, fmt)
 
 
-def print_sweep(table: pd.DataFrame, parameters: Sequence[str]) -> None:
-    Console().print(sweep_table(table, parameters))
+def print_sweep(table: pd.DataFrame, parameters: Sequence[str], fmt: str = "table") -> None:
+    print_tables([sweep_table(table, parameters)], fmt)
 
 
 # --------------------------------------------------------------------------- plan
 def plan_table(document: dict[str, Any]) -> Table:
     paths = [d["path"] for d in document["dimensions"]]
-    table = Table(title=f"Capacity search: {' and '.join(document['targets'])}")
+    table = Table(
+        title=f"Capacity search: {' and '.join(document['targets'])}",
+        caption="target cells: mean [lower, upper], each a one-sided 95 % bound of the mean "
+        "(a target holds when its bound is on the right side), not a two-sided CI",
+    )
     for column in ("#", *paths, "cost", "reps", *document["targets"], "verdict"):
         table.add_column(column, justify="right")
     reported = (document["chosen"] or document["best"])["order"]
@@ -202,8 +211,13 @@ def plan_table(document: dict[str, Any]) -> Table:
     return table
 
 
-def print_plan(document: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
+def print_plan(
+    document: dict[str, Any], console: Console | None = None, fmt: str = "table"
+) -> None:
+    """The plan's table and its summary lines, to ``console`` or in ``fmt``."""
+    if console is None:
+        print_tables([plan_table(document), *summary_lines(document)], fmt)
+        return
     console.print(plan_table(document))
     for line in summary_lines(document):
         console.print(line, highlight=False)

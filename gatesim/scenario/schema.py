@@ -70,6 +70,10 @@ def _check_probabilities(probabilities: list[float], where: str) -> None:
         raise ValueError(f"{where} must sum to 1, got {total:.12g}")
 
 
+#: A readable name by language: English, Vietnamese, Chinese (``labels: {vi: ..., zh: ...}``).
+Labels = dict[Literal["en", "vi", "zh"], Annotated[str, Field(min_length=1, max_length=200)]]
+
+
 # --------------------------------------------------------------------------- nodes and roads
 class NodeSpec(Frozen):
     """A place trucks enter (source) or leave (sink), or a road junction (plaza, yard gate).
@@ -80,6 +84,7 @@ class NodeSpec(Frozen):
     kind: Literal["source", "sink", "junction"]
     side: Literal["VN", "CN"] = "VN"
     label: str = ""
+    labels: Labels = Field(default_factory=dict)
 
 
 class RoadSpec(Frozen):
@@ -150,6 +155,9 @@ class StationSpec(Frozen):
 
     type: str = "station"
     label: str = ""
+    #: Readable names by language for ``run_sim.py stations`` and the report (``en``, ``vi``
+    #: with diacritics, ``zh`` for the Chinese side); they never change results.
+    labels: Labels = Field(default_factory=dict)
     side: Literal["VN", "CN"] = "VN"  # where its trucks are (the side they wait on)
     run_by: Literal["VN", "CN"] | None = None  # who controls it, when not its side's state
     servers: Int = Field(1, ge=1, le=100_000)
