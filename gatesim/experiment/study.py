@@ -9,6 +9,7 @@ the same truncation, so paired differences are always defined.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,12 @@ from gatesim.core.errors import UsageError
 from gatesim.experiment.executors import local_cluster
 from gatesim.experiment.output import scenario_hash
 from gatesim.experiment.progress import ProgressBar
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replications
+from gatesim.experiment.runner import (
+    ExperimentResult,
+    Only,
+    ReplicationOutcome,
+    run_replications,
+)
 from gatesim.experiment.store import PartialStore
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import relative_half_width, t_quantile
@@ -70,9 +76,13 @@ class Design:
     max_replications: int = 50
 
 
-def replication_key(scenario: Scenario) -> str:
-    """Identifies a replication's inputs: the resolved scenario except its replication count."""
-    return scenario_hash(scenario.model_copy(update={"replications": 1}))
+def replication_key(scenario: Scenario, only: Only = None) -> str:
+    """Identifies a replication's inputs: the resolved scenario except its replication count,
+    and the parts it simulates when not all (``only``)."""
+    key = scenario_hash(scenario.model_copy(update={"replications": 1}))
+    if only is None:
+        return key
+    return hashlib.sha256(f"{key} parts {list(only)}".encode()).hexdigest()
 
 
 @dataclass
@@ -88,11 +98,17 @@ class ReplicationRunner:
     _cache: dict[tuple[str, int], ReplicationOutcome] = field(default_factory=dict)
 
     def outcomes(
-        self, scenarios: Sequence[Scenario], counts: Sequence[int], description: str
+        self,
+        scenarios: Sequence[Scenario],
+        counts: Sequence[int],
+        description: str,
+        only: Sequence[Only] | None = None,
     ) -> list[Outcomes]:
-        """Replications 0 … counts[i]−1 of every scenario, in replication order."""
-        keys = [replication_key(s) for s in scenarios]
-        todo = self._missing(scenarios, keys, counts)
+        """Replications 0 … counts[i]−1 of every scenario, in replication order; ``only[i]``
+        restricts scenario i to those independent parts (:func:`run_replications`)."""
+        parts = list(only) if only is not None else [None] * len(scenarios)
+        keys = [replication_key(s, o) for s, o in zip(scenarios, parts, strict=True)]
+        todo = self._missing(list(zip(scenarios, parts, strict=True)), keys, counts)
         self._compute(todo, description)
         return [[self._cache[(k, r)] for r in range(n)] for k, n in zip(keys, counts, strict=True)]
 
@@ -106,9 +122,9 @@ class ReplicationRunner:
         return sum((key, r) in self.resumed for r in range(count))
 
     def _missing(
-        self, scenarios: Sequence[Scenario], keys: list[str], counts: Sequence[int]
-    ) -> list[tuple[str, Scenario, int]]:
-        todo: dict[tuple[str, int], Scenario] = {}
+        self, scenarios: Sequence[tuple[Scenario, Only]], keys: list[str], counts: Sequence[int]
+    ) -> list[tuple[str, tuple[Scenario, Only], int]]:
+        todo: dict[tuple[str, int], tuple[Scenario, Only]] = {}
         for scenario, key, count in zip(scenarios, keys, counts, strict=True):
             for r in range(count):
                 if (key, r) not in self._cache and (key, r) not in todo and not self._reuse(key, r):
@@ -125,7 +141,9 @@ class ReplicationRunner:
         self.resumed.add((key, replication))
         return True
 
-    def _compute(self, todo: list[tuple[str, Scenario, int]], description: str) -> None:
+    def _compute(
+        self, todo: list[tuple[str, tuple[Scenario, Only], int]], description: str
+    ) -> None:
         if not todo:
             return
         remaining = Counter(key for key, _, _ in todo)
@@ -139,12 +157,14 @@ class ReplicationRunner:
             remaining[key] -= 1
             self.progress.advance(remaining[key] == 0)
 
-        tasks = [(scenario, r) for _, scenario, r in todo]
+        tasks = [(scenario, r) for _, (scenario, _), r in todo]
+        only = [parts for _, (_, parts), _ in todo]
         run_replications(
             tasks,
             jobs=self.execution.jobs,
             dask_address=self.address,
             on_result=on_result,
+            only=only if any(o is not None for o in only) else None,
         )
 
 
