@@ -172,7 +172,7 @@ def run_replications(
     parallel = jobs > 1 or dask_address is not None
     restricted = only is not None and any(o is not None for o in only)
     plan = schedule(tasks, jobs if parallel else 0, only) if parallel or restricted else []
-    if all(len(p) == 1 for p in plan):  # every replication whole
+    if all(isinstance(p[0], WholeTask) for p in plan):  # every replication whole
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )

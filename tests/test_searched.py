@@ -1,0 +1,122 @@
+"""Searches that simulate only the independent parts they search (issue 23, item 1).
+
+A lane's KPIs simulated on its own part are those of the whole gate bit for bit, so a ``plan``
+restricted to the searched lane takes the same decisions on the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatesim import load_scenario
+from gatesim.experiment.parts import independent_parts
+from gatesim.experiment.plan import CapacitySearch
+from gatesim.experiment.planning import ScenarioEvaluator
+from gatesim.experiment.runner import run_replications
+from gatesim.experiment.searched import kpi_members, lever_members, searched_parts
+from gatesim.experiment.study import ReplicationRunner, replication_key
+from gatesim.experiment.targets import parse_target, parse_vary
+from gatesim.scenario.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+HN, TT = "1119-1120", "1088/2-1089"
+SHORT = {"days": 3, "warmup_days": 1, "records": {"trucks": False, "visits": False}}
+
+
+def short(scenario: Scenario) -> Scenario:
+    records = scenario.records.model_copy(update=SHORT["records"])
+    return scenario.model_copy(update={"days": 3, "warmup_days": 1.0, "records": records})
+
+
+def test_lane_station_and_stream_members_and_the_parts_a_search_needs() -> None:
+    scenario = load_scenario(BASELINE)
+    hn, tt = independent_parts(scenario)  # the two lanes, in stream order
+    assert "hn_cn_transship" in hn.stations and "tt_cn_transship" in tt.stations
+    kpi = f"time_in_system_p95_h.{HN}.export"
+    assert kpi_members(scenario, kpi) == (set(), {"hn_export_fruit", "hn_export_other"})
+    assert kpi_members(scenario, f"throughput_per_day.{TT}") == (
+        set(),
+        {"tt_export_fruit", "tt_export_other", "tt_import"},
+    )
+    assert kpi_members(scenario, "station.tt_cn_transship.utilization") == (
+        {"tt_cn_transship"},
+        set(),
+    )
+    for gate_wide in ("time_in_system_p95_h", "throughput_per_day.direction.export"):
+        assert kpi_members(scenario, gate_wide) is None
+    assert lever_members(scenario, "stations.hn_cn_transship.servers") == ({"hn_cn_transship"}, set())
+    assert lever_members(scenario, "arrivals.tt_import.rate_per_hour") == (set(), {"tt_import"})
+    assert lever_members(scenario, "calendars.vn_hours.hours") is None
+    lever = ["stations.hn_cn_transship.servers"]
+    assert searched_parts(scenario, [kpi], lever) == (0,)
+    assert searched_parts(scenario, [f"wait_mean_min.{TT}"], ["stations.tt_vn_xray.servers"]) == (1,)
+    assert searched_parts(scenario, [kpi], ["stations.tt_vn_xray.servers"]) is None  # both: all
+    assert searched_parts(scenario, ["time_in_system_p95_h"], lever) is None  # gate-wide
+    assert searched_parts(scenario, [kpi], ["calendars.vn_hours.hours"]) is None
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@pytest.mark.parametrize("part", [0, 1])
+def test_a_part_simulated_alone_gives_its_kpis_bit_for_bit(part: int) -> None:
+    scenario = short(load_scenario(BASELINE))
+    whole = run_replications([(scenario, 1)])[0].kpis
+    alone = run_replications([(scenario, 1)], only=[(part,)])[0].kpis
+    own = independent_parts(scenario)[part]
+    checked = 0
+    for kpi, value in whole.items():
+        members = kpi_members(scenario, kpi)
+        if members is None or not (
+            members[0] & set(own.stations) or members[1] & set(own.streams)
+        ):
+            continue
+        assert same(alone[kpi], value), kpi
+        checked += 1
+    assert checked > 200  # every lane, lane-direction and station KPI of the part
+    lane = HN if part == 0 else TT
+    assert alone[f"throughput_per_day.{lane}"] == whole[f"throughput_per_day.{lane}"] > 0
+    other = TT if part == 0 else HN
+    assert alone[f"throughput_per_day.{other}"] == 0 < whole[f"throughput_per_day.{other}"]
+
+
+def plan_points(restricted: bool) -> tuple[list[dict[str, Any]], float]:
+    """A small search on the baseline's 1119-1120 lane, with and without the restriction."""
+    target = f"time_in_system_mean_h.{HN}.export<=15"
+    vary = "stations.hn_cn_transship.servers=8:32:4"
+    overrides = {**SHORT, "replications": 2}
+    runner = ReplicationRunner()
+    evaluator = ScenarioEvaluator(BASELINE, overrides, runner)
+    if restricted:
+        evaluator.kpis, evaluator.paths = [target.split("<")[0]], [vary.split("=")[0]]
+    search = CapacitySearch([parse_vary(vary)], [parse_target(target)], evaluator, None, 2, 4)
+    result = search.run()
+    points = [
+        {"values": e.values, "verdict": e.verdict, "targets": e.targets, "rows": len(e.rows)}
+        for e in result.evaluations
+    ]
+    other_lane = evaluator(result.point.values, [0])[0][f"throughput_per_day.{TT}"]
+    return [*points, {"found": result.found, "point": result.point.values}], other_lane
+
+
+def test_a_restricted_plan_takes_the_same_decisions_on_the_same_numbers() -> None:
+    restricted, other_lane = plan_points(restricted=True)
+    whole, other_lane_whole = plan_points(restricted=False)
+    assert json.dumps(restricted) == json.dumps(whole)  # bit for bit (floats in full)
+    assert other_lane == 0 < other_lane_whole  # the other lane was not simulated
+    *points, answer = restricted
+    assert answer == {"found": True, "point": {"stations.hn_cn_transship.servers": 24}}
+    assert {"holds", "fails"} <= {p["verdict"] for p in points} and len(points) >= 3
+
+
+def test_restricted_replications_are_stored_under_their_own_key() -> None:
+    scenario = short(load_scenario(BASELINE))
+    keys = {replication_key(scenario), replication_key(scenario, (0,)), replication_key(scenario, (1,))}
+    assert len(keys) == 3 and all(len(k) == 64 for k in keys)
