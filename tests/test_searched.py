@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gatesim import load_scenario
+from gatesim.experiment import capacity
 from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.plan import CapacitySearch
 from gatesim.experiment.planning import ScenarioEvaluator
@@ -120,3 +121,45 @@ def test_restricted_replications_are_stored_under_their_own_key() -> None:
     scenario = short(load_scenario(BASELINE))
     keys = {replication_key(scenario), replication_key(scenario, (0,)), replication_key(scenario, (1,))}
     assert len(keys) == 3 and all(len(k) == 64 for k in keys)
+
+
+def whole_gate_rows(runner: ReplicationRunner, replications: int) -> Any:
+    """The capacity measurement's evaluate as it was: every batch simulates the whole gate."""
+
+    def evaluate(scenarios: list[Scenario], label: str) -> list[list[dict[str, float]]]:
+        batches = runner.outcomes(scenarios, [replications] * len(scenarios), label)
+        return [[capacity._row(o) for o in outcomes] for outcomes in batches]
+
+    return evaluate
+
+
+@pytest.mark.parametrize("lane", [None, TT])
+def test_capacity_by_part_gives_the_whole_gates_answer(lane: str | None) -> None:
+    scenario = capacity.capacity_scenario(
+        load_scenario(BASELINE).model_copy(update={"days": 7, "warmup_days": 1.0})
+    )
+    options = capacity.CapacityOptions(replications=2, max_batches=3, lane=lane)
+    by_part_runner = ReplicationRunner()
+    by_part = capacity.measure_capacity(
+        scenario, capacity.replication_rows(by_part_runner, 2), options
+    )
+    whole_runner = ReplicationRunner()
+    whole = capacity.measure_capacity(scenario, whole_gate_rows(whole_runner, 2), options)
+    assert len(by_part) == len(whole) == (4 if lane is None else 2)
+    rows_kept = [flow_rows(flow) for flow in by_part]
+    for mine, theirs in zip(by_part, whole, strict=True):
+        for attr in ("saturated_rows", "ramp_rows"):
+            rows, full = getattr(mine, attr), getattr(theirs, attr)
+            assert len(rows) == len(full)
+            for row, full_row in zip(rows, full, strict=True):
+                assert f"throughput_per_day.{mine.group}" in row
+                assert json.dumps(row) == json.dumps({k: full_row[k] for k in row})
+            setattr(mine, attr, []), setattr(theirs, attr, [])
+        assert repr(mine) == repr(theirs)  # every interval, bracket, note and binding station
+    simulated = {name for rows in rows_kept for row in rows for name in row}
+    assert any(k.startswith("station.tt_") for k in simulated)
+    assert any(k.startswith("station.hn_") for k in simulated) == (lane is None)
+
+
+def flow_rows(flow: capacity.FlowCapacity) -> list[dict[str, float]]:
+    return [dict(r) for r in (*flow.saturated_rows, *flow.ramp_rows)]

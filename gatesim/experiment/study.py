@@ -10,6 +10,7 @@ the same truncation, so paired differences are always defined.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,8 @@ import numpy as np
 
 from gatesim.core.errors import UsageError
 from gatesim.experiment.executors import local_cluster
-from gatesim.experiment.output import scenario_hash
+from gatesim.experiment.output import scenario_document, scenario_hash
+from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.progress import ProgressBar
 from gatesim.experiment.runner import (
     ExperimentResult,
@@ -77,12 +79,27 @@ class Design:
 
 
 def replication_key(scenario: Scenario, only: Only = None) -> str:
-    """Identifies a replication's inputs: the resolved scenario except its replication count,
-    and the parts it simulates when not all (``only``)."""
-    key = scenario_hash(scenario.model_copy(update={"replications": 1}))
+    """Identifies a replication's inputs: the resolved scenario except its replication count.
+
+    Restricted to some parts (``only``), the key covers those parts' stations, streams and
+    routes and everything not tied to one part, so a part whose inputs did not change (another
+    lane's load moved) is found again; its results cannot depend on the rest
+    (:mod:`gatesim.model.parts`)."""
+    resolved = scenario.model_copy(update={"replications": 1})
     if only is None:
-        return key
-    return hashlib.sha256(f"{key} parts {list(only)}".encode()).hexdigest()
+        return scenario_hash(resolved)
+    parts = [independent_parts(scenario)[i] for i in only]
+    stations = {name for part in parts for name in part.stations}
+    streams = {name for part in parts for name in part.streams}
+    document = scenario_document(resolved)
+    document["stations"] = {k: v for k, v in document["stations"].items() if k in stations}
+    document["arrivals"] = {k: v for k, v in document["arrivals"].items() if k in streams}
+    used = {a.route for n, a in scenario.arrivals.items() if n in streams}
+    used |= {a.returns.route for n, a in scenario.arrivals.items() if n in streams and a.returns}
+    document["routes"] = {k: v for k, v in document["routes"].items() if k in used}
+    document["parts"] = [[list(p.stations), list(p.streams)] for p in parts]
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass
