@@ -119,7 +119,8 @@ def simulate(work: Path, jobs: str) -> None:
         target = f"{KPI}{suffix}<={TARGET_H:g}"
         out = str(work / f"plan_{name}")
         cli("plan", SCENARIO, *HOURS_24, "--target", target, *varies, "--out", out,
-            "--max-replications", MAX_PLAN_REPLICATIONS, *common, allowed=(0, 1))  # fmt: skip
+            "--max-replications", MAX_PLAN_REPLICATIONS, "--cache", str(work / "plan_cache"),
+            *common, allowed=(0, 1))  # fmt: skip
     settings = chosen_settings(work)
     sets = [arg for path, value in settings.items() for arg in ("--set", f"{path}={value}")]
     scan_years(work, "check", [*HOURS_24, *sets], common)

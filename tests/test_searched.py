@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gatesim import load_scenario
+from gatesim.cli import main
 from gatesim.experiment import capacity
 from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.plan import CapacitySearch
@@ -163,3 +164,78 @@ def test_capacity_by_part_gives_the_whole_gates_answer(lane: str | None) -> None
 
 def flow_rows(flow: capacity.FlowCapacity) -> list[dict[str, float]]:
     return [dict(r) for r in (*flow.saturated_rows, *flow.ramp_rows)]
+
+
+# --------------------------------------------------------------------------- plan end to end
+TWO_LANES = """\
+name: two_mmc
+days: 3
+warmup_days: 0.5
+replications: 5
+seed: 2024
+nodes: {src: {kind: source}, out: {kind: sink}}
+stations:
+  x1: {servers: 1, service: {dist: exponential, mean: 5.0}}
+  x2: {servers: 1, service: {dist: exponential, mean: 5.0}}
+routes:
+  r1: {origin: src, steps: [x1], destination: out}
+  r2: {origin: src, steps: [x2], destination: out}
+arrivals:
+  a1: {lane: L1, direction: export, cargo: c, route: r1, per_day: 1440}
+  a2: {lane: L2, direction: export, cargo: c, route: r2, per_day: 1440}
+"""
+PLAN_ARGS = ["--target", "station.x1.wait_mean_min<=1.5", "--vary", "stations.x1.servers=1:12"]
+
+
+def exit_code(*args: Any) -> int:
+    try:
+        return main([str(a) for a in args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def test_plan_reports_its_spending_and_reuses_its_cache_across_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(TWO_LANES, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert exit_code("plan", scenario, *PLAN_ARGS, "--out", first, "--cache", cache) == 0
+    capsys.readouterr()
+    assert exit_code("plan", scenario, *PLAN_ARGS, "--out", second, "--cache", cache) == 0
+    out = capsys.readouterr().out
+    plan, again = (json.loads((f / "plan.json").read_text()) for f in (first, second))
+    assert plan["chosen"]["values"] == {"stations.x1.servers": 7}  # Erlang C, as in test_plan
+    # points 12, 6, 9, 7 at 5 replications, each of lane L1's part only (half the work)
+    spent = plan["spent"]
+    assert spent["simulations"] == 20 and spent["grid_simulations"] == 12 * 5
+    assert (spent["parts_simulated"], spent["parts"]) == (1, 2)
+    assert spent["work_share"] == 0.5 and spent["whole_gate_equivalent"] == 10.0
+    assert spent["reused"] == 0
+    assert again["spent"]["reused"] == 20 + 5  # the search's and the chosen point's whole runs
+    assert plan["searched_parts"]["simulated"] == [{"stations": ["x1"], "streams": ["a1"]}]
+    for document in (plan, again):
+        document.pop("execution"), document["spent"].pop("reused")
+    assert again == plan
+    assert "= 10 whole-gate replications; a grid search: 60 (12 points x 5)" in out
+    # the chosen point's outputs are the whole gate's: both lanes
+    point = json.loads((first / "point" / "summary.json").read_text())
+    assert set(point["stations"]) == {"x1", "x2"}
+
+
+def test_a_foreign_file_in_the_cache_is_one_line_naming_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(TWO_LANES, encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert exit_code("plan", scenario, *PLAN_ARGS, "--out", tmp_path / "a", "--cache", cache) == 0
+    planted = sorted(cache.glob("*/*.json"))[0]
+    planted.write_text("{not json", encoding="utf-8")
+    capsys.readouterr()
+    out = tmp_path / "b"
+    assert exit_code("plan", scenario, *PLAN_ARGS, "--out", out, "--cache", cache) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--cache" in err and "not readable JSON" in err and "\n" not in err
+    assert not out.exists()

@@ -171,7 +171,8 @@ def spent_document(result: PlanResult, scenario: Scenario, only: Only) -> dict[s
     """Replications the search ran, against a grid search that screens every point at the
     first batch's count on the whole gate; ``work_share`` is the searched parts' share of the
     gate's expected station visits (what one of their replications costs against a whole
-    one)."""
+    one). ``reused`` (set by the caller) counts replications found in the partial store
+    (``--resume``) or the cache (``--cache``) rather than simulated."""
     parts = independent_parts(scenario)
     total = sum(expected_work(scenario, p) for p in parts)
     chosen = range(len(parts)) if only is None else only
@@ -357,6 +358,7 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
     )
     document["searched_parts"] = searched_parts_document(base, evaluator.parts(base_point))
     document["spent"] = spent_document(result, base, evaluator.parts(base_point))
+    document["spent"]["reused"] = len(runner.resumed) + len(runner.cached)
     document["fixed_changes"] = override_sides(base, overrides)  # the set policy, by side
     document["fixed_changes_side"] = policy_side(base, overrides)
     wall = time.perf_counter() - started

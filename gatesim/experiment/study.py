@@ -112,6 +112,9 @@ class ReplicationRunner:
     resume: bool = False
     progress: ProgressBar = field(default_factory=lambda: ProgressBar(False))
     resumed: set[tuple[str, int]] = field(default_factory=set)
+    #: a store kept across commands (``--cache``): read and written, never removed
+    cache: PartialStore | None = None
+    cached: set[tuple[str, int]] = field(default_factory=set)
     _cache: dict[tuple[str, int], ReplicationOutcome] = field(default_factory=dict)
 
     def outcomes(
@@ -149,14 +152,14 @@ class ReplicationRunner:
         return [(key, scenario, r) for (key, r), scenario in todo.items()]
 
     def _reuse(self, key: str, replication: int) -> bool:
-        if not self.resume or self.store is None:
-            return False
-        outcome = self.store.load(key, replication)
-        if outcome is None:
-            return False
-        self._cache[(key, replication)] = outcome
-        self.resumed.add((key, replication))
-        return True
+        """Found in the partial store (with resume) or in the cache kept across commands."""
+        for store, found in ((self.store if self.resume else None, self.resumed), (self.cache, self.cached)):
+            outcome = None if store is None else store.load(key, replication)
+            if outcome is not None:
+                self._cache[(key, replication)] = outcome
+                found.add((key, replication))
+                return True
+        return False
 
     def _compute(
         self, todo: list[tuple[str, tuple[Scenario, Only], int]], description: str
@@ -169,8 +172,9 @@ class ReplicationRunner:
         def on_result(index: int, outcome: ReplicationOutcome) -> None:
             key = todo[index][0]
             self._cache[(key, outcome.replication)] = outcome
-            if self.store is not None:
-                self.store.save(key, outcome)
+            for store in (self.store, self.cache):
+                if store is not None:
+                    store.save(key, outcome)
             remaining[key] -= 1
             self.progress.advance(remaining[key] == 0)
 
