@@ -52,12 +52,17 @@ def test_lane_station_and_stream_members_and_the_parts_a_search_needs() -> None:
     )
     for gate_wide in ("time_in_system_p95_h", "throughput_per_day.direction.export"):
         assert kpi_members(scenario, gate_wide) is None
-    assert lever_members(scenario, "stations.hn_cn_transship.servers") == ({"hn_cn_transship"}, set())
+    assert lever_members(scenario, "stations.hn_cn_transship.servers") == (
+        {"hn_cn_transship"},
+        set(),
+    )
     assert lever_members(scenario, "arrivals.tt_import.rate_per_hour") == (set(), {"tt_import"})
     assert lever_members(scenario, "calendars.vn_hours.hours") is None
     lever = ["stations.hn_cn_transship.servers"]
     assert searched_parts(scenario, [kpi], lever) == (0,)
-    assert searched_parts(scenario, [f"wait_mean_min.{TT}"], ["stations.tt_vn_xray.servers"]) == (1,)
+    assert searched_parts(scenario, [f"wait_mean_min.{TT}"], ["stations.tt_vn_xray.servers"]) == (
+        1,
+    )
     assert searched_parts(scenario, [kpi], ["stations.tt_vn_xray.servers"]) is None  # both: all
     assert searched_parts(scenario, ["time_in_system_p95_h"], lever) is None  # gate-wide
     assert searched_parts(scenario, [kpi], ["calendars.vn_hours.hours"]) is None
@@ -76,9 +81,7 @@ def test_a_part_simulated_alone_gives_its_kpis_bit_for_bit(part: int) -> None:
     checked = 0
     for kpi, value in whole.items():
         members = kpi_members(scenario, kpi)
-        if members is None or not (
-            members[0] & set(own.stations) or members[1] & set(own.streams)
-        ):
+        if members is None or not (members[0] & set(own.stations) or members[1] & set(own.streams)):
             continue
         assert same(alone[kpi], value), kpi
         checked += 1
@@ -118,10 +121,22 @@ def test_a_restricted_plan_takes_the_same_decisions_on_the_same_numbers() -> Non
     assert {"holds", "fails"} <= {p["verdict"] for p in points} and len(points) >= 3
 
 
-def test_restricted_replications_are_stored_under_their_own_key() -> None:
+def test_a_parts_key_changes_with_its_own_inputs_only() -> None:
     scenario = short(load_scenario(BASELINE))
-    keys = {replication_key(scenario), replication_key(scenario, (0,)), replication_key(scenario, (1,))}
+    keys = {replication_key(scenario), *(replication_key(scenario, (i,)) for i in (0, 1))}
     assert len(keys) == 3 and all(len(k) == 64 for k in keys)
+
+    def with_tt_import_load(per_day: float) -> Scenario:
+        arrivals = dict(scenario.arrivals)
+        arrivals["tt_import"] = arrivals["tt_import"].model_copy(update={"per_day": per_day})
+        return scenario.model_copy(update={"arrivals": arrivals})
+
+    busier = with_tt_import_load(2 * scenario.arrivals["tt_import"].per_day + 1)
+    assert replication_key(busier, (0,)) == replication_key(scenario, (0,))  # the other lane
+    assert replication_key(busier, (1,)) != replication_key(scenario, (1,))
+    assert replication_key(busier) != replication_key(scenario)
+    reseeded = scenario.model_copy(update={"seed": scenario.seed + 1})
+    assert replication_key(reseeded, (0,)) != replication_key(scenario, (0,))
 
 
 def whole_gate_rows(runner: ReplicationRunner, replications: int) -> Any:

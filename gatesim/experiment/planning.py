@@ -200,8 +200,7 @@ def searched_parts_document(scenario: Scenario, only: Only) -> dict[str, Any]:
         "all": only is None,
         "parts": len(parts),
         "simulated": [
-            {"stations": list(parts[i].stations), "streams": list(parts[i].streams)}
-            for i in chosen
+            {"stations": list(parts[i].stations), "streams": list(parts[i].streams)} for i in chosen
         ],
     }
 
@@ -347,15 +346,11 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
             scenario=evaluator.scenario(result.point.values).model_copy(
                 update={"replications": result.point.replications}
             ),
-            outcomes=evaluator.outcomes(
-                result.point.values, result.point.replications, whole=True
-            ),
+            outcomes=evaluator.outcomes(result.point.values, result.point.replications, whole=True),
             executor=execution.executor,
         )
     rows = [o.kpis for o in point.outcomes]  # the whole gate's, for the bottleneck
-    document = plan_document(
-        result, base, scenario_file, execution.describe(), inputs.side, rows
-    )
+    document = plan_document(result, base, scenario_file, execution.describe(), inputs.side, rows)
     document["searched_parts"] = searched_parts_document(base, evaluator.parts(base_point))
     document["spent"] = spent_document(result, base, evaluator.parts(base_point))
     document["spent"]["reused"] = len(runner.resumed) + len(runner.cached)

@@ -153,7 +153,10 @@ class ReplicationRunner:
 
     def _reuse(self, key: str, replication: int) -> bool:
         """Found in the partial store (with resume) or in the cache kept across commands."""
-        for store, found in ((self.store if self.resume else None, self.resumed), (self.cache, self.cached)):
+        for store, found in (
+            (self.store if self.resume else None, self.resumed),
+            (self.cache, self.cached),
+        ):
             outcome = None if store is None else store.load(key, replication)
             if outcome is not None:
                 self._cache[(key, replication)] = outcome
