@@ -242,7 +242,7 @@ def replication_rows(runner: ReplicationRunner, replications: int) -> Evaluate:
                 [s for s, _ in jobs], [replications] * len(jobs), label, [o for _, o in jobs]
             )
         )
-        rows = []
+        rows: list[list[Row]] = []
         for scenario, parts in zip(scenarios, loads, strict=True):
             by_part = [(only, next(batches)) for only in parts]
             rows.append(
