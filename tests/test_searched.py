@@ -100,7 +100,7 @@ def plan_points(restricted: bool) -> tuple[list[dict[str, Any]], float]:
     runner = ReplicationRunner()
     evaluator = ScenarioEvaluator(BASELINE, overrides, runner)
     if restricted:
-        evaluator.kpis, evaluator.paths = [target.split("<")[0]], [vary.split("=")[0]]
+        evaluator.kpis = [target.split("<")[0]]
     search = CapacitySearch([parse_vary(vary)], [parse_target(target)], evaluator, None, 2, 4)
     result = search.run()
     points = [

@@ -62,9 +62,9 @@ class ScenarioEvaluator:
     path: Path
     overrides: Mapping[str, Any]
     runner: ReplicationRunner
-    #: the target KPIs and varied paths: a point simulates only their parts (searched_parts)
+    #: the target KPIs: a point simulates only their parts and its varied stations' (none
+    #: given: the whole gate)
     kpis: Sequence[str] = ()
-    paths: Sequence[str] = ()
     raw: dict[str, Any] = field(init=False)
     _scenarios: dict[tuple[tuple[str, Value], ...], Scenario] = field(default_factory=dict)
 
@@ -84,7 +84,9 @@ class ScenarioEvaluator:
 
     def parts(self, point: Mapping[str, Value]) -> Only:
         """The independent parts the search simulates at a point (None: all of them)."""
-        return searched_parts(self.scenario(point), self.kpis, self.paths)
+        if not self.kpis:
+            return None
+        return searched_parts(self.scenario(point), self.kpis, list(point))
 
     def outcomes(
         self, point: Mapping[str, Value], count: int, whole: bool = False
@@ -332,7 +334,6 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
         overrides,
         ReplicationRunner(),
         kpis=[t.kpi for t in inputs.targets],
-        paths=[d.path for d in inputs.dimensions],
     )
     evaluator.check(inputs.dimensions)  # before a Dask cluster is started
     base_point = {d.path: d.low for d in inputs.dimensions}
