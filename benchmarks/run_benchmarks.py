@@ -17,6 +17,8 @@ Sections (``--only`` takes a comma-separated list of these names):
                 two processes: the machine's own ceiling for the speed-up
 ``capacity``    ``run_sim.py capacity scenarios/baseline.yaml`` in a fresh process (both methods),
                 serial and --jobs 2, median of 3, against the twin timed in the same sitting
+``planning``    ``scripts/planning_walkthrough.py --simulate-only`` (every run of docs/planning.md,
+                --jobs 2) in a fresh process, against the tandem twin timed in the same sitting
 ``sensitivity`` ``run_sim.py sensitivity scenarios/baseline_uncertain.yaml --method morris`` in a
                 fresh process: Morris screening of all 49 uncertain values (2 trajectories, 100
                 design points, 1 replication of 10 days each, --jobs 2), against the
@@ -81,6 +83,7 @@ SECTIONS = (
     "scaling",
     "parallel",
     "capacity",
+    "planning",
     "sensitivity",
     "profile",
 )
@@ -100,6 +103,8 @@ TARGETS = {
     "pool_speedup": 1.8,
     "dask_vs_pool": 1.15,
     "capacity_seconds": 60.0,
+    "capacity_twin_ratio": 10.0,  # issue 23: capacity baseline.yaml (serial) / tandem twin
+    "planning_twin_ratio": 60.0,  # issue 23: the planning walk-through / tandem twin
 }
 
 
@@ -837,6 +842,38 @@ def capacity(cfg: Settings, report: Report) -> None:
             f"<= {TARGETS['capacity_seconds']:.0f} s on this machine" if not cfg.quick else "",
             wall <= TARGETS["capacity_seconds"] if not cfg.quick else None,
         )
+        if jobs == 1 and not cfg.quick:
+            ratio = TARGETS["capacity_twin_ratio"]
+            report.add(
+                "capacity baseline.yaml / bare-SimPy tandem twin (serial)",
+                f"{wall / twin:.2f} x",
+                f"<= {ratio:.0f} x",
+                wall / twin <= ratio,
+            )
+
+
+def planning(cfg: Settings, report: Report) -> None:
+    """Every run of the planning walk-through (docs/planning.md) as its script runs them (a
+    fresh process, --jobs 2, no page written), against the tandem twin timed in the same
+    sitting; ``--quick`` shortens the runs (not judged)."""
+    pair = tandem_pair(cfg)
+    twin = report.twin_seconds.get(pair.name)
+    if twin is None:
+        twin = statistics.median(timed(lambda: pair.twin(300 + i))[0] for i in range(3))  # noqa: B023
+    short = ["--days", "8", "--replications", "2"] if cfg.quick else []
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "scripts/planning_walkthrough.py", "--simulate-only"]
+        command += ["--jobs", "2", "--work", tmp, *short]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
+        wall = time.perf_counter() - started
+    ratio = TARGETS["planning_twin_ratio"]
+    report.add(
+        "planning walk-through, --jobs 2 (whole process)" + (" (quick)" if cfg.quick else ""),
+        f"{wall:.0f} s; {wall / twin:.1f} x the bare-SimPy tandem twin ({twin:.2f} s)",
+        f"<= {ratio:.0f} x" if not cfg.quick else "",
+        wall / twin <= ratio if not cfg.quick else None,
+    )
 
 
 def sensitivity(cfg: Settings, report: Report) -> None:
@@ -936,6 +973,8 @@ def main(argv: list[str] | None = None) -> int:
             parallel(cfg, report)
         elif section == "capacity":
             capacity(cfg, report)
+        elif section == "planning":
+            planning(cfg, report)
         elif section == "sensitivity":
             sensitivity(cfg, report)
         elif section == "profile":

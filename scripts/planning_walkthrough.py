@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/planning_walkthrough.py [--jobs 2] [--work DIR] [--render-only]
         [--days N] [--replications R]   (fewer: a quick look, not the page of record)
+        [--simulate-only]               (the runs without the page: ``make bench``'s timing)
 
 0. **A year with its seasons**: today's gate over 2025 (``year_2025.yaml``).
 1. **Year scan.** The smart gate as approved (``scenarios/plan_2030.yaml``, i.e. S4 with the
@@ -119,7 +120,8 @@ def simulate(work: Path, jobs: str) -> None:
         target = f"{KPI}{suffix}<={TARGET_H:g}"
         out = str(work / f"plan_{name}")
         cli("plan", SCENARIO, *HOURS_24, "--target", target, *varies, "--out", out,
-            "--max-replications", MAX_PLAN_REPLICATIONS, *common, allowed=(0, 1))  # fmt: skip
+            "--max-replications", MAX_PLAN_REPLICATIONS, "--cache", str(work / "plan_cache"),
+            *common, allowed=(0, 1))  # fmt: skip
     settings = chosen_settings(work)
     sets = [arg for path, value in settings.items() for arg in ("--set", f"{path}={value}")]
     scan_years(work, "check", [*HOURS_24, *sets], common)
@@ -668,6 +670,9 @@ def main() -> int:
     parser.add_argument("--days", default=DAYS, help="days per run (3 of them warm-up)")
     parser.add_argument("--replications", default=REPLICATIONS)
     parser.add_argument("--reuse", action="store_true", help="keep the runs already in --work")
+    parser.add_argument(
+        "--simulate-only", action="store_true", help="run the simulations, write no page (bench)"
+    )
     args = parser.parse_args()
     set_run_length(args.days, args.replications, args.reuse)
     work = args.work or Path(tempfile.mkdtemp(prefix="gatesim-planning-"))
@@ -676,6 +681,9 @@ def main() -> int:
     if not args.render_only:
         simulate(work, args.jobs)
         timing.write_text(f"{time.perf_counter() - started:.0f}")
+    if args.simulate_only:
+        print(f"simulated in {work} ({time.perf_counter() - started:.0f} s)")
+        return 0
     seconds = float(timing.read_text()) if timing.exists() else float("nan")
     page = render(work, seconds)
     (ROOT / "docs" / "planning.md").write_text(page, encoding="utf-8")

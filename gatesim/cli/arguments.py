@@ -490,6 +490,8 @@ def _add_plan_parser(commands: Any) -> None:
     _add_run_options(add)
     _add_experiment_options(add)
     add_format_option(plan)
+
+    _add_cache_option(plan)
     _add_draw_options(plan, "the plan's answers")
     plan.add_argument(
         "--years",
@@ -497,6 +499,16 @@ def _add_plan_parser(commands: Any) -> None:
         metavar="FIRST:LAST",
         help="with --draws: in each draw, the first year in FIRST..LAST whose targets are "
         "missed (the scenario's levers as given)",
+    )
+
+
+def _add_cache_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep every replication in DIR (JSON records keyed by the resolved scenario and "
+        "replication) and reuse those found there: across searches and reruns",
     )
 
 

@@ -331,6 +331,7 @@ def study_options(args: argparse.Namespace) -> StudyOptions:
         dask=flag("dask"),
         max_memory=flag("max_memory"),
         progress=not flag("quiet"),
+        cache=flag("cache"),
     )
 
 

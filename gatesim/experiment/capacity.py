@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gatesim.core.errors import ScenarioError, UsageError
-from gatesim.experiment.runner import ReplicationOutcome
+from gatesim.experiment.parts import independent_parts
+from gatesim.experiment.runner import Only, ReplicationOutcome
+from gatesim.experiment.searched import kpi_members
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.routes import entry_stations, group_key, stations_by_group
 from gatesim.scenario.schema import ArrivalSpec, DemandSpec, Scenario
@@ -119,14 +121,20 @@ def capacity_scenario(scenario: Scenario) -> Scenario:
     digital platform (``platform:``) or booked slots (``slots:``): trucks that defer or divert
     when the wait grows would hide the very growth both methods look for, and a booking plan
     would hold the surplus at origin where neither method sees it, so the gate's own stations
-    are measured."""
+    are measured. A carried-in backlog (``initial_backlog``) is dropped too: both methods set
+    the load themselves."""
     warmup = max(scenario.warmup_days, 1.0)
+    arrivals = {
+        name: spec.model_copy(update={"initial_backlog": 0})
+        for name, spec in scenario.arrivals.items()
+    }
     return scenario.model_copy(
         update={
             "records": scenario.records.model_copy(update=NO_RECORDS),
             "warmup_days": warmup,
             "platform": {},
             "slots": {},
+            "arrivals": arrivals,
         }
     )
 
@@ -225,13 +233,71 @@ Evaluate = Callable[[Sequence[Scenario], str], list[list[Row]]]
 
 def replication_rows(runner: ReplicationRunner, replications: int) -> Evaluate:
     """Evaluate loads through the runner: the KPI rows of ``replications`` replications of
-    each scenario (one batch, so a process pool or Dask runs them side by side)."""
+    each scenario (one batch, so a process pool or Dask runs them side by side).
+
+    Each independent part carrying trucks is simulated on its own and the rows joined (a
+    flow's KPIs and its stations' are those of the whole gate, bit for bit): a part without
+    trucks (another lane under ``--lane``) is not simulated, and a part whose load did not
+    change since an earlier batch (a lane already bracketed) is found in the runner's cache."""
 
     def evaluate(scenarios: Sequence[Scenario], label: str) -> list[list[Row]]:
-        batches = runner.outcomes(scenarios, [replications] * len(scenarios), label)
-        return [[_row(o) for o in outcomes] for outcomes in batches]
+        loads = [loaded_parts(s) for s in scenarios]
+        jobs = [(s, only) for s, parts in zip(scenarios, loads, strict=True) for only in parts]
+        batches = iter(
+            runner.outcomes(
+                [s for s, _ in jobs], [replications] * len(jobs), label, [o for _, o in jobs]
+            )
+        )
+        rows: list[list[Row]] = []
+        for scenario, parts in zip(scenarios, loads, strict=True):
+            by_part = [(only, next(batches)) for only in parts]
+            rows.append(
+                [
+                    _joined(scenario, [(only, outcomes[r]) for only, outcomes in by_part])
+                    for r in range(replications)
+                ]
+            )
+        return rows
 
     return evaluate
+
+
+def loaded_parts(scenario: Scenario) -> list[Only]:
+    """The independent parts of ``scenario`` whose streams bring trucks, one by one (the
+    whole scenario, ``[None]``, when it is one part or none brings any)."""
+    parts = independent_parts(scenario)
+    if len(parts) < 2:
+        return [None]
+    loaded: list[Only] = [
+        (i,)
+        for i, part in enumerate(parts)
+        if any(_brings_trucks(scenario.arrivals[name]) for name in part.streams)
+    ]
+    return loaded or [None]
+
+
+def _brings_trucks(arrival: ArrivalSpec) -> bool:
+    return arrival.per_day > 0 or arrival.initial_backlog > 0 or arrival.trace is not None
+
+
+def _joined(
+    scenario: Scenario, outcomes: Sequence[tuple[Only, ReplicationOutcome]]
+) -> dict[str, float]:
+    """One replication's row from its parts' outcomes: each KPI of a flow or station from the
+    part that holds it (KPIs of the whole gate are left out when the gate was split: no part
+    alone gives them)."""
+    if len(outcomes) == 1 and outcomes[0][0] is None:
+        return _row(outcomes[0][1])
+    parts = independent_parts(scenario)
+    row: dict[str, float] = {}
+    for only, outcome in outcomes:
+        assert only is not None
+        own = {n for i in only for n in (*parts[i].stations, *parts[i].streams)}
+        for key, value in _row(outcome).items():
+            members = kpi_members(scenario, key)
+            if members is not None and (members[0] | members[1]) <= own:
+                row[key] = value
+    return row
 
 
 def _row(outcome: ReplicationOutcome) -> dict[str, float]:

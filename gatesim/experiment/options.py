@@ -54,6 +54,8 @@ class StudyOptions:
     dask: str | None = None
     store: Path | None = None
     resume: bool = True
+    #: replications kept across commands, keyed by resolved scenario and replication (--cache)
+    cache: Path | None = None
     max_memory: int | None = None
     progress: bool = False
 
@@ -140,8 +142,9 @@ def study_runner(
             scheduler_address(execution) as address,
         ):
             if store:
+                cache = None if options.cache is None else PartialStore(options.cache, "--cache")
                 yield ReplicationRunner(
-                    execution, address, options.runner_store(), options.resume, bar
+                    execution, address, options.runner_store(), options.resume, bar, cache=cache
                 )
             else:
                 yield ReplicationRunner(execution, address, progress=bar)

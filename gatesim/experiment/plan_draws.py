@@ -54,7 +54,12 @@ def plan_over_draws(
     drawn = draws_of(space, draws)
     fixed = {**options.overrides(), "records": NO_RECORDS}
     evaluators = [
-        ScenarioEvaluator(scenario_file, {**fixed, **d.overrides}, ReplicationRunner())
+        ScenarioEvaluator(
+            scenario_file,
+            {**fixed, **d.overrides},
+            ReplicationRunner(),
+            kpis=[t.kpi for t in inputs.targets],
+        )
         for d in drawn
     ]
     for evaluator in evaluators:

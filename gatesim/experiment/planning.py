@@ -29,9 +29,10 @@ from gatesim.experiment.output import (
     write_experiment_files,
     write_json,
 )
-from gatesim.experiment.parts import independent_parts
+from gatesim.experiment.parts import expected_work, independent_parts
 from gatesim.experiment.plan import CapacitySearch, Evaluation, PlanResult, Row, Value
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
+from gatesim.experiment.runner import ExperimentResult, Only, ReplicationOutcome
+from gatesim.experiment.searched import searched_parts
 from gatesim.experiment.study import ReplicationRunner
 from gatesim.experiment.targets import (
     CONFIDENCE,
@@ -61,6 +62,9 @@ class ScenarioEvaluator:
     path: Path
     overrides: Mapping[str, Any]
     runner: ReplicationRunner
+    #: the target KPIs: a point simulates only their parts and its varied stations' (none
+    #: given: the whole gate)
+    kpis: Sequence[str] = ()
     raw: dict[str, Any] = field(init=False)
     _scenarios: dict[tuple[tuple[str, Value], ...], Scenario] = field(default_factory=dict)
 
@@ -78,9 +82,19 @@ class ScenarioEvaluator:
                 raise ScenarioError(None, "--vary", exc.line()) from None
         return self._scenarios[key]
 
-    def outcomes(self, point: Mapping[str, Value], count: int) -> list[ReplicationOutcome]:
+    def parts(self, point: Mapping[str, Value]) -> Only:
+        """The independent parts the search simulates at a point (None: all of them)."""
+        if not self.kpis:
+            return None
+        return searched_parts(self.scenario(point), self.kpis, list(point))
+
+    def outcomes(
+        self, point: Mapping[str, Value], count: int, whole: bool = False
+    ) -> list[ReplicationOutcome]:
+        """The point's replications: of the searched parts only, or of the whole gate."""
         label = ", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in point.items())
-        return self.runner.outcomes([self.scenario(point)], [count], label)[0]
+        only = None if whole else self.parts(point)
+        return self.runner.outcomes([self.scenario(point)], [count], label, [only])[0]
 
     def __call__(self, point: dict[str, Value], replications: Sequence[int]) -> list[Row]:
         outcomes = self.outcomes(point, max(replications) + 1)
@@ -155,6 +169,44 @@ def lane_parts(scenario: Scenario) -> dict[str, tuple[str, ...]]:
 BUSIEST_SHOWN = 5
 
 
+def spent_document(result: PlanResult, scenario: Scenario, only: Only) -> dict[str, Any]:
+    """Replications the search ran, against a grid search that screens every point at the
+    first batch's count on the whole gate; ``work_share`` is the searched parts' share of the
+    gate's expected station visits (what one of their replications costs against a whole
+    one). ``reused`` (set by the caller) counts replications found in the partial store
+    (``--resume``) or the cache (``--cache``) rather than simulated."""
+    parts = independent_parts(scenario)
+    total = sum(expected_work(scenario, p) for p in parts)
+    chosen = range(len(parts)) if only is None else only
+    share = sum(expected_work(scenario, parts[i]) for i in chosen) / total if total > 0 else 1.0
+    first = result.evaluations[0].batches[0]
+    points = math.prod(len(d.values) for d in result.dimensions)
+    return {
+        "simulations": result.simulations,
+        "parts_simulated": len(chosen),
+        "parts": len(parts),
+        "work_share": share,
+        "whole_gate_equivalent": result.simulations * share,
+        "grid_points": points,
+        "grid_replications_per_point": first,
+        "grid_simulations": points * first,
+    }
+
+
+def searched_parts_document(scenario: Scenario, only: Only) -> dict[str, Any]:
+    """Which independent parts each search point simulated: all, or those holding the target
+    KPIs and the varied stations (the other parts cannot change their values)."""
+    parts = independent_parts(scenario)
+    chosen = range(len(parts)) if only is None else only
+    return {
+        "all": only is None,
+        "parts": len(parts),
+        "simulated": [
+            {"stations": list(parts[i].stations), "streams": list(parts[i].streams)} for i in chosen
+        ],
+    }
+
+
 def _station_means(rows: Sequence[Row], stat: str) -> dict[str, float]:
     means: dict[str, float] = {}
     for key in rows[0]:
@@ -185,8 +237,10 @@ def plan_document(
     scenario_file: Path,
     execution: dict[str, Any],
     side: str | None = None,
+    point_rows: Sequence[Row] | None = None,
 ) -> dict[str, Any]:
-    """The ``plan.json`` document."""
+    """The ``plan.json`` document (``point_rows``: the reported point's KPI rows of the whole
+    gate, for its bottleneck; its search rows by default)."""
     reported = point_document(result, result.point)
     undecided = [e.values for e in result.evaluations if e.verdict == UNDECIDED]
     document: dict[str, Any] = {
@@ -215,7 +269,7 @@ def plan_document(
         "chosen": reported if result.found else None,
         "best": None if result.found else reported,
         "failing_neighbours": result.neighbours,
-        "bottleneck": bottleneck(result.point.rows, lane_parts(scenario)),
+        "bottleneck": bottleneck(point_rows or result.point.rows, lane_parts(scenario)),
         "simulations": result.simulations,
         "points_evaluated": len(result.evaluations),
         "undecided_treated_as_failing": undecided,
@@ -275,9 +329,15 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
     executor and store); a bad KPI leaves nothing in the store."""
     started = time.perf_counter()
     overrides = {**options.overrides(), "records": NO_RECORDS}  # KPIs only: bounded memory
-    evaluator = ScenarioEvaluator(scenario_file, overrides, ReplicationRunner())
+    evaluator = ScenarioEvaluator(
+        scenario_file,
+        overrides,
+        ReplicationRunner(),
+        kpis=[t.kpi for t in inputs.targets],
+    )
     evaluator.check(inputs.dimensions)  # before a Dask cluster is started
-    base = evaluator.scenario({d.path: d.low for d in inputs.dimensions})
+    base_point = {d.path: d.low for d in inputs.dimensions}
+    base = evaluator.scenario(base_point)
     check_sides(base, inputs.dimensions, inputs.side)
     execution = options.execution()
     with study_runner(options) as runner:
@@ -287,10 +347,14 @@ def search_plan(scenario_file: Path, inputs: PlanInputs, options: StudyOptions) 
             scenario=evaluator.scenario(result.point.values).model_copy(
                 update={"replications": result.point.replications}
             ),
-            outcomes=evaluator.outcomes(result.point.values, result.point.replications),
+            outcomes=evaluator.outcomes(result.point.values, result.point.replications, whole=True),
             executor=execution.executor,
         )
-    document = plan_document(result, base, scenario_file, execution.describe(), inputs.side)
+    rows = [o.kpis for o in point.outcomes]  # the whole gate's, for the bottleneck
+    document = plan_document(result, base, scenario_file, execution.describe(), inputs.side, rows)
+    document["searched_parts"] = searched_parts_document(base, evaluator.parts(base_point))
+    document["spent"] = spent_document(result, base, evaluator.parts(base_point))
+    document["spent"]["reused"] = len(runner.resumed) + len(runner.cached)
     document["fixed_changes"] = override_sides(base, overrides)  # the set policy, by side
     document["fixed_changes_side"] = policy_side(base, overrides)
     wall = time.perf_counter() - started

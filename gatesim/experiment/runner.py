@@ -117,21 +117,36 @@ def run_task(task: Task) -> ReplicationOutcome | RunResult:
     return simulate_part(task.scenario, task.replication, task.part)
 
 
-def replication_tasks(scenario: Scenario, replication: int, split: bool) -> list[Task]:
-    """The tasks of one replication: its parts when ``split`` and it has several, else it
-    whole."""
+#: The parts a replication simulates, by index into ``independent_parts``; None = all of them.
+Only = tuple[int, ...] | None
+
+
+def replication_tasks(
+    scenario: Scenario, replication: int, split: bool, only: Only = None
+) -> list[Task]:
+    """The tasks of one replication: the parts ``only`` names (when given), else its parts
+    when ``split`` and it has several, else it whole."""
+    if only is not None:
+        return [PartTask(scenario, replication, k) for k in only]
     count = len(independent_parts(scenario)) if split else 1
     if count <= 1:
         return [WholeTask(scenario, replication)]
     return [PartTask(scenario, replication, k) for k in range(count)]
 
 
-def schedule(tasks: Sequence[tuple[Scenario, int]], jobs: int) -> list[list[Task]]:
+def schedule(
+    tasks: Sequence[tuple[Scenario, int]], jobs: int, only: Sequence[Only] | None = None
+) -> list[list[Task]]:
     """The tasks of each replication: the last ``jobs`` replications (all of them when there
     are fewer than ``jobs``) are split into their parts, so no worker idles while another
-    finishes a whole replication at the end of the batch."""
+    finishes a whole replication at the end of the batch; a replication restricted to some
+    parts (``only``) runs just those."""
     first_split = len(tasks) - jobs
-    return [replication_tasks(s, r, split=t >= first_split) for t, (s, r) in enumerate(tasks)]
+    chosen = list(only) if only is not None else [None] * len(tasks)
+    return [
+        replication_tasks(s, r, split=t >= first_split, only=chosen[t])
+        for t, (s, r) in enumerate(tasks)
+    ]
 
 
 def submission_order(plan: list[list[Task]]) -> list[tuple[int, int]]:
@@ -158,17 +173,21 @@ def run_replications(
     jobs: int = 1,
     dask_address: str | None = None,
     on_result: Callable[[int, ReplicationOutcome], None] | None = None,
+    only: Sequence[Only] | None = None,
 ) -> list[ReplicationOutcome]:
     """``run_tasks(run_replication, tasks, ...)``, with replications split into parts where
     that keeps the workers busy (:func:`schedule`).
 
     A replication's parts are merged as soon as the last one arrives, and
     ``on_result(index, outcome)`` is called with the replication's index. Outcomes are
-    identical to the serial path's.
+    identical to the serial path's. ``only[i]`` restricts task i to those parts: its outcome
+    is then the merge of just them (their lanes' and stations' KPIs are those of the whole
+    replication, bit for bit; gate-wide KPIs cover only those parts).
     """
     parallel = jobs > 1 or dask_address is not None
-    plan = schedule(tasks, jobs) if parallel else []
-    if all(len(p) == 1 for p in plan):  # every replication whole
+    restricted = only is not None and any(o is not None for o in only)
+    plan = schedule(tasks, jobs if parallel else 0, only) if parallel or restricted else []
+    if all(isinstance(p[0], WholeTask) for p in plan):  # every replication whole
         return run_tasks(
             run_replication, tasks, jobs=jobs, dask_address=dask_address, on_result=on_result
         )

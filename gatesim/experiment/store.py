@@ -42,8 +42,9 @@ def partial_folder(out: Path) -> Path:
 class PartialStore:
     """Finished ReplicationOutcomes keyed by (scenario hash, replication index)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, flag: str = "--resume") -> None:
         self.folder = folder
+        self.flag = flag  # the option that reads the store, named in its errors
 
     def path(self, key: str, replication: int) -> Path:
         return self.folder / key[:32] / f"{replication:06d}{RECORD_SUFFIX}"
@@ -54,23 +55,23 @@ class PartialStore:
         path = self.path(key, replication)
         try:
             if path.stat().st_size > MAX_RECORD_BYTES:
-                raise _foreign(path, "too large")
+                raise _foreign(path, "too large", self.flag)
             record = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-            raise _foreign(path, "not readable JSON") from None
+            raise _foreign(path, "not readable JSON", self.flag) from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
-            raise _foreign(path, "not a record of this gatesim version")
+            raise _foreign(path, "not a record of this gatesim version", self.flag)
         if record.get("key") != key:
-            raise _foreign(path, "a record of another scenario")
+            raise _foreign(path, "a record of another scenario", self.flag)
         try:
             outcome = _OUTCOME.validate_python(record.get("outcome"))
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise _foreign(path, f"malformed outcome ({where or 'outcome'})") from None
+            raise _foreign(path, f"malformed outcome ({where or 'outcome'})", self.flag) from None
         if outcome.replication != replication:
-            raise _foreign(path, "a record of another replication")
+            raise _foreign(path, "a record of another replication", self.flag)
         return outcome
 
     def save(self, key: str, outcome: ReplicationOutcome) -> None:
@@ -117,10 +118,10 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__}")
 
 
-def _foreign(path: Path, why: str) -> ScenarioError:
+def _foreign(path: Path, why: str, flag: str) -> ScenarioError:
     return ScenarioError(
         None,
-        "--resume",
+        flag,
         f"{path}: {why}; the store holds only gatesim's own records, so it was changed by "
-        "something else (remove the folder, or run without --resume)",
+        f"something else (remove the folder, or run without {flag})",
     )

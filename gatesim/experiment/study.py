@@ -9,6 +9,8 @@ the same truncation, so paired differences are always defined.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -20,9 +22,15 @@ import numpy as np
 
 from gatesim.core.errors import UsageError
 from gatesim.experiment.executors import local_cluster
-from gatesim.experiment.output import scenario_hash
+from gatesim.experiment.output import scenario_document, scenario_hash
+from gatesim.experiment.parts import independent_parts
 from gatesim.experiment.progress import ProgressBar
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, run_replications
+from gatesim.experiment.runner import (
+    ExperimentResult,
+    Only,
+    ReplicationOutcome,
+    run_replications,
+)
 from gatesim.experiment.store import PartialStore
 from gatesim.scenario.schema import Scenario
 from gatesim.stats.intervals import relative_half_width, t_quantile
@@ -70,9 +78,28 @@ class Design:
     max_replications: int = 50
 
 
-def replication_key(scenario: Scenario) -> str:
-    """Identifies a replication's inputs: the resolved scenario except its replication count."""
-    return scenario_hash(scenario.model_copy(update={"replications": 1}))
+def replication_key(scenario: Scenario, only: Only = None) -> str:
+    """Identifies a replication's inputs: the resolved scenario except its replication count.
+
+    Restricted to some parts (``only``), the key covers those parts' stations, streams and
+    routes and everything not tied to one part, so a part whose inputs did not change (another
+    lane's load moved) is found again; its results cannot depend on the rest
+    (:mod:`gatesim.model.parts`)."""
+    resolved = scenario.model_copy(update={"replications": 1})
+    if only is None:
+        return scenario_hash(resolved)
+    parts = [independent_parts(scenario)[i] for i in only]
+    stations = {name for part in parts for name in part.stations}
+    streams = {name for part in parts for name in part.streams}
+    document = scenario_document(resolved)
+    document["stations"] = {k: v for k, v in document["stations"].items() if k in stations}
+    document["arrivals"] = {k: v for k, v in document["arrivals"].items() if k in streams}
+    used = {a.route for n, a in scenario.arrivals.items() if n in streams}
+    used |= {a.returns.route for n, a in scenario.arrivals.items() if n in streams and a.returns}
+    document["routes"] = {k: v for k, v in document["routes"].items() if k in used}
+    document["parts"] = [[list(p.stations), list(p.streams)] for p in parts]
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -85,14 +112,23 @@ class ReplicationRunner:
     resume: bool = False
     progress: ProgressBar = field(default_factory=lambda: ProgressBar(False))
     resumed: set[tuple[str, int]] = field(default_factory=set)
+    #: a store kept across commands (``--cache``): read and written, never removed
+    cache: PartialStore | None = None
+    cached: set[tuple[str, int]] = field(default_factory=set)
     _cache: dict[tuple[str, int], ReplicationOutcome] = field(default_factory=dict)
 
     def outcomes(
-        self, scenarios: Sequence[Scenario], counts: Sequence[int], description: str
+        self,
+        scenarios: Sequence[Scenario],
+        counts: Sequence[int],
+        description: str,
+        only: Sequence[Only] | None = None,
     ) -> list[Outcomes]:
-        """Replications 0 … counts[i]−1 of every scenario, in replication order."""
-        keys = [replication_key(s) for s in scenarios]
-        todo = self._missing(scenarios, keys, counts)
+        """Replications 0 … counts[i]−1 of every scenario, in replication order; ``only[i]``
+        restricts scenario i to those independent parts (:func:`run_replications`)."""
+        parts = list(only) if only is not None else [None] * len(scenarios)
+        keys = [replication_key(s, o) for s, o in zip(scenarios, parts, strict=True)]
+        todo = self._missing(list(zip(scenarios, parts, strict=True)), keys, counts)
         self._compute(todo, description)
         return [[self._cache[(k, r)] for r in range(n)] for k, n in zip(keys, counts, strict=True)]
 
@@ -106,9 +142,9 @@ class ReplicationRunner:
         return sum((key, r) in self.resumed for r in range(count))
 
     def _missing(
-        self, scenarios: Sequence[Scenario], keys: list[str], counts: Sequence[int]
-    ) -> list[tuple[str, Scenario, int]]:
-        todo: dict[tuple[str, int], Scenario] = {}
+        self, scenarios: Sequence[tuple[Scenario, Only]], keys: list[str], counts: Sequence[int]
+    ) -> list[tuple[str, tuple[Scenario, Only], int]]:
+        todo: dict[tuple[str, int], tuple[Scenario, Only]] = {}
         for scenario, key, count in zip(scenarios, keys, counts, strict=True):
             for r in range(count):
                 if (key, r) not in self._cache and (key, r) not in todo and not self._reuse(key, r):
@@ -116,16 +152,21 @@ class ReplicationRunner:
         return [(key, scenario, r) for (key, r), scenario in todo.items()]
 
     def _reuse(self, key: str, replication: int) -> bool:
-        if not self.resume or self.store is None:
-            return False
-        outcome = self.store.load(key, replication)
-        if outcome is None:
-            return False
-        self._cache[(key, replication)] = outcome
-        self.resumed.add((key, replication))
-        return True
+        """Found in the partial store (with resume) or in the cache kept across commands."""
+        for store, found in (
+            (self.store if self.resume else None, self.resumed),
+            (self.cache, self.cached),
+        ):
+            outcome = None if store is None else store.load(key, replication)
+            if outcome is not None:
+                self._cache[(key, replication)] = outcome
+                found.add((key, replication))
+                return True
+        return False
 
-    def _compute(self, todo: list[tuple[str, Scenario, int]], description: str) -> None:
+    def _compute(
+        self, todo: list[tuple[str, tuple[Scenario, Only], int]], description: str
+    ) -> None:
         if not todo:
             return
         remaining = Counter(key for key, _, _ in todo)
@@ -134,17 +175,20 @@ class ReplicationRunner:
         def on_result(index: int, outcome: ReplicationOutcome) -> None:
             key = todo[index][0]
             self._cache[(key, outcome.replication)] = outcome
-            if self.store is not None:
-                self.store.save(key, outcome)
+            for store in (self.store, self.cache):
+                if store is not None:
+                    store.save(key, outcome)
             remaining[key] -= 1
             self.progress.advance(remaining[key] == 0)
 
-        tasks = [(scenario, r) for _, scenario, r in todo]
+        tasks = [(scenario, r) for _, (scenario, _), r in todo]
+        only = [parts for _, (_, parts), _ in todo]
         run_replications(
             tasks,
             jobs=self.execution.jobs,
             dask_address=self.address,
             on_result=on_result,
+            only=only if any(o is not None for o in only) else None,
         )
 
 

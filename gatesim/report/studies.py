@@ -403,4 +403,20 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"simulations: {document['simulations']} replications over "
         f"{document['points_evaluated']} configurations"
     )
+    spent = document.get("spent")
+    if spent is not None:
+        lines.append(_spent_line(spent))
     return lines
+
+
+def _spent_line(spent: dict[str, Any]) -> str:
+    """What the search cost against a grid search of every point on the whole gate."""
+    parts = ""
+    if spent["parts_simulated"] < spent["parts"]:
+        parts = f"of {spent['parts_simulated']} of {spent['parts']} parts "
+        parts += f"({spent['work_share']:.0%} of the work), "
+    return (
+        f"  {parts}= {fmt_number(spent['whole_gate_equivalent'])} whole-gate replications;"
+        f" a grid search: {spent['grid_simulations']} ({spent['grid_points']} points x "
+        f"{spent['grid_replications_per_point']})"
+    )
