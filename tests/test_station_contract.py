@@ -18,7 +18,7 @@ from gatesim.stations.base import NoParams, Station, StationContext
 ROOT = Path(__file__).resolve().parent.parent
 BUILT_INS = sorted((ROOT / "gatesim" / "stations").glob("*.py"))
 #: The base and the parts of its loop that keep the ledger with it (not station types).
-BASE_LOOP = {"base.py", "blocking.py", "preemption.py"}
+BASE_LOOP = {"base.py", "blocking.py", "preemption.py", "class_statistics.py"}
 #: Private members of Station a subclass must not touch, and ledger counters it must not set.
 PRIVATE = re.compile(r"\._(queue_changed|forward|visits|pull|lose|start|service_done|call)\b")
 LEDGER = re.compile(r"\.(arrived|rejected|served|departed|in_service|in_hold)\s*[+-]?=[^=]")

@@ -359,8 +359,9 @@ def _class_service(s: Scenario, spec: StationSpec, cargo: str) -> Distribution:
     return _service_of(spec, arrival)
 
 
-def wait_priority(station: str, cargo: str) -> Analytic:
-    """Cobham's non-preemptive M/G/1 priority wait of one class (classes by cargo)."""
+def _class_wait(station: str, cargo: str, formula: Callable[..., list[float]]) -> Analytic:
+    """One class's M/G/1 priority wait by ``formula`` (lams, mean services, second moments),
+    classes by cargo in the station's priority order."""
 
     def value(s: Scenario) -> float:
         spec = _station(s, station)
@@ -368,25 +369,20 @@ def wait_priority(station: str, cargo: str) -> Analytic:
         order = spec.priority.order
         moments = [service_moments(_class_service(s, spec, c)) for c in order]
         lams = [arrival_rate(s, c) for c in order]
-        waits = cobham_priority_waits(lams, [m[0] for m in moments], [m[1] for m in moments])
+        waits = formula(lams, [m[0] for m in moments], [m[1] for m in moments])
         return waits[order.index(cargo)]
 
     return value
+
+
+def wait_priority(station: str, cargo: str) -> Analytic:
+    """Cobham's non-preemptive M/G/1 priority wait of one class (classes by cargo)."""
+    return _class_wait(station, cargo, cobham_priority_waits)
 
 
 def wait_preemptive(station: str, cargo: str) -> Analytic:
     """Preemptive-resume M/G/1 priority wait (time in system less service) of one class."""
-
-    def value(s: Scenario) -> float:
-        spec = _station(s, station)
-        assert spec.priority is not None and spec.priority.by == "cargo"
-        order = spec.priority.order
-        moments = [service_moments(_class_service(s, spec, c)) for c in order]
-        lams = [arrival_rate(s, c) for c in order]
-        waits = preemptive_resume_waits(lams, [m[0] for m in moments], [m[1] for m in moments])
-        return waits[order.index(cargo)]
-
-    return value
+    return _class_wait(station, cargo, preemptive_resume_waits)
 
 
 def _blocking_pair(s: Scenario) -> tuple[float, float, int]:
