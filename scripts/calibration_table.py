@@ -345,10 +345,6 @@ def response_rows(stat: Any) -> list[Row]:
     ]
 
 
-#: "The order of" May 2023's 898 [s 46]: within a factor of 1.5 either way [a].
-MAY_2023_BAND = (898 / 1.5, 898 * 1.5)
-
-
 def may_2023_rows(replications: int, jobs: int) -> list[Row]:
     """The peak month of May 2023 (scenarios/peak_may_2023.yaml) against row 46."""
     stat = kpi_intervals(ROOT / "scenarios" / "peak_may_2023.yaml", replications, jobs)
@@ -361,7 +357,7 @@ def may_2023_rows(replications: int, jobs: int) -> list[Row]:
             "898",
             waiting,
             "peak_may_2023.yaml: exports on the VN side at 20:00, both lanes",
-            band=MAY_2023_BAND,
+            judged=False,  # a check of order, not fitted: no band was set before the run
         ),
         Row(
             "May 2023, of them unregistered [s 46]",

@@ -1755,14 +1755,16 @@ def _target(text: str) -> tuple[str, float]:
         ) from None
 
 
-class _Parser(argparse.ArgumentParser):
+class ReportParser(argparse.ArgumentParser):
+    """A report command's parser: a usage error is one line and exit 2."""
+
     def error(self, message: str) -> Any:
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 
 
 def build_parser(prog: str = "run_sim.py report") -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ReportParser(
         prog=prog,
         description="Write a self-contained HTML report (figures embedded, opens offline) for "
         "a result folder of run, compare, sweep, plan or capacity.",

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gatesim.report.html import ReportParser
 from gatesim.report.replay_data import ReplayError, read_replay_input, replay_data
 
 __all__ = ["REPLAY_NAME", "build_parser", "main", "replay_page", "write_replay"]
@@ -98,14 +99,8 @@ def write_replay(folder: Path, day: int, replication: int, out: Path | None) -> 
     return target
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
 def build_parser(prog: str = "run_sim.py replay") -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ReportParser(
         prog=prog,
         description="Write one self-contained HTML page (works offline) animating a day of "
         "both lanes on the lane map, from a run's visit records (run with --records, or "
