@@ -253,7 +253,9 @@ def local_cluster(jobs: int) -> Iterator[Any]:
     """A throw-away ``LocalCluster`` of ``jobs`` single-threaded worker processes, without
     dashboard and with its diagnostics slowed down (see LOCAL_CLUSTER_CONFIG)."""
     import dask
-    from distributed import LocalCluster  # lazy: dask is slow to import
+    from distributed import Client, LocalCluster  # lazy: dask is slow to import
+
+    from gatesim.experiment.dask_quiet import QuietCancellations
 
     # The scheduler and nannies read these settings when they start; each nanny hands its
     # copy of the configuration to its worker process, so setting them around the start is
@@ -263,6 +265,8 @@ def local_cluster(jobs: int) -> Iterator[Any]:
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
         )
     with cluster:
+        with Client(cluster) as client:  # kept by the scheduler for every worker it gets
+            client.register_plugin(QuietCancellations())
         yield cluster
 
 

@@ -20,17 +20,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
 from gatesim.experiment.queues import queues_over_time
 from gatesim.experiment.runner import ExperimentResult
-from gatesim.model.network_table import network_tables
 from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # pandas and the network table load when results are written, not at start
+    import pandas as pd
 
 
 def check_output_folder(out: Path, force: bool) -> None:
@@ -242,6 +242,10 @@ def git_commit() -> str | None:
 
 def write_tables(folder: Path, result: ExperimentResult) -> None:
     """Per-replication KPIs, station rows, daily and hourly series, optional truck records."""
+    import pandas as pd
+
+    from gatesim.model.network_table import network_tables
+
     result.kpi_table().to_csv(folder / "replications.csv")
     result.station_table().to_csv(folder / "stations.csv", index=False)
     pd.DataFrame({f"rep{o.replication}": o.cleared_by_day for o in result.outcomes}).rename_axis(

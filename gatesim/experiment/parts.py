@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from gatesim.core.results import PlatformResult, RunResult
@@ -41,6 +40,8 @@ def independent_parts(scenario: Scenario) -> list[Part]:
     (stations no route uses) follow, by their first station. A scenario whose stations and
     streams all interact is one part holding everything.
     """
+    import networkx as nx  # here, not at module level: a serial run never splits
+
     graph = nx.Graph()
     graph.add_nodes_from(("station", name) for name in scenario.stations)
     graph.add_nodes_from(("stream", name) for name in scenario.arrivals)
