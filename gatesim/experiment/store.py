@@ -90,17 +90,25 @@ class PartialStore:
         except OSError as exc:
             if temp is not None:
                 temp.unlink(missing_ok=True)
-            kept = self.count()
             raise ScenarioError(
                 None,
                 "--out",
-                f"cannot write the replication store: {exc.strerror or exc}; {kept} finished "
-                f"replication(s) kept in {self.folder} for --resume",
+                f"cannot write the replication store: {exc.strerror or exc}; "
+                + self._what_is_kept(),
             ) from None
         except BaseException:
             if temp is not None:
                 temp.unlink(missing_ok=True)
             raise
+
+    def _what_is_kept(self) -> str:
+        """After a failed write: the finished replications stay for --resume; a store holding
+        none is removed, so a run that failed at once leaves nothing behind."""
+        kept = self.count()
+        if kept == 0:
+            self.remove()
+            return "nothing was kept"
+        return f"{kept} finished replication(s) kept in {self.folder} for --resume"
 
     def count(self) -> int:
         if not self.folder.is_dir():
