@@ -119,7 +119,9 @@ def run(
 
 
 if __name__ == "__main__":
-    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    # python bare_simpy_tandem.py [SEED [DAYS]]
+    days = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else 0, days * 1440 if days else HORIZON_MIN)
     print(
         f"mean sojourn {result.mean_sojourn:.3f} min over {result.count} customers "
         f"({result.wall_seconds:.2f} s)"

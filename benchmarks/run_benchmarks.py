@@ -23,6 +23,10 @@ Sections (``--only`` takes a comma-separated list of these names):
                 fresh process: Morris screening of all 49 uncertain values (2 trajectories, 100
                 design points, 1 replication of 10 days each, --jobs 2), against the
                 bare-SimPy twins timed in the same sitting
+``process``     whole processes as a user starts them (interpreter, imports, output included):
+                ``run_sim.py run`` on the tandem against ``bare_simpy_tandem.py`` in alternating
+                pairs; and the peak memory of ``run_sim.py run scenarios/baseline.yaml`` (the
+                file's 30 days and 5 replications, serial)
 ``profile``     cProfile of gatesim on the tandem: where the time goes
 
 Every twin comparison first checks that both give the same mean sojourn and the same number of
@@ -85,6 +89,7 @@ SECTIONS = (
     "capacity",
     "planning",
     "sensitivity",
+    "process",
     "profile",
 )
 CONFIDENCE = 0.99
@@ -105,6 +110,8 @@ TARGETS = {
     "capacity_seconds": 60.0,
     "capacity_twin_ratio": 10.0,  # issue 23: capacity baseline.yaml (serial) / tandem twin
     "planning_twin_ratio": 60.0,  # issue 23: the planning walk-through / tandem twin
+    "process_twin_ratio": 0.45,  # issue 23: the tandem through run_sim.py / the twin's process
+    "default_run_mb": 150.0,  # issue 23: peak memory of `run scenarios/baseline.yaml`
 }
 
 
@@ -931,6 +938,72 @@ def profile(cfg: Settings, report: Report) -> None:
     )
 
 
+# --------------------------------------------------------------------------- whole processes
+#: Runs a script as ``python SCRIPT ARGS`` would, and writes the process's peak RSS (VmHWM: this
+#: process image only, unlike ru_maxrss, which Linux carries over fork + exec) to the file named
+#: first, from an exit handler: gatesim's entry point runs the exit handlers before os._exit.
+PEAK_CODE = """
+import atexit, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(OUT, "w") as out:
+        out.write(str(kb))
+
+OUT = sys.argv[1]
+atexit.register(peak)
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def process(cfg: Settings, report: Report) -> None:
+    """Whole processes: the tandem through ``run_sim.py run`` against the twin's process, in
+    pairs whose order alternates (median of the per-pair ratios); then the peak memory of the
+    default baseline run."""
+    walls_g, walls_t, ratios = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        gatesim_run = [sys.executable, "run_sim.py", "run", str(TANDEM), "-q", "--force"]
+        gatesim_run += ["--days", str(cfg.tandem_days), "--out", str(Path(tmp) / "tandem")]
+        for i in range(cfg.pairs):
+            twin_run = [sys.executable, str(HERE / "bare_simpy_tandem.py"), str(500 + i)]
+            twin_run.append(str(cfg.tandem_days))
+            order = [gatesim_run, twin_run] if i % 2 == 0 else [twin_run, gatesim_run]
+            walls = {id(c): _process_seconds(c) for c in order}
+            walls_g.append(walls[id(gatesim_run)])
+            walls_t.append(walls[id(twin_run)])
+            ratios.append(walls_g[-1] / walls_t[-1])
+        ratio = statistics.median(ratios)
+        report.add(
+            "tandem through run_sim.py / bare-SimPy process (whole processes)",
+            f"{ratio:.3f} (pairs {min(ratios):.3f}..{max(ratios):.3f}); gatesim "
+            f"{statistics.median(walls_g):.2f} s, bare SimPy {statistics.median(walls_t):.2f} s",
+            f"<= {TARGETS['process_twin_ratio']:.2f}" if not cfg.quick else "",
+            ratio <= TARGETS["process_twin_ratio"] if not cfg.quick else None,
+        )
+        peak_file = Path(tmp) / "peak"
+        command = [sys.executable, "-c", PEAK_CODE, str(peak_file), "run_sim.py", "run"]
+        command += [str(BASELINE), "-q", "--out", str(Path(tmp) / "baseline"), "--jobs", "1"]
+        command += ["--days", "8"] if cfg.quick else []
+        seconds = _process_seconds(command)
+        peak_mb = int(peak_file.read_text()) / 1024
+        report.add(
+            "run scenarios/baseline.yaml, peak memory (whole process)"
+            + (" (quick: 8 days)" if cfg.quick else ""),
+            f"{peak_mb:.0f} MB peak RSS (VmHWM), {seconds:.1f} s",
+            f"<= {TARGETS['default_run_mb']:.0f} MB" if not cfg.quick else "",
+            peak_mb <= TARGETS["default_run_mb"] if not cfg.quick else None,
+        )
+
+
+def _process_seconds(command: list[str]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -977,6 +1050,8 @@ def main(argv: list[str] | None = None) -> int:
             planning(cfg, report)
         elif section == "sensitivity":
             sensitivity(cfg, report)
+        elif section == "process":
+            process(cfg, report)
         elif section == "profile":
             profile(cfg, report)
     log("\n" + "=" * 100)
