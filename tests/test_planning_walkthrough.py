@@ -4,6 +4,7 @@ on small hand-made summaries: exact expected text, no simulation."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -47,6 +48,16 @@ def test_response_cells_give_deferred_diverted_by_destination_and_value() -> Non
     ]
 
 
+def test_response_cells_list_no_destinations_when_nothing_is_diverted() -> None:
+    nothing = {
+        "deferred_per_day": stat(0.0, 0.0, 0.0),
+        "diverted_per_day": stat(0.0, 0.0, 0.0),
+        "diverted_per_day.to.chi_ma": stat(0.0, 0.0, 0.0),
+        "value_diverted_musd_per_day": stat(0.0, 0.0, 0.0),
+    }
+    assert pw.response_cells(nothing) == ["0 [0, 0]", "0 [0, 0]", "0.0 [0.0, 0.0]"]
+
+
 def test_response_cells_of_a_run_without_platform_are_dashes() -> None:
     assert pw.response_cells({"throughput_per_day": stat(700.0)}) == ["–", "–", "–"]
 
@@ -64,6 +75,7 @@ def test_year_row_puts_the_response_beside_the_p95() -> None:
         "arrived": stat(24_000.0),
         "throughput_per_day": stat(1_537.4, 1_526.0, 1_549.0),
         "time_in_system_p95_h": stat(7.94, 7.46, 8.21),
+        "time_in_system_p95_h.direction.import": stat(4.86, 4.75, 4.97),
         "gate_process_time_p95_h": stat(5.55, 5.4, 5.7),
         "waiting_for_opening_mean_h": stat(0.36, 0.3, 0.42),
         "time_in_system_p95_h.1119-1120": stat(7.6),
@@ -73,7 +85,8 @@ def test_year_row_puts_the_response_beside_the_p95() -> None:
     }
     row = pw.year_row(2026, kpis, 24.0)
     assert row == (
-        "| 2026 | 1.15 | 1,000 | 1,537 [1,526, 1,549] | 7.9 [7.5, 8.2] | 5.5 [5.4, 5.7]"
+        "| 2026 | 1.15 | 1,000 | 1,537 [1,526, 1,549] | 7.9 [7.5, 8.2] | 4.9 [4.8, 5.0]"
+        " | 5.5 [5.4, 5.7]"
         " | 15 [11, 18] | 9 [6, 12]<br>Tân Thanh 1090-1091 7 [4, 9]<br>Chi Ma 2 [1, 3]"
         "<br>new_gate 0 | 0.3 [0.2, 0.4] | 0.4 [0.3, 0.4] | 7.6 | 8.3 | 70 [59, 82] | 210 |"
     )
@@ -98,9 +111,30 @@ def test_hand_written_sections_are_kept_and_marked_once() -> None:
     assert kept == [
         "## By hand",
         "",
-        pw.STALE_NOTE,
+        *pw.STALE_NOTE,
         "",
         "*Written by hand, not by the script.*",
         "kept",
     ]
     assert pw.hand_written_sections("\n".join(kept)) == kept  # a second render adds nothing
+
+
+def _platform_run(tmp_path: Path, registered_share: float) -> Path:
+    folder = tmp_path / "h24_2030"
+    folder.mkdir()
+    delay = {"shift": 0.0, "dist": "triangular", "low": 720.0, "mode": 1440.0, "high": 4320.0}
+    platform = {"hn": {"registered_share": registered_share, "registration_delay": delay}}
+    document = {"resolved_scenario": {"platform": platform}}
+    (folder / "manifest.json").write_text(json.dumps(document), encoding="utf-8")
+    return tmp_path
+
+
+def test_registration_floor_names_the_shortest_registration_wait(tmp_path: Path) -> None:
+    lines = pw.registration_floor(_platform_run(tmp_path, 0.667))
+    assert lines[0] == "**The exports' p95 cannot reach 6 h.** 33% of the"
+    assert lines[2] == "it may dispatch them (triangular(12, 24, 72) h, `registration_delay`"
+    assert lines[5] == "Each of them spends at least 12 h in the system, and they are more"
+
+
+def test_registration_floor_is_silent_when_few_arrive_unregistered(tmp_path: Path) -> None:
+    assert pw.registration_floor(_platform_run(tmp_path, 0.96)) == []
