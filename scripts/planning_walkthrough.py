@@ -60,6 +60,7 @@ KPI = "time_in_system_p95_h"
 PROCESS_KPI = "gate_process_time_p95_h"
 #: The imports' p95: no platform, so no registration wait and no deferral or diversion in it.
 IMPORT_KPI = "time_in_system_p95_h.direction.import"
+EXPORT_KPI = "time_in_system_p95_h.direction.export"
 DAYS = "24"  # 3 warm-up days (the file's) + 21 measured days from 20 April, inside the peak
 REPLICATIONS = "3"
 #: Demand growth: the central rate of the plan files, and the bracket swept around it.
@@ -698,6 +699,30 @@ def hours_section(work: Path) -> list[str]:
         "",
         "Busiest stations in 2030 with 24-hour opening:",
         f"{busiest(work / 'h24_2030')}.",
+        "",
+        *unseen_queue_note(work / "h24_2030"),
+    ]
+
+
+def unseen_queue_note(folder: Path) -> list[str]:
+    """When a run's exports wait long and yet none defers or diverts: the platform's expected
+    wait counts only the trucks it holds, so a queue beyond its dispatch goes unseen."""
+    k = read(folder, "summary.json")["kpis"]
+    responded = sum(float(k[n]["mean"] or 0) for n in ("deferred_per_day", DIVERTED) if n in k)
+    exports = k.get(EXPORT_KPI, {}).get("mean")
+    if responded > 0 or exports is None or exports <= TARGET_H or "deferred_per_day" not in k:
+        return []
+    return [
+        "**The demand response does not see this queue.** In 2030 with 24-hour opening no",
+        f"exporter defers or diverts, yet the exports' p95 is {fmt(k[EXPORT_KPI])} h.",
+        "The platform's expected wait counts only the trucks it holds (at 20:00"
+        f" {fmt(k.get('platform_held_at_report_mean'), 0)},",
+        "most of them waiting for registration) against the rate it releases them; with the",
+        "lane entries open around the clock it releases them as fast as they register, and",
+        "the queue forms further in, at the stations above, which the expected wait does not",
+        "count (docs/model.md, *Deferral and diversion*). These exports' p95 is therefore not",
+        "held down by exporters going elsewhere; whether real exporters also stay at home when",
+        "the queue is at the far yards is not modelled.",
         "",
     ]
 

@@ -138,3 +138,25 @@ def test_registration_floor_names_the_shortest_registration_wait(tmp_path: Path)
 
 def test_registration_floor_is_silent_when_few_arrive_unregistered(tmp_path: Path) -> None:
     assert pw.registration_floor(_platform_run(tmp_path, 0.96)) == []
+
+
+def _summary(tmp_path: Path, deferred: float, export_p95: float) -> Path:
+    kpis = {
+        "deferred_per_day": stat(deferred),
+        "diverted_per_day": stat(0.0),
+        "time_in_system_p95_h.direction.export": stat(export_p95, 150.0, 160.0),
+        "platform_held_at_report_mean": stat(610.6),
+    }
+    (tmp_path / "summary.json").write_text(json.dumps({"kpis": kpis}), encoding="utf-8")
+    return tmp_path
+
+
+def test_unseen_queue_note_when_long_export_waits_meet_no_response(tmp_path: Path) -> None:
+    lines = pw.unseen_queue_note(_summary(tmp_path, 0.0, 155.3))
+    assert lines[1] == "exporter defers or diverts, yet the exports' p95 is 155.3 [150.0, 160.0] h."
+    assert lines[2] == "The platform's expected wait counts only the trucks it holds (at 20:00 611,"
+
+
+def test_unseen_queue_note_is_silent_when_exporters_respond(tmp_path: Path) -> None:
+    assert pw.unseen_queue_note(_summary(tmp_path, 16.7, 155.3)) == []
+    assert pw.unseen_queue_note(_summary(tmp_path, 0.0, 5.0)) == []  # and when they need not
