@@ -27,7 +27,8 @@ import pandas as pd
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
 from gatesim.experiment.queues import queues_over_time
-from gatesim.experiment.runner import ExperimentResult
+from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, records_frame, records_table
 from gatesim.model.network_table import network_tables
 from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
@@ -265,9 +266,39 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
     network = network_tables(result.scenario)  # the report's network figure reads these
     network.nodes.to_csv(folder / "network_nodes.csv", index=False)
     network.edges.to_csv(folder / "network_edges.csv", index=False)
-    for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
+    for attr, columns in (("trucks", TRUCK_COLUMNS), ("visits", VISIT_COLUMNS)):
+        write_records(folder / f"{attr}.parquet", result.outcomes, attr, columns)
+
+
+def write_records(
+    path: Path, outcomes: Sequence[ReplicationOutcome], attr: str, columns: Sequence[str]
+) -> None:
+    """``trucks.parquet`` or ``visits.parquet``: one row group per replication, built from its
+    columns, so only one replication's table is held at a time (nothing when not kept). A
+    replication without rows has no column types: then the table is built whole."""
+    lengths = [None if getattr(o, attr) is None else len(getattr(o, attr)) for o in outcomes]
+    if not outcomes or None in lengths:
+        return
+    if 0 in lengths:
+        table = records_table(list(outcomes), attr, columns)
         if table is not None:
-            table.to_parquet(folder / f"{name}.parquet", index=False)
+            table.to_parquet(path, index=False)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    try:
+        for outcome in outcomes:
+            frame = records_frame(outcome, attr, columns)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            del frame
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def queues_table(result: ExperimentResult) -> pd.DataFrame:
