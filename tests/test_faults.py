@@ -8,19 +8,21 @@ that did finish stay available to ``--resume``.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from builders import TINY_YAML
 from test_hardening import one_line_error, run, tree
 
 import gatesim.experiment.store as store_module
 from gatesim.experiment.output import remove_leftovers
-from gatesim.experiment.store import PartialStore, partial_folder
+from gatesim.experiment.store import RECORDS_SUFFIX, PartialStore, partial_folder
 
 FOUR = TINY_YAML.replace("days: 2", "days: 2\nreplications: 4\nseed: 5")
 
@@ -39,7 +41,7 @@ def fill_disk_after(monkeypatch: pytest.MonkeyPatch, saved: int) -> None:
     def dump(document: Any, handle: Any, **options: Any) -> None:
         calls[0] += 1
         if calls[0] > saved:
-            handle.write('{"format": 2, "outc')  # a partial write, then the disk is full
+            handle.write('{"format": 3, "outc')  # a partial write, then the disk is full
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         original(document, handle, **options)
 
@@ -59,7 +61,8 @@ def test_a_full_disk_while_storing_is_one_line_and_keeps_finished_replications(
     )
     assert not out.exists()
     stored = sorted(p.name for p in partial_folder(out).glob("*/*"))
-    assert stored == ["000000.json", "000001.json"]  # no half-written record, no temp file
+    # no half-written record, no temp file; truck records (on by default) beside each JSON
+    assert stored == ["000000.json", "000000.records.npz", "000001.json", "000001.records.npz"]
 
     resumed = run("run", scenario, "--out", out, "--resume", "-q")
     assert resumed.code == 0, resumed.stderr
@@ -84,7 +87,7 @@ def interrupted_store(scenario: Path, out: Path, monkeypatch: pytest.MonkeyPatch
     [
         (pickle.dumps({"format": 1}), "not readable JSON"),
         (b'{"format": 1, "key": "x", "outcome": {}}', "not a record of this gatesim version"),
-        (b'{"format": 2, "key": "other", "outcome": {}}', "a record of another scenario"),
+        (b'{"format": 3, "key": "other", "outcome": {}}', "a record of another scenario"),
         (b"[1, 2, 3]", "not a record of this gatesim version"),
         (b"\xff\xfe", "not readable JSON"),
     ],
@@ -99,6 +102,49 @@ def test_a_changed_store_is_refused_by_resume_in_one_line(
     line = one_line_error(run("run", scenario, "--out", out, "--resume", "-q"))
     assert line.startswith(f"error: --resume: {record}: {why}; ")
     assert tree(tmp_path) == before  # nothing written, the store kept as it was
+
+
+def _npz(**arrays: Any) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _stored_trucks(npz: Path, **changes: Any) -> bytes:
+    with np.load(npz, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    return _npz(**{**arrays, **changes})
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({}, "not readable records (not an .npz of plain arrays)"),
+        ({"trucks.truck": np.array([object()], dtype=object)}, "not readable records (not an"),
+        (
+            {"trucks.outcome": np.full(2, 9, dtype=np.uint16)},
+            "malformed records (trucks.outcome has codes outside its table)",
+        ),
+        (
+            {"trucks.created_min": np.zeros(2, dtype=np.int64)},
+            "malformed records (trucks.created_min is not of kind d)",
+        ),
+        ({"trucks.cleared_min": np.zeros(1)}, "malformed records (trucks columns differ in"),
+    ],
+)
+def test_changed_records_beside_a_record_are_refused_in_one_line(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any, why: str
+) -> None:
+    """The records' .npz is data only: an object (pickled) array, codes outside the text
+    table, a column of the wrong type or length are each refused, nothing is written."""
+    out = tmp_path / "out"
+    npz = interrupted_store(scenario, out, monkeypatch).with_suffix(RECORDS_SUFFIX)
+    npz.write_bytes(_stored_trucks(npz, **change) if change else b"not a zip")
+    before = tree(tmp_path)
+    line = one_line_error(run("run", scenario, "--out", out, "--resume", "-q"))
+    expected = f"error: --resume: {npz}: {why}"
+    assert line.startswith(expected)
+    assert tree(tmp_path) == before
 
 
 def test_a_record_with_a_malformed_field_is_refused(

@@ -99,11 +99,18 @@ class Records(Sequence[tuple[Any, ...]]):
             yield from zip(*(_slice(c, start) for c in self.columns), strict=True)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Records | list):
-            return len(self) == len(other) and all(
-                a == b for a, b in zip(self, other, strict=True)
-            )
-        return NotImplemented
+        """Equal rows; unlike tuples of floats, records equal column by column, NaN included
+        (an unfinished truck's missing clearing time equals itself)."""
+        if isinstance(other, list):
+            return list(self) == other
+        if not isinstance(other, Records):
+            return NotImplemented
+        if self.names != other.names or len(self) != len(other):
+            return False
+        return all(
+            np.array_equal(self.column(name), other.column(name), equal_nan=kind == FLOAT)
+            for name, kind in zip(self.names, self.kinds, strict=True)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 

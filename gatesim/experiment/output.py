@@ -26,9 +26,14 @@ import pandas as pd
 
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
-from gatesim.experiment.queues import queues_over_time
 from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS
-from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome, records_frame, records_table
+from gatesim.experiment.queues import queues_over_time
+from gatesim.experiment.runner import (
+    ExperimentResult,
+    ReplicationOutcome,
+    records_frame,
+    records_table,
+)
 from gatesim.model.network_table import network_tables
 from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario

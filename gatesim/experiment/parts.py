@@ -121,7 +121,9 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
         merged[attr] = {key: found[key] for key in keys if key in found}
     for attr in _RECORDS:  # None when the records were not kept (the same in every part)
         kept = getattr(first, attr) is not None
-        merged[attr] = by_truck_id(concatenated([getattr(p, attr) for p in results]) if kept else None)
+        merged[attr] = by_truck_id(
+            concatenated([getattr(p, attr) for p in results]) if kept else None
+        )
     merged.update(
         sorted_delays(
             *(np.concatenate([getattr(p, attr) for p in results]) for attr in _SLOT_DELAYS)

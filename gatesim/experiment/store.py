@@ -17,7 +17,6 @@ The store is data, never code: a planted or edited file can at worst hold wrong 
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -91,8 +90,8 @@ class PartialStore:
         if not isinstance(kept, list) or not set(kept) <= set(_KINDS):
             raise _foreign(path, "malformed list of records", self.flag)
         if kept:
-            loaded = self._load_records(path.with_suffix(RECORDS_SUFFIX), kept)
-            outcome = dataclasses.replace(outcome, **loaded)
+            for kind, rows in self._load_records(path.with_suffix(RECORDS_SUFFIX), kept).items():
+                setattr(outcome, kind, rows)
         return outcome
 
     def _load_records(self, path: Path, kept: list[str]) -> dict[str, Records]:
@@ -101,8 +100,13 @@ class PartialStore:
                 raise _foreign(path, "too large", self.flag)
             with np.load(path, allow_pickle=False) as data:
                 return {kind: read_records(data, kind) for kind in kept}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise _foreign(path, f"not readable records ({exc})", self.flag) from None
+        except MalformedRecords as exc:
+            raise _foreign(path, f"malformed records ({exc})", self.flag) from None
+        except KeyError as exc:
+            raise _foreign(path, f"malformed records (no {exc})", self.flag) from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            why = "not readable records (not an .npz of plain arrays)"
+            raise _foreign(path, why, self.flag) from None
 
     def save(self, key: str, outcome: ReplicationOutcome) -> None:
         """Write one outcome atomically (a crash never leaves a half-written record). A write
@@ -121,6 +125,7 @@ class PartialStore:
                 _write_atomically(target.with_suffix(RECORDS_SUFFIX), _npz_writer(records))
             _write_atomically(target, _json_writer(record))
         except OSError as exc:
+            target.with_suffix(RECORDS_SUFFIX).unlink(missing_ok=True)  # no orphan records
             kept = self.count()
             raise ScenarioError(
                 None,
@@ -184,29 +189,34 @@ def records_arrays(rows: Records, kind: str) -> dict[str, npt.NDArray[Any]]:
     return arrays
 
 
+class MalformedRecords(ValueError):
+    """An array of a stored ``.npz`` is not the column :func:`records_arrays` writes."""
+
+
 def read_records(data: Any, kind: str) -> Records:
-    """The Records that :func:`records_arrays` wrote (ValueError/KeyError when malformed)."""
+    """The Records that :func:`records_arrays` wrote (MalformedRecords, or KeyError for a
+    missing array, otherwise)."""
     names, kinds = _KINDS[kind]
     rows = Records(names, kinds)
     lengths = set()
     for k, (name, column_kind) in enumerate(zip(names, kinds, strict=True)):
         values = data[f"{kind}.{name}"]
         if values.ndim != 1:
-            raise ValueError(f"{kind}.{name} is not a column")
+            raise MalformedRecords(f"{kind}.{name} is not a column")
         lengths.add(len(values))
         if column_kind == TEXT:
             table = data[f"{kind}.{name}.names"]
             if values.dtype != np.uint16 or table.dtype.kind != "U" or table.ndim != 1:
-                raise ValueError(f"{kind}.{name} is not a text column")
+                raise MalformedRecords(f"{kind}.{name} is not a text column")
             if len(values) and int(values.max()) >= len(table):
-                raise ValueError(f"{kind}.{name} has codes outside its table")
+                raise MalformedRecords(f"{kind}.{name} has codes outside its table")
             rows.columns[k] = TextColumn(table.tolist(), array("H", values.tobytes()))
         else:
             if values.dtype != np.dtype(column_kind):
-                raise ValueError(f"{kind}.{name} is not of kind {column_kind}")
+                raise MalformedRecords(f"{kind}.{name} is not of kind {column_kind}")
             rows.columns[k] = array(column_kind, values.tobytes())
     if len(lengths) > 1:
-        raise ValueError(f"{kind} columns differ in length")
+        raise MalformedRecords(f"{kind} columns differ in length")
     return rows
 
 
