@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from builders import TINY_YAML
 from test_hardening import one_line_error, run, tree
@@ -71,6 +72,9 @@ def test_a_full_disk_while_storing_is_one_line_and_keeps_finished_replications(
     assert (out / "replications.csv").read_text() == (
         tmp_path / "fresh" / "replications.csv"
     ).read_text()
+    resumed_trucks = pd.read_parquet(out / "trucks.parquet")  # two replications from the store
+    assert resumed_trucks.equals(pd.read_parquet(tmp_path / "fresh" / "trucks.parquet"))
+    assert sorted(resumed_trucks["replication"].unique()) == [0, 1, 2, 3]
     assert not partial_folder(out).exists()
 
 
