@@ -278,8 +278,9 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
         write_records(folder / f"{attr}.parquet", result.outcomes, attr, columns)
 
 
-#: Rows of records turned into one Parquet row group at a time.
-RECORD_ROWS_AT_ONCE = 131_072
+#: Rows of records turned into one Parquet row group at a time: the writer holds a row
+#: group's encoded pages until it is complete (about 0.5 kB a row for truck records).
+RECORD_ROWS_AT_ONCE = 16_384
 
 
 def write_records(
