@@ -134,13 +134,18 @@ def _stored_trucks(npz: Path, **changes: Any) -> bytes:
             "malformed records (trucks.created_min is not of kind d)",
         ),
         ({"trucks.cleared_min": np.zeros(1)}, "malformed records (trucks columns differ in"),
+        (
+            {"hourly.0": np.zeros(3, dtype=np.int64)},
+            "malformed records (hourly.0 is not a series of floats)",
+        ),
     ],
 )
 def test_changed_records_beside_a_record_are_refused_in_one_line(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any, why: str
 ) -> None:
     """The records' .npz is data only: an object (pickled) array, codes outside the text
-    table, a column of the wrong type or length are each refused, nothing is written."""
+    table, a column or hourly series of the wrong type or length are each refused, nothing
+    is written."""
     out = tmp_path / "out"
     npz = interrupted_store(scenario, out, monkeypatch).with_suffix(RECORDS_SUFFIX)
     npz.write_bytes(_stored_trucks(npz, **change) if change else b"not a zip")

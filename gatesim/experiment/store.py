@@ -3,11 +3,12 @@
 The store lives beside the output folder (``DIR.partial/`` for ``--out DIR``): the output folder
 itself only appears, atomically, once everything is done, and the store is then removed. Each
 replication is one JSON document, ``<scenario hash>/<replication>.json``, written atomically as
-soon as the replication finishes; its truck and visit records, when kept, go column by column
-into ``<replication>.records.npz`` beside it (written first: the JSON document marks a finished
-replication). A replication is reused only for the exact same resolved
-scenario (same hash) and replication index, so a resumed run gives the same numbers as an
-uninterrupted one (JSON writes every float with its shortest exact representation).
+soon as the replication finishes; its hourly queue series and its truck and visit records
+(when kept) go column by column into ``<replication>.records.npz`` beside it (written first:
+the JSON document marks a finished replication). A replication is reused only for the exact
+same resolved scenario (same hash) and replication index, so a resumed run gives the same
+numbers as an uninterrupted one (JSON writes every float with its shortest exact
+representation; the ``.npz`` holds the arrays' bits).
 
 The store is data, never code: a planted or edited file can at worst hold wrong numbers, and
 ``--resume`` refuses any file that is not a well-formed record of this scenario with one line
@@ -40,10 +41,12 @@ from gatesim.experiment.runner import ReplicationOutcome
 FORMAT = 3
 SUFFIX = ".partial"
 RECORD_SUFFIX = ".json"
-#: Truck and visit records (when kept) beside the JSON document: columns in an ``.npz``.
+#: The hourly queue series and the truck and visit records (when kept) beside the JSON
+#: document: arrays in an ``.npz``.
 RECORDS_SUFFIX = ".records.npz"
 MAX_RECORD_BYTES = 2_000_000_000
 _OUTCOME = TypeAdapter(ReplicationOutcome)
+HOURLY = "hourly_queues"  # kept in the .npz with the records
 #: The records an outcome may carry: field name -> (columns, kinds).
 _KINDS = {"trucks": (TRUCK_COLUMNS, TRUCK_KINDS), "visits": (VISIT_COLUMNS, VISIT_KINDS)}
 
@@ -89,17 +92,21 @@ class PartialStore:
         kept = record.get("records", [])
         if not isinstance(kept, list) or not set(kept) <= set(_KINDS):
             raise _foreign(path, "malformed list of records", self.flag)
-        if kept:
-            for kind, rows in self._load_records(path.with_suffix(RECORDS_SUFFIX), kept).items():
-                setattr(outcome, kind, rows)
+        arrays = self._load_arrays(path.with_suffix(RECORDS_SUFFIX), kept)
+        for kind in _KINDS:  # whatever the JSON held under these names is replaced
+            setattr(outcome, kind, arrays.get(kind))
+        outcome.hourly_queues = arrays[HOURLY]
         return outcome
 
-    def _load_records(self, path: Path, kept: list[str]) -> dict[str, Records]:
+    def _load_arrays(self, path: Path, kept: list[str]) -> dict[str, Any]:
+        """The records named in ``kept`` and the hourly queues, from the ``.npz``."""
         try:
             if path.stat().st_size > MAX_RECORD_BYTES:
                 raise _foreign(path, "too large", self.flag)
             with np.load(path, allow_pickle=False) as data:
-                return {kind: read_records(data, kind) for kind in kept}
+                loaded: dict[str, Any] = {kind: read_records(data, kind) for kind in kept}
+                loaded[HOURLY] = read_hourly(data)
+                return loaded
         except MalformedRecords as exc:
             raise _foreign(path, f"malformed records ({exc})", self.flag) from None
         except KeyError as exc:
@@ -116,13 +123,13 @@ class PartialStore:
         record = {
             "format": FORMAT,
             "key": key,
-            "outcome": _OUTCOME.dump_python(outcome, exclude=set(_KINDS)),
+            "outcome": _OUTCOME.dump_python(outcome, exclude={*_KINDS, HOURLY}),
             "records": list(records),
         }
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if records:
-                _write_atomically(target.with_suffix(RECORDS_SUFFIX), _npz_writer(records))
+            arrays = _arrays(records, outcome.hourly_queues)
+            _write_atomically(target.with_suffix(RECORDS_SUFFIX), _npz_writer(arrays))
             _write_atomically(target, _json_writer(record))
         except OSError as exc:
             target.with_suffix(RECORDS_SUFFIX).unlink(missing_ok=True)  # no orphan records
@@ -166,14 +173,47 @@ def _json_writer(record: dict[str, Any]) -> Callable[[BinaryIO], None]:
     return write
 
 
-def _npz_writer(records: dict[str, Records]) -> Callable[[BinaryIO], None]:
+def _npz_writer(arrays: dict[str, npt.NDArray[Any]]) -> Callable[[BinaryIO], None]:
     def write(handle: BinaryIO) -> None:
-        arrays: dict[str, Any] = {}
-        for kind, rows in records.items():
-            arrays.update(records_arrays(rows, kind))
-        np.savez(handle, **arrays)
+        np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub: savez(file, allow_pickle=...)
 
     return write
+
+
+def _arrays(records: dict[str, Records], hourly: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every array of an outcome's ``.npz``: its records and its hourly queues."""
+    arrays: dict[str, Any] = {}
+    for kind, rows in records.items():
+        arrays.update(records_arrays(rows, kind))
+    arrays.update(hourly_arrays(hourly))
+    return arrays
+
+
+def hourly_arrays(hourly: dict[str, dict[str, Any]]) -> dict[str, npt.NDArray[Any]]:
+    """``hourly_queues`` as arrays: ``hourly.series`` and ``hourly.places`` name each
+    ``hourly.<i>`` (names may hold any character, so they are not keys)."""
+    pairs = [(series, place) for series, by_place in hourly.items() for place in by_place]
+    arrays = {
+        "hourly.series": np.array([series for series, _ in pairs], dtype=np.str_),
+        "hourly.places": np.array([place for _, place in pairs], dtype=np.str_),
+    }
+    for i, (series, place) in enumerate(pairs):
+        arrays[f"hourly.{i}"] = np.asarray(hourly[series][place], dtype=np.float64)
+    return arrays
+
+
+def read_hourly(data: Any) -> dict[str, dict[str, array[float]]]:
+    """The ``hourly_queues`` that :func:`hourly_arrays` wrote."""
+    series, places = data["hourly.series"], data["hourly.places"]
+    if {series.dtype.kind, places.dtype.kind} - {"U"} or series.shape != places.shape:
+        raise MalformedRecords("hourly.series and hourly.places are not matching names")
+    hourly: dict[str, dict[str, array[float]]] = {}
+    for i, (name, place) in enumerate(zip(series.tolist(), places.tolist(), strict=True)):
+        values = data[f"hourly.{i}"]
+        if values.dtype != np.float64 or values.ndim != 1:
+            raise MalformedRecords(f"hourly.{i} is not a series of floats")
+        hourly.setdefault(name, {})[place] = array("d", values.tobytes())
+    return hourly
 
 
 def records_arrays(rows: Records, kind: str) -> dict[str, npt.NDArray[Any]]:
