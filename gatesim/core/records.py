@@ -131,16 +131,23 @@ class Records(Sequence[tuple[Any, ...]]):
             return column.values()
         return np.array(column, dtype=_DTYPES[column.typecode])
 
-    def taken(self, order: npt.NDArray[np.intp]) -> Records:
-        """A new Records of the rows at ``order``, in that order."""
-        taken = Records(self.names, self.kinds)
+    def reorder(self, order: npt.NDArray[np.intp]) -> None:
+        """Keep the rows at ``order``, in that order (one column copied at a time, the old
+        column freed before the next is copied)."""
         for k, column in enumerate(self.columns):
             if isinstance(column, TextColumn):
                 codes = np.frombuffer(column.codes, dtype=np.uint16)[order]
-                taken.columns[k] = TextColumn(column.names, array(_CODE, codes.tobytes()))
+                self.columns[k] = TextColumn(column.names, _array(_CODE, codes))
             else:
                 values = np.frombuffer(column, dtype=_DTYPES[column.typecode])[order]
-                taken.columns[k] = array(column.typecode, values.tobytes())
+                self.columns[k] = _array(column.typecode, values)
+            del column
+
+    def taken(self, order: npt.NDArray[np.intp]) -> Records:
+        """A new Records of the rows at ``order``, in that order."""
+        taken = Records(self.names, self.kinds)
+        taken.columns = list(self.columns)
+        taken.reorder(order)
         return taken
 
     def extend(self, other: Records) -> None:
@@ -149,7 +156,7 @@ class Records(Sequence[tuple[Any, ...]]):
             if isinstance(mine, TextColumn) and isinstance(theirs, TextColumn):
                 recode = np.array([mine.code(n) for n in theirs.names], dtype=np.uint16)
                 codes = recode[np.frombuffer(theirs.codes, dtype=np.uint16)]
-                mine.codes.frombytes(codes.tobytes())
+                mine.codes.frombytes(codes.data)
             elif isinstance(mine, array) and isinstance(theirs, array):
                 mine.extend(theirs)
 
@@ -161,12 +168,22 @@ def _slice(column: Column, start: int) -> list[Any]:
     return column[start : start + _CHUNK].tolist()
 
 
-def sorted_by_first(records: Records) -> Records:
-    """The rows sorted by the first (integer) column, stably: rows of one truck keep their order."""
+def sort_by_first(records: Records) -> Records:
+    """Sort the rows by the first (integer) column, stably (rows of one truck keep their
+    order), in place; returns ``records``."""
     first = records.columns[0]
     assert isinstance(first, array)
     order = np.argsort(np.frombuffer(first, dtype=np.int64), kind="stable")
-    return records.taken(order)
+    del first
+    records.reorder(order)
+    return records
+
+
+def _array(typecode: str, values: npt.NDArray[Any]) -> array[Any]:
+    """An ``array`` holding a copy of ``values`` (one copy, no intermediate bytes)."""
+    result = array(typecode)
+    result.frombytes(np.ascontiguousarray(values).data)
+    return result
 
 
 def concatenated(parts: Sequence[Records]) -> Records:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from gatesim.core.records import Records, sorted_by_first
+from gatesim.core.records import Records, sort_by_first
 from gatesim.core.results import (
     TRUCK_COLUMNS,
     TRUCK_KINDS,
@@ -64,8 +64,9 @@ def in_canonical_order(samples: dict[str, npt.NDArray[Any]]) -> dict[str, npt.ND
 
 
 def by_truck_id(rows: Records | None) -> Records | None:
-    """Records sorted by truck id, stably (None when the records were not kept)."""
-    return None if rows is None else sorted_by_first(rows)
+    """Records sorted by truck id, stably and in place (None when the records were not
+    kept)."""
+    return None if rows is None else sort_by_first(rows)
 
 
 def truck_records() -> Records:

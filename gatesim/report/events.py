@@ -24,7 +24,9 @@ during has no later events (missing times are dropped, never invented).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 EVENTS = ("arrive", "start", "end")
@@ -61,13 +63,83 @@ def event_log(visits: pd.DataFrame) -> pd.DataFrame:
 
 def write_event_log(folder: Path | str) -> Path | None:
     """Write ``folder/events.parquet`` from ``folder/visits.parquet``; None when there are no
-    visit records (the run was made without ``--records``)."""
+    visit records (the run was made without ``--records``). The table is :func:`event_log`'s,
+    built one replication at a time from typed columns (:func:`_write_events`)."""
     folder = Path(folder)
     visits = folder / "visits.parquet"
     if not visits.is_file():
         return None
     out = folder / "events.parquet"
     tmp = out.with_name(f".{out.name}.tmp")
-    event_log(pd.read_parquet(visits)).to_parquet(tmp, index=False)
+    _write_events(visits, tmp)
     tmp.replace(out)
     return out
+
+
+#: Events turned into one Parquet row group at a time.
+EVENT_ROWS_AT_ONCE = 131_072
+
+
+def _write_events(source: Path, target: Path) -> None:
+    """``event_log(pd.read_parquet(source)).to_parquet(target, index=False)``, the same rows
+    and types, without a table of Python objects: a year with visit records has some 13
+    million events, which pandas sorts in several gigabytes."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(source)
+    if file.metadata.num_rows == 0 or file.metadata.num_row_groups == 0:
+        event_log(pd.read_parquet(source)).to_parquet(target, index=False)
+        return
+    sample = file.read_row_group(0).slice(0, 1).to_pandas()
+    schema = _arrow_schema(event_log(sample))  # raises on a file that is not a visits table
+    has_replication = "replication" in file.schema_arrow.names
+    replications = [0]
+    if has_replication:
+        column = pq.read_table(source, columns=["replication"])["replication"]
+        replications = np.unique(column.to_numpy()).tolist()
+    with pq.ParquetWriter(target, schema) as writer:
+        for replication in replications:
+            where = [("replication", "==", replication)] if has_replication else None
+            table = pq.read_table(source, filters=where, read_dictionary=["station"])
+            _write_replication_events(writer, schema, replication, table)
+
+
+def _arrow_schema(frame: pd.DataFrame) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False).schema
+
+
+def _write_replication_events(writer: Any, schema: Any, replication: int, table: Any) -> None:
+    """One replication's events in :func:`event_log`'s order: by time, then event order,
+    truck and visit. Visits are taken in (truck, visit) order, for each event kind in turn,
+    so a stable sort by time alone gives that order."""
+    import pyarrow as pa
+
+    station = table["station"].unify_dictionaries().combine_chunks()
+    names, codes = station.dictionary, station.indices.to_numpy(zero_copy_only=False)
+    truck = table["truck"].to_numpy().astype(np.int64)
+    by_truck = np.lexsort((np.arange(len(truck)), truck))
+    times, visits, kinds = [], [], []
+    for order, event in enumerate(EVENTS):
+        time = table[_SOURCE[event]].to_numpy().astype(np.float64)[by_truck]
+        kept = ~np.isnan(time)
+        times.append(time[kept])
+        visits.append(by_truck[kept])
+        kinds.append(np.full(int(kept.sum()), order, dtype=np.int8))
+    del table, by_truck
+    time, visit, kind = (np.concatenate(parts) for parts in (times, visits, kinds))
+    del times, visits, kinds
+    ranked = np.argsort(time, kind="stable")
+    events = pa.array(list(EVENTS), type=pa.string())
+    for start in range(0, len(ranked), EVENT_ROWS_AT_ONCE):
+        chosen = ranked[start : start + EVENT_ROWS_AT_ONCE]
+        rows = visit[chosen]
+        columns = [
+            pa.array(np.full(len(chosen), replication, dtype=np.int64)),
+            pa.array(truck[rows]),
+            names.take(pa.array(codes[rows])).cast(schema.field("station").type),
+            pa.DictionaryArray.from_arrays(pa.array(kind[chosen]), events, ordered=True),
+            pa.array(time[chosen]),
+        ]
+        writer.write_table(pa.Table.from_arrays(columns, schema=schema))
