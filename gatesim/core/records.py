@@ -156,7 +156,7 @@ class Records(Sequence[tuple[Any, ...]]):
             if isinstance(mine, TextColumn) and isinstance(theirs, TextColumn):
                 recode = np.array([mine.code(n) for n in theirs.names], dtype=np.uint16)
                 codes = recode[np.frombuffer(theirs.codes, dtype=np.uint16)]
-                mine.codes.frombytes(codes.data)
+                mine.codes.frombytes(codes.data.cast("B"))
             elif isinstance(mine, array) and isinstance(theirs, array):
                 mine.extend(theirs)
 
@@ -182,7 +182,7 @@ def sort_by_first(records: Records) -> Records:
 def _array(typecode: str, values: npt.NDArray[Any]) -> array[Any]:
     """An ``array`` holding a copy of ``values`` (one copy, no intermediate bytes)."""
     result = array(typecode)
-    result.frombytes(np.ascontiguousarray(values).data)
+    result.frombytes(np.ascontiguousarray(values).data.cast("B"))
     return result
 
 
