@@ -291,6 +291,12 @@ class ExperimentResult:
     def visits_table(self) -> pd.DataFrame | None:
         return records_table(self.outcomes, "visits", VISIT_COLUMNS)
 
+    def drop_records(self) -> None:
+        """Forget the truck and visit records (once written: a year's visits take some
+        150 MB); the tables and summary need only the rest."""
+        for outcome in self.outcomes:
+            outcome.trucks = outcome.visits = None
+
     def warmup_report(self) -> dict[str, Any]:
         return self.warmup or {"method": "fixed", "days": self.scenario.warmup_days}
 

@@ -23,6 +23,8 @@ during has no later events (missing times are dropped, never invented).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,25 +85,54 @@ EVENT_ROWS_AT_ONCE = 131_072
 def _write_events(source: Path, target: Path) -> None:
     """``event_log(pd.read_parquet(source)).to_parquet(target, index=False)``, the same rows
     and types, without a table of Python objects: a year with visit records has some 13
-    million events, which pandas sorts in several gigabytes."""
+    million events, which pandas sorts in several gigabytes. Columns are read one at a time,
+    for one replication at a time (from the row groups that may hold it)."""
     import pyarrow.parquet as pq
 
-    file = pq.ParquetFile(source)
+    file = pq.ParquetFile(source, read_dictionary=["station"])
     if file.metadata.num_rows == 0 or file.metadata.num_row_groups == 0:
         event_log(pd.read_parquet(source)).to_parquet(target, index=False)
         return
-    sample = file.read_row_group(0).slice(0, 1).to_pandas()
+    sample = pq.ParquetFile(source).read_row_group(0).slice(0, 1).to_pandas()
     schema = _arrow_schema(event_log(sample))  # raises on a file that is not a visits table
-    has_replication = "replication" in file.schema_arrow.names
-    replications = [0]
-    if has_replication:
-        column = pq.read_table(source, columns=["replication"])["replication"]
-        replications = np.unique(column.to_numpy()).tolist()
     with pq.ParquetWriter(target, schema) as writer:
-        for replication in replications:
-            where = [("replication", "==", replication)] if has_replication else None
-            table = pq.read_table(source, filters=where, read_dictionary=["station"])
-            _write_replication_events(writer, schema, replication, table)
+        for replication, columns in _replications(file):
+            _write_replication_events(writer, schema, replication, columns)
+
+
+def _replications(file: Any) -> Iterator[tuple[int, Callable[[str], Any]]]:
+    """(replication, reader) for each replication of a visits file, in increasing order;
+    ``reader(column)`` gives that column of the replication's rows (numpy; the station as a
+    dictionary array). Without a ``replication`` column every row is replication 0."""
+    names = file.schema_arrow.names
+    if "replication" not in names:
+        yield 0, partial(_column, file, list(range(file.metadata.num_row_groups)), None)
+        return
+    replications = file.read(columns=["replication"])["replication"].to_numpy()
+    for replication in np.unique(replications).tolist():
+        groups = _groups_holding(file, names.index("replication"), replication)
+        within = file.read_row_groups(groups, columns=["replication"])["replication"]
+        yield replication, partial(_column, file, groups, within.to_numpy() == replication)
+
+
+def _column(file: Any, groups: list[int], mask: Any, column: str) -> Any:
+    """One column of the rows ``mask`` selects in row groups ``groups`` (all when None)."""
+    values = file.read_row_groups(groups, columns=[column])[column]
+    if mask is not None:
+        values = values.filter(mask)
+    if column == "station":
+        return values
+    return values.to_numpy() if values.null_count == 0 else values.to_numpy(zero_copy_only=False)
+
+
+def _groups_holding(file: Any, column: int, replication: int) -> list[int]:
+    """The row groups whose statistics do not rule out ``replication``."""
+    groups = []
+    for g in range(file.metadata.num_row_groups):
+        stats = file.metadata.row_group(g).column(column).statistics
+        if stats is None or not stats.has_min_max or stats.min <= replication <= stats.max:
+            groups.append(g)
+    return groups
 
 
 def _arrow_schema(frame: pd.DataFrame) -> Any:
@@ -110,30 +141,34 @@ def _arrow_schema(frame: pd.DataFrame) -> Any:
     return pa.Table.from_pandas(frame, preserve_index=False).schema
 
 
-def _write_replication_events(writer: Any, schema: Any, replication: int, table: Any) -> None:
+def _write_replication_events(
+    writer: Any, schema: Any, replication: int, read: Callable[[str], Any]
+) -> None:
     """One replication's events in :func:`event_log`'s order: by time, then event order,
     truck and visit. Visits are taken in (truck, visit) order, for each event kind in turn,
     so a stable sort by time alone gives that order."""
     import pyarrow as pa
 
-    station = table["station"].unify_dictionaries().combine_chunks()
+    station = read("station").unify_dictionaries().combine_chunks()
     names, codes = station.dictionary, station.indices.to_numpy(zero_copy_only=False)
-    truck = table["truck"].to_numpy().astype(np.int64)
-    by_truck = np.lexsort((np.arange(len(truck)), truck))
-    times, visits, kinds = [], [], []
-    for order, event in enumerate(EVENTS):
-        time = table[_SOURCE[event]].to_numpy().astype(np.float64)[by_truck]
-        kept = ~np.isnan(time)
-        times.append(time[kept])
-        visits.append(by_truck[kept])
-        kinds.append(np.full(int(kept.sum()), order, dtype=np.int8))
-    del table, by_truck
-    time, visit, kind = (np.concatenate(parts) for parts in (times, visits, kinds))
-    del times, visits, kinds
+    truck = read("truck").astype(np.int64, copy=False)
+    by_truck = np.lexsort((np.arange(len(truck)), truck)).astype(_index_type(len(truck)))
+    times = [read(_SOURCE[event]).astype(np.float64, copy=False)[by_truck] for event in EVENTS]
+    counts = [int((~np.isnan(t)).sum()) for t in times]
+    time = np.empty(sum(counts), dtype=np.float64)
+    visit = np.empty(sum(counts), dtype=by_truck.dtype)
+    kind = np.repeat(np.arange(len(EVENTS), dtype=np.int8), counts)
+    start = 0
+    for t, count in zip(times, counts, strict=True):
+        kept = ~np.isnan(t)
+        time[start : start + count] = t[kept]
+        visit[start : start + count] = by_truck[kept]
+        start += count
+    del times, by_truck
     ranked = np.argsort(time, kind="stable")
     events = pa.array(list(EVENTS), type=pa.string())
-    for start in range(0, len(ranked), EVENT_ROWS_AT_ONCE):
-        chosen = ranked[start : start + EVENT_ROWS_AT_ONCE]
+    for first in range(0, len(ranked), EVENT_ROWS_AT_ONCE):
+        chosen = ranked[first : first + EVENT_ROWS_AT_ONCE]
         rows = visit[chosen]
         columns = [
             pa.array(np.full(len(chosen), replication, dtype=np.int64)),
@@ -143,3 +178,7 @@ def _write_replication_events(writer: Any, schema: Any, replication: int, table:
             pa.array(time[chosen]),
         ]
         writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+
+def _index_type(count: int) -> type[np.signedinteger[Any]]:
+    return np.int32 if count < 2**31 else np.int64
