@@ -153,18 +153,22 @@ def _write_replication_events(
     names, codes = station.dictionary, station.indices.to_numpy(zero_copy_only=False)
     truck = read("truck").astype(np.int64, copy=False)
     by_truck = np.lexsort((np.arange(len(truck)), truck)).astype(_index_type(len(truck)))
-    times = [read(_SOURCE[event]).astype(np.float64, copy=False)[by_truck] for event in EVENTS]
-    counts = [int((~np.isnan(t)).sum()) for t in times]
-    time = np.empty(sum(counts), dtype=np.float64)
-    visit = np.empty(sum(counts), dtype=by_truck.dtype)
-    kind = np.repeat(np.arange(len(EVENTS), dtype=np.int8), counts)
-    start = 0
-    for t, count in zip(times, counts, strict=True):
-        kept = ~np.isnan(t)
-        time[start : start + count] = t[kept]
-        visit[start : start + count] = by_truck[kept]
-        start += count
-    del times, by_truck
+    size = len(EVENTS) * len(truck)  # at most; missing times are left out
+    time = np.empty(size, dtype=np.float64)
+    visit = np.empty(size, dtype=by_truck.dtype)
+    kind = np.empty(size, dtype=np.int8)
+    filled = 0
+    for order, event in enumerate(EVENTS):  # one source column in memory at a time
+        column = read(_SOURCE[event]).astype(np.float64, copy=False)[by_truck]
+        kept = ~np.isnan(column)
+        count = int(kept.sum())
+        time[filled : filled + count] = column[kept]
+        visit[filled : filled + count] = by_truck[kept]
+        kind[filled : filled + count] = order
+        filled += count
+        del column, kept
+    del by_truck
+    time, visit, kind = time[:filled], visit[:filled], kind[:filled]
     ranked = np.argsort(time, kind="stable")
     events = pa.array(list(EVENTS), type=pa.string())
     for first in range(0, len(ranked), EVENT_ROWS_AT_ONCE):
