@@ -23,6 +23,7 @@ during has no later events (missing times are dropped, never invented).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -80,6 +81,8 @@ def write_event_log(folder: Path | str) -> Path | None:
 
 #: Events turned into one Parquet row group at a time.
 EVENT_ROWS_AT_ONCE = 131_072
+#: Events ordered at once (about, when spread evenly over time): some 30 MB of arrays.
+EVENT_WINDOW = 1_048_576
 
 
 def _write_events(source: Path, target: Path) -> None:
@@ -89,7 +92,7 @@ def _write_events(source: Path, target: Path) -> None:
     for one replication at a time (from the row groups that may hold it)."""
     import pyarrow.parquet as pq
 
-    file = pq.ParquetFile(source, read_dictionary=["station"])
+    file = pq.ParquetFile(source, read_dictionary=["station"], pre_buffer=False)
     if file.metadata.num_rows == 0 or file.metadata.num_row_groups == 0:
         event_log(pd.read_parquet(source)).to_parquet(target, index=False)
         return
@@ -108,11 +111,17 @@ def _replications(file: Any) -> Iterator[tuple[int, Callable[[str], Any]]]:
     if "replication" not in names:
         yield 0, partial(_column, file, list(range(file.metadata.num_row_groups)), None)
         return
-    replications = file.read(columns=["replication"])["replication"].to_numpy()
-    for replication in np.unique(replications).tolist():
-        groups = _groups_holding(file, names.index("replication"), replication)
-        within = file.read_row_groups(groups, columns=["replication"])["replication"]
-        yield replication, partial(_column, file, groups, within.to_numpy() == replication)
+    column = file.read(columns=["replication"])["replication"]
+    replications = np.unique(column.to_numpy()).tolist()
+    del column
+    for replication in replications:
+        groups, only = _groups_holding(file, names.index("replication"), replication)
+        mask = None
+        if not only:  # some of the groups hold other replications too
+            within = file.read_row_groups(groups, columns=["replication"])["replication"]
+            mask = within.to_numpy() == replication
+            del within
+        yield replication, partial(_column, file, groups, mask)
 
 
 def _column(file: Any, groups: list[int], mask: Any, column: str) -> Any:
@@ -125,14 +134,19 @@ def _column(file: Any, groups: list[int], mask: Any, column: str) -> Any:
     return values.to_numpy() if values.null_count == 0 else values.to_numpy(zero_copy_only=False)
 
 
-def _groups_holding(file: Any, column: int, replication: int) -> list[int]:
-    """The row groups whose statistics do not rule out ``replication``."""
-    groups = []
+def _groups_holding(file: Any, column: int, replication: int) -> tuple[list[int], bool]:
+    """The row groups whose statistics do not rule out ``replication``, and whether their
+    statistics show that they hold nothing else."""
+    groups, only = [], True
     for g in range(file.metadata.num_row_groups):
         stats = file.metadata.row_group(g).column(column).statistics
-        if stats is None or not stats.has_min_max or stats.min <= replication <= stats.max:
+        if stats is None or not stats.has_min_max:
             groups.append(g)
-    return groups
+            only = False
+        elif stats.min <= replication <= stats.max:
+            groups.append(g)
+            only = only and stats.min == stats.max == replication
+    return groups, only
 
 
 def _arrow_schema(frame: pd.DataFrame) -> Any:
@@ -145,31 +159,54 @@ def _write_replication_events(
     writer: Any, schema: Any, replication: int, read: Callable[[str], Any]
 ) -> None:
     """One replication's events in :func:`event_log`'s order: by time, then event order,
-    truck and visit. Visits are taken in (truck, visit) order, for each event kind in turn,
-    so a stable sort by time alone gives that order."""
-    import pyarrow as pa
-
+    truck and visit. Each event kind's times are taken in (truck, visit) order; the events
+    of one window of time at a time are then ordered by a stable sort by time alone, so
+    only a window's events are held (a year has some 13 million)."""
     station = read("station").unify_dictionaries().combine_chunks()
     names, codes = station.dictionary, station.indices.to_numpy(zero_copy_only=False)
     truck = read("truck").astype(np.int64, copy=False)
-    by_truck = np.lexsort((np.arange(len(truck)), truck)).astype(_index_type(len(truck)))
-    size = len(EVENTS) * len(truck)  # at most; missing times are left out
-    time = np.empty(size, dtype=np.float64)
-    visit = np.empty(size, dtype=by_truck.dtype)
-    kind = np.empty(size, dtype=np.int8)
-    filled = 0
-    for order, event in enumerate(EVENTS):  # one source column in memory at a time
-        column = read(_SOURCE[event]).astype(np.float64, copy=False)[by_truck]
-        kept = ~np.isnan(column)
-        count = int(kept.sum())
-        time[filled : filled + count] = column[kept]
-        visit[filled : filled + count] = by_truck[kept]
-        kind[filled : filled + count] = order
-        filled += count
-        del column, kept
-    del by_truck
-    time, visit, kind = time[:filled], visit[:filled], kind[:filled]
-    ranked = np.argsort(time, kind="stable")
+    by_truck = np.argsort(truck, kind="stable").astype(_index_type(len(truck)))
+    times = [read(_SOURCE[event]).astype(np.float64, copy=False)[by_truck] for event in EVENTS]
+    for low, high in _windows(times):
+        time, visit, kind = [], [], []
+        for order, column in enumerate(times):
+            inside = (column >= low) & (column < high)  # NaN (a missing time) is never inside
+            time.append(column[inside])
+            visit.append(by_truck[inside])
+            kind.append(np.full(len(time[-1]), order, dtype=np.int8))
+        window = [np.concatenate(parts) for parts in (time, visit, kind)]
+        ranked = np.argsort(window[0], kind="stable")
+        _write_window(writer, schema, replication, (truck, names, codes), window, ranked)
+
+
+def _windows(times: list[Any]) -> list[tuple[float, float]]:
+    """Consecutive half-open windows of time covering every (non-missing) event time, about
+    EVENT_WINDOW events each when the events are spread evenly."""
+    count = sum(int((~np.isnan(t)).sum()) for t in times)
+    if count == 0:
+        return []
+    low = min(float(np.nanmin(t)) for t in times if not np.isnan(t).all())
+    pieces = max(1, -(-count // EVENT_WINDOW))
+    high = max(float(np.nanmax(t)) for t in times if not np.isnan(t).all())
+    edges = np.linspace(low, high, pieces + 1).tolist()
+    edges[0], edges[-1] = low, float("inf")
+    return list(itertools.pairwise(edges))
+
+
+def _write_window(
+    writer: Any,
+    schema: Any,
+    replication: int,
+    visits: tuple[Any, Any, Any],
+    window: list[Any],
+    ranked: Any,
+) -> None:
+    """Write one window's events (``window``: time, visit, event order; ``ranked``: their
+    order) as Arrow columns of ``schema``."""
+    import pyarrow as pa
+
+    truck, names, codes = visits
+    time, visit, kind = window
     events = pa.array(list(EVENTS), type=pa.string())
     for first in range(0, len(ranked), EVENT_ROWS_AT_ONCE):
         chosen = ranked[first : first + EVENT_ROWS_AT_ONCE]
