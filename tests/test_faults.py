@@ -211,25 +211,40 @@ def test_staging_folders_of_killed_runs_are_removed_and_a_live_ones_kept(
 def test_a_run_that_cannot_fit_is_refused_before_simulating(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The estimate for FOUR run serially, by hand: 150 MB for this process and 150 MB for the
-    simulating one, 200 trucks x 400 bytes held at once and 200 x 320 bytes of truck records
-    in the replication, and 4 x 200 x 320 bytes of records kept here. The refusal comes
+    """The estimate for FOUR run serially, by hand: 190 MB for this process and 190 MB for the
+    simulating one, 200 trucks x 400 bytes held at once and 200 x 110 bytes of truck records
+    in the replication, and 4 x 200 x 110 bytes of records kept here. The refusal comes
     before any file is written."""
     from gatesim.experiment import memory
     from gatesim.model.loading import load_scenario
 
     loaded = load_scenario(scenario)
-    expected = 150_000_000 * 2 + 200 * 400 + 200 * 320 + 4 * 200 * 320
+    expected = 190_000_000 * 2 + 200 * 400 + 200 * 110 + 4 * 200 * 110
     assert memory.estimate_bytes([loaded], 1) == expected
-    assert memory.estimate_bytes([loaded], 0) == 150_000_000 + 4 * 200 * 320  # remote workers
+    assert memory.estimate_bytes([loaded], 0) == 190_000_000 + 4 * 200 * 110  # remote workers
     out = tmp_path / "out"
     line = one_line_error(run("run", scenario, "--out", out, "--max-memory", "300M"))
     assert line == (
-        "error: arrivals: this run would need about 0.30 GB (expected trucks x replications, "
+        "error: arrivals: this run would need about 0.38 GB (expected trucks x replications, "
         "records and 1 worker(s)) but --max-memory is 0.30 GB; shorten the run, turn records "
         "off, use fewer --jobs, or give --max-memory SIZE to allow it"
     )
     assert not out.exists() and not partial_folder(out).exists()
     monkeypatch.setattr(memory, "available_bytes", lambda: expected - 1)
-    one_line_error(run("run", scenario, "--out", out), "but available memory is 0.30 GB")
+    one_line_error(run("run", scenario, "--out", out), "but available memory is 0.38 GB")
     assert run("run", scenario, "--out", out, "-q", "--max-memory", "1G").code == 0
+
+
+def test_visit_records_add_their_columns_and_the_event_log_to_the_estimate(
+    scenario: Path,
+) -> None:
+    """FOUR's one station: 200 visits a replication. With visit records each costs 48 bytes
+    in the worker and in this process for each of the 4 replications, and 100 bytes in the
+    event log of one replication."""
+    from gatesim.experiment import memory
+    from gatesim.model.loading import load_scenario
+
+    without = load_scenario(scenario)
+    with_visits = load_scenario(scenario, {"records.visits": True})
+    added = memory.estimate_bytes([with_visits], 1) - memory.estimate_bytes([without], 1)
+    assert added == 200 * 48 * (4 + 1) + 200 * 100

@@ -12,11 +12,13 @@ calendar) and the records asked for:
   replication at a time: ``EVENT_LOG_VISIT_BYTES`` per visit of the largest replication;
 - each process costs ``PROCESS_BYTES`` (interpreter, numpy, pandas, pyarrow) besides.
 
-Measured (VmHWM, 2-vCPU VM, Python 3.11.7, 2026-12-05): a process after its imports 173-183
-MB; ``LIVE_TRUCK_BYTES``: 362-370 bytes per truck held in a queue (one station, 2·10⁵ and 4·10⁵
-trucks a day); the records' share of a year of ``baseline`` (415,000 trucks) and of
-``year_2025 --records`` (468,000 trucks, 4.43 million visits) is given with each constant.
-They are rounded up here.
+Measured (VmHWM of whole ``run`` commands, one replication, 2-vCPU VM, Python 3.11.7,
+2026-12-05): a process after its imports 182 MB; a year of ``baseline`` (415,000 trucks)
+peaks at 299 MB with truck records and 256 MB without: 104 bytes a truck record, all costs
+included; ``year_2025 --records`` (468,000 trucks, 4.43 million visits) peaks in its event
+log at some 380 MB above the process (86 bytes a visit) after holding the records at about
+34 bytes a visit; ``LIVE_TRUCK_BYTES``: 362-370 bytes per truck held in a queue (one station,
+2·10⁵ and 4·10⁵ trucks a day). They are rounded up here.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from gatesim.core.errors import ScenarioError
 from gatesim.scenario.schema import Scenario, expected_trucks
 
 LIVE_TRUCK_BYTES = 400
-TRUCK_RECORD_BYTES = 48
-VISIT_RECORD_BYTES = 40
-EVENT_LOG_VISIT_BYTES = 130
+TRUCK_RECORD_BYTES = 110
+VISIT_RECORD_BYTES = 48
+EVENT_LOG_VISIT_BYTES = 100
 PROCESS_BYTES = 190_000_000
 MAX_MEMORY_OPTION = "--max-memory"
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
