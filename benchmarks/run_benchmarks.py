@@ -6,6 +6,9 @@ Sections (``--only`` takes a comma-separated list of these names):
 ``baseline24``  gatesim vs the bare-SimPy twin on the baseline with 24 h calendars (30 days)
 ``year``        baseline (real calendars) for 365 days in a fresh process: wall time, peak RSS
                 (the run on two cores five times, judged on the median)
+``memory``      peak memory of whole ``run_sim.py run`` commands in fresh processes: the default
+                baseline for 30 and 365 days, and ``year_2025 --records`` (one replication,
+                serial); the peak and the peak less the memory after imports
 ``year24``      gatesim vs the bare-SimPy twin on the baseline with 24 h calendars, 365 days
                 (3 seeds each for the equivalence check, 3 timing pairs)
 ``executors``   one replication of the baseline (real calendars, streaming statistics), 30 and
@@ -82,6 +85,7 @@ SECTIONS = (
     "tandem",
     "baseline24",
     "year",
+    "memory",
     "year24",
     "executors",
     "scaling",
@@ -104,6 +108,9 @@ REFERENCE_TWIN_S_PER_DAY = 6.2 / 139
 TARGETS = {
     "year_seconds": 15.0,
     "year_rss_mb": 300.0,
+    "run_30_mb": 150.0,  # issue 23: the default 30-day baseline run, whole process
+    "run_365_mb": 250.0,  # issue 19: the default 365-day baseline run, whole process
+    "run_year_2025_records_mb": 1000.0,  # issue 19: year_2025 with --records
     "scaling_ratio": 4.4,
     "pool_speedup": 1.8,
     "dask_vs_pool": 1.15,
@@ -538,6 +545,62 @@ def year(cfg: Settings, report: Report) -> None:
         )
         if jobs > 1 and days == 365:
             at_reference_speed(r["simulate_s"], label, cfg, report)
+
+
+MEMORY_CODE = """
+import json, sys
+def rss_mb(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+# The libraries a run loads, imported first: the peak less this is what the run itself
+# holds, whatever gatesim imports eagerly.
+import numpy, pandas, pyarrow.parquet, simpy, pydantic
+from gatesim.cli.app import main
+after_imports = rss_mb("VmRSS")
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "peak_mb": rss_mb("VmHWM"), "after_imports_mb": after_imports}))
+"""
+
+
+def memory(cfg: Settings, report: Report) -> None:
+    """Whole ``run`` commands in fresh processes, as a user runs them (one replication,
+    serial): peak RSS (VmHWM of the process, which runs everything) and the peak less the
+    RSS after importing gatesim's libraries. ``--quick``: the 30-day baseline and 30 days of
+    year_2025 only."""
+    baseline, year_2025 = "scenarios/baseline.yaml", "scenarios/year_2025.yaml"
+    runs: list[tuple[str, list[str], str | None]] = [
+        ("baseline 30 d, default records", [baseline, "--days", "30"], "run_30_mb"),
+        ("baseline 365 d, default records", [baseline, "--days", "365"], "run_365_mb"),
+        ("year_2025 365 d, --records", [year_2025, "--records"], "run_year_2025_records_mb"),
+    ]
+    if cfg.quick:
+        runs = [
+            runs[0],
+            ("year_2025 30 d, --records", [year_2025, "--days", "30", "--records"], None),
+        ]
+    log("[memory] whole run commands in fresh processes, one replication, serial")
+    with tempfile.TemporaryDirectory() as folder:
+        for label, arguments, key in runs:
+            out = str(Path(folder) / "out")
+            argv = ["run", *arguments, "-r", "1", "--jobs", "1", "--out", out, "--force", "-q"]
+            done = subprocess.run(
+                [sys.executable, "-c", MEMORY_CODE, *argv],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                check=True,
+            )
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            target = TARGETS[key] if key else None
+            report.add(
+                f"run {label}: peak memory",
+                f"{r['peak_mb']:.0f} MB peak RSS; {r['peak_mb'] - r['after_imports_mb']:.0f} MB "
+                f"above the {r['after_imports_mb']:.0f} MB after imports",
+                f"<= {target:.0f} MB" if target else "",
+                r["peak_mb"] <= target if target else None,
+            )
 
 
 def at_reference_speed(seconds: float, label: str, cfg: Settings, report: Report) -> None:
@@ -1036,6 +1099,8 @@ def main(argv: list[str] | None = None) -> int:
             race(baseline_pair(cfg), cfg, report)
         elif section == "year":
             year(cfg, report)
+        elif section == "memory":
+            memory(cfg, report)
         elif section == "year24":
             year24(cfg, report)
         elif section == "executors":

@@ -8,19 +8,22 @@ that did finish stay available to ``--resume``.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from builders import TINY_YAML
 from test_hardening import one_line_error, run, tree
 
 import gatesim.experiment.store as store_module
 from gatesim.experiment.output import remove_leftovers
-from gatesim.experiment.store import PartialStore, partial_folder
+from gatesim.experiment.store import RECORDS_SUFFIX, PartialStore, partial_folder
 
 FOUR = TINY_YAML.replace("days: 2", "days: 2\nreplications: 4\nseed: 5")
 
@@ -39,7 +42,7 @@ def fill_disk_after(monkeypatch: pytest.MonkeyPatch, saved: int) -> None:
     def dump(document: Any, handle: Any, **options: Any) -> None:
         calls[0] += 1
         if calls[0] > saved:
-            handle.write('{"format": 2, "outc')  # a partial write, then the disk is full
+            handle.write('{"format": 3, "outc')  # a partial write, then the disk is full
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         original(document, handle, **options)
 
@@ -59,7 +62,8 @@ def test_a_full_disk_while_storing_is_one_line_and_keeps_finished_replications(
     )
     assert not out.exists()
     stored = sorted(p.name for p in partial_folder(out).glob("*/*"))
-    assert stored == ["000000.json", "000001.json"]  # no half-written record, no temp file
+    # no half-written record, no temp file; truck records (on by default) beside each JSON
+    assert stored == ["000000.json", "000000.records.npz", "000001.json", "000001.records.npz"]
 
     resumed = run("run", scenario, "--out", out, "--resume", "-q")
     assert resumed.code == 0, resumed.stderr
@@ -68,6 +72,9 @@ def test_a_full_disk_while_storing_is_one_line_and_keeps_finished_replications(
     assert (out / "replications.csv").read_text() == (
         tmp_path / "fresh" / "replications.csv"
     ).read_text()
+    resumed_trucks = pd.read_parquet(out / "trucks.parquet")  # two replications from the store
+    assert resumed_trucks.equals(pd.read_parquet(tmp_path / "fresh" / "trucks.parquet"))
+    assert sorted(resumed_trucks["replication"].unique()) == [0, 1, 2, 3]
     assert not partial_folder(out).exists()
 
 
@@ -84,7 +91,7 @@ def interrupted_store(scenario: Path, out: Path, monkeypatch: pytest.MonkeyPatch
     [
         (pickle.dumps({"format": 1}), "not readable JSON"),
         (b'{"format": 1, "key": "x", "outcome": {}}', "not a record of this gatesim version"),
-        (b'{"format": 2, "key": "other", "outcome": {}}', "a record of another scenario"),
+        (b'{"format": 3, "key": "other", "outcome": {}}', "a record of another scenario"),
         (b"[1, 2, 3]", "not a record of this gatesim version"),
         (b"\xff\xfe", "not readable JSON"),
     ],
@@ -99,6 +106,54 @@ def test_a_changed_store_is_refused_by_resume_in_one_line(
     line = one_line_error(run("run", scenario, "--out", out, "--resume", "-q"))
     assert line.startswith(f"error: --resume: {record}: {why}; ")
     assert tree(tmp_path) == before  # nothing written, the store kept as it was
+
+
+def _npz(**arrays: Any) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _stored_trucks(npz: Path, **changes: Any) -> bytes:
+    with np.load(npz, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    return _npz(**{**arrays, **changes})
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({}, "not readable records (not an .npz of plain arrays)"),
+        ({"trucks.truck": np.array([object()], dtype=object)}, "not readable records (not an"),
+        (
+            {"trucks.outcome": np.full(2, 9, dtype=np.uint16)},
+            "malformed records (trucks.outcome has codes outside its table)",
+        ),
+        (
+            {"trucks.created_min": np.zeros(2, dtype=np.int64)},
+            "malformed records (trucks.created_min is not of kind d)",
+        ),
+        ({"trucks.cleared_min": np.zeros(1)}, "malformed records (trucks columns differ in"),
+        (
+            {"hourly.0": np.zeros(3, dtype=np.int64)},
+            "malformed records (hourly.0 is not a series of floats)",
+        ),
+    ],
+)
+def test_changed_records_beside_a_record_are_refused_in_one_line(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any, why: str
+) -> None:
+    """The records' .npz is data only: an object (pickled) array, codes outside the text
+    table, a column or hourly series of the wrong type or length are each refused, nothing
+    is written."""
+    out = tmp_path / "out"
+    npz = interrupted_store(scenario, out, monkeypatch).with_suffix(RECORDS_SUFFIX)
+    npz.write_bytes(_stored_trucks(npz, **change) if change else b"not a zip")
+    before = tree(tmp_path)
+    line = one_line_error(run("run", scenario, "--out", out, "--resume", "-q"))
+    expected = f"error: --resume: {npz}: {why}"
+    assert line.startswith(expected)
+    assert tree(tmp_path) == before
 
 
 def test_a_record_with_a_malformed_field_is_refused(
@@ -156,25 +211,40 @@ def test_staging_folders_of_killed_runs_are_removed_and_a_live_ones_kept(
 def test_a_run_that_cannot_fit_is_refused_before_simulating(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The estimate for FOUR run serially, by hand: 150 MB for this process and 150 MB for the
-    simulating one, 200 trucks x 400 bytes held at once and 200 x 320 bytes of truck records
-    in the replication, and 4 x 200 x 320 bytes of records kept here. The refusal comes
+    """The estimate for FOUR run serially, by hand: 190 MB for this process and 190 MB for the
+    simulating one, 200 trucks x 400 bytes held at once and 200 x 110 bytes of truck records
+    in the replication, and 4 x 200 x 110 bytes of records kept here. The refusal comes
     before any file is written."""
     from gatesim.experiment import memory
     from gatesim.model.loading import load_scenario
 
     loaded = load_scenario(scenario)
-    expected = 150_000_000 * 2 + 200 * 400 + 200 * 320 + 4 * 200 * 320
+    expected = 190_000_000 * 2 + 200 * 400 + 200 * 110 + 4 * 200 * 110
     assert memory.estimate_bytes([loaded], 1) == expected
-    assert memory.estimate_bytes([loaded], 0) == 150_000_000 + 4 * 200 * 320  # remote workers
+    assert memory.estimate_bytes([loaded], 0) == 190_000_000 + 4 * 200 * 110  # remote workers
     out = tmp_path / "out"
     line = one_line_error(run("run", scenario, "--out", out, "--max-memory", "300M"))
     assert line == (
-        "error: arrivals: this run would need about 0.30 GB (expected trucks x replications, "
+        "error: arrivals: this run would need about 0.38 GB (expected trucks x replications, "
         "records and 1 worker(s)) but --max-memory is 0.30 GB; shorten the run, turn records "
         "off, use fewer --jobs, or give --max-memory SIZE to allow it"
     )
     assert not out.exists() and not partial_folder(out).exists()
     monkeypatch.setattr(memory, "available_bytes", lambda: expected - 1)
-    one_line_error(run("run", scenario, "--out", out), "but available memory is 0.30 GB")
+    one_line_error(run("run", scenario, "--out", out), "but available memory is 0.38 GB")
     assert run("run", scenario, "--out", out, "-q", "--max-memory", "1G").code == 0
+
+
+def test_visit_records_add_their_columns_and_the_event_log_to_the_estimate(
+    scenario: Path,
+) -> None:
+    """FOUR's one station: 200 visits a replication. With visit records each costs 48 bytes
+    in the worker and in this process for each of the 4 replications, and 100 bytes in the
+    event log of one replication."""
+    from gatesim.experiment import memory
+    from gatesim.model.loading import load_scenario
+
+    without = load_scenario(scenario)
+    with_visits = load_scenario(scenario, {"records.visits": True})
+    added = memory.estimate_bytes([with_visits], 1) - memory.estimate_bytes([without], 1)
+    assert added == 200 * 48 * (4 + 1) + 200 * 100

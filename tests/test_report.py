@@ -351,6 +351,34 @@ def test_event_log_is_the_visits_in_long_format(folders: dict[str, Path]) -> Non
     assert events.write_event_log(folders["compare"] / "tiny") is None  # no visit records
 
 
+@pytest.mark.parametrize("with_replication", [True, False])
+def test_the_written_event_log_is_event_log_of_the_visits(
+    tmp_path: Path, with_replication: bool
+) -> None:
+    """write_event_log builds the table replication by replication from typed columns: the
+    same rows, order and types as event_log on the whole table, ties in time included, when
+    replications are interleaved across small row groups and times are missing."""
+    visits = pd.DataFrame(
+        {
+            "replication": [1, 0, 1, 0, 1, 0, 1],
+            "truck": [5, 2, 3, 2, 5, 7, 3],
+            "station": ["b", "a", "a", "b", "a", "a", "b"],
+            "arrive_min": [1.0, 0.0, 1.0, 2.0, 0.5, 2.0, 4.0],
+            "start_min": [2.0, 1.0, 1.0, 2.0, 1.0, float("nan"), 4.0],
+            "end_min": [3.0, 2.0, 2.0, float("nan"), 1.0, float("nan"), 5.0],
+        }
+    )
+    if not with_replication:
+        visits = visits.drop(columns="replication")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    visits.to_parquet(folder / "visits.parquet", index=False, row_group_size=2)
+    written = pd.read_parquet(events.write_event_log(folder))
+    expected = events.event_log(visits)
+    assert written.dtypes.equals(expected.dtypes)
+    assert written.equals(expected)
+
+
 SEASONAL = """\
 extends: tiny.yaml
 name: tiny_seasonal

@@ -237,6 +237,7 @@ def run(request: RunRequest, argv: list[str]) -> int:
             manifest_extra=extra,
         )
         discard_store(out)
+    result.drop_records()  # written; the event log reads them back from the files
     if not output.quiet:
         summary = result.summary()
         items = [*summary_items(summary, study.wall_seconds), *design_lines(summary)]

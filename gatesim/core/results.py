@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gatesim.core.records import Records
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -23,6 +25,9 @@ TRUCK_COLUMNS = (
     "outcome",
 )
 VISIT_COLUMNS = ("truck", "station", "arrive_min", "start_min", "end_min")
+#: Each column's kind (gatesim.core.records: q integer, d float, s text).
+TRUCK_KINDS = "qsssssdds"
+VISIT_KINDS = "qsddd"
 #: Ways a loaded truck leaves the system impatient, besides cleared and lost (conservation keys).
 IMPATIENT_EXITS = ("reneged", "balked")
 
@@ -146,8 +151,9 @@ class RunResult:
     station_types: dict[str, str]
     station_gaps: dict[str, int]
     wall_seconds: float = 0.0
-    trucks: list[tuple[Any, ...]] | None = None
-    visits: list[tuple[Any, ...]] | None = None
+    #: rows in TRUCK_COLUMNS / VISIT_COLUMNS, sorted by truck id; None when not kept
+    trucks: Records | None = None
+    visits: Records | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     #: trucks at each station (waiting, in service or held) at the top of each hour (days, 24)
     at_station_by_hour: dict[str, IntArray] = field(default_factory=dict)

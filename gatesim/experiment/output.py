@@ -6,6 +6,7 @@ An existing folder is replaced only with ``force=True``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import glob
 import hashlib
@@ -22,10 +23,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
+from gatesim.core.records import Records, TextColumn
+from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS
 from gatesim.experiment.queues import queues_over_time
-from gatesim.experiment.runner import ExperimentResult
+from gatesim.experiment.runner import (
+    ExperimentResult,
+    ReplicationOutcome,
+    records_frame,
+    records_table,
+)
 from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 
@@ -265,22 +275,92 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
     )
     hourly.to_csv(folder / "hourly.csv", index=False)
     result.hourly_summary().to_csv(folder / "hourly_summary.csv", index=False)
-    queues_table(result).to_csv(folder / "queues_over_time.csv", index=False)
+    write_queues(folder / "queues_over_time.csv", result)
     network = network_tables(result.scenario)  # the report's network figure reads these
     network.nodes.to_csv(folder / "network_nodes.csv", index=False)
     network.edges.to_csv(folder / "network_edges.csv", index=False)
-    for name, table in (("trucks", result.trucks_table()), ("visits", result.visits_table())):
+    for attr, columns in (("trucks", TRUCK_COLUMNS), ("visits", VISIT_COLUMNS)):
+        write_records(folder / f"{attr}.parquet", result.outcomes, attr, columns)
+
+
+#: Rows of records turned into one Parquet row group at a time: the writer holds a row
+#: group's encoded pages until it is complete (about 0.5 kB a row for truck records).
+RECORD_ROWS_AT_ONCE = 16_384
+
+
+def write_records(
+    path: Path, outcomes: Sequence[ReplicationOutcome], attr: str, columns: Sequence[str]
+) -> None:
+    """``trucks.parquet`` or ``visits.parquet`` (nothing when not kept): the table
+    ``records_table`` gives, written from the records' columns a row group at a time, so
+    no whole table is held. A replication without rows has no column types: then the table
+    is built whole, as pandas types it."""
+    kept = [getattr(o, attr) for o in outcomes]
+    if not kept or any(rows is None for rows in kept):
+        return
+    if any(len(rows) == 0 for rows in kept):
+        table = records_table(list(outcomes), attr, columns)
         if table is not None:
-            table.to_parquet(folder / f"{name}.parquet", index=False)
+            table.to_parquet(path, index=False)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = dataclasses.replace(outcomes[0], **{attr: kept[0].taken(np.arange(1))})
+    schema = pa.Table.from_pandas(records_frame(first, attr, columns), preserve_index=False).schema
+    with pq.ParquetWriter(path, schema) as writer:
+        for outcome, rows in zip(outcomes, kept, strict=True):
+            for start in range(0, len(rows), RECORD_ROWS_AT_ONCE):
+                stop = min(start + RECORD_ROWS_AT_ONCE, len(rows))
+                batch = [pa.array(np.full(stop - start, outcome.replication, dtype=np.int64))]
+                batch += [_arrow_column(rows, name, start, stop) for name in columns]
+                writer.write_table(pa.Table.from_arrays(batch, schema=schema))
 
 
-def queues_table(result: ExperimentResult) -> pd.DataFrame:
+def _arrow_column(rows: Records, name: str, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of one column as an Arrow array (text decoded from its codes)."""
+    import pyarrow as pa
+
+    column = rows.columns[rows.names.index(name)]
+    if isinstance(column, TextColumn):
+        codes = np.frombuffer(column.codes, dtype=np.uint16)[start:stop]
+        names = pa.array(column.names, type=pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes), names).dictionary_decode()
+    return pa.array(np.frombuffer(column, dtype=column.typecode)[start:stop])
+
+
+def queues_table(result: ExperimentResult, places: Sequence[str] | None = None) -> pd.DataFrame:
     """``queues_over_time.csv``: hourly snapshots per station, then each platform's approach
-    road (``<platform>.approach_road``: spill-back only; gatesim.experiment.queues)."""
+    road (``<platform>.approach_road``: spill-back only; gatesim.experiment.queues); only
+    the rows of ``places`` when given."""
     s = result.scenario
     hourly = [o.hourly_queues for o in result.outcomes]
-    places = [*s.stations, *(f"{name}.{ROAD}" for name in s.platform)]
-    return queues_over_time(hourly, places, s.days, s.warmup_min)
+    chosen = queue_places(result) if places is None else places
+    return queues_over_time(hourly, chosen, s.days, s.warmup_min)
+
+
+def queue_places(result: ExperimentResult) -> list[str]:
+    """The places of ``queues_over_time.csv``, in row order."""
+    s = result.scenario
+    return [*s.stations, *(f"{name}.{ROAD}" for name in s.platform)]
+
+
+#: Places whose rows are built and written at once: a year's table of 50 places is some
+#: 440,000 rows, and pandas formats a CSV with several copies of what it writes.
+QUEUE_PLACES_AT_ONCE = 4
+
+
+def write_queues(path: Path, result: ExperimentResult) -> None:
+    """``queues_over_time.csv``, written a few places at a time (the file is the one
+    ``queues_table(result).to_csv(path, index=False)`` writes: the rows are place by place)."""
+    places = queue_places(result)
+    if not places:
+        queues_table(result).to_csv(path, index=False)
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for start in range(0, len(places), QUEUE_PLACES_AT_ONCE):
+            chunk = queues_table(result, places[start : start + QUEUE_PLACES_AT_ONCE])
+            chunk.to_csv(handle, index=False, header=start == 0)
 
 
 def write_experiment(

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gatesim.core.records import concatenated
 from gatesim.core.results import PlatformResult, RunResult
 from gatesim.model.collect import SAMPLES, by_truck_id, in_canonical_order, sorted_delays
 from gatesim.model.engine import Replication
@@ -121,7 +122,9 @@ def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:
         merged[attr] = {key: found[key] for key in keys if key in found}
     for attr in _RECORDS:  # None when the records were not kept (the same in every part)
         kept = getattr(first, attr) is not None
-        merged[attr] = by_truck_id([r for p in results for r in getattr(p, attr)] if kept else None)
+        merged[attr] = by_truck_id(
+            concatenated([getattr(p, attr) for p in results]) if kept else None
+        )
     merged.update(
         sorted_delays(
             *(np.concatenate([getattr(p, attr) for p in results]) for attr in _SLOT_DELAYS)

@@ -14,12 +14,14 @@ whole replication gives, bit for bit.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gatesim.core.records import Records
 from gatesim.core.results import IMPATIENT_EXITS, TRUCK_COLUMNS, VISIT_COLUMNS, RunResult
 from gatesim.experiment.executors import run_tasks
 from gatesim.experiment.parts import expected_work, independent_parts, merge_parts, simulate_part
@@ -47,12 +49,14 @@ class ReplicationOutcome:
     cleared_by_hour: list[float]
     in_system_by_hour: list[float]
     wall_seconds: float
-    trucks: list[tuple[Any, ...]] | None = None
-    visits: list[tuple[Any, ...]] | None = None
+    #: TRUCK_COLUMNS / VISIT_COLUMNS rows sorted by truck id (None when not kept)
+    trucks: Records | None = None
+    visits: Records | None = None
     #: snapshots at the top of each hour of the run: {"waiting" | "at_station" |
     #: "spillback_km": {station: days × 24 values, hour of the run order}}
-    #: (gatesim.experiment.queues)
-    hourly_queues: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    #: (gatesim.experiment.queues); each series an ``array("d")`` (a year of 50 places is
+    #: 1.3 million values: 8 bytes each, not a Python float's 32)
+    hourly_queues: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result: RunResult) -> ReplicationOutcome:
@@ -71,7 +75,7 @@ class ReplicationOutcome:
             visits=result.visits,
             hourly_queues={
                 series: {
-                    name: values.reshape(-1).astype(np.float64).tolist()
+                    name: array("d", values.reshape(-1).astype(np.float64).tobytes())
                     for name, values in by_station.items()
                 }
                 for series, by_station in (
@@ -282,10 +286,16 @@ class ExperimentResult:
         return pd.DataFrame(rows).astype({"hour": int})
 
     def trucks_table(self) -> pd.DataFrame | None:
-        return _records(self.outcomes, "trucks", TRUCK_COLUMNS)
+        return records_table(self.outcomes, "trucks", TRUCK_COLUMNS)
 
     def visits_table(self) -> pd.DataFrame | None:
-        return _records(self.outcomes, "visits", VISIT_COLUMNS)
+        return records_table(self.outcomes, "visits", VISIT_COLUMNS)
+
+    def drop_records(self) -> None:
+        """Forget the truck and visit records (once written: a year's visits take some
+        150 MB); the tables and summary need only the rest."""
+        for outcome in self.outcomes:
+            outcome.trucks = outcome.visits = None
 
     def warmup_report(self) -> dict[str, Any]:
         return self.warmup or {"method": "fixed", "days": self.scenario.warmup_days}
@@ -368,20 +378,33 @@ def littles_law_failures(stations: dict[str, dict[str, float]]) -> list[str]:
     ]
 
 
-def _records(
+def records_table(
     outcomes: list[ReplicationOutcome], attr: str, columns: Sequence[str]
 ) -> pd.DataFrame | None:
     import pandas as pd
 
-    frames = []
-    for outcome in outcomes:
-        rows = getattr(outcome, attr)
-        if rows is None:
-            return None
-        frame = pd.DataFrame(rows, columns=list(columns))
-        frame.insert(0, "replication", outcome.replication)
-        frames.append(frame)
+    frames = [records_frame(o, attr, columns) for o in outcomes]
+    if any(frame is None for frame in frames):
+        return None
     return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def records_frame(
+    outcome: ReplicationOutcome, attr: str, columns: Sequence[str]
+) -> pd.DataFrame | None:
+    """One replication's ``attr`` records ("trucks" or "visits") as a table with a first
+    column ``replication``; None when they were not kept."""
+    import pandas as pd
+
+    rows: Records | None = getattr(outcome, attr)
+    if rows is None:
+        return None
+    if not len(rows):  # no rows: the columns' types are unknown, as for an empty list
+        frame = pd.DataFrame([], columns=list(columns))
+    else:
+        frame = pd.DataFrame({name: rows.column(name) for name in columns})
+    frame.insert(0, "replication", outcome.replication)
+    return frame
 
 
 def run_experiment(

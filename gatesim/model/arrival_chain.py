@@ -6,12 +6,14 @@ with its initial backlog, :mod:`gatesim.model.backlog`); the merged chain schedu
 at a time, so the heap holds one pending arrival whatever the horizon. A truck's id is its
 place in the merged chain.
 
-Only Python lists survive the build (the generated arrays are dropped), so a year does not
-hold every arrival twice.
+Only compact typed arrays survive the build (times as 8-byte floats, streams, channels and
+attribute values as 2-byte codes; the generated numpy arrays are dropped), so a year holds
+each arrival in some 14 bytes, not as Python objects.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,8 @@ from gatesim.model.slots import SlotBookings, book_slots
 from gatesim.scenario.schema import Scenario
 
 __all__ = ["ArrivalChain"]
+
+_CODE = "H"  # stream and category indices: far fewer than 65,536 of each
 
 
 class ArrivalChain:
@@ -59,18 +63,19 @@ class ArrivalChain:
             [np.full(len(t), i, dtype=np.int64) for i, t in enumerate(times)]
         )
         order = np.argsort(all_times, kind="stable")
-        self._times: list[float] = all_times[order].tolist()
-        self._stream: list[int] = stream_ix[order].tolist()
+        self._times = array("d", all_times[order].tobytes())
+        self._stream = _codes(stream_ix[order])
         self._next = 0
         self._position = [0] * len(generated)
         self._active = [name in own for name in s.arrivals]
-        # Per own stream: channel names and (attribute, value of each truck) as lists.
+        # Per own stream: channel names and each truck's channel as a code into them.
         self._channels = [
-            [g.channel_names[c] for c in g.channels.tolist()] if active else []
+            (g.channel_names, _codes(g.channels)) if active else ((), _codes(np.zeros(0)))
             for g, active in zip(generated, self._active, strict=True)
         ]
+        # Per own stream: (attribute, its values, each truck's value as a code into them).
         self._attributes = [
-            [(a, [names[i] for i in index.tolist()]) for a, (names, index) in g.attributes.items()]
+            [(a, names, _codes(index)) for a, (names, index) in g.attributes.items()]
             if active
             else []
             for g, active in zip(generated, self._active, strict=True)
@@ -133,7 +138,8 @@ class ArrivalChain:
 
     def drop(self) -> None:
         """Forget the pending arrivals (the replication is over)."""
-        self._times, self._stream, self._channels, self._attributes = [], [], [], []
+        self._times, self._stream = array("d"), array(_CODE)
+        self._channels, self._attributes = [], []
 
     def _schedule_next(self) -> None:
         i = self._next
@@ -153,6 +159,7 @@ class ArrivalChain:
         self._position[k] = position + 1
         info = self._streams[k]
         attributes = self._attributes[k]
+        channel_names, channels = self._channels[k]
         truck = Truck(
             i,
             info.name,
@@ -160,10 +167,12 @@ class ArrivalChain:
             info.lane,
             info.direction,
             info.cargo,
-            self._channels[k][position],
+            channel_names[channels[position]],
             self._env._now,
             self._origins[k],
-            {name: values[position] for name, values in attributes} if attributes else None,
+            {name: values[codes[position]] for name, values, codes in attributes}
+            if attributes
+            else None,
         )
         self._enter(truck)
         self._schedule_next()
@@ -194,6 +203,11 @@ def _by_hour(
             hours = (stream_times // 60.0).astype(np.int64)
             counts[:, k] = np.bincount(hours, minlength=days * 24)[: days * 24]
     return counts
+
+
+def _codes(values: npt.NDArray[Any]) -> array[int]:
+    """Small non-negative integers (stream indices, category indices) as 2-byte codes."""
+    return array(_CODE, np.asarray(values, dtype=np.uint16).tobytes())
 
 
 def _unset(truck: Any) -> None:

@@ -4,18 +4,25 @@ Per-truck samples and records come out in an order that does not depend on how t
 cut (one environment, or parts merged by :mod:`gatesim.experiment.parts`): time-in-system
 samples sorted by time in system, stream, creation time and wait for opening (rows equal in
 all four are interchangeable), so every sum over them adds in the same order; truck and visit
-records sorted by truck id (a stable sort: a truck's visits keep their order).
+records sorted by truck id (a stable sort: a truck's visits keep their order), kept column by column
+(:mod:`gatesim.core.records`).
 """
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from gatesim.core.results import RunResult
+from gatesim.core.records import Records, sort_by_first
+from gatesim.core.results import (
+    TRUCK_COLUMNS,
+    TRUCK_KINDS,
+    VISIT_COLUMNS,
+    VISIT_KINDS,
+    RunResult,
+)
 from gatesim.core.trucks import Truck
 from gatesim.model.slots import SlotBookings
 
@@ -29,6 +36,7 @@ __all__ = [
     "collect",
     "in_canonical_order",
     "sorted_delays",
+    "truck_records",
     "truck_row",
     "visit_rows",
 ]
@@ -40,7 +48,6 @@ SAMPLES = (
     "time_in_system_created_min",
     "waiting_for_opening_min",
 )
-_TRUCK_ID = itemgetter(0)  # the first column of TRUCK_COLUMNS and VISIT_COLUMNS
 
 
 def in_canonical_order(samples: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
@@ -56,19 +63,25 @@ def in_canonical_order(samples: dict[str, npt.NDArray[Any]]) -> dict[str, npt.ND
     return {attr: samples[attr][order] for attr in SAMPLES}
 
 
-def by_truck_id(rows: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]] | None:
-    """Records sorted by truck id, stably (None when the records were not kept)."""
-    return None if rows is None else sorted(rows, key=_TRUCK_ID)
+def by_truck_id(rows: Records | None) -> Records | None:
+    """Records sorted by truck id, stably and in place (None when the records were not
+    kept)."""
+    return None if rows is None else sort_by_first(rows)
 
 
-class DayVisits(list[tuple[Any, ...]]):
+def truck_records() -> Records:
+    """An empty store of truck records (TRUCK_COLUMNS)."""
+    return Records(TRUCK_COLUMNS, TRUCK_KINDS)
+
+
+class DayVisits(Records):
     """Visit records that keep only the visits overlapping one day: a row
     ``(truck, station, arrive, start, end)`` is kept when ``arrive < day end`` and
     ``end >= day start`` (``records.visits_day``; rows are appended when service starts,
     so every field is known then)."""
 
     def __init__(self, day: int) -> None:
-        super().__init__()
+        super().__init__(VISIT_COLUMNS, VISIT_KINDS)
         self.start, self.end = day * 1440.0, (day + 1) * 1440.0
 
     def append(self, row: tuple[Any, ...]) -> None:
@@ -76,11 +89,11 @@ class DayVisits(list[tuple[Any, ...]]):
             super().append(row)
 
 
-def visit_rows(kept: bool, day: int | None) -> list[tuple[Any, ...]] | None:
+def visit_rows(kept: bool, day: int | None) -> Records | None:
     """The replication's visit records: None when not kept, all visits, or one day's."""
     if not kept:
         return None
-    return [] if day is None else DayVisits(day)
+    return Records(VISIT_COLUMNS, VISIT_KINDS) if day is None else DayVisits(day)
 
 
 def truck_row(truck: Truck, when: float, outcome: str) -> tuple[Any, ...]:

@@ -26,10 +26,11 @@ import numpy as np
 from gatesim.core.calendar import Calendar, utc_offset_minutes
 from gatesim.core.loop import FastEnvironment
 from gatesim.core.randomness import stream
+from gatesim.core.records import Records
 from gatesim.core.results import RunResult, StreamInfo
 from gatesim.core.trucks import Truck
 from gatesim.model.arrival_chain import ArrivalChain
-from gatesim.model.collect import collect, truck_row, visit_rows
+from gatesim.model.collect import collect, truck_records, truck_row, visit_rows
 from gatesim.model.conservation import ConservationError, check_conservation
 from gatesim.model.network import Network, build_network
 from gatesim.model.observers import MINUTES_PER_DAY, Observers
@@ -130,7 +131,7 @@ class Replication:
         self.tis_stream = array("l")
         self.tis_created = array("d")
         self.tis_closed = array("d")  # waiting for opening of each sample (opening_wait)
-        self.truck_rows: list[tuple[Any, ...]] | None = [] if s.records.trucks else None
+        self.truck_rows: Records | None = truck_records() if s.records.trucks else None
         self.visit_rows = visit_rows(s.records.visits, s.records.visits_day)
         self.live: dict[int, Truck] = {}
         self._vn_side = {name: spec.side == "VN" for name, spec in s.nodes.items()}

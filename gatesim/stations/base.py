@@ -47,6 +47,7 @@ from gatesim.core.calendar import Calendar
 from gatesim.core.distributions import Distribution
 from gatesim.core.loop import scheduler, timed_scheduler
 from gatesim.core.monitors import TimeWeighted
+from gatesim.core.records import Records
 from gatesim.core.trucks import Truck
 from gatesim.scenario.schema import StationSpec
 from gatesim.stations.blocking import RoomGate, deadlock_error, find_deadlock
@@ -112,7 +113,8 @@ class StationContext:
     forward: Callable[[Truck], None]
     lose: Callable[[Truck], None]
     warmup: float
-    visits: list[tuple[Any, ...]] | None = None
+    #: visit rows (VISIT_COLUMNS) are appended here when kept (gatesim.core.records)
+    visits: Records | list[tuple[Any, ...]] | None = None
     substream: Callable[[str], np.random.Generator] | None = None
     #: Where a truck that reneged / balked leaves the system (default: ``lose``).
     renege: Callable[[Truck], None] | None = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gatesim.core.records import Records
 from gatesim.core.trucks import Truck
 from gatesim.stations.queues import PriorityQueue
 
@@ -86,7 +87,9 @@ class Preemption:
         st.queue_changed(now)
 
 
-def _cut_visit_row(rows: list[tuple[Any, ...]], truck_id: int, start: float, now: float) -> None:
+def _cut_visit_row(
+    rows: Records | list[tuple[Any, ...]], truck_id: int, start: float, now: float
+) -> None:
     """The interrupted stretch's visit row (the last one of the truck) ends now, not as drawn."""
     for i in range(len(rows) - 1, -1, -1):
         row = rows[i]
