@@ -6,13 +6,16 @@ service each, one server each, no travel (abstract network); trucks arrive at 42
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
-from builders import det, scenario, timeline, trace_stream
+from builders import assert_results_identical, det, scenario, timeline, trace_stream
 
 from gatesim.core.calendar import Calendar, CalendarSpec
 from gatesim.model.engine import simulate
+from gatesim.scenario.loader import read_scenario
+from gatesim.stations.base import Station
 from gatesim.stations.opening_wait import closed_minutes
 from gatesim.stats.kpis import replication_kpis
 
@@ -80,3 +83,35 @@ def test_closed_minutes_spans_open_and_closed_parts() -> None:
     assert closed_minutes(calendar, 590.0, 1450.0) == 850.0  # 09:50 to 00:10 next day
     assert closed_minutes(calendar, 600.0, 600.0) == 0.0
     assert closed_minutes(Calendar.unrestricted(), 0.0, 1000.0) == 0.0
+
+
+def test_always_open_is_the_one_unbounded_interval() -> None:
+    assert Calendar.unrestricted().always_open
+    assert Calendar([(-math.inf, 0.0), (0.0, math.inf)]).always_open  # merged into one
+    assert not Calendar([(0.0, 10.0)]).always_open
+    assert not Calendar([(-math.inf, 0.0), (1.0, math.inf)]).always_open
+    assert not Calendar().always_open
+
+
+def test_a_wait_within_one_open_stretch_is_not_booked_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stations skip booking a wait that lies in their cached open stretch (it would add exactly
+    0.0): the baseline's results, including every waiting-for-opening sample, are the same
+    field for field as when every wait is booked."""
+    s = read_scenario("scenarios/baseline.yaml", {"days": 4, "warmup_days": 1})
+    skipped = []
+    waited_open = Station._waited_open
+
+    def counted(self: Station, since: float, now: float) -> bool:
+        found = waited_open(self, since, now)
+        skipped.append(found)
+        return found
+
+    monkeypatch.setattr(Station, "_waited_open", counted)
+    fast = simulate(s)
+    monkeypatch.setattr(Station, "_waited_open", lambda self, since, now: False)
+    booked = simulate(s)
+    assert_results_identical(fast, booked)
+    assert any(skipped) and not all(skipped)  # both paths were taken
+    assert (fast.waiting_for_opening_min > 0).any()

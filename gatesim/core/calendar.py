@@ -235,7 +235,7 @@ class Calendar:
     """Compiled open intervals in model minutes; half-open ``[a, b)``, sorted, disjoint,
     non-adjacent. ``[(-inf, inf)]`` means always open."""
 
-    __slots__ = ("_cum", "_ends", "_starts")
+    __slots__ = ("_always_open", "_cum", "_ends", "_starts")
 
     def __init__(self, intervals: Iterable[Interval] = ()) -> None:
         ivs = [(float(a), float(b)) for a, b in intervals]
@@ -249,6 +249,8 @@ class Calendar:
         # first or last interval, which open_minutes never sums through _cum.
         lengths = (b - a if math.isfinite(b - a) else 0.0 for a, b in merged)
         self._cum = list(accumulate(lengths, initial=0.0))
+        # fixed with the intervals: stations ask at every service start that waited
+        self._always_open = merged == [(-math.inf, math.inf)]
 
     @classmethod
     def unrestricted(cls) -> Calendar:
@@ -290,7 +292,7 @@ class Calendar:
     @property
     def always_open(self) -> bool:
         """True iff open at every time (the engine's fast path)."""
-        return self.intervals == ((-math.inf, math.inf),)
+        return self._always_open
 
     def _index(self, t: float) -> int:
         """Index of the last interval starting at or before ``t`` (-1 if none)."""

@@ -304,6 +304,13 @@ class Station:
             self._lo, self._hi, self._open = self.calendar.stretch(now)
         return self._open
 
+    def _waited_open(self, since: float, now: float) -> bool:
+        """True when ``[since, now]`` lies in the cached stretch and it is open: the closed part
+        of a wait there is exactly 0.0 (``open_minutes`` is ``now - since`` within one of the
+        calendar's intervals), so booking it would add nothing. The cache only ever holds a
+        stretch of ``self.calendar`` (``_open_now``)."""
+        return self._open and self._lo <= since and now < self._hi
+
     def arrive(self, truck: Truck) -> None:
         """A truck reaches the station (called by the engine at the current time)."""
         self.arrived += 1  # accept(truck), inlined (same statements)
@@ -340,8 +347,8 @@ class Station:
         busy = self.in_service + 1
         self.in_service = busy
         self.busy_monitor.update(now, busy)
-        if self._gated and now > truck.visit_t:  # waited: book the part while closed
-            book_closed_wait(truck, self.calendar, now)
+        if self._gated and now > truck.visit_t and not self._waited_open(truck.visit_t, now):
+            book_closed_wait(truck, self.calendar, now)  # waited: book the part while closed
         measured = now >= self.warmup
         if measured:
             wait = now - truck.visit_t
@@ -611,7 +618,7 @@ class Station:
         measured and the part of it while closed is booked. The busy level is the type's
         (:meth:`set_busy`)."""
         self.in_service += 1
-        if self._gated and now > truck.visit_t:
+        if self._gated and now > truck.visit_t and not self._waited_open(truck.visit_t, now):
             book_closed_wait(truck, self.calendar, now)
         if now >= self.warmup:
             wait = now - truck.visit_t
