@@ -6,9 +6,10 @@ Sections (``--only`` takes a comma-separated list of these names):
 ``baseline24``  gatesim vs the bare-SimPy twin on the baseline with 24 h calendars (30 days)
 ``year``        baseline (real calendars) for 365 days in a fresh process: wall time, peak RSS
                 (the run on two cores five times, judged on the median)
-``memory``      peak memory of whole ``run_sim.py run`` commands in fresh processes: the default
-                baseline for 30 and 365 days, and ``year_2025 --records`` (one replication,
-                serial); the peak and the peak less the memory after imports
+``memory``      peak memory of whole ``run_sim.py run`` commands in fresh processes, serial: the
+                baseline as in its file (30 days, 5 replications), for 365 days and
+                ``year_2025 --records`` (one replication each); the peak and the peak less the
+                memory after importing the command line
 ``year24``      gatesim vs the bare-SimPy twin on the baseline with 24 h calendars, 365 days
                 (3 seeds each for the equivalence check, 3 timing pairs)
 ``executors``   one replication of the baseline (real calendars, streaming statistics), 30 and
@@ -28,8 +29,7 @@ Sections (``--only`` takes a comma-separated list of these names):
                 bare-SimPy twins timed in the same sitting
 ``process``     whole processes as a user starts them (interpreter, imports, output included):
                 ``run_sim.py run`` on the tandem against ``bare_simpy_tandem.py`` in alternating
-                pairs; and the peak memory of ``run_sim.py run scenarios/baseline.yaml`` (the
-                file's 30 days and 5 replications, serial)
+                pairs
 ``profile``     cProfile of gatesim on the tandem: where the time goes
 
 Every twin comparison first checks that both give the same mean sojourn and the same number of
@@ -118,7 +118,6 @@ TARGETS = {
     "capacity_twin_ratio": 10.0,  # issue 23: capacity baseline.yaml (serial) / tandem twin
     "planning_twin_ratio": 60.0,  # issue 23: the planning walk-through / tandem twin
     "process_twin_ratio": 0.45,  # issue 23: the tandem through run_sim.py / the twin's process
-    "default_run_mb": 150.0,  # issue 23: peak memory of `run scenarios/baseline.yaml`
 }
 
 
@@ -554,9 +553,8 @@ def rss_mb(field):
         for line in status:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-# The libraries a run loads, imported first: the peak less this is what the run itself
-# holds, whatever gatesim imports eagerly.
-import numpy, pandas, pyarrow.parquet, simpy, pydantic
+# What the command line loads before it reads a scenario; the rest (pandas and pyarrow to
+# write results, networkx for the roads) loads where a run needs it, as in a user's process.
 from gatesim.cli.app import main
 after_imports = rss_mb("VmRSS")
 code = main(sys.argv[1:])
@@ -565,26 +563,35 @@ print(json.dumps({"code": code, "peak_mb": rss_mb("VmHWM"), "after_imports_mb": 
 
 
 def memory(cfg: Settings, report: Report) -> None:
-    """Whole ``run`` commands in fresh processes, as a user runs them (one replication,
-    serial): peak RSS (VmHWM of the process, which runs everything) and the peak less the
-    RSS after importing gatesim's libraries. ``--quick``: the 30-day baseline and 30 days of
-    year_2025 only."""
+    """Whole ``run`` commands in fresh processes, as a user runs them (serial; the default
+    baseline run with the file's 30 days and 5 replications, the longer runs one replication):
+    peak RSS (VmHWM of the process, which runs everything) and the peak less the RSS after
+    importing the command line. ``--quick``: the default baseline run and 30 days of year_2025
+    only."""
     baseline, year_2025 = "scenarios/baseline.yaml", "scenarios/year_2025.yaml"
     runs: list[tuple[str, list[str], str | None]] = [
-        ("baseline 30 d, default records", [baseline, "--days", "30"], "run_30_mb"),
-        ("baseline 365 d, default records", [baseline, "--days", "365"], "run_365_mb"),
-        ("year_2025 365 d, --records", [year_2025, "--records"], "run_year_2025_records_mb"),
+        ("baseline as in the file (30 d, 5 replications)", [baseline], "run_30_mb"),
+        ("baseline 365 d, default records", [baseline, "--days", "365", "-r", "1"], "run_365_mb"),
+        (
+            "year_2025 365 d, --records",
+            [year_2025, "--records", "-r", "1"],
+            "run_year_2025_records_mb",
+        ),
     ]
     if cfg.quick:
         runs = [
             runs[0],
-            ("year_2025 30 d, --records", [year_2025, "--days", "30", "--records"], None),
+            (
+                "year_2025 30 d, --records",
+                [year_2025, "--days", "30", "--records", "-r", "1"],
+                None,
+            ),
         ]
     log("[memory] whole run commands in fresh processes, one replication, serial")
     with tempfile.TemporaryDirectory() as folder:
         for label, arguments, key in runs:
             out = str(Path(folder) / "out")
-            argv = ["run", *arguments, "-r", "1", "--jobs", "1", "--out", out, "--force", "-q"]
+            argv = ["run", *arguments, "--jobs", "1", "--out", out, "--force", "-q"]
             done = subprocess.run(
                 [sys.executable, "-c", MEMORY_CODE, *argv],
                 capture_output=True,
@@ -1002,29 +1009,9 @@ def profile(cfg: Settings, report: Report) -> None:
 
 
 # --------------------------------------------------------------------------- whole processes
-#: Runs a script as ``python SCRIPT ARGS`` would, and writes the process's peak RSS (VmHWM: this
-#: process image only, unlike ru_maxrss, which Linux carries over fork + exec) to the file named
-#: first, from an exit handler: gatesim's entry point runs the exit handlers before os._exit.
-PEAK_CODE = """
-import atexit, runpy, sys
-
-def peak():
-    with open("/proc/self/status") as status:
-        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    with open(OUT, "w") as out:
-        out.write(str(kb))
-
-OUT = sys.argv[1]
-atexit.register(peak)
-sys.argv = sys.argv[2:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
 def process(cfg: Settings, report: Report) -> None:
     """Whole processes: the tandem through ``run_sim.py run`` against the twin's process, in
-    pairs whose order alternates (median of the per-pair ratios); then the peak memory of the
-    default baseline run."""
+    pairs whose order alternates (median of the per-pair ratios)."""
     walls_g, walls_t, ratios = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         gatesim_run = [sys.executable, "run_sim.py", "run", str(TANDEM), "-q", "--force"]
@@ -1044,19 +1031,6 @@ def process(cfg: Settings, report: Report) -> None:
             f"{statistics.median(walls_g):.2f} s, bare SimPy {statistics.median(walls_t):.2f} s",
             f"<= {TARGETS['process_twin_ratio']:.2f}" if not cfg.quick else "",
             ratio <= TARGETS["process_twin_ratio"] if not cfg.quick else None,
-        )
-        peak_file = Path(tmp) / "peak"
-        command = [sys.executable, "-c", PEAK_CODE, str(peak_file), "run_sim.py", "run"]
-        command += [str(BASELINE), "-q", "--out", str(Path(tmp) / "baseline"), "--jobs", "1"]
-        command += ["--days", "8"] if cfg.quick else []
-        seconds = _process_seconds(command)
-        peak_mb = int(peak_file.read_text()) / 1024
-        report.add(
-            "run scenarios/baseline.yaml, peak memory (whole process)"
-            + (" (quick: 8 days)" if cfg.quick else ""),
-            f"{peak_mb:.0f} MB peak RSS (VmHWM), {seconds:.1f} s",
-            f"<= {TARGETS['default_run_mb']:.0f} MB" if not cfg.quick else "",
-            peak_mb <= TARGETS["default_run_mb"] if not cfg.quick else None,
         )
 
 
