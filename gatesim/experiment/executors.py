@@ -8,7 +8,6 @@ the workers).
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures as cf
 import multiprocessing
 import os
@@ -223,6 +222,8 @@ def check_scheduler(address: str) -> None:
     hangs the handshake, and one that speaks another protocol (HTTP) sends bytes that Dask
     reads as a frame length (an exabyte allocation). Run in its own thread and event loop, so
     it also works where a loop is already running (a notebook)."""
+    import asyncio  # only a Dask address needs an event loop
+
     with cf.ThreadPoolExecutor(max_workers=1) as thread:
         try:
             reply = thread.submit(asyncio.run, _identity(address)).result()
@@ -235,6 +236,8 @@ def check_scheduler(address: str) -> None:
 
 
 async def _identity(address: str) -> Any:
+    import asyncio
+
     from distributed.comm import connect
 
     async def ask() -> Any:

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+if TYPE_CHECKING:  # rich loads only when a bar is drawn (a terminal, not --quiet)
+    from rich.progress import Progress, TaskID
 
 
 def progress_wanted(quiet: bool) -> bool:
@@ -36,6 +29,16 @@ class ProgressBar:
         self._progress: Progress | None = None
         self._ids: list[TaskID] = []
         if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
