@@ -125,7 +125,8 @@ def test_deadlock_on_the_command_line_is_one_line_exit_2(
     path.write_text(_cyclic([0.0]).model_dump_json(by_alias=True))
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "deadlock" in err[0] and "when_full" in err[0]
+    assert len(err) == 1 and "deadlock" in err[0]
+    assert err[0].startswith(f"error: {path}: stations.s1.when_full: deadlock at 1.0 min")
     assert not (tmp_path / "out").exists()
 
 

@@ -225,9 +225,9 @@ def test_a_run_that_cannot_fit_is_refused_before_simulating(
     out = tmp_path / "out"
     line = one_line_error(run("run", scenario, "--out", out, "--max-memory", "300M"))
     assert line == (
-        "error: arrivals: this run would need about 0.38 GB (expected trucks x replications, "
-        "records and 1 worker(s)) but --max-memory is 0.30 GB; shorten the run, turn records "
-        "off, use fewer --jobs, or give --max-memory SIZE to allow it"
+        f"error: {scenario}: arrivals: this run would need about 0.38 GB (expected trucks x "
+        "replications, records and 1 worker(s)) but --max-memory is 0.30 GB; shorten the run, "
+        "turn records off, use fewer --jobs, or give --max-memory SIZE to allow it"
     )
     assert not out.exists() and not partial_folder(out).exists()
     monkeypatch.setattr(memory, "available_bytes", lambda: expected - 1)

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with inputs_as_asked(call.inputs):
             return dispatch(call)
     except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {attributed(exc, getattr(args, 'scenario', None))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UsageError as exc:
         print(f"error: {exc.spelled(FLAGS)}", file=sys.stderr)
@@ -53,6 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(interrupted(getattr(exc, "out", None)), file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def attributed(error: ScenarioError, scenario: object) -> ScenarioError:
+    """An error about a scenario field found while simulating (a deadlock, say) carries no
+    file: name the command's one scenario file. CLI flags (``--out``) stay unattributed."""
+    if error.file is None and isinstance(scenario, (str, Path)) and not error.field.startswith("-"):
+        return error.with_file(scenario)
+    return error
 
 
 @contextmanager
