@@ -24,6 +24,7 @@ from pandas.testing import assert_frame_equal
 from gatesim.core.columns import row_columns
 from gatesim.core.csv_table import write_csv
 from gatesim.experiment.output import json_safe, queues_table, write_json, write_tables
+from gatesim.experiment.records_parquet import _text
 from gatesim.experiment.runner import ExperimentResult, run_experiment
 from gatesim.model.loading import load_scenario
 from gatesim.model.network_table import network_tables
@@ -296,3 +297,12 @@ def test_a_run_without_records_imports_neither_pandas_nor_pyarrow(tmp_path: Path
     args = ("benchmarks/scenarios/tandem.yaml", "--days", "3", "--warmup-days", "1")
     assert _imported_by_run(tmp_path, *args) == []
     assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_text_columns_are_gathered_byte_for_byte() -> None:
+    names = ["xe tải", "", "a,b", "货车", "x"]
+    codes = np.array([3, 0, 1, 4, 3, 2, 0], dtype=np.uint16)
+    text = _text(names, codes)
+    assert str(text.type) == "large_string"
+    assert text.to_pylist() == [names[c] for c in codes]
+    assert _text(names, codes[:0]).to_pylist() == []

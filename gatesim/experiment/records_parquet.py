@@ -69,27 +69,36 @@ def _arrow_column(rows: Records, name: str, start: int, stop: int) -> Any:
     column = rows.columns[rows.names.index(name)]
     if isinstance(column, TextColumn):
         codes = np.frombuffer(column.codes, dtype=np.uint16)[start:stop]
-        return _text(column.names).take(_numbers(codes))
+        return _text(column.names, codes)
     kind = {INTEGER: np.int64, FLOAT: np.float64}[column.typecode]
     return _numbers(np.frombuffer(column, dtype=kind)[start:stop])
 
 
 def _numbers(values: npt.NDArray[Any]) -> Any:
-    """A numpy array of uint16, int64 or float64 as an Arrow array of that type, its values
-    as they are (no nulls: NaN stays a float NaN, as ``pa.array`` of numpy keeps it)."""
+    """A numpy array of int64 or float64 as an Arrow array of that type, its values as they
+    are (no nulls: NaN stays a float NaN, as ``pa.array`` of numpy keeps it)."""
     import pyarrow as pa
 
-    arrow = {"uint16": pa.uint16, "int64": pa.int64, "float64": pa.float64}[values.dtype.name]()
+    arrow = {"int64": pa.int64, "float64": pa.float64}[values.dtype.name]()
     data = np.ascontiguousarray(values)
     return pa.Array.from_buffers(arrow, len(data), [None, pa.py_buffer(data)])
 
 
-def _text(names: Sequence[str]) -> Any:
-    """``names`` as an Arrow ``large_string`` array (UTF-8 bytes and int64 offsets)."""
+def _text(names: Sequence[str], codes: npt.NDArray[np.uint16]) -> Any:
+    """``names[code]`` for each code as an Arrow ``large_string`` array, its UTF-8 bytes and
+    int64 offsets gathered with numpy (Arrow's ``take`` would load pyarrow.compute, some
+    9 MB)."""
     import pyarrow as pa
 
     encoded = [name.encode("utf-8") for name in names]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
-    return pa.Array.from_buffers(pa.large_string(), len(encoded), buffers)
+    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    lengths = np.array([len(b) for b in encoded], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    row_lengths = lengths[codes]
+    offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(row_lengths, out=offsets[1:])
+    # byte k of the result is byte (k - offsets[row] + starts[code of row]) of the blob
+    shift = np.repeat(starts[codes] - offsets[:-1], row_lengths)
+    data = blob[np.arange(int(offsets[-1]), dtype=np.int64) + shift]
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.large_string(), len(codes), buffers)
