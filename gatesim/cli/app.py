@@ -22,7 +22,15 @@ from gatesim.core.errors import ScenarioError, UsageError
 EXIT_INTERRUPTED = 130
 
 
+#: Arrow's allocator in the command line's processes (read when pyarrow is first imported;
+#: a user's own setting wins): the C allocator gives back the buffers of each written row
+#: group of records, where Arrow's default (mimalloc) keeps them, some 20 MB of the peak of
+#: a default run.
+ARROW_POOL = ("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault(*ARROW_POOL)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in PASSTHROUGH:
         return _passthrough(args_list[0], args_list[1:])

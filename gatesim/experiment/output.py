@@ -6,7 +6,6 @@ An existing folder is replaced only with ``force=True``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import glob
 import hashlib
@@ -25,21 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gatesim.core.columns import infer_column, row_columns
+from gatesim.core.csv_table import write_csv
 from gatesim.core.errors import ScenarioError
 from gatesim.core.randomness import replication_seed
-from gatesim.core.records import Records, TextColumn
 from gatesim.core.results import TRUCK_COLUMNS, VISIT_COLUMNS
-from gatesim.experiment.queues import queues_over_time
-from gatesim.experiment.runner import (
-    ExperimentResult,
-    ReplicationOutcome,
-    records_frame,
-    records_table,
-)
+from gatesim.experiment.queues import queue_columns, queues_over_time
+from gatesim.experiment.records_parquet import write_records
+from gatesim.experiment.runner import ExperimentResult, ReplicationOutcome
 from gatesim.scenario.platform import ROAD
 from gatesim.scenario.schema import Scenario
 
-if TYPE_CHECKING:  # pandas and the network table load when results are written, not at start
+if TYPE_CHECKING:  # the run writes its tables without pandas (gatesim.core.csv_table)
     import pandas as pd
 
 
@@ -251,82 +247,47 @@ def git_commit() -> str | None:
 
 
 def write_tables(folder: Path, result: ExperimentResult) -> None:
-    """Per-replication KPIs, station rows, daily and hourly series, optional truck records."""
-    import pandas as pd
+    """Per-replication KPIs, station rows, daily and hourly series, the network, optional
+    truck records: the files ``kpi_table()``, ``station_table()`` and ``hourly_summary()``
+    give with pandas' ``to_csv``, byte for byte, written without pandas
+    (gatesim.core.csv_table): a run imports neither pandas nor, without records, pyarrow."""
+    from gatesim.model.network_table import network_columns
 
-    from gatesim.model.network_table import network_tables
-
-    result.kpi_table().to_csv(folder / "replications.csv")
-    result.station_table().to_csv(folder / "stations.csv", index=False)
-    pd.DataFrame({f"rep{o.replication}": o.cleared_by_day for o in result.outcomes}).rename_axis(
-        "day"
-    ).to_csv(folder / "daily_cleared.csv")
-    hourly = pd.DataFrame(
-        [
-            {
-                "replication": o.replication,
-                "hour": h,
-                "cleared_mean": o.cleared_by_hour[h],
-                "in_system_mean": o.in_system_by_hour[h],
-            }
-            for o in result.outcomes
-            for h in range(24)
-        ]
-    )
-    hourly.to_csv(folder / "hourly.csv", index=False)
-    result.hourly_summary().to_csv(folder / "hourly_summary.csv", index=False)
+    outcomes = result.outcomes
+    kpis = row_columns([{"replication": o.replication, **o.kpis} for o in outcomes])
+    write_csv(folder / "replications.csv", kpis)
+    stations = [
+        {"replication": o.replication, "station": name, **stats}
+        for o in outcomes
+        for name, stats in o.stations.items()
+    ]
+    write_csv(folder / "stations.csv", row_columns(stations))
+    days = len(outcomes[0].cleared_by_day) if outcomes else 0
+    daily = {"day": np.arange(days, dtype=np.int64)}
+    daily |= {f"rep{o.replication}": infer_column(o.cleared_by_day) for o in outcomes}
+    write_csv(folder / "daily_cleared.csv", daily)
+    write_csv(folder / "hourly.csv", row_columns(_hourly_rows(outcomes)))
+    write_csv(folder / "hourly_summary.csv", row_columns(result.hourly_summary_rows()))
     write_queues(folder / "queues_over_time.csv", result)
-    network = network_tables(result.scenario)  # the report's network figure reads these
-    network.nodes.to_csv(folder / "network_nodes.csv", index=False)
-    network.edges.to_csv(folder / "network_edges.csv", index=False)
+    nodes, edges = network_columns(result.scenario)  # the report's network figure reads these
+    write_csv(folder / "network_nodes.csv", nodes)
+    write_csv(folder / "network_edges.csv", edges)
     for attr, columns in (("trucks", TRUCK_COLUMNS), ("visits", VISIT_COLUMNS)):
         write_records(folder / f"{attr}.parquet", result.outcomes, attr, columns)
 
 
-#: Rows of records turned into one Parquet row group at a time: the writer holds a row
-#: group's encoded pages until it is complete (about 0.5 kB a row for truck records).
-RECORD_ROWS_AT_ONCE = 16_384
-
-
-def write_records(
-    path: Path, outcomes: Sequence[ReplicationOutcome], attr: str, columns: Sequence[str]
-) -> None:
-    """``trucks.parquet`` or ``visits.parquet`` (nothing when not kept): the table
-    ``records_table`` gives, written from the records' columns a row group at a time, so
-    no whole table is held. A replication without rows has no column types: then the table
-    is built whole, as pandas types it."""
-    kept = [getattr(o, attr) for o in outcomes]
-    if not kept or any(rows is None for rows in kept):
-        return
-    if any(len(rows) == 0 for rows in kept):
-        table = records_table(list(outcomes), attr, columns)
-        if table is not None:
-            table.to_parquet(path, index=False)
-        return
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    first = dataclasses.replace(outcomes[0], **{attr: kept[0].taken(np.arange(1))})
-    schema = pa.Table.from_pandas(records_frame(first, attr, columns), preserve_index=False).schema
-    with pq.ParquetWriter(path, schema) as writer:
-        for outcome, rows in zip(outcomes, kept, strict=True):
-            for start in range(0, len(rows), RECORD_ROWS_AT_ONCE):
-                stop = min(start + RECORD_ROWS_AT_ONCE, len(rows))
-                batch = [pa.array(np.full(stop - start, outcome.replication, dtype=np.int64))]
-                batch += [_arrow_column(rows, name, start, stop) for name in columns]
-                writer.write_table(pa.Table.from_arrays(batch, schema=schema))
-
-
-def _arrow_column(rows: Records, name: str, start: int, stop: int) -> Any:
-    """Rows ``start:stop`` of one column as an Arrow array (text decoded from its codes)."""
-    import pyarrow as pa
-
-    column = rows.columns[rows.names.index(name)]
-    if isinstance(column, TextColumn):
-        codes = np.frombuffer(column.codes, dtype=np.uint16)[start:stop]
-        names = pa.array(column.names, type=pa.string())
-        return pa.DictionaryArray.from_arrays(pa.array(codes), names).dictionary_decode()
-    return pa.array(np.frombuffer(column, dtype=column.typecode)[start:stop])
+def _hourly_rows(outcomes: Sequence[ReplicationOutcome]) -> list[dict[str, Any]]:
+    """``hourly.csv``: each replication's mean per hour of day over the measured days."""
+    return [
+        {
+            "replication": o.replication,
+            "hour": h,
+            "cleared_mean": o.cleared_by_hour[h],
+            "in_system_mean": o.in_system_by_hour[h],
+        }
+        for o in outcomes
+        for h in range(24)
+    ]
 
 
 def queues_table(result: ExperimentResult, places: Sequence[str] | None = None) -> pd.DataFrame:
@@ -346,21 +307,24 @@ def queue_places(result: ExperimentResult) -> list[str]:
 
 
 #: Places whose rows are built and written at once: a year's table of 50 places is some
-#: 440,000 rows, and pandas formats a CSV with several copies of what it writes.
+#: 440,000 rows (each chunk's text is formatted some rows at a time, gatesim.core.csv_table).
 QUEUE_PLACES_AT_ONCE = 4
 
 
 def write_queues(path: Path, result: ExperimentResult) -> None:
     """``queues_over_time.csv``, written a few places at a time (the file is the one
     ``queues_table(result).to_csv(path, index=False)`` writes: the rows are place by place)."""
+    s = result.scenario
+    hourly = [o.hourly_queues for o in result.outcomes]
     places = queue_places(result)
     if not places:
-        queues_table(result).to_csv(path, index=False)
+        write_csv(path, queue_columns(hourly, places, s.days, s.warmup_min))
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
         for start in range(0, len(places), QUEUE_PLACES_AT_ONCE):
-            chunk = queues_table(result, places[start : start + QUEUE_PLACES_AT_ONCE])
-            chunk.to_csv(handle, index=False, header=start == 0)
+            chosen = places[start : start + QUEUE_PLACES_AT_ONCE]
+            chunk = queue_columns(hourly, chosen, s.days, s.warmup_min)
+            write_csv(handle, chunk, header=start == 0)
 
 
 def write_experiment(

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from gatesim.core.columns import Column
 from gatesim.stats.intervals import t_quantile
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["QUEUE_SERIES", "queues_over_time"]
+__all__ = ["QUEUE_SERIES", "queue_columns", "queues_over_time"]
 
 #: The snapshot series, in column order (``spillback_km``: staging yards only, else NaN).
 QUEUE_SERIES = ("waiting", "at_station", "spillback_km")
@@ -34,15 +35,25 @@ def queues_over_time(
     days: int,
     warmup_min: float,
 ) -> pd.DataFrame:
+    """:func:`queue_columns` as a table."""
+    import pandas as pd
+
+    return pd.DataFrame(queue_columns(hourly, stations, days, warmup_min))
+
+
+def queue_columns(
+    hourly: Sequence[Mapping[str, Mapping[str, Any]]],
+    stations: Sequence[str],
+    days: int,
+    warmup_min: float,
+) -> dict[str, Column]:
     """One row per station and hour of the run: ``station, day, hour, hour_of_run,
     measured`` (the hour starts at or after the warm-up), then ``<series>_mean``, ``_lo``,
     ``_hi`` for each of :data:`QUEUE_SERIES` over the replications in ``hourly`` (one
-    :attr:`ReplicationOutcome.hourly_queues` each)."""
-    import pandas as pd
-
+    :attr:`ReplicationOutcome.hourly_queues` each), as typed columns."""
     hours = days * 24
-    hour_of_run = np.tile(np.arange(hours), len(stations))
-    table: dict[str, Any] = {
+    hour_of_run = np.tile(np.arange(hours, dtype=np.int64), len(stations))
+    table: dict[str, Column] = {
         "station": np.repeat(np.asarray(stations, dtype=object), hours),
         "day": hour_of_run // 24,
         "hour": hour_of_run % 24,
@@ -53,7 +64,7 @@ def queues_over_time(
         values = np.stack([_series(h.get(series, {}), stations, hours) for h in hourly])
         mean, lo, hi = _t_bounds(values)
         table.update({f"{series}_mean": mean, f"{series}_lo": lo, f"{series}_hi": hi})
-    return pd.DataFrame(table)
+    return table
 
 
 def _series(

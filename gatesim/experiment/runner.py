@@ -14,6 +14,7 @@ whole replication gives, bit for bit.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from gatesim.model.engine import simulate
 from gatesim.model.routes import stations_by_group
 from gatesim.scenario.schema import Scenario
 from gatesim.stats import saturation
+from gatesim.stats.group_means import group_means
 from gatesim.stats.intervals import Summary, summarise, t_interval
 from gatesim.stats.kpis import HEADLINE, replication_kpis
 from gatesim.stats.registry import extra_kpi_document
@@ -239,10 +241,20 @@ class ExperimentResult:
         rows = [{"replication": o.replication, **o.kpis} for o in self.outcomes]
         return pd.DataFrame(rows).set_index("replication")
 
+    def kpi_names(self) -> list[str]:
+        """The columns of :meth:`kpi_table`: every KPI name, in order of first appearance."""
+        return list(dict.fromkeys(name for o in self.outcomes for name in o.kpis))
+
     def kpi_summary(self, names: Sequence[str] | None = None) -> dict[str, Summary]:
-        table = self.kpi_table()
-        chosen = names if names is not None else list(table.columns)
-        return {name: summarise(table[name].tolist()) for name in chosen if name in table}
+        """Mean and 95% interval of each KPI over the replications (a replication without
+        the KPI counts as NaN, as in :meth:`kpi_table`); without pandas, for the run."""
+        present = self.kpi_names()
+        chosen = names if names is not None else present
+        return {
+            name: summarise([o.kpis.get(name, math.nan) for o in self.outcomes])
+            for name in chosen
+            if name in present
+        }
 
     def station_table(self) -> pd.DataFrame:
         """One row per (replication, station) with every station statistic."""
@@ -256,11 +268,13 @@ class ExperimentResult:
         return pd.DataFrame(rows)
 
     def station_summary(self) -> dict[str, dict[str, float]]:
-        table = self.station_table().drop(columns="replication")
-        means = table.groupby("station", sort=False).mean(numeric_only=True)
-        return {
-            str(name): {str(k): float(v) for k, v in row.items()} for name, row in means.iterrows()
-        }
+        """Each station's statistics averaged over the replications: the numeric columns of
+        :meth:`station_table` (less ``replication``) by station, as pandas' grouped mean
+        computes them (gatesim.stats.group_means), without pandas."""
+        rows = [
+            {"station": name, **stats} for o in self.outcomes for name, stats in o.stations.items()
+        ]
+        return group_means(rows, "station")
 
     def conservation(self) -> dict[str, int]:
         """Summed over replications; ``reneged``/``balked`` when some truck did, and with a
@@ -271,10 +285,14 @@ class ExperimentResult:
         return {k: int(sum(o.conservation.get(k, 0) for o in self.outcomes)) for k in keys}
 
     def hourly_summary(self) -> pd.DataFrame:
-        """Per hour of day, the mean and 95% t-interval across replications of trucks cleared in
-        that hour and of trucks in the system (each averaged over the measured days)."""
+        """:meth:`hourly_summary_rows` as a table."""
         import pandas as pd
 
+        return pd.DataFrame(self.hourly_summary_rows()).astype({"hour": int})
+
+    def hourly_summary_rows(self) -> list[dict[str, float]]:
+        """Per hour of day, the mean and 95% t-interval across replications of trucks cleared in
+        that hour and of trucks in the system (each averaged over the measured days)."""
         series = {"cleared": "cleared_by_hour", "in_system": "in_system_by_hour"}
         rows = []
         for hour in range(24):
@@ -283,7 +301,7 @@ class ExperimentResult:
                 values = [getattr(o, attr)[hour] for o in self.outcomes]
                 row[f"{name}_mean"], row[f"{name}_lo"], row[f"{name}_hi"] = t_interval(values)
             rows.append(row)
-        return pd.DataFrame(rows).astype({"hour": int})
+        return rows
 
     def trucks_table(self) -> pd.DataFrame | None:
         return records_table(self.outcomes, "trucks", TRUCK_COLUMNS)
@@ -319,7 +337,7 @@ class ExperimentResult:
             {
                 "headline": list(HEADLINE),
                 "kpis": self.kpi_summary(),
-                "extra_kpis": extra_kpi_document(s.kpis, list(self.kpi_table().columns)),
+                "extra_kpis": extra_kpi_document(s.kpis, self.kpi_names()),
                 "stations": stations,
                 "conservation": self.conservation(),
                 "checks": self.checks(stations),

@@ -21,17 +21,32 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import pandas as pd
+import numpy as np
 
+from gatesim.core.columns import Column, is_missing, row_columns
 from gatesim.model.arrivals import hourly_means
 from gatesim.model.flows import ORIGIN, expected_visits
 from gatesim.model.network import Network, build_network
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.registry import station_outcomes, validate_station_specs
 
-__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NetworkTables", "network_tables", "stream_moves"]
+if TYPE_CHECKING:  # the run writes these tables without pandas (network_columns)
+    import pandas as pd
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "EDGE_COLUMNS",
+    "NODE_COLUMNS",
+    "NetworkRows",
+    "NetworkTables",
+    "network_columns",
+    "network_rows",
+    "network_tables",
+    "stream_moves",
+]
 
 NODE_COLUMNS = (
     "node",
@@ -65,12 +80,25 @@ REST_TOLERANCE = 1e-9
 Move = tuple[str, str]
 
 
+#: Node columns of whole numbers some nodes lack: pandas' nullable ``Int64`` in the table,
+#: written as integers or empty fields.
+COUNT_COLUMNS = ("servers", "lane_rank", "border_distance")
+
+
 @dataclass(frozen=True)
 class NetworkTables:
     """``network_nodes.csv`` and ``network_edges.csv`` of one scenario (docs/outputs.md)."""
 
     nodes: pd.DataFrame
     edges: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class NetworkRows:
+    """The rows of :class:`NetworkTables` (a dict per row; a row may lack a column)."""
+
+    nodes: list[dict[str, object]]
+    edges: list[dict[str, object]]
 
 
 @dataclass
@@ -84,6 +112,32 @@ class _PathSummary:
 
 def network_tables(scenario: Scenario) -> NetworkTables:
     """The nodes and roads of ``scenario``'s network with expected trucks per day."""
+    import pandas as pd
+
+    rows = network_rows(scenario)
+    return NetworkTables(
+        pd.DataFrame(rows.nodes, columns=list(NODE_COLUMNS)).astype(
+            dict.fromkeys(COUNT_COLUMNS, "Int64")
+        ),
+        pd.DataFrame(rows.edges, columns=list(EDGE_COLUMNS)),
+    )
+
+
+def network_columns(scenario: Scenario) -> tuple[dict[str, Column], dict[str, Column]]:
+    """The node and edge columns of :func:`network_tables`, typed as its tables type them,
+    without pandas (the count columns hold Python integers and None)."""
+    rows = network_rows(scenario)
+    nodes = row_columns(rows.nodes, NODE_COLUMNS)
+    for name in COUNT_COLUMNS:
+        counts = np.empty(len(rows.nodes), dtype=object)
+        counts[:] = [None if is_missing(v) else int(v) for v in nodes[name].tolist()]
+        nodes[name] = counts
+    return nodes, row_columns(rows.edges, EDGE_COLUMNS)
+
+
+def network_rows(scenario: Scenario) -> NetworkRows:
+    """The rows of the nodes and roads of ``scenario``'s network with expected trucks per
+    day."""
     network = build_network(scenario, station_outcomes(validate_station_specs(scenario)))
     days = float(scenario.days)
     moves = {name: stream_moves(scenario, name) for name in scenario.arrivals}
@@ -96,12 +150,7 @@ def network_tables(scenario: Scenario) -> NetworkTables:
     edge_flow = _edge_flows(network, all_moves)
     nodes = _node_rows(scenario, network.graph, summary, lane_of, lane_order)
     _node_flows(nodes, all_moves, edge_flow)
-    edges = _edge_rows(network, edge_flow)
-    counts = {"servers": "Int64", "lane_rank": "Int64", "border_distance": "Int64"}
-    return NetworkTables(
-        pd.DataFrame(nodes, columns=list(NODE_COLUMNS)).astype(counts),
-        pd.DataFrame(edges, columns=list(EDGE_COLUMNS)),
-    )
+    return NetworkRows(nodes, _edge_rows(network, edge_flow))
 
 
 def stream_moves(scenario: Scenario, stream: str) -> dict[Move, float]:

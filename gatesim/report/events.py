@@ -27,10 +27,12 @@ import itertools
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where an event log is written: a run without visits needs none
+    import pandas as pd
 
 EVENTS = ("arrive", "start", "end")
 EVENT_COLUMNS = ("replication", "truck", "station", "event", "time_min")
@@ -39,6 +41,8 @@ _SOURCE = {"arrive": "arrive_min", "start": "start_min", "end": "end_min"}
 
 def event_log(visits: pd.DataFrame) -> pd.DataFrame:
     """The long event table of a ``visits.parquet`` table (see the module docstring)."""
+    import pandas as pd
+
     missing = {"truck", "station", *_SOURCE.values()} - set(visits.columns)
     if missing:
         raise ValueError(f"not a visits table: missing column(s) {', '.join(sorted(missing))}")
@@ -90,6 +94,7 @@ def _write_events(source: Path, target: Path) -> None:
     and types, without a table of Python objects: a year with visit records has some 13
     million events, which pandas sorts in several gigabytes. Columns are read one at a time,
     for one replication at a time (from the row groups that may hold it)."""
+    import pandas as pd
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(source, read_dictionary=["station"], pre_buffer=False)

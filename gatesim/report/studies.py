@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -15,6 +14,9 @@ from gatesim.report.console import HEADLINE_LABELS, format_ci, lane_direction_su
 from gatesim.report.intervals import BOUNDED_NOTE, bounded_kpis, was_bounded
 from gatesim.report.tables import print_tables
 from gatesim.stats.kpis import HEADLINE
+
+if TYPE_CHECKING:  # the run prints design_lines: it imports no pandas
+    import pandas as pd
 
 
 def _digits(kpi: str) -> int:
