@@ -19,14 +19,16 @@ diverted beside the p95, and the imports' p95 apart (no platform, no registratio
    mixture's 95th percentile never exceeds the largest of its parts', so p95 <= 6 h in every
    lane and direction implies it over all trucks); each part varies its stations that the
    24-hour 2030 run found binding, so the searches follow the model, from today's servers to
-   about 4 times them. A search with no answer has its top point run once more, and the page
-   names the busiest stations of its part there.
+   about 4 times them. A search with no answer reports its top point, and the page names the
+   busiest stations of its part there (the search's own whole-gate run of that point).
 3. **Check.** 24-hour opening and the chosen capacities together, every year: p95 with CI.
 4. **Growth swept** over 8, 15 and 25 %/yr: each scan at 8 and 25 % stops at its first year
    above 6 h (demand only grows), which keeps the sweep to a few runs.
 5. **Backlog**: 2027 as approved started on empty yards, against the carried-in backlog.
 
-All runs go through the ordinary CLI and the page is written from their output files.
+All runs go through the ordinary CLI and the page is written from their output files. With
+``--jobs N`` (2 by default) independent runs go N at a time, each on one process; results do
+not depend on it. Runs keep no truck records: the page reads only their summaries.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,51 +130,83 @@ def read(folder: Path, name: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- simulation
+#: The page reads only each run's summary.json: no truck records (the same summary).
+NO_RECORDS = ["--set", "records.trucks=false"]
+Chain = Callable[[], None]
+
+
 def simulate(work: Path, jobs: str) -> None:
-    common = ["--days", DAYS, "-r", REPLICATIONS, "--jobs", jobs, "--force", "--quiet"]
-    if not (REUSE and (work / "year_seasons" / "summary.json").exists()):
-        seasons(work, jobs)
-    for prefix, extra in (("year", []), ("h24", HOURS_24)):
-        scan_years(work, prefix, extra, common)
-        for rate in OTHER_RATES:
-            scan_years(work, prefix, extra, common, rate, stop_at_target=True)
+    """Every run of the page. Independent chains of runs go side by side, ``jobs`` at a time,
+    each run on one process: a run on two processes keeps about 1.2 cores busy (start-up,
+    merging and writing are serial), two runs at once keep both. A run's results do not
+    depend on where it runs, so the page is the same."""
+    workers = max(1, int(jobs))
+    common = ["--days", DAYS, "-r", REPLICATIONS, "--jobs", "1", "--force", "--quiet"]
+    common += NO_RECORDS
+    side_by_side(
+        [
+            *(partial(scan_all_rates, work, prefix, extra, common)
+              for prefix, extra in (("year", []), ("h24", HOURS_24))),
+            partial(seasons, work),
+            partial(empty_yards, work, common),
+        ],
+        workers,
+    )  # fmt: skip
+    searches = binding_searches(work)
+    write_json(work / "searches.json", searches)
+    side_by_side([partial(search, work, *s, common) for s in searches], workers)
+    settings = chosen_settings(work)
+    sets = [arg for path, value in settings.items() for arg in ("--set", f"{path}={value}")]
+    check = [*HOURS_24, *sets]
+    scan_years(work, "check", check, common, years=YEARS[:1])  # shared by every rate
+    side_by_side(
+        [partial(scan_years, work, "check", check, common, years=YEARS[1:])]
+        + [partial(scan_years, work, "check", check, common, r, True) for r in OTHER_RATES],
+        workers,
+    )
+
+
+def side_by_side(chains: list[Chain], workers: int) -> None:
+    """Run the chains (each a sequence of CLI runs) ``workers`` at a time, in the order given;
+    the first failure stops the script."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(chain) for chain in chains]:
+            future.result()
+
+
+def scan_all_rates(work: Path, prefix: str, extra: list[str], common: list[str]) -> None:
+    """The central scan, then the others (they reuse its 2025, so they follow it)."""
+    scan_years(work, prefix, extra, common)
+    for rate in OTHER_RATES:
+        scan_years(work, prefix, extra, common, rate, stop_at_target=True)
+
+
+def empty_yards(work: Path, common: list[str]) -> None:
+    """2027 as approved on empty yards (section 5)."""
     if not (REUSE and (work / "empty_2027" / "summary.json").exists()):
         cli("run", SCENARIO, "--year", "2027", *NO_BACKLOG, "--out", str(work / "empty_2027"),
             *common)  # fmt: skip
-    searches = binding_searches(work)
-    write_json(work / "searches.json", searches)
-    for name, suffix, ranges in searches:
-        varies = [arg for r in ranges for arg in ("--vary", r)]
-        target = f"{KPI}{suffix}<={TARGET_H:g}"
-        out = str(work / f"plan_{name}")
-        if REUSE and (work / f"plan_{name}" / "plan.json").exists():
-            continue
-        cli("plan", SCENARIO, *HOURS_24, "--target", target, *varies, "--out", out,
-            "--max-replications", MAX_PLAN_REPLICATIONS, "--cache", str(work / "plan_cache"),
-            *common, allowed=(0, 1))  # fmt: skip
-    for name, _, _ in searches_of(work):
-        run_top_point(work, name, common)
-    settings = chosen_settings(work)
-    sets = [arg for path, value in settings.items() for arg in ("--set", f"{path}={value}")]
-    scan_years(work, "check", [*HOURS_24, *sets], common)
-    for rate in OTHER_RATES:
-        scan_years(work, "check", [*HOURS_24, *sets], common, rate, stop_at_target=True)
 
 
-def run_top_point(work: Path, name: str, common: list[str]) -> None:
-    """A search that found nothing: run its best point (the top of its range) once more with
-    its stations in summary.json, so the page can name what binds there instead."""
-    plan = read(work / f"plan_{name}", "plan.json")
-    if plan["found"] or (REUSE and (work / f"plan_{name}_top" / "summary.json").exists()):
+def search(work: Path, name: str, suffix: str, ranges: list[str], common: list[str]) -> None:
+    """One part's capacity search. Its ``point/`` folder holds the whole gate's run at the
+    reported point (the top of the range when nothing in it meets the target), which the page
+    reads for the stations that bind there."""
+    if REUSE and (work / f"plan_{name}" / "plan.json").exists():
         return
-    sets = [a for p, v in plan["best"]["values"].items() for a in ("--set", f"{p}={v}")]
-    cli("run", SCENARIO, *HOURS_24, *sets, "--out", str(work / f"plan_{name}_top"), *common)
+    varies = [arg for r in ranges for arg in ("--vary", r)]
+    target = f"{KPI}{suffix}<={TARGET_H:g}"
+    cli("plan", SCENARIO, *HOURS_24, "--target", target, *varies, "--out",
+        str(work / f"plan_{name}"), "--max-replications", MAX_PLAN_REPLICATIONS,
+        "--cache", str(work / "plan_cache"), *common, allowed=(0, 1))  # fmt: skip
 
 
-def seasons(work: Path, jobs: str) -> None:
+def seasons(work: Path) -> None:
     """Today's gate over 2025 with its seasons (section 0)."""
-    cli("run", "scenarios/year_2025.yaml", "-r", "2", "--jobs", jobs, "--force", "--quiet",
-        "--set", "records.trucks=false", "--out", str(work / "year_seasons"))  # fmt: skip
+    if REUSE and (work / "year_seasons" / "summary.json").exists():
+        return
+    cli("run", "scenarios/year_2025.yaml", "-r", "2", "--jobs", "1", "--force", "--quiet",
+        *NO_RECORDS, "--out", str(work / "year_seasons"))  # fmt: skip
 
 
 def folder_name(prefix: str, year: int, rate: float = CENTRAL_RATE) -> str:
@@ -187,16 +224,18 @@ def scan_years(
     common: list[str],
     rate: float = CENTRAL_RATE,
     stop_at_target: bool = False,
+    years: tuple[int, ...] = YEARS,
 ) -> None:
     """Run every year (or, with ``stop_at_target``, up to the first in which both the p95 and
     the imports' p95 exceed the target: demand only grows from year to year, so later years
     exceed it too; the gate-wide p95 alone can be held above it by the exports' registration
-    wait, section 1, and would stop the scan before capacity decides anything)."""
+    wait, section 1, and would stop the scan before capacity decides anything). A scan over
+    ``years`` that leaves out 2025 reads its stop from the 2025 run already there."""
     growth = ["--set", f"demand.growth.annual_rate={rate}"]
     for year in YEARS:
         folder = work / folder_name(prefix, year, rate)
         done = (folder / "summary.json").exists()
-        if not done or (rate == CENTRAL_RATE and not REUSE):
+        if year in years and (not done or (rate == CENTRAL_RATE and not REUSE)):
             cli("run", SCENARIO, "--year", str(year), *growth, *extra, "--out", str(folder),
                 *common)  # fmt: skip
         if stop_at_target and all(p95_mean(folder, k) > TARGET_H for k in (KPI, IMPORT_KPI)):
@@ -491,11 +530,11 @@ def registration_floor(work: Path) -> list[str]:
 
 def unreachable_note(work: Path, name: str, plan: dict[str, Any]) -> str:
     """A search with no answer in its range: say so plainly, with the p95 at the top of the
-    range and the stations that bind there (the run of ``run_top_point``)."""
+    range and the stations that bind there (the search's whole-gate run of that point)."""
     best = plan["best"]
     target = best["targets"][0]
     tops = ", ".join(f"`{p.split('.')[1]}` {v}" for p, v in best["values"].items())
-    top_run = work / f"plan_{name}_top"
+    top_run = work / f"plan_{name}" / "point"
     part = part_stations(work, name)
     binding = (
         f" Busiest stations of this part there: {busiest(top_run, top=4, names=part)}."

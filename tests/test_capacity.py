@@ -12,7 +12,9 @@ Closed forms used (trucks per day, a station open H hours with c servers, satura
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from gatesim.cli import main
 from gatesim.experiment.capacity import (
     CapacityOptions,
     FlowCapacity,
+    _Bracket,
     agreement,
     headline,
     measure_capacity,
@@ -313,3 +316,40 @@ def test_the_public_api_measures() -> None:
     options = CapacityOptions(replications=3, methods=("saturated",))
     [flow] = gatesim.scenario_capacity(s, options, jobs=2)
     assert flow.saturated == (96.0, 96.0, 96.0) and flow.ramp is None
+
+
+def _ramp_loads(capacity: float, start: float = 1.0) -> tuple[list[float], _Bracket]:
+    """The factors the ramp tries for a flow that grows exactly above ``capacity``, starting
+    at ``start`` (the saturated answer) with 5 % resolution."""
+    bracket = _Bracket(start=start, step=1.05**2)
+    tried = [start]
+    while True:
+        bracket.record(tried[-1], [], tried[-1] > capacity)
+        point = bracket.next_point(0.05, (0.02, 100.0))
+        if point is None:
+            return tried, bracket
+        tried.append(point)
+
+
+def test_ramp_settles_a_close_saturated_answer_with_three_loads() -> None:
+    """One step of 1.05^2 brackets it and one geometric halving gives exactly 1.05."""
+    tried, bracket = _ramp_loads(1.07)
+    assert tried == pytest.approx([1.0, 1.1025, 1.05])
+    assert (bracket.stable, bracket.growing) == pytest.approx((1.05, 1.1025))
+    tried, bracket = _ramp_loads(0.97)  # the same downwards: 1 / 1.05 = 0.952 is stable
+    assert tried == pytest.approx([1.0, 1 / 1.1025, 1 / 1.05])
+    assert (bracket.stable, bracket.growing) == pytest.approx((1 / 1.05, 1.0))
+
+
+def test_ramp_steps_grow_until_they_bracket_then_halve_to_the_resolution() -> None:
+    """Steps of 1.05^2, 1.05^4, 1.05^8 (squared each time, at most 2); a bracket found by k
+    steps spans 1.05^(2^k) and k halvings bring it to 1.05."""
+    tried, bracket = _ramp_loads(1.5)
+    steps = [1.05**2, 1.05**4, 1.05**8]
+    assert tried[:4] == pytest.approx([1.0, steps[0], steps[0] * steps[1], math.prod(steps)])
+    assert len(tried) == 4 + 3
+    assert bracket.stable is not None and bracket.growing is not None
+    assert bracket.stable <= 1.5 < bracket.growing
+    assert bracket.growing / bracket.stable == pytest.approx(1.05)
+    far, _ = _ramp_loads(1e9)  # never grows: doubling at most, up to the range's top
+    assert far[-1] == 100.0 and all(b / a <= 2.0 + 1e-12 for a, b in itertools.pairwise(far))

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -160,3 +162,70 @@ def test_unseen_queue_note_when_long_export_waits_meet_no_response(tmp_path: Pat
 def test_unseen_queue_note_is_silent_when_exporters_respond(tmp_path: Path) -> None:
     assert pw.unseen_queue_note(_summary(tmp_path, 16.7, 155.3)) == []
     assert pw.unseen_queue_note(_summary(tmp_path, 0.0, 5.0)) == []  # and when they need not
+
+
+def _p95_run(folder: Path, p95: float, imports: float) -> None:
+    folder.mkdir(parents=True)
+    kpis = {pw.KPI: stat(p95), pw.IMPORT_KPI: stat(imports)}
+    (folder / "summary.json").write_text(json.dumps({"kpis": kpis}), encoding="utf-8")
+
+
+def test_a_scan_without_2025_reads_its_stop_from_the_2025_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check scans at 8 and 25 %/yr run beside the central one and do not run 2025 again
+    (demand factor 1 at any rate): they read it, and stop at the first year above 6 h on both
+    the p95 and the imports' p95."""
+    ran: list[str] = []
+
+    def fake_cli(*args: str, allowed: tuple[int, ...] = (0,)) -> int:
+        out = Path(args[args.index("--out") + 1])
+        ran.append(out.name)
+        year = int(args[args.index("--year") + 1])
+        _p95_run(out, 30.0, 7.0 if year >= 2027 else 5.0)
+        return 0
+
+    monkeypatch.setattr(pw, "cli", fake_cli)
+    _p95_run(tmp_path / "check_2025", 30.0, 5.0)
+    pw.scan_years(tmp_path, "check", [], [], 0.08, stop_at_target=True)
+    pw.scan_years(tmp_path, "check", [], [], years=pw.YEARS[1:])
+    assert ran == [
+        "check_g8_2026",
+        "check_g8_2027",
+        *(f"check_{year}" for year in range(2026, 2031)),
+    ]
+
+
+def test_side_by_side_runs_every_chain_and_stops_on_a_failure() -> None:
+    done: list[int] = []
+    pw.side_by_side([lambda i=i: done.append(i) for i in range(5)], 2)  # type: ignore[misc]
+    assert sorted(done) == [0, 1, 2, 3, 4]
+
+    def fails() -> None:
+        raise SystemExit("command failed with exit code 2")
+
+    with pytest.raises(SystemExit, match="command failed with exit code 2"):
+        pw.side_by_side([fails, lambda: None], 2)
+
+
+def test_an_unreachable_search_names_the_busiest_stations_of_its_point_run(
+    tmp_path: Path,
+) -> None:
+    """The busiest stations at the top of a range come from the search's own whole-gate run of
+    that point (``plan_<name>/point``), not from a second run."""
+    pw.write_json(tmp_path / "searches.json", [["hn_import", ".1119-1120.import", []]])
+    point = tmp_path / "plan_hn_import" / "point"
+    point.mkdir(parents=True)
+    stations = {
+        "hn_vn_imp_quarantine": {"servers": 7, "utilization": 0.86, "wait_mean_min": 189.2},
+        "hn_agv": {"servers": 30, "utilization": 0.50, "wait_mean_min": 20.4},
+        "tt_agv": {"servers": 12, "utilization": 0.99, "wait_mean_min": 50.0},  # another lane
+    }
+    (point / "summary.json").write_text(json.dumps({"stations": stations}), encoding="utf-8")
+    target = {"mean": 8.15}
+    plan = {"best": {"targets": [target], "values": {"stations.hn_vn_transship.servers": 340}}}
+    assert pw.unreachable_note(tmp_path, "hn_import", plan) == (
+        "- hn_import: **the target is not reachable within the range**: at its top"
+        " (`hn_vn_transship` 340) the p95 is 8.15 h, above 6 h. Busiest stations of this part"
+        " there: `hn_vn_imp_quarantine` (7) 86%, wait 189 min, `hn_agv` (30) 50%, wait 20 min."
+    )

@@ -11,8 +11,10 @@ the scenario's calendars, cargo and channel mix, fleets, caps and yards:
   test); one that does not is fed four times faster and the batch run again.
 * **Demand ramp.** Each flow's demand, with its own hourly profile and calendar, is scaled by
   its own factor, bracketed by a stable factor (the backlog does not grow) and a growing one
-  (the growth test's interval lies above 0), and the bracket halved until it is narrower than
-  ``resolution``. The capacity is the clearance rate at the largest stable factor.
+  (the growth test's interval lies above 0), and the bracket halved (geometrically) until it
+  is narrower than ``resolution``. The capacity is the clearance rate at the largest stable
+  factor. The search starts at the saturated answer and steps out by (1 + resolution)^2, so
+  one halving settles a flow whose saturated answer is that close: three loads, not four.
 
 All flows are loaded at once in both methods (a station two flows share splits its work as
 its discipline says); a flow's bracket starts around its saturated capacity, and moves when
@@ -448,37 +450,52 @@ def falling_behind(rows: Sequence[Row], stations: Sequence[str]) -> list[tuple[s
 
 
 # --------------------------------------------------------------------------- the ramp
+#: A step out never multiplies the factor by more than this.
+MAX_STEP = 2.0
+
+
+def narrow_enough(stable: float, growing: float, resolution: float) -> bool:
+    """Whether a bracket meets the resolution; the relative slack absorbs the rounding of a
+    bracket of exactly (1 + resolution) (a geometric midpoint of one twice as wide)."""
+    return growing / stable - 1.0 <= resolution * (1.0 + 1e-9)
+
+
 @dataclass
 class _Bracket:
-    """A flow's demand factors: ``stable`` does not grow, ``growing`` does (None: not yet)."""
+    """A flow's demand factors: ``stable`` does not grow, ``growing`` does (None: not yet).
 
-    low: float
-    high: float
+    The first point is ``start``; while unbracketed the search steps out by ``step``, which
+    is squared after every step (at most MAX_STEP): next to a saturated answer it starts at
+    (1 + resolution)^2, so a bracket found by k steps out spans (1 + resolution)^(2^k) and k
+    geometric bisections bring it down to (1 + resolution) exactly."""
+
+    start: float
     stable: float | None = None
     growing: float | None = None
     stable_rows: list[Row] = field(default_factory=list)
     growing_rows: list[Row] = field(default_factory=list)
     note: str = ""
-    #: the factor of each step out while unbracketed (four resolutions near a saturated
-    #: answer; doubling without one)
-    step: float = 2.0
+    step: float = MAX_STEP
 
     def next_point(self, resolution: float, bounds: tuple[float, float]) -> float | None:
-        """The next factor to try, or None when the bracket is narrow enough or hit a bound.
-        Without a bracket the search steps out by ``step`` past its last point."""
+        """The next factor to try, or None when the bracket is narrow enough or hit a bound."""
         if self.stable is not None and self.growing is not None:
-            if self.growing / self.stable - 1.0 <= resolution:
+            if narrow_enough(self.stable, self.growing, resolution):
                 return None
             return math.sqrt(self.stable * self.growing)
         if self.stable is None:  # every factor tried grows: go down
-            if self.growing is not None and self.growing <= bounds[0]:
+            assert self.growing is not None  # the start was recorded one way or the other
+            if self.growing <= bounds[0]:
                 self.note = "capacity below the searched range"
                 return None
-            return max(self.low if self.growing is None else self.growing / self.step, bounds[0])
-        if self.stable >= bounds[1]:
-            self.note = "capacity above the searched range"
-            return None
-        return min(self.stable * self.step, bounds[1])
+            point = max(self.growing / self.step, bounds[0])
+        else:
+            if self.stable >= bounds[1]:
+                self.note = "capacity above the searched range"
+                return None
+            point = min(self.stable * self.step, bounds[1])
+        self.step = min(self.step**2, MAX_STEP)
+        return point
 
     def record(self, factor: float, rows: list[Row], grows: bool) -> None:
         if grows and (self.growing is None or factor < self.growing):
@@ -490,20 +507,16 @@ class _Bracket:
 def _start_brackets(
     flows: Mapping[str, FlowCapacity], options: CapacityOptions
 ) -> dict[str, _Bracket]:
-    """Around the saturated capacity (± 2 resolutions) when known, else around today's load."""
+    """At the saturated capacity when known (stepping out by (1 + resolution)^2 first), else
+    at today's load (stepping by MAX_STEP)."""
     brackets = {}
-    width = 2 * options.resolution
+    low, high = options.scale_range
     for g, flow in flows.items():
-        centre, step = 1.0, 2.0
+        centre, step = 1.0, MAX_STEP
         if flow.saturated is not None and flow.offered_per_day > 0:
             centre = max(flow.saturated[0], 1e-9) / flow.offered_per_day
-            step = 1 + 4 * options.resolution
-        low, high = options.scale_range
-        brackets[g] = _Bracket(
-            low=min(max(centre * (1 - width / 2), low), high),
-            high=max(min(centre * (1 + width / 2), high), low),
-            step=step,
-        )
+            step = (1 + options.resolution) ** 2
+        brackets[g] = _Bracket(start=min(max(centre, low), high), step=step)
     return brackets
 
 
@@ -511,17 +524,16 @@ def _measure_ramp(
     scenario: Scenario, evaluate: Evaluate, flows: dict[str, FlowCapacity], options: CapacityOptions
 ) -> None:
     """Move every flow's bracket at once: each batch loads each open flow at its next factor
-    (a flow already bracketed stays at its stable factor)."""
+    (a flow already bracketed stays at its stable factor). A flow whose saturated answer lies
+    within (1 + resolution)^2 of its capacity is settled by three points."""
     active = {g: f for g, f in flows.items() if f.offered_per_day > 0}
     brackets = _start_brackets(active, options)
-    loads = [{g: b.low for g, b in brackets.items()}, {g: b.high for g, b in brackets.items()}]
+    loads = {g: b.start for g, b in brackets.items()}
     probed = set(brackets)
     for batch in range(options.max_batches):
-        scenarios = [ramp_scenario(scenario, scales) for scales in loads]
-        results = evaluate(scenarios, f"demand ramp {batch + 1}")
-        for scales, rows in zip(loads, results, strict=True):
-            for g in probed:
-                brackets[g].record(scales[g], rows, backlog_growth(rows, g).grows)
+        [rows] = evaluate([ramp_scenario(scenario, loads)], f"demand ramp {batch + 1}")
+        for g in probed:
+            brackets[g].record(loads[g], rows, backlog_growth(rows, g).grows)
         points = {
             g: b.next_point(options.resolution, options.scale_range) for g, b in brackets.items()
         }
@@ -529,7 +541,7 @@ def _measure_ramp(
         if not probed:
             break
         # a settled flow stays at its last factor, so the load on stations it shares is real
-        loads = [{g: _next_or_resting(points[g], b) for g, b in brackets.items()}]
+        loads = {g: _next_or_resting(points[g], b) for g, b in brackets.items()}
     for g, bracket in brackets.items():
         _ramp_result(flows[g], bracket, options)
 
@@ -538,7 +550,7 @@ def _next_or_resting(point: float | None, bracket: _Bracket) -> float:
     if point is not None:
         return point
     resting = bracket.stable if bracket.stable is not None else bracket.growing
-    return resting if resting is not None else bracket.low
+    return resting if resting is not None else bracket.start
 
 
 def _ramp_result(flow: FlowCapacity, bracket: _Bracket, options: CapacityOptions) -> None:
@@ -552,7 +564,7 @@ def _ramp_result(flow: FlowCapacity, bracket: _Bracket, options: CapacityOptions
         )
     if bracket.stable is not None and bracket.growing is not None:
         flow.ramp_bracket = (bracket.stable, bracket.growing)
-        if bracket.growing / bracket.stable - 1.0 > options.resolution:
+        if not narrow_enough(bracket.stable, bracket.growing, options.resolution):
             flow.ramp_note = (
                 f"bracket still wider than {options.resolution:.0%} after the batch limit"
             )
