@@ -33,7 +33,7 @@ LIVE_TRUCK_BYTES = 400
 TRUCK_RECORD_BYTES = 110
 VISIT_RECORD_BYTES = 48
 EVENT_LOG_VISIT_BYTES = 100
-PROCESS_BYTES = 190_000_000  # an upper bound: 74 MB of CLI imports + ~100 MB of pandas/pyarrow
+PROCESS_BYTES = 190_000_000  # an upper bound: 63 MB of CLI imports, pyarrow and pandas ~100 MB
 MAX_MEMORY_OPTION = "--max-memory"
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
