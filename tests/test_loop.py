@@ -91,3 +91,21 @@ def test_a_run_freezes_older_objects_and_leaves_the_collector_as_it_was() -> Non
         assert run_and_look() <= frozen and gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_back_to_back_runs_do_not_keep_the_earlier_ones() -> None:
+    """Each run frees the engines of the runs before it (a full collection before it freezes
+    the older objects); without it every earlier engine stays until the collector happens to
+    run a full pass, and none comes while runs follow each other."""
+    from builders import single_station
+
+    from gatesim.model.engine import Replication, simulate
+
+    def engines() -> int:
+        return sum(1 for o in gc.get_objects() if type(o) is Replication)
+
+    scen = single_station([1.0, 2.0, 3.0], 1.0)
+    gc.collect()
+    for replication in range(4):
+        simulate(scen, replication)
+        assert engines() <= 1  # at most the one just finished, until the next run starts

@@ -343,10 +343,15 @@ def _older_objects_frozen() -> Iterator[None]:
     collectable again afterwards.
     Skipped when the caller already froze objects (unfreezing would release theirs too) or
     disabled the collector.
+
+    A full collection comes first: an earlier run's engine is a web of cycles (stations hold
+    bound methods of themselves), which only a full pass frees, and frozen now it would
+    outlive this run too, so back-to-back replications would each keep every earlier one.
     """
     if not gc.isenabled() or gc.get_freeze_count():
         yield
         return
+    gc.collect()
     gc.freeze()
     try:
         yield
