@@ -94,11 +94,12 @@ def test_a_run_freezes_older_objects_and_leaves_the_collector_as_it_was() -> Non
 
 
 def test_back_to_back_runs_do_not_keep_the_earlier_ones() -> None:
-    """Each run frees the engines of the runs before it (a full collection before it freezes
-    the older objects); without it every earlier engine stays until the collector happens to
-    run a full pass, and none comes while runs follow each other."""
+    """A finished run leaves no engine behind: its cycles are collected as it ends (with the
+    older objects frozen, so only the run's own objects are walked); before, each run froze
+    the uncollected engines of the runs before it, and a batch kept every one of them."""
     from builders import single_station
 
+    from gatesim.experiment.parts import simulate_part
     from gatesim.model.engine import Replication, simulate
 
     def engines() -> int:
@@ -108,4 +109,7 @@ def test_back_to_back_runs_do_not_keep_the_earlier_ones() -> None:
     gc.collect()
     for replication in range(4):
         simulate(scen, replication)
-        assert engines() <= 1  # at most the one just finished, until the next run starts
+        assert engines() == 0
+        simulate_part(scen, replication, 0)
+        assert engines() == 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

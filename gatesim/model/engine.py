@@ -343,15 +343,10 @@ def _older_objects_frozen() -> Iterator[None]:
     collectable again afterwards.
     Skipped when the caller already froze objects (unfreezing would release theirs too) or
     disabled the collector.
-
-    A full collection comes first: an earlier run's engine is a web of cycles (stations hold
-    bound methods of themselves), which only a full pass frees, and frozen now it would
-    outlive this run too, so back-to-back replications would each keep every earlier one.
     """
     if not gc.isenabled() or gc.get_freeze_count():
         yield
         return
-    gc.collect()
     gc.freeze()
     try:
         yield
@@ -359,9 +354,27 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def replication_lifetime() -> Iterator[None]:
+    """Build, run and drop one :class:`Replication` inside: its cycles are collected when the
+    block ends (the caller deletes its reference first).
+
+    A finished replication is a web of cycles (stations hold bound methods of themselves),
+    which only the cycle collector frees; a run freezes the older objects, so uncollected it
+    would be frozen by the next run and outlive it too, and back-to-back replications would
+    each keep every earlier one. The older objects are frozen here, before the replication
+    is built, so the collection at the end walks only what the replication made."""
+    with _older_objects_frozen():
+        yield
+        if gc.isenabled():
+            gc.collect()
+
+
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:
     """Run one replication of ``scenario`` in one environment and return its measurements."""
-    run = Replication(scenario, replication, seed)
-    result = run.run()
-    run.release()
+    with replication_lifetime():
+        run = Replication(scenario, replication, seed)
+        result = run.run()
+        run.release()
+        del run
     return result
