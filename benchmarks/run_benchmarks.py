@@ -557,7 +557,8 @@ def rss_mb(field):
                 return int(line.split()[1]) / 1024
 # What the command line loads before it reads a scenario; the rest (pandas and pyarrow to
 # write results, networkx for the roads) loads where a run needs it, as in a user's process.
-from gatesim.cli.app import main
+from gatesim.cli.app import main, prepare_process
+prepare_process()  # as run_sim.py's entry does
 after_imports = rss_mb("VmRSS")
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "peak_mb": rss_mb("VmHWM"), "after_imports_mb": after_imports}))

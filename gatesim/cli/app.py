@@ -22,15 +22,15 @@ from gatesim.core.errors import ScenarioError, UsageError
 EXIT_INTERRUPTED = 130
 
 
-#: Arrow's allocator in the command line's processes (read when pyarrow is first imported;
-#: a user's own setting wins): the C allocator gives back the buffers of each written row
-#: group of records, where Arrow's default (mimalloc) keeps them, some 20 MB of the peak of
-#: a default run.
+#: Arrow's allocator in the command line's process and its workers (read when pyarrow is
+#: first imported; a user's own setting wins). The C allocator gives back the buffers of
+#: each written row group of records, where Arrow's default (mimalloc) keeps them, some
+#: 20 MB of a default run's peak. Set by the process entry, not by ``main``, so a Python
+#: caller's environment is left alone.
 ARROW_POOL = ("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault(*ARROW_POOL)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in PASSTHROUGH:
         return _passthrough(args_list[0], args_list[1:])
@@ -83,6 +83,12 @@ def inputs_as_asked(inputs: Inputs) -> Iterator[None]:
         yield
 
 
+def prepare_process() -> None:
+    """What the process entry sets before :func:`main` (a measurement of a whole command
+    calls it too): Arrow's allocator, unless the user chose one."""
+    os.environ.setdefault(*ARROW_POOL)
+
+
 def console_main() -> NoReturn:
     """The process entry point (``run_sim.py``, the ``gatesim`` script): :func:`main`, then exit
     with ``os._exit``, skipping the interpreter's object-by-object teardown of the modules and
@@ -93,6 +99,7 @@ def console_main() -> NoReturn:
     After Ctrl-C it skips them too: a pool worker terminated while sending a result leaves the
     pool's reader thread waiting for the rest of the message, and an orderly exit would wait
     for that thread forever."""
+    prepare_process()
     code = main()
     if code != EXIT_INTERRUPTED:
         atexit._run_exitfuncs()

@@ -254,14 +254,8 @@ def write_tables(folder: Path, result: ExperimentResult) -> None:
     from gatesim.model.network_table import network_columns
 
     outcomes = result.outcomes
-    kpis = row_columns([{"replication": o.replication, **o.kpis} for o in outcomes])
-    write_csv(folder / "replications.csv", kpis)
-    stations = [
-        {"replication": o.replication, "station": name, **stats}
-        for o in outcomes
-        for name, stats in o.stations.items()
-    ]
-    write_csv(folder / "stations.csv", row_columns(stations))
+    write_csv(folder / "replications.csv", row_columns(result.kpi_rows()))
+    write_csv(folder / "stations.csv", row_columns(result.station_rows()))
     days = len(outcomes[0].cleared_by_day) if outcomes else 0
     daily = {"day": np.arange(days, dtype=np.int64)}
     daily |= {f"rep{o.replication}": infer_column(o.cleared_by_day) for o in outcomes}

@@ -24,7 +24,7 @@ import numpy as np
 from gatesim.core.records import concatenated
 from gatesim.core.results import PlatformResult, RunResult
 from gatesim.model.collect import SAMPLES, by_truck_id, in_canonical_order, sorted_delays
-from gatesim.model.engine import Replication, replication_lifetime
+from gatesim.model.engine import Replication, run_and_release
 from gatesim.model.flows import expected_visits
 from gatesim.model.parts import Part
 from gatesim.model.routes import stations_in
@@ -86,12 +86,8 @@ def simulate_part(
     """Run part number ``index`` of one replication alone (its stations and streams).
 
     Arrays by stream keep every stream (zero for the other parts' streams)."""
-    with replication_lifetime():
-        run = Replication(scenario, replication, seed, part=independent_parts(scenario)[index])
-        result = run.run()
-        run.release()  # the next part should not find this one's arrivals still held
-        del run
-    return result
+    part = independent_parts(scenario)[index]
+    return run_and_release(lambda: Replication(scenario, replication, seed, part=part))
 
 
 def merge_parts(scenario: Scenario, results: list[RunResult]) -> RunResult:

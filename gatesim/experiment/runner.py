@@ -238,8 +238,12 @@ class ExperimentResult:
         """One row per replication, one column per KPI."""
         import pandas as pd
 
-        rows = [{"replication": o.replication, **o.kpis} for o in self.outcomes]
-        return pd.DataFrame(rows).set_index("replication")
+        return pd.DataFrame(self.kpi_rows()).set_index("replication")
+
+    def kpi_rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`kpi_table` (and ``replications.csv``): ``replication``, then
+        every KPI."""
+        return [{"replication": o.replication, **o.kpis} for o in self.outcomes]
 
     def kpi_names(self) -> list[str]:
         """The columns of :meth:`kpi_table`: every KPI name, in order of first appearance."""
@@ -260,21 +264,22 @@ class ExperimentResult:
         """One row per (replication, station) with every station statistic."""
         import pandas as pd
 
-        rows = [
+        return pd.DataFrame(self.station_rows())
+
+    def station_rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`station_table` (and ``stations.csv``): ``replication``,
+        ``station``, then every statistic."""
+        return [
             {"replication": o.replication, "station": name, **stats}
             for o in self.outcomes
             for name, stats in o.stations.items()
         ]
-        return pd.DataFrame(rows)
 
     def station_summary(self) -> dict[str, dict[str, float]]:
         """Each station's statistics averaged over the replications: the numeric columns of
         :meth:`station_table` (less ``replication``) by station, as pandas' grouped mean
         computes them (gatesim.stats.group_means), without pandas."""
-        rows = [
-            {"station": name, **stats} for o in self.outcomes for name, stats in o.stations.items()
-        ]
-        return group_means(rows, "station")
+        return group_means(self.station_rows(), "station", leave_out=("replication",))
 
     def conservation(self) -> dict[str, int]:
         """Summed over replications; ``reneged``/``balked`` when some truck did, and with a

@@ -354,10 +354,8 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-@contextmanager
-def replication_lifetime() -> Iterator[None]:
-    """Build, run and drop one :class:`Replication` inside: its cycles are collected when the
-    block ends (the caller deletes its reference first).
+def run_and_release(build: Callable[[], Replication]) -> RunResult:
+    """Build one :class:`Replication`, run it, and free it before returning its result.
 
     A finished replication is a web of cycles (stations hold bound methods of themselves),
     which only the cycle collector frees; a run freezes the older objects, so uncollected it
@@ -365,16 +363,15 @@ def replication_lifetime() -> Iterator[None]:
     each keep every earlier one. The older objects are frozen here, before the replication
     is built, so the collection at the end walks only what the replication made."""
     with _older_objects_frozen():
-        yield
+        run = build()
+        result = run.run()
+        run.release()
+        del run
         if gc.isenabled():
             gc.collect()
+    return result
 
 
 def simulate(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunResult:
     """Run one replication of ``scenario`` in one environment and return its measurements."""
-    with replication_lifetime():
-        run = Replication(scenario, replication, seed)
-        result = run.run()
-        run.release()
-        del run
-    return result
+    return run_and_release(lambda: Replication(scenario, replication, seed))

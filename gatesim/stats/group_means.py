@@ -39,15 +39,18 @@ def compensated_mean(values: Sequence[float]) -> float:
     return total / count if count else math.nan
 
 
-def group_means(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, dict[str, float]]:
+def group_means(
+    rows: Sequence[Mapping[str, Any]], key: str, leave_out: Sequence[str] = ()
+) -> dict[str, dict[str, float]]:
     """{group: {column: mean}} over ``rows`` grouped by their ``key`` value (groups in order
-    of first appearance; every numeric column for every group, NaN where it has no value)."""
+    of first appearance; every numeric column but ``leave_out`` for every group, NaN where
+    it has no value)."""
     columns = row_columns(rows)
     labels = [str(label) for label in columns.pop(key).tolist()]
     numeric = {
         name: column.astype(float).tolist()
         for name, column in columns.items()
-        if column.dtype.kind in "biuf"
+        if column.dtype.kind in "biuf" and name not in leave_out
     }
     members: dict[str, list[int]] = {}
     for index, label in enumerate(labels):
