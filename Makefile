@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test lint bench browser docs clean
+.PHONY: run test lint bench browser docs clean bytecode
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The editable install leaves gatesim's bytecode to the first import, and a machine that sets
+# PYTHONDONTWRITEBYTECODE (as some CI images do) would compile every module again in every
+# process: about 0.25 s of each command's start. compileall writes what is missing or stale
+# (0.05 s when nothing is), as pip does for a regular install.
+bytecode: $(STAMP)
+	$(PY) -m compileall -q gatesim
+
+run: bytecode
 	$(PY) run_sim.py $(SCENARIO)
 
-test: $(STAMP) lint
+test: bytecode lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -31,7 +38,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
-docs: $(STAMP)
+docs: bytecode
 	$(PY) scripts/validation_table.py
 	$(PY) scripts/scenario_table.py
 	$(PY) scripts/make_doc_plots.py
@@ -39,8 +46,9 @@ docs: $(STAMP)
 	$(PY) scripts/calibration_table.py
 	$(PY) scripts/sources_table.py
 
-bench: $(STAMP)
+bench: bytecode
 	$(PY) benchmarks/run_benchmarks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find gatesim tests benchmarks scripts -name __pycache__ -type d -prune -exec rm -rf {} +
