@@ -43,12 +43,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from job_graph import Job, run_jobs
 from scenario_table import fmt  # the same "mean [lo, hi]" cells as docs/scenarios.md
 
 from gatesim.model.loading import load_scenario
@@ -132,53 +132,77 @@ def read(folder: Path, name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- simulation
 #: The page reads only each run's summary.json: no truck records (the same summary).
 NO_RECORDS = ["--set", "records.trucks=false"]
-Chain = Callable[[], None]
 
 
 def simulate(work: Path, jobs: str) -> None:
-    """Every run of the page. Independent chains of runs go side by side, ``jobs`` at a time,
-    each run on one process: a run on two processes keeps about 1.2 cores busy (start-up,
-    merging and writing are serial), two runs at once keep both. A run's results do not
-    depend on where it runs, so the page is the same."""
-    workers = max(1, int(jobs))
+    """Every run of the page, ``jobs`` at a time, each run on one process: a run on two
+    processes keeps about 1.2 cores busy (start-up, merging and writing are serial), two runs
+    at once keep both. The runs form a graph (:mod:`job_graph`): the searches need the 24-hour
+    2030 run, the check needs every search, a scan at another growth rate needs that scan's
+    2025 run (it stops at its first year above the target). The longest chain (the 24-hour
+    2030 run, the searches, the check) goes first and the rest fills the other core. A run's
+    results do not depend on where or when it runs, so the page is the same."""
     common = ["--days", DAYS, "-r", REPLICATIONS, "--jobs", "1", "--force", "--quiet"]
     common += NO_RECORDS
-    side_by_side(
+    run_jobs(
         [
-            *(partial(scan_all_rates, work, prefix, extra, common)
-              for prefix, extra in (("year", []), ("h24", HOURS_24))),
-            partial(seasons, work),
-            partial(empty_yards, work, common),
+            Job("h24_2030", partial(scan_years, work, "h24", HOURS_24, common, years=(2030,))),
+            Job("searches", partial(search_jobs, work, common), after=("h24_2030",)),
+            Job("seasons", partial(seasons, work), rank=1),
+            *year_jobs(work, "h24", HOURS_24, common, YEARS[:-1]),
+            *year_jobs(work, "year", [], common, YEARS),
+            Job("empty_2027", partial(empty_yards, work, common), rank=2),
         ],
-        workers,
-    )  # fmt: skip
-    searches = binding_searches(work)
-    write_json(work / "searches.json", searches)
-    side_by_side([partial(search, work, *s, common) for s in searches], workers)
-    settings = chosen_settings(work)
-    sets = [arg for path, value in settings.items() for arg in ("--set", f"{path}={value}")]
-    check = [*HOURS_24, *sets]
-    scan_years(work, "check", check, common, years=YEARS[:1])  # shared by every rate
-    side_by_side(
-        [partial(scan_years, work, "check", check, common, years=YEARS[1:])]
-        + [partial(scan_years, work, "check", check, common, r, True) for r in OTHER_RATES],
-        workers,
+        max(1, int(jobs)),
     )
 
 
-def side_by_side(chains: list[Chain], workers: int) -> None:
-    """Run the chains (each a sequence of CLI runs) ``workers`` at a time, in the order given;
-    the first failure stops the script."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(chain) for chain in chains]:
-            future.result()
+def year_jobs(
+    work: Path,
+    prefix: str,
+    extra: list[str],
+    common: list[str],
+    years: tuple[int, ...],
+    rank: int = 1,
+    check: bool = False,
+) -> list[Job]:
+    """A scan's runs at the central rate (one job a year: they are independent), then its
+    scans at the other rates, each a chain that stops at its first year above the target and
+    so starts after the scan's 2025 run. That run and the chains, the longer work, get
+    ``rank``; the other single runs fill in after them (``rank + 1``). ``check``: the extra
+    settings are the searches' choices, read when the job starts."""
+
+    def run(rate: float, stop: bool, years: tuple[int, ...]) -> None:
+        settings = [*extra, *check_settings(work)] if check else extra
+        scan_years(work, prefix, settings, common, rate, stop, years)
+
+    central = [
+        Job(f"{prefix}_{year}", partial(run, CENTRAL_RATE, False, (year,)),
+            rank=rank if year == YEARS[0] else rank + 1)
+        for year in years
+    ]  # fmt: skip
+    rates = [
+        Job(f"{prefix}_g{round(rate * 100)}", partial(run, rate, True, YEARS),
+            after=(f"{prefix}_{YEARS[0]}",), rank=rank)
+        for rate in OTHER_RATES
+    ]  # fmt: skip
+    return central + rates
 
 
-def scan_all_rates(work: Path, prefix: str, extra: list[str], common: list[str]) -> None:
-    """The central scan, then the others (they reuse its 2025, so they follow it)."""
-    scan_years(work, prefix, extra, common)
-    for rate in OTHER_RATES:
-        scan_years(work, prefix, extra, common, rate, stop_at_target=True)
+def search_jobs(work: Path, common: list[str]) -> list[Job]:
+    """The searches that the 24-hour 2030 run calls for, then the check, which needs them all."""
+    searches = binding_searches(work)
+    write_json(work / "searches.json", searches)
+    names = tuple(f"plan_{name}" for name, _, _ in searches)
+    jobs = [Job(f"plan_{s[0]}", partial(search, work, *s, common)) for s in searches]
+    checks = year_jobs(work, "check", HOURS_24, common, YEARS, rank=0, check=True)
+    return jobs + [replace(job, after=job.after or names) for job in checks]
+
+
+def check_settings(work: Path) -> list[str]:
+    """The searches' chosen servers as ``--set`` arguments."""
+    return [arg for path, value in chosen_settings(work).items()
+            for arg in ("--set", f"{path}={value}")]  # fmt: skip
 
 
 def empty_yards(work: Path, common: list[str]) -> None:

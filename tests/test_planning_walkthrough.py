@@ -196,18 +196,6 @@ def test_a_scan_without_2025_reads_its_stop_from_the_2025_run(
     ]
 
 
-def test_side_by_side_runs_every_chain_and_stops_on_a_failure() -> None:
-    done: list[int] = []
-    pw.side_by_side([lambda i=i: done.append(i) for i in range(5)], 2)  # type: ignore[misc]
-    assert sorted(done) == [0, 1, 2, 3, 4]
-
-    def fails() -> None:
-        raise SystemExit("command failed with exit code 2")
-
-    with pytest.raises(SystemExit, match="command failed with exit code 2"):
-        pw.side_by_side([fails, lambda: None], 2)
-
-
 def test_an_unreachable_search_names_the_busiest_stations_of_its_point_run(
     tmp_path: Path,
 ) -> None:
