@@ -8,8 +8,6 @@ the workers).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import os
 import signal
 import sys
@@ -17,9 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from gatesim.stations.plugins import ensure_plugins, loaded_plugins
+
+if TYPE_CHECKING:  # the pool's modules load only when a run uses a pool (not a serial run)
+    import concurrent.futures as cf
 
 __all__ = [
     "DASK_CONNECT_TIMEOUT",
@@ -142,6 +143,9 @@ def _start_method() -> str:
 def _run_pool(
     fn: Callable[[T], R], tasks: Sequence[T], jobs: int, on_result: Callable[[int, R], None]
 ) -> list[R]:
+    import concurrent.futures as cf
+    import multiprocessing
+
     ctx = multiprocessing.get_context(_start_method())
     pool = cf.ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_worker_started
@@ -223,6 +227,7 @@ def check_scheduler(address: str) -> None:
     reads as a frame length (an exabyte allocation). Run in its own thread and event loop, so
     it also works where a loop is already running (a notebook)."""
     import asyncio  # only a Dask address needs an event loop
+    import concurrent.futures as cf
 
     with cf.ThreadPoolExecutor(max_workers=1) as thread:
         try:
