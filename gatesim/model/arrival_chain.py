@@ -84,8 +84,13 @@ class ArrivalChain:
         self.arrived_by_hour = _by_hour(times, self._active, s.days)
         #: trucks each own stream owes over the run (generated, backlog included)
         self.demand = [n if active else 0 for n, active in zip(demand, self._active, strict=True)]
-        self._streams = streams
-        self._origins = [s.routes[a.route].origin for a in s.arrivals.values()]
+        # Per stream: the Truck fields every truck of it shares (name, lane, direction, cargo,
+        # origin), read once per arrival.
+        self._fixed = [
+            (info.name, info.lane, info.direction, info.cargo, s.routes[a.route].origin)
+            for info, a in zip(streams, s.arrivals.values(), strict=True)
+        ]
+        self._arrive_next = self._arrive  # bound once: every arrival schedules the next
         self._enter: Callable[[Truck], None] = _unset
         self._forward: Callable[[Truck], None] = _unset
 
@@ -157,25 +162,20 @@ class ArrivalChain:
             return
         position = self._position[k]
         self._position[k] = position + 1
-        info = self._streams[k]
-        attributes = self._attributes[k]
+        name, lane, direction, cargo, origin = self._fixed[k]
         channel_names, channels = self._channels[k]
-        truck = Truck(
-            i,
-            info.name,
-            k,
-            info.lane,
-            info.direction,
-            info.cargo,
-            channel_names[channels[position]],
-            self._env._now,
-            self._origins[k],
-            {name: values[codes[position]] for name, values, codes in attributes}
-            if attributes
-            else None,
-        )
+        attrs = None
+        attributes = self._attributes[k]
+        if attributes:
+            attrs = {}
+            for attr, values, codes in attributes:
+                attrs[attr] = values[codes[position]]
+        now = self._env._now
+        channel = channel_names[channels[position]]
+        truck = Truck(i, name, k, lane, direction, cargo, channel, now, origin, attrs)
         self._enter(truck)
-        self._schedule_next()
+        if i + 1 < len(self._times):  # _schedule_next(), inlined
+            self._env.call_at(now + (self._times[i + 1] - now), self._arrive_next)
         self._forward(truck)
 
 

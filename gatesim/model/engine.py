@@ -81,6 +81,7 @@ class Replication:
         routes = compile_routes(scenario, self.stations, self.network, self._rng)
         self._road_ends = routes.arrive_ids | {id(self._land)}
         self.returns.bind(routes.start, self.forward, self.stations, lambda: self.env._now)
+        self._returns_active = self.returns.active  # fixed once bound; asked per truck
         self._starts = [routes.start.get(a.route) for a in scenario.arrivals.values()]
         own = set(scenario.arrivals) if part is None else set(part.streams)
         self.arrivals = ArrivalChain(scenario, self.env, self.streams, self._rng, own)
@@ -221,8 +222,13 @@ class Replication:
                 step = step.follow()
             elif kind is Rework:
                 step = step.follow(truck)
-            else:
-                self._to_sink(truck, step.node)
+            else:  # the Finish: drive to the destination, clear there now or after the trip
+                minutes = step.travel[truck.node]
+                truck.node = step.node
+                if minutes > 0.0:
+                    self._call_at(self.env._now + minutes, self._land, truck)
+                else:
+                    self._clear(truck)
                 return
 
     def _cross(self, truck: Truck, vn: bool) -> None:
@@ -232,15 +238,6 @@ class Replication:
             return
         truck.on_vn = vn
         self.on_vn[truck.stream_index] += 1 if vn else -1
-
-    def _to_sink(self, truck: Truck, sink: str) -> None:
-        """Drive to the route's destination and clear there: now, or after one road trip."""
-        minutes = self.network.travel(truck.node, sink)
-        truck.node = sink
-        if minutes > 0.0:
-            self._call_at(self.env._now + minutes, self._land, truck)
-        else:
-            self._clear(truck)
 
     def _clear(self, truck: Truck) -> None:
         now = self.env._now
@@ -267,7 +264,7 @@ class Replication:
                 self.tis_closed.append(truck.closed_wait)
         if self.truck_rows is not None:
             self._record_truck(truck, now, "cleared")
-        if self.returns.active:
+        if self._returns_active:
             self.returns.delivered(truck, now)
 
     def _lose(self, truck: Truck) -> None:
@@ -278,7 +275,7 @@ class Replication:
         self.lost[k] += 1
         self.in_system[k] -= 1
         self.on_vn[k] -= truck.on_vn
-        if self.returns.active:
+        if self._returns_active:
             self.returns.lost_load(truck)
         if self.truck_rows is not None:
             self._record_truck(truck, self.env.now, "lost")
@@ -296,7 +293,7 @@ class Replication:
             measured[k] += 1
         self.in_system[k] -= 1
         self.on_vn[k] -= truck.on_vn
-        if self.returns.active:
+        if self._returns_active:
             self.returns.lost_load(truck)
         if self.truck_rows is not None:
             self._record_truck(truck, now, outcome)

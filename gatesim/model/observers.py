@@ -46,10 +46,13 @@ class Observers:
         self.backlog_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
         self.vn_side_at_report: npt.NDArray[np.int64] = np.zeros((s.days, n), dtype=np.int64)
         self.in_system_by_hour: npt.NDArray[np.int64] = np.zeros((s.days, 24), dtype=np.int64)
-        self.queue_by_hour = {name: np.zeros((s.days, 24), dtype=np.int64) for name in stations}
-        self.at_station_by_hour = {
-            name: np.zeros((s.days, 24), dtype=np.int64) for name in stations
-        }
+        # One array per figure, a station per row; each station's entry is its row (a view),
+        # so a snapshot writes every station's figure of the hour in one assignment.
+        self._station_list = list(stations.values())
+        self._queues = np.zeros((len(stations), s.days, 24), dtype=np.int64)
+        self._inside = np.zeros((len(stations), s.days, 24), dtype=np.int64)
+        self.queue_by_hour = {name: self._queues[i] for i, name in enumerate(stations)}
+        self.at_station_by_hour = {name: self._inside[i] for i, name in enumerate(stations)}
         self._gauges = spillback_gauges(stations, platforms)
         self.spillback_km_by_hour = {
             name: np.zeros((s.days, 24), dtype=np.float64) for name in self._gauges
@@ -76,9 +79,9 @@ class Observers:
         now = self._env.now
         day, hour = int(now // MINUTES_PER_DAY), int(now % MINUTES_PER_DAY // 60)
         self.in_system_by_hour[day, hour] = sum(self._in_system)
-        for name, station in self._stations.items():
-            self.queue_by_hour[name][day, hour] = len(station.queue)
-            self.at_station_by_hour[name][day, hour] = station.inside()
+        stations = self._station_list
+        self._queues[:, day, hour] = [len(station.queue) for station in stations]
+        self._inside[:, day, hour] = [station.inside() for station in stations]
         for name, gauge in self._gauges.items():
             self.spillback_km_by_hour[name][day, hour] = gauge()
         if now + 60.0 < self._scenario.horizon_min:

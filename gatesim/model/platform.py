@@ -21,10 +21,13 @@ and the trucks in the system are at stations, on roads, or held here
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from gatesim.core.loop import FastEnvironment
 from gatesim.core.monitors import HourlyProfile, TimeWeighted
@@ -36,7 +39,6 @@ from gatesim.model.network import Network
 from gatesim.scenario.platform import ROAD, PlatformSpec
 from gatesim.scenario.schema import Scenario
 from gatesim.stations.base import Sampler, Station
-from gatesim.stations.yard import fill_areas
 
 __all__ = ["Platform", "Platforms", "destinations"]
 
@@ -65,7 +67,8 @@ class _Ledger:
     ) -> None:
         self.in_system, self.on_vn, self.forward, self.record = engine
         self.warmup, self.horizon = scenario.warmup_min, scenario.horizon_min
-        self.counts = np.zeros((streams, len(PLATFORM_COUNTS)), dtype=np.int64)
+        #: per stream, the PLATFORM_COUNTS columns (plain lists: changed per truck)
+        self.counts = [[0] * len(PLATFORM_COUNTS) for _ in range(streams)]
         self.added_delay = np.zeros(streams, dtype=np.float64)
         self.diverted_measured = np.zeros((streams, gates), dtype=np.int64)
 
@@ -114,7 +117,10 @@ class Platform:
         self._delay = Sampler(delay, named("registration_delay")) if delay else None
         self.held = 0
         self._first_offer: dict[int, float] = {}  # deferred trucks: first arrival time
-        self._capacities = [yard.capacity for yard in spec.yards]
+        # Trucks held fill the yards in order, then the road: the place of the t-th held truck
+        # (from 1) is the first yard whose cumulative capacity is >= t (the road past them all).
+        self._filled = list(accumulate(yard.capacity for yard in spec.yards))
+        self._before = [0, *self._filled]  # trucks held in the places before each place
         places = [*(yard.name for yard in spec.yards), ROAD]
         self.places = [f"{name}.{place}" for place in places]
         self._level = [TimeWeighted(0.0, 0.0) for _ in places]
@@ -136,18 +142,19 @@ class Platform:
             self._divert(truck, now, outcome)
 
     def _join(self, truck: Truck, now: float) -> None:
-        counts, k = self._ledger.counts, truck.stream_index
+        k = truck.stream_index
+        counts = self._ledger.counts[k]
         first = self._first_offer.pop(truck.id, None)
         if first is not None and now >= self._ledger.warmup:
-            counts[k, REJOINED] += 1
+            counts[REJOINED] += 1
             self._ledger.added_delay[k] += now - first
         self.response.forget(truck)
         self._hold(+1, now)
-        counts[k, HELD] += 1
+        counts[HELD] += 1
         if self._is_registered():
             self.dispatch.add(truck)
             return
-        counts[k, UNREGISTERED] += 1
+        counts[UNREGISTERED] += 1
         assert self._delay is not None  # the schema asks for one below a registered share of 1
         self._env.call_in(self._delay.draw(), self._registration_done, truck)
 
@@ -156,41 +163,41 @@ class Platform:
         return share >= 1.0 or self._registered_u.draw() < share
 
     def _registration_done(self, truck: Truck) -> None:
-        self._ledger.counts[truck.stream_index, UNREGISTERED] -= 1
+        self._ledger.counts[truck.stream_index][UNREGISTERED] -= 1
         self.dispatch.add(truck)
 
     def _released(self, truck: Truck) -> None:
-        counts, k = self._ledger.counts, truck.stream_index
-        counts[k, HELD] -= 1
-        counts[k, DISPATCHED] += 1
+        counts = self._ledger.counts[truck.stream_index]
+        counts[HELD] -= 1
+        counts[DISPATCHED] += 1
         self._hold(-1, self._env._now)
         self._ledger.forward(truck)
 
     def _defer(self, truck: Truck, now: float) -> None:
-        counts, k = self._ledger.counts, truck.stream_index
+        counts = self._ledger.counts[truck.stream_index]
         self._first_offer.setdefault(truck.id, truck.created)
         self.response.deferrals[truck.id] = self.response.deferrals.get(truck.id, 0) + 1
         self._ledger.leave(truck)
-        counts[k, OWED] += 1
+        counts[OWED] += 1
         if now >= self._ledger.warmup:
-            counts[k, DEFERRALS] += 1
+            counts[DEFERRALS] += 1
         assert self.response.defer_min is not None
         back = now + self.response.defer_min
         if back < self._ledger.horizon:  # later than the horizon it stays owed
             self._env.call_in(self.response.defer_min, self._come_back, truck)
 
     def _come_back(self, truck: Truck) -> None:
-        self._ledger.counts[truck.stream_index, OWED] -= 1
+        self._ledger.counts[truck.stream_index][OWED] -= 1
         self._ledger.back(truck)
         truck.created = truck.visit_t = self._env._now
         self.offer(truck)
 
     def _divert(self, truck: Truck, now: float, gate: int) -> None:
-        counts, k = self._ledger.counts, truck.stream_index
+        k = truck.stream_index
         self._first_offer.pop(truck.id, None)
         self.response.forget(truck)
         self._ledger.leave(truck)
-        counts[k, DIVERTED] += 1
+        self._ledger.counts[k][DIVERTED] += 1
         if now >= self._ledger.warmup:
             self._ledger.diverted_measured[k, gate] += 1
         if self._ledger.record is not None:
@@ -198,13 +205,14 @@ class Platform:
 
     # ------------------------------------------------------------------ yards
     def _hold(self, change: int, now: float) -> None:
-        self.held += change
-        for level, hourly, count in zip(
-            self._level, self._hourly, fill_areas(self._capacities, self.held), strict=True
-        ):
-            if count != level.level:
-                level.update(now, count)
-                hourly.update(now, count)
+        """One truck more (``change`` +1) or fewer (-1) held: only the place of the last truck
+        in the fill order changes (``fill_areas(capacities, held)`` in every other place)."""
+        held = self.held + change
+        self.held = held
+        place = bisect_left(self._filled, held if change > 0 else held + 1)
+        count = held - self._before[place]
+        self._level[place].update(now, count)
+        self._hourly[place].update(now, count)
 
     def spillback_km(self) -> float:
         """Length of the held trucks' queue on the approach road now (km)."""
@@ -253,7 +261,6 @@ class Platforms:
             sorted(index[name] for spec in s.platform.values() for name in spec.streams)
         )
         self._books = books = _Ledger(ledger, s, n, len(self.destinations))
-        self.counts = books.counts
         self.at_report = np.zeros((s.days, n, len(PLATFORM_AT_REPORT)), dtype=np.int64)
         self.by_stream: list[Platform | None] = [None] * n
         self.platforms: list[Platform] = []
@@ -268,6 +275,12 @@ class Platforms:
             for stream in spec.streams:
                 self.by_stream[index[stream]] = platform
         self._vn = np.array([p is not None and p.vn for p in self.by_stream], dtype=bool)
+
+    @property
+    def counts(self) -> npt.NDArray[np.int64]:
+        """The platforms' ledger by stream (rows) and ``PLATFORM_COUNTS`` (columns), as a new
+        array."""
+        return np.array(self._books.counts, dtype=np.int64).reshape(-1, len(PLATFORM_COUNTS))
 
     def first_move(self, forward: Callable[[Truck], None]) -> Callable[[Truck], None]:
         """The arrival chain's first move of each truck: its platform's offer, or ``forward``."""
@@ -292,9 +305,10 @@ class Platforms:
 
     def _report(self, _arg: object) -> None:
         day = int(self._env._now // 1440.0)
-        self.at_report[day, :, 0] = self.counts[:, HELD]
-        self.at_report[day, :, 1] = np.where(self._vn, self.counts[:, UNREGISTERED], 0)
-        self.at_report[day, :, 2] = self.counts[:, OWED]
+        counts = self.counts
+        self.at_report[day, :, 0] = counts[:, HELD]
+        self.at_report[day, :, 1] = np.where(self._vn, counts[:, UNREGISTERED], 0)
+        self.at_report[day, :, 2] = counts[:, OWED]
         if day + 1 < self._scenario.days:
             self._env.call_in(1440.0, self._report)
 
@@ -311,13 +325,14 @@ class Platforms:
 
     def conservation_error(self) -> str | None:
         """The platforms' own ledger: counts never negative, held = the yards' trucks."""
-        if (self.counts < 0).any():
+        counts = self.counts
+        if (counts < 0).any():
             return "a platform count fell below zero"
-        held = int(self.counts[:, HELD].sum())
+        held = int(counts[:, HELD].sum())
         if held != self.held():
             return f"platform trucks held by stream {held} != held in the yards {self.held()}"
         queued = sum(len(p.dispatch) for p in self.platforms)
-        if queued + int(self.counts[:, UNREGISTERED].sum()) != held:
+        if queued + int(counts[:, UNREGISTERED].sum()) != held:
             return "platform trucks held != registered waiting for dispatch + unregistered"
         return None
 
@@ -328,7 +343,7 @@ class Platforms:
         return PlatformResult(
             destinations=self.destinations,
             managed=self.managed,
-            by_stream=self.counts.copy(),
+            by_stream=self.counts,
             diverted_measured=self._books.diverted_measured.copy(),
             added_delay_sum_min=self._books.added_delay.copy(),
             at_report=self.at_report,

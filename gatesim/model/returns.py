@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from gatesim.core.results import StreamInfo
 from gatesim.core.trucks import CARRIED, Truck
@@ -120,11 +121,18 @@ class ReturnTrips:
         self._forward: Callable[[Truck], None] | None = None
         self._now: Callable[[], float] = lambda: 0.0
         self._yards: dict[str, Acceptance] = {}
-        self.counts = np.zeros((n, len(EMPTY_COUNTS)), dtype=np.int64)
+        #: per stream, the EMPTY_COUNTS columns (plain lists: the hot path changes them per
+        #: trip; :attr:`counts` is the array)
+        self._counts = [[0] * len(EMPTY_COUNTS) for _ in range(n)]
         self.parked = [0] * n
         self.on_vn = [0] * n
         self.at_report = np.zeros((scenario.days, n, len(EMPTY_AT_REPORT)), dtype=np.int64)
         self.tis_sum = [0.0] * n  # minutes from delivery to home, empties created after warm-up
+
+    @property
+    def counts(self) -> npt.NDArray[np.int64]:
+        """The ledger by stream (rows) and ``EMPTY_COUNTS`` (columns), as a new array."""
+        return np.array(self._counts, dtype=np.int64).reshape(-1, len(EMPTY_COUNTS))
 
     @property
     def pairs(self) -> bool:
@@ -161,17 +169,18 @@ class ReturnTrips:
         """A loaded truck reached its sink: its empty parks, then heads home."""
         k = loaded.stream_index
         sampler = self._dwell[k]
+        counts = self._counts[k]
         if loaded.attrs.pop(CARRIED, None) is not None:  # its truck is home: no empty trip
-            self.counts[k, 8] += 1
-            self.counts[k, 9] += now >= self._warmup
+            counts[8] += 1
+            counts[9] += now >= self._warmup
             self._free_slot(loaded)
             return
         if sampler is None:
             self._free_slot(loaded)
             return
         empty = empty_truck(loaded, now, self._vn_side[loaded.node])
-        self.counts[k, 0] += 1
-        self.counts[k, 3] += 1
+        counts[0] += 1
+        counts[3] += 1
         self.parked[k] += 1
         self.on_vn[k] += empty.on_vn
         backhaul = self._backhaul[k]
@@ -183,7 +192,7 @@ class ReturnTrips:
         dwell = sampler.draw()
         if dwell > self._max_stay[k]:  # the exit rule sends it out
             dwell = self._max_stay[k]
-            self.counts[k, 4] += 1
+            counts[4] += 1
         self._call(dwell, self._depart, empty)
 
     def load_arrived(self, load: Truck) -> None:
@@ -200,8 +209,9 @@ class ReturnTrips:
         k = carrier.stream_index
         self.parked[k] -= 1
         self._leave(carrier)
-        self.counts[k, 7] += 1
-        self.counts[k, 9] += self._now() >= self._warmup
+        counts = self._counts[k]
+        counts[7] += 1
+        counts[9] += self._now() >= self._warmup
         load.attrs[CARRIED] = carrier.stream
 
     def _depart(self, empty: Truck) -> None:
@@ -212,7 +222,7 @@ class ReturnTrips:
             backhaul = self._backhaul[k]
             assert backhaul is not None
             self._waiting[backhaul[0]].remove(empty)
-            self.counts[k, 4] += 1
+            self._counts[k][4] += 1
         self.parked[k] -= 1
         empty.node = self._origin[k]
         self.cross(empty, self._vn_side[empty.node])
@@ -231,16 +241,17 @@ class ReturnTrips:
         """The empty reached the return route's sink (home)."""
         k = empty.stream_index
         self._leave(empty)
-        self.counts[k, 1] += 1
+        counts = self._counts[k]
+        counts[1] += 1
         if now >= self._warmup:
-            self.counts[k, 5] += 1
+            counts[5] += 1
             if empty.created >= self._warmup:
                 self.tis_sum[k] += now - empty.created
-                self.counts[k, 6] += 1
+                counts[6] += 1
 
     def lost(self, empty: Truck) -> None:
         self._leave(empty)
-        self.counts[empty.stream_index, 2] += 1
+        self._counts[empty.stream_index][2] += 1
 
     def lost_load(self, loaded: Truck) -> None:
         """A loaded truck turned away somewhere: its yard slot, if any, is free."""
@@ -249,24 +260,25 @@ class ReturnTrips:
     def _leave(self, empty: Truck) -> None:
         self._free_slot(empty)
         k = empty.stream_index
-        self.counts[k, 3] -= 1
+        self._counts[k][3] -= 1
         self.on_vn[k] -= empty.on_vn
 
     # ------------------------------------------------------------------ observers and checks
     def report(self, day: int) -> None:
         """Empties in the system, on the Vietnamese side and parked, at report time."""
-        self.at_report[day, :, 0] = self.counts[:, 3]
+        self.at_report[day, :, 0] = [counts[3] for counts in self._counts]
         self.at_report[day, :, 1] = self.on_vn
         self.at_report[day, :, 2] = self.parked
 
     def moving(self) -> int:
         """Empties at stations or on roads (in the system and not parked)."""
-        return int(self.counts[:, 3].sum()) - sum(self.parked)
+        return sum(counts[3] for counts in self._counts) - sum(self.parked)
 
     def conservation_error(self) -> str | None:
-        created, cleared, lost, inside = (self.counts[:, i].sum() for i in range(4))
-        paired = self.counts[:, 7].sum()
-        if created != cleared + lost + inside + paired or (self.counts[:, 3] < 0).any():
+        counts = self.counts
+        created, cleared, lost, inside = (counts[:, i].sum() for i in range(4))
+        paired = counts[:, 7].sum()
+        if created != cleared + lost + inside + paired or (counts[:, 3] < 0).any():
             total = cleared + lost + inside + paired
             return f"empties created {created} != cleared + lost + in system + paired {total}"
         if min(self.parked, default=0) < 0 or min(self.on_vn, default=0) < 0:

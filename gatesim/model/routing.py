@@ -136,12 +136,13 @@ class Rework:
 
 
 class Finish:
-    """The route's destination (a sink node)."""
+    """The route's destination (a sink node; ``travel``: minutes from each place a truck may
+    come from, as :class:`Visit`)."""
 
-    __slots__ = ("node",)
+    __slots__ = ("node", "travel")
 
-    def __init__(self, node: str) -> None:
-        self.node = node
+    def __init__(self, node: str, travel: dict[str, float]) -> None:
+        self.node, self.travel = node, travel
 
 
 class _Zero(dict[str, float]):
@@ -168,7 +169,8 @@ class Routes:
         self.start: dict[str, Any] = {}
         for name, route in scenario.routes.items():
             if all(s in stations for s in stations_in(route.steps)):  # a part's routes only
-                steps = self._compile(route.steps, Finish(route.destination), f"route/{name}")
+                finish = Finish(route.destination, self._travel_to(route.destination))
+                steps = self._compile(route.steps, finish, f"route/{name}")
                 self.start[name] = steps
 
     def _travel_to(self, target: str) -> dict[str, float]:

@@ -86,7 +86,8 @@ class StagingYard(Station):
 
     def spillback_km(self) -> float:
         """Length of the queue on the approach road now (km)."""
-        return self.area_occupancy(len(self.queue))["approach_road"] * self._km_per_truck
+        on_road = len(self.queue) - self.yard_capacity  # area_occupancy's approach_road
+        return (on_road if on_road > 0 else 0) * self._km_per_truck
 
     def extra_metrics(self, now: float) -> dict[str, float]:
         road_mean = self.road_monitor.mean(now)
