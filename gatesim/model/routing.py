@@ -175,8 +175,8 @@ class Routes:
 
     def _travel_to(self, target: str) -> dict[str, float]:
         """Travel minutes to ``target`` by origin (0 for every place in an abstract network)."""
-        if self._network.abstract:
-            return _Zero()
+        if self._network.abstract:  # every place listed: a lookup, not a __missing__ call
+            return _Zero.fromkeys(self._network.graph.nodes, 0.0)
         return {a: m for (a, b), m in self._network.travel_min.items() if b == target}
 
     def _compile(self, steps: list[Step], cont: Any, path: str) -> Any:
