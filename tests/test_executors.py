@@ -179,3 +179,27 @@ def test_a_real_scheduler_passes_the_handshake_check() -> None:
             draw(TASKS[0]),
             draw(TASKS[1]),
         ]
+
+
+def test_gatesims_local_workers_drop_only_the_lost_scheduler_heartbeat_error() -> None:
+    """After Ctrl-C the scheduler closes first; a worker's heartbeat then fails. On the
+    workers of gatesim's own cluster that one ERROR (with its traceback) is dropped, no other."""
+    import logging
+
+    from gatesim.experiment.dask_quiet import QuietCancellations
+
+    logger = logging.getLogger("distributed.worker")
+    before = list(logger.filters)
+    try:
+        QuietCancellations().setup(worker=None)
+        QuietCancellations().setup(worker=None)  # a second set-up adds nothing
+
+        def record(message: str) -> logging.LogRecord:
+            return logger.makeRecord(logger.name, logging.ERROR, __file__, 1, message, (), None)
+
+        assert len(logger.filters) == len(before) + 1
+        lost = record("Failed to communicate with scheduler during heartbeat.")
+        assert not logger.filter(lost)
+        assert logger.filter(record("Compute Failed"))
+    finally:
+        logger.filters[:] = before
