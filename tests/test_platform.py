@@ -494,3 +494,29 @@ def test_console_report_and_summary_show_the_platform(tmp_path: Path) -> None:
     assert "Digital platform: deferral, diversion, registration, staging yards" in page
     for label in ("diverted per day, to chi_ma", "deferred per day, L export"):
         assert label in page
+
+
+@given(
+    capacities=st.lists(st.integers(0, 4), max_size=4),
+    walk=st.lists(st.sampled_from([1, -1]), max_size=40),
+)
+def test_a_hold_changes_only_the_place_fill_areas_says(
+    capacities: list[int], walk: list[int]
+) -> None:
+    """The platform updates one place per truck held or released; after any walk every
+    place's count equals yard.fill_areas, which fills the yards in order, then the road."""
+    from itertools import accumulate
+
+    from gatesim.model.platform import changed_place
+    from gatesim.stations.yard import fill_areas
+
+    filled = list(accumulate(capacities))
+    before = [0, *filled]
+    counts, held = [0] * (len(capacities) + 1), 0
+    for change in walk:
+        if held + change < 0:
+            continue
+        held += change
+        place = changed_place(filled, held, change)
+        counts[place] = held - before[place]
+        assert counts == fill_areas(capacities, held)

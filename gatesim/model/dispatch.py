@@ -96,11 +96,10 @@ class Dispatch:
         """Release trucks in order while the gate-side level is below the set level."""
         released = 0
         now = self._env._now
-        eligible, station, below = self._eligible, self._station, self._below
-        # self.level(), inlined: the station's counts change inside _release (a truck that
-        # reaches it at once), so the level is read afresh before each release.
-        while eligible and self.dispatched - station.arrived + len(station.queue) < below:
-            truck = eligible.pop()
+        # The level is read afresh before each release: the station's counts change inside
+        # _release (a truck that reaches it at once).
+        while self._eligible and self.level() < self._below:
+            truck = self._eligible.pop()
             self.dispatched += 1
             if self._window is not None:
                 self._times.append(now)

@@ -54,6 +54,13 @@ def destinations(scenario: Scenario) -> tuple[str, ...]:
     return tuple(found)
 
 
+def changed_place(filled: list[int], held: int, change: int) -> int:
+    """The place whose count changes when the held trucks become ``held`` by ``change`` (+1 or
+    -1): that of truck number ``held`` (joining) or ``held + 1`` (leaving), counted from 1 in
+    the fill order. ``filled`` are the yards' cumulative capacities; past them is the road."""
+    return bisect_left(filled, held if change > 0 else held + 1)
+
+
 class _Ledger:
     """The engine's live counts a platform changes and its way to hand trucks on, the run's
     warm-up and horizon, and the result arrays every platform adds to."""
@@ -209,7 +216,7 @@ class Platform:
         in the fill order changes (``fill_areas(capacities, held)`` in every other place)."""
         held = self.held + change
         self.held = held
-        place = bisect_left(self._filled, held if change > 0 else held + 1)
+        place = changed_place(self._filled, held, change)
         count = held - self._before[place]
         self._level[place].update(now, count)
         self._hourly[place].update(now, count)

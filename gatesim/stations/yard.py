@@ -86,8 +86,7 @@ class StagingYard(Station):
 
     def spillback_km(self) -> float:
         """Length of the queue on the approach road now (km)."""
-        on_road = len(self.queue) - self.yard_capacity  # area_occupancy's approach_road
-        return (on_road if on_road > 0 else 0) * self._km_per_truck
+        return self.area_occupancy(len(self.queue))["approach_road"] * self._km_per_truck
 
     def extra_metrics(self, now: float) -> dict[str, float]:
         road_mean = self.road_monitor.mean(now)
